@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Sahifa command line: a thin layer over ``generator``.
+
+    python build.py                 build the site into public/
+    python build.py serve           preview on 127.0.0.1 with live reload
+    python build.py inspect FILE..  show what the readers make of input files (JSON)
+    python build.py import SEED..   turn seeds into editable Markdown articles
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _config(args):
+    from generator.config import load_config
+
+    return load_config(Path(args.root), Path(args.config) if args.config else None,
+                       base_url=getattr(args, "base_url", None))
+
+
+def cmd_build(args) -> int:
+    from generator.errors import SahifaError
+    from generator.pipeline import build_site
+
+    try:
+        config = _config(args)
+        report = build_site(config, Path(args.out))
+    except SahifaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in report.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    for notice in report.notices:
+        print(f"warning: {notice}", file=sys.stderr)
+    timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
+    print(f"{report.summary()} into {args.out} ({timing})")
+    return report.exit_code
+
+
+def cmd_serve(args) -> int:
+    from generator.server import serve
+
+    return serve(_config(args), Path(args.out), host=args.host, port=args.port,
+                 open_browser=False)
+
+
+def cmd_inspect(args) -> int:
+    from generator.inspect import inspect_paths
+
+    results = inspect_paths([Path(p) for p in args.paths], Path(args.root).resolve())
+    print(json.dumps(results, ensure_ascii=False, indent=None if len(results) > 1 else 2))
+    return 0 if all(not r.get("error") for r in results) else 1
+
+
+def cmd_import(args) -> int:
+    from generator.importer import import_seeds
+
+    return import_seeds([Path(p) for p in args.paths], _config(args), force=args.force)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="build.py", description="Sahifa static news-site generator")
+    parser.add_argument("--root", default=str(ROOT), help="site folder (default: this folder)")
+    parser.add_argument("--config", help="configuration file (default: ROOT/site.toml)")
+    parser.add_argument("--out", default=None, help="output folder (default: ROOT/public)")
+    parser.add_argument("--base-url", dest="base_url", help="override base_url from site.toml")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("build", help="build the site (the default)")
+    serve = sub.add_parser("serve", help="preview with live reload")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000)
+    inspect = sub.add_parser("inspect", help="print what the readers make of files, as JSON")
+    inspect.add_argument("--json", action="store_true", help="JSON output (the only format)")
+    inspect.add_argument("paths", nargs="+")
+    imp = sub.add_parser("import", help="write seeds as Markdown articles under content/<lang>/")
+    imp.add_argument("--force", action="store_true", help="overwrite an existing article")
+    imp.add_argument("paths", nargs="+")
+    args = parser.parse_args(argv)
+    args.out = args.out or str(Path(args.root) / "public")
+    command = args.command or "build"
+    return {"build": cmd_build, "serve": cmd_serve, "inspect": cmd_inspect,
+            "import": cmd_import}[command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Model stage: article records -> ``Site`` (slugs, collisions, tags, translations, order).
+
+Pure: records and the configuration in, a ``Site`` out. Decisions that must be stable across
+builds (slugs, collision suffixes, tag display forms) depend only on the records, sorted by
+source path, never on reading order or time of day (except ``today`` for future articles).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from typing import Iterable
+
+from .collation import sort_key
+from .config import SiteConfig
+from .model import Article, ArticleRecord, Site, Tag, TagRef
+from .urls import RESERVED_ARTICLE_SLUGS, Urls, slugify
+
+try:
+    from .tagger import tag_key
+except ImportError:  # pragma: no cover - until the tagger lands
+    from .textnorm import match_key as tag_key
+
+
+def _newest_first(article: Article) -> tuple:
+    date = article.date
+    return (date is None, -(date.toordinal()) if date else 0, article.slug)
+
+
+def _assign_slugs(records: list[ArticleRecord], problems: list[str], notices: list[str]) -> dict[str, str]:
+    """Slug per record path; explicit duplicates are errors, derived ones get ``-2``, ``-3``."""
+    taken: dict[tuple[str, str], str] = {}
+    slugs: dict[str, str] = {}
+    explicit = [r for r in records if r.slug]
+    derived = [r for r in records if not r.slug]
+    for record in explicit:
+        slug = slugify(record.slug or "", record.path)
+        if slug in RESERVED_ARTICLE_SLUGS:
+            notices.append(f"{record.path}: slug {slug!r} is reserved; using {slug}-article")
+            slug += "-article"
+        owner = taken.get((record.lang, slug))
+        if owner:
+            problems.append(f"{record.path}: slug {slug!r} is already used by {owner}; this article was skipped")
+            continue
+        taken[(record.lang, slug)] = record.path
+        slugs[record.path] = slug
+    for record in derived:
+        base = slugify(record.title, record.path)
+        if base in RESERVED_ARTICLE_SLUGS:
+            base += "-article"
+        slug, n = base, 1
+        while (record.lang, slug) in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        if n > 1:
+            notices.append(f"{record.path}: slug {base!r} is used by {taken[(record.lang, base)]}; using {slug!r}")
+        taken[(record.lang, slug)] = record.path
+        slugs[record.path] = slug
+    return slugs
+
+
+def _tag_names(records: Iterable[ArticleRecord]) -> dict[tuple[str, str], str]:
+    """Display form per (lang, key): the most common spelling; ties by first in order."""
+    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for record in records:
+        for tag in record.tags:
+            key = tag_key(tag)
+            if key:
+                counts[(record.lang, key)][tag] += 1
+    return {k: sorted(c.items(), key=lambda item: (-item[1], item[0]))[0][0] for k, c in counts.items()}
+
+
+def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.date,
+             problems: Iterable[str] = ()) -> Site:
+    urls = Urls(config)
+    problems = list(problems)
+    notices: list[str] = []
+    kept: list[ArticleRecord] = []
+    for record in sorted(records, key=lambda r: r.path):
+        if record.lang not in config.language_codes:
+            problems.append(f"{record.path}: language {record.lang!r} is not configured in site.toml; skipped")
+            continue
+        if record.draft:
+            continue
+        if record.date and record.date > today and not config.publish_future:
+            notices.append(f"{record.path}: dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)")
+            continue
+        notices.extend(f"{record.path}: {w}" for w in record.warnings)
+        kept.append(record)
+    slugs = _assign_slugs(kept, problems, notices)
+    names = _tag_names(r for r in kept if r.path in slugs)
+
+    articles: dict[str, list[Article]] = defaultdict(list)
+    for record in kept:
+        slug = slugs.get(record.path)
+        if slug is None:
+            continue
+        refs: list[TagRef] = []
+        seen: set[str] = set()
+        for tag in record.tags:
+            key = tag_key(tag)
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            name = names[(record.lang, key)]
+            refs.append(TagRef(key=key, name=name, slug=slugify(name, key), lang=record.lang))
+        group = record.translation_key or f"path:{record.path}"
+        articles[record.lang].append(Article(record=record, slug=slug,
+                                             path=urls.article(record.lang, slug),
+                                             tags=tuple(refs), translation_group=group))
+
+    by_lang = {lang: tuple(sorted(articles.get(lang, ()), key=_newest_first))
+               for lang in config.language_codes}
+    translations: dict[str, list[Article]] = defaultdict(list)
+    for lang in config.language_codes:
+        for article in by_lang[lang]:
+            group = translations[article.translation_group]
+            if any(a.lang == article.lang for a in group):
+                notices.append(f"{article.record.path}: translation key {article.record.translation_key!r} "
+                               f"has two {article.lang} articles; linking the newest only")
+                continue
+            group.append(article)
+    tags = {lang: _tags_of(by_lang[lang], config.language(lang).locale) for lang in config.language_codes}
+    return Site(articles=by_lang, tags=tags,
+                translations={k: tuple(v) for k, v in translations.items() if len(v) > 1},
+                problems=tuple(problems), notices=tuple(notices))
+
+
+def _tags_of(articles: tuple[Article, ...], locale: str) -> tuple[Tag, ...]:
+    grouped: dict[str, list[Article]] = defaultdict(list)
+    refs: dict[str, TagRef] = {}
+    for article in articles:
+        for ref in article.tags:
+            grouped[ref.key].append(article)
+            refs[ref.key] = ref
+    # Two different keys can slugify alike; keep URLs unique and stable.
+    used: dict[str, str] = {}
+    result = []
+    collate = sort_key(locale)
+    for key in sorted(grouped, key=lambda k: (collate(refs[k].name), k)):
+        ref = refs[key]
+        slug, n = ref.slug, 1
+        while slug in used and used[slug] != key:
+            n += 1
+            slug = f"{ref.slug}-{n}"
+        used[slug] = key
+        result.append(Tag(lang=ref.lang, key=key, name=ref.name, slug=slug,
+                          articles=tuple(grouped[key])))
+    return tuple(result)

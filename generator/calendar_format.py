@@ -1,0 +1,284 @@
+"""Formatting half of the calendars stage: dates and month names printed by ICU (PyICU).
+
+ICU is both the oracle and the implementation: patterns, month names, era marks and digits
+all come from ICU 77 / CLDR 47. This module only chooses the ICU locale id, caches the
+(slow to build) ICU formatter objects and applies a few documented, deliberate changes:
+
+* ``month_names`` (Arabic, Gregorian calendar only) swaps in another CLDR family of month
+  names: ``egyptian`` (يناير, from ``ar_EG``), ``levantine`` (كانون الثاني, ``ar_SY``),
+  ``maghrebi`` (جانفي, ``ar_DZ``) or ``both`` (``كانون الثاني/يناير``). The locale's pattern
+  and digits are kept.
+* ``CLDR_CORRECTIONS``: CLDR 47's Urdu Hijri wide month names contain a stray space
+  (``ر بیع الاول``); we print ``ربیع الاول``. This is the only text we change.
+* Gregorian dates are proleptic (as Python's ``datetime.date``); ICU's default Gregorian
+  calendar switches to Julian before 1582-10-15. Identical output from 1582-10-15 on.
+
+Invisible characters are kept on purpose: U+200F RLM around the slashes of Arabic numeric
+dates (needed for the slashes to display correctly in right-to-left text), ZWNJ inside Persian
+words (orthography) and the ZWJ of the Persian era ``ه‍.ق.``.
+
+Formatter objects are mutable C++ objects that are not thread-safe, so the caches are keyed
+by thread id as well: each thread gets its own objects and nothing is shared between threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from functools import lru_cache
+from types import MappingProxyType
+
+import icu
+
+CALENDARS = ("gregorian", "islamic-umalqura", "islamic-civil", "persian")
+STYLES = ("full", "long", "medium", "short")
+DIGITS = ("latn", "arab", "arabext")
+MONTH_NAME_FAMILIES = MappingProxyType({
+    "egyptian": "ar_EG", "levantine": "ar_SY", "maghrebi": "ar_DZ", "both": None})
+DEFAULT_LOCALES = MappingProxyType({"ar": "ar", "fa": "fa", "ur": "ur", "en": "en", "fr": "fr"})
+
+# CLDR month names we deliberately do not print as CLDR has them:
+# (language, calendar family, width) -> {CLDR name: printed name}. Applies to both contexts.
+CLDR_CORRECTIONS = MappingProxyType({
+    ("ur", "islamic", "wide"): MappingProxyType({
+        "ر بیع الاول": "ربیع الاول",
+        "ر بیع الثانی": "ربیع الثانی",
+    }),
+})
+
+_STYLE_CODES = MappingProxyType({
+    "full": icu.DateFormat.kFull, "long": icu.DateFormat.kLong,
+    "medium": icu.DateFormat.kMedium, "short": icu.DateFormat.kShort})
+_WIDTHS = MappingProxyType({
+    "wide": icu.DateFormatSymbols.WIDE, "abbreviated": icu.DateFormatSymbols.ABBREVIATED,
+    "narrow": icu.DateFormatSymbols.NARROW})
+_CONTEXTS = MappingProxyType({
+    "format": icu.DateFormatSymbols.FORMAT, "standalone": icu.DateFormatSymbols.STANDALONE})
+_DIGIT_SETS = MappingProxyType({
+    "latn": "0123456789",
+    "arab": "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+    "arabext": "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9",
+})
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+# Far before year 1: makes ICU's Gregorian calendar proleptic (no Julian switch).
+_PURE_GREGORIAN_CHANGE = -8.64e12
+
+
+def to_udate(d: dt.date) -> float:
+    """ICU instant (PyICU uses seconds) of 12:00 UTC on the civil day ``d`` (proleptic)."""
+    return (d.toordinal() - _EPOCH_ORDINAL) * 86400.0 + 43200.0
+
+
+def from_udate(udate: float) -> dt.date:
+    """The civil (UTC) day of an ICU instant; ValueError outside datetime.date's range."""
+    ordinal = int(udate // 86400) + _EPOCH_ORDINAL
+    if not 1 <= ordinal <= dt.date.max.toordinal():
+        raise ValueError("the day is outside the years 1..9999 that datetime.date supports")
+    return dt.date.fromordinal(ordinal)
+
+
+def check_calendar(calendar: str) -> str:
+    if calendar not in CALENDARS:
+        raise ValueError(f"unknown calendar {calendar!r}; expected one of {CALENDARS}")
+    return calendar
+
+
+def normalize_digits(digits: str | None) -> str | None:
+    """``None``/``"default"`` (CLDR default of the locale) or one of ``DIGITS``."""
+    if digits in (None, "", "default"):
+        return None
+    if digits not in DIGITS:
+        raise ValueError(f"unknown digits {digits!r}; expected None, 'default' or one of {DIGITS}")
+    return digits
+
+
+@lru_cache(maxsize=8)
+def _digit_table(digits: str) -> dict:
+    target = _DIGIT_SETS[digits]
+    return str.maketrans({src[i]: target[i] for src in _DIGIT_SETS.values() for i in range(10)})
+
+
+def apply_digits(text: str, digits: str | None) -> str:
+    """Rewrite every Latin, Arabic-Indic (U+0660..) or Persian (U+06F0..) digit of ``text`` in
+    the ``digits`` script (``latn``, ``arab``, ``arabext``). ``None``/``"default"``: unchanged."""
+    digits = normalize_digits(digits)
+    return text if digits is None else text.translate(_digit_table(digits))
+
+
+def _split_locale(locale_id: str) -> tuple[str, dict[str, str]]:
+    base, _, rest = locale_id.replace("-", "_").partition("@")
+    keywords = dict(kv.split("=", 1) for kv in rest.split(";") if "=" in kv)
+    return base, keywords
+
+
+def base_locale(lang: str, locale: str | None) -> str:
+    """Locale id (without ``@`` keywords that we set ourselves) for a language/locale pair."""
+    return _split_locale(locale or DEFAULT_LOCALES.get(lang, lang))[0]
+
+
+@lru_cache(maxsize=1024)
+def icu_locale_id(lang: str, locale: str | None, calendar: str, digits: str | None) -> str:
+    """The explicit ICU locale id, e.g. ``ar_SY@calendar=gregorian;numbers=latn``.
+
+    The calendar is always named (ICU's default calendar differs by locale and version);
+    ``numbers=`` is only added when digits are asked for, so ``None`` keeps CLDR's default."""
+    base, keywords = _split_locale(locale or DEFAULT_LOCALES.get(lang, lang))
+    keywords["calendar"] = check_calendar(calendar)
+    digits = normalize_digits(digits)
+    if digits:
+        keywords["numbers"] = digits
+    return base + "@" + ";".join(f"{k}={v}" for k, v in sorted(keywords.items()))
+
+
+def _calendar_family(calendar: str) -> str:
+    return "islamic" if calendar.startswith("islamic") else calendar
+
+
+def _language(locale_id: str) -> str:
+    return _split_locale(locale_id)[0].split("_")[0]
+
+
+def _correct(names: tuple[str, ...], lang: str, calendar: str, width: str) -> tuple[str, ...]:
+    fixes = CLDR_CORRECTIONS.get((lang, _calendar_family(calendar), width))
+    return tuple(fixes.get(n, n) for n in names) if fixes else names
+
+
+@lru_cache(maxsize=256)
+def cldr_month_names(locale_id: str, calendar: str, width: str = "wide",
+                     context: str = "format") -> tuple[str, ...]:
+    """The 12 month names exactly as ICU/CLDR has them (no corrections)."""
+    if width not in _WIDTHS or context not in _CONTEXTS:
+        raise ValueError(f"width must be in {tuple(_WIDTHS)}, context in {tuple(_CONTEXTS)}")
+    base, _ = _split_locale(locale_id)
+    # The (locale, type) constructor: the locale-only one ignores ``@calendar=``.
+    symbols = icu.DateFormatSymbols(icu.Locale(base), check_calendar(calendar))
+    return tuple(symbols.getMonths(_CONTEXTS[context], _WIDTHS[width]))[:12]
+
+
+def _check_family(month_names: str | None) -> str | None:
+    if month_names is not None and month_names not in MONTH_NAME_FAMILIES:
+        raise ValueError(f"unknown month_names {month_names!r}; "
+                         f"expected None or one of {tuple(MONTH_NAME_FAMILIES)}")
+    return month_names
+
+
+@lru_cache(maxsize=256)
+def month_names_for(locale_id: str, calendar: str, width: str = "wide", context: str = "format",
+                    month_names: str | None = None) -> tuple[str, ...]:
+    """The 12 names we print: CLDR's, with ``CLDR_CORRECTIONS`` and, for Arabic Gregorian
+    dates, the chosen month-name family (ignored for other languages and calendars)."""
+    _check_family(month_names)
+    lang = _language(locale_id)
+    if month_names and lang == "ar" and calendar == "gregorian":
+        levantine = cldr_month_names("ar_SY", calendar, width, context)
+        egyptian = cldr_month_names("ar_EG", calendar, width, context)
+        if month_names == "both":
+            return tuple(f"{lev}/{egy}" if lev != egy else lev
+                         for lev, egy in zip(levantine, egyptian))
+        return cldr_month_names(MONTH_NAME_FAMILIES[month_names], calendar, width, context)
+    return _correct(cldr_month_names(locale_id, calendar, width, context), lang, calendar, width)
+
+
+def month_name(month: int, lang: str, calendar: str, *, locale: str | None = None,
+               width: str = "wide", context: str = "format",
+               month_names: str | None = None) -> str:
+    """Name of ``month`` (1..12) in ``calendar`` from CLDR via ICU (see ``month_names_for``)."""
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be 1..12, got {month}")
+    locale_id = icu_locale_id(lang, locale, calendar, None)
+    return month_names_for(locale_id, calendar, width, context, month_names)[month - 1]
+
+
+def _install(fmt: icu.SimpleDateFormat, locale_id: str, calendar: str,
+             month_names: str | None) -> icu.SimpleDateFormat:
+    """GMT, proleptic Gregorian and our month names on a fresh ICU formatter."""
+    loc = icu.Locale(locale_id)
+    if calendar == "gregorian":
+        cal = icu.GregorianCalendar(icu.TimeZone.getGMT(), loc)
+        cal.setGregorianChange(_PURE_GREGORIAN_CHANGE)
+        fmt.setCalendar(cal)
+    fmt.setTimeZone(icu.TimeZone.getGMT())
+    wide = month_names_for(locale_id, calendar, "wide", "format", month_names)
+    short = month_names_for(locale_id, calendar, "abbreviated", "format", month_names)
+    if (wide != cldr_month_names(locale_id, calendar, "wide")
+            or short != cldr_month_names(locale_id, calendar, "abbreviated")):
+        # PyICU can only replace the *format* names; our patterns use MMMM/MMM (format
+        # context), which the tests check for every locale where names are replaced.
+        symbols = icu.DateFormatSymbols(loc, calendar)
+        symbols.setMonths(list(wide))
+        symbols.setShortMonths(list(short))
+        fmt.setDateFormatSymbols(symbols)
+    return fmt
+
+
+@lru_cache(maxsize=512)
+def _style_formatter(locale_id: str, calendar: str, style: str, month_names: str | None,
+                     thread: int) -> icu.SimpleDateFormat:
+    fmt = icu.DateFormat.createDateInstance(_STYLE_CODES[style], icu.Locale(locale_id))
+    return _install(fmt, locale_id, calendar, month_names)
+
+
+@lru_cache(maxsize=512)
+def _pattern_formatter(locale_id: str, calendar: str, pattern: str, month_names: str | None,
+                       thread: int) -> icu.SimpleDateFormat:
+    fmt = icu.SimpleDateFormat(pattern, icu.Locale(locale_id))
+    return _install(fmt, locale_id, calendar, month_names)
+
+
+@lru_cache(maxsize=1024)
+def _resolve(lang: str, calendar: str, style: str, locale: str | None, digits: str | None,
+             month_names: str | None) -> tuple[str, str, str, str | None]:
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; expected one of {STYLES}")
+    _check_family(month_names)
+    locale_id = icu_locale_id(lang, locale, check_calendar(calendar), digits)
+    if not (month_names and _language(locale_id) == "ar" and calendar == "gregorian"):
+        month_names = None  # the setting only concerns Arabic Gregorian dates
+    return locale_id, calendar, style, month_names
+
+
+def format_date(d: dt.date, lang: str, calendar: str = "gregorian", style: str = "long", *,
+                locale: str | None = None, digits: str | None = None,
+                month_names: str | None = None) -> str:
+    """``d`` printed by ICU in ``calendar`` with the locale's CLDR pattern for ``style``.
+
+    ``locale`` is an ICU locale id (default: the language's own, e.g. ``ar``); ``digits``
+    ``None`` keeps the locale's CLDR default, else ``latn``/``arab``/``arabext``;
+    ``month_names`` picks the Arabic Gregorian month-name family (ignored elsewhere)."""
+    if not isinstance(d, dt.date):
+        raise TypeError(f"format_date needs a datetime.date, got {type(d).__name__}")
+    key = _resolve(lang, calendar, style, locale, digits, month_names)
+    return _style_formatter(*key, threading.get_ident()).format(to_udate(d))
+
+
+@lru_cache(maxsize=256)
+def skeleton_pattern(locale_id: str, skeleton: str, era: bool = True) -> str:
+    """ICU's best pattern for a skeleton (e.g. ``yMMMM``); ``era=False`` drops ``G`` fields."""
+    pattern = icu.DateTimePatternGenerator.createInstance(
+        icu.Locale(locale_id)).getBestPattern(skeleton)
+    return pattern if era else _drop_era(pattern)
+
+
+def _drop_era(pattern: str) -> str:
+    """Remove ``G`` fields (with the spaces before them) outside quoted literals."""
+    out: list[str] = []
+    quoted = False
+    for ch in pattern:
+        if ch == "'":
+            quoted = not quoted
+        elif ch == "G" and not quoted:
+            while out and out[-1] in " \u00a0\u202f":
+                out.pop()
+            continue
+        out.append(ch)
+    return "".join(out).strip()
+
+
+def format_pattern(d: dt.date, locale_id: str, calendar: str, pattern: str,
+                   month_names: str | None = None) -> str:
+    """``d`` printed by ICU with an explicit pattern (cached formatter)."""
+    if not (month_names and _language(locale_id) == "ar" and calendar == "gregorian"):
+        month_names = None
+    fmt = _pattern_formatter(locale_id, check_calendar(calendar), pattern, month_names,
+                             threading.get_ident())
+    return fmt.format(to_udate(d))

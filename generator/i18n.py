@@ -1,0 +1,65 @@
+"""i18n stage: gettext catalogues (managed with Babel) and locale-aware numbers.
+
+Catalogues live in ``locale/<lang>/LC_MESSAGES/messages.po``. They are read with Babel and
+compiled in memory, so a fresh clone builds without a separate ``pybabel compile`` step
+(``pybabel compile`` still works and is how translators check their files).
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+DIGIT_SETS = {
+    "latn": "0123456789",
+    "arab": "٠١٢٣٤٥٦٧٨٩",
+    "arabext": "۰۱۲۳۴۵۶۷۸۹",
+}
+
+
+def catalogue_path(locale_dir: Path, lang: str) -> Path:
+    return locale_dir / lang / "LC_MESSAGES" / "messages.po"
+
+
+@lru_cache(maxsize=None)
+def _load(po_path: str, mtime: float, lang: str) -> NullTranslations:
+    with open(po_path, "rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def translations_for(locale_dir: Path, lang: str) -> NullTranslations:
+    """Translations for ``lang`` (English, the source language, needs none)."""
+    path = catalogue_path(locale_dir, lang)
+    if not path.exists():
+        return NullTranslations()
+    return _load(str(path), path.stat().st_mtime, lang)
+
+
+def numbering_system(locale: str, digits: str) -> str:
+    """The digits a language shows: its setting, or the locale's CLDR default."""
+    if digits != "default":
+        return digits
+    system = Locale.parse(locale).default_numbering_system
+    return system if system in DIGIT_SETS else "latn"
+
+
+def to_digits(text: str, system: str) -> str:
+    """Replace ASCII digits with the numbering system's digits (Babel prints Latin ones)."""
+    if system == "latn":
+        return text
+    return text.translate(str.maketrans(DIGIT_SETS["latn"], DIGIT_SETS[system]))
+
+
+def format_number(value: int | float, locale: str, system: str) -> str:
+    return to_digits(format_decimal(value, locale=locale), system)

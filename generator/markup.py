@@ -1,0 +1,87 @@
+"""Markup stage: the one place Python-Markdown and the HTML sanitiser are configured.
+
+Markdown may contain raw HTML. Unless a site trusts its authors (``allow_raw_html``), the
+HTML that Markdown produces is cleaned with nh3 (a binding of the Rust crate Ammonia) to the
+allow-list below: no scripts, no event handlers, no ``javascript:`` URLs, no styles.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code", "em", "strong",
+    "b", "i", "u", "s", "sub", "sup", "small", "mark", "abbr", "cite", "q", "bdi", "bdo", "span",
+    "ul", "ol", "li", "dl", "dt", "dd", "a", "img", "figure", "figcaption", "table", "thead",
+    "tbody", "tr", "th", "td", "caption",
+}
+_GENERIC_ATTRS = {"dir", "lang", "title", "id"}
+ALLOWED_ATTRIBUTES = {tag: set(_GENERIC_ATTRS) for tag in ALLOWED_TAGS}
+ALLOWED_ATTRIBUTES["a"] |= {"href"}
+ALLOWED_ATTRIBUTES["img"] |= {"src", "alt", "width", "height"}
+ALLOWED_ATTRIBUTES["td"] |= {"colspan", "rowspan"}
+ALLOWED_ATTRIBUTES["th"] |= {"colspan", "rowspan", "scope"}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+_EXTENSIONS = ["extra", "sane_lists"]
+_local = threading.local()
+# Block-level tags that get dir="auto", so a Latin paragraph inside an Arabic article (or the
+# reverse) takes its own direction from its first strong character.
+_AUTO_DIR = re.compile(r"<(p|li|blockquote|h[2-6]|td|th|dd|dt|figcaption)(?=[\s>])(?![^>]*\bdir=)")
+
+
+def _markdown() -> markdown.Markdown:
+    """A per-thread Markdown instance (it is stateful: ``reset()`` between documents)."""
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = _local.md = markdown.Markdown(extensions=_EXTENSIONS, output_format="html")
+    return md
+
+
+def sanitize_html(fragment: str) -> str:
+    """Clean untrusted HTML to the allow-list (nh3/Ammonia)."""
+    return nh3.clean(
+        fragment, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer", strip_comments=True,
+    )
+
+
+def add_auto_direction(fragment: str) -> str:
+    return _AUTO_DIR.sub(r'<\1 dir="auto"', fragment)
+
+
+def markdown_to_html(text: str, *, trusted: bool = False) -> str:
+    """Render Markdown to HTML; sanitised unless ``trusted``. Deep nesting degrades to text."""
+    md = _markdown()
+    try:
+        out = md.reset().convert(text)
+    except RecursionError:
+        md.reset()
+        out = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n") if p.strip())
+    if not trusted:
+        out = sanitize_html(out)
+    return add_auto_direction(out)
+
+
+def paragraphs_to_html(paragraphs: list[str] | tuple[str, ...]) -> str:
+    """Plain-text paragraphs (seeds) to escaped HTML: raw text is never interpreted."""
+    return "".join(f'<p dir="auto">{html.escape(p, quote=False)}</p>' for p in paragraphs)
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_to_paragraphs(fragment: str) -> list[str]:
+    """Plain-text paragraphs of an HTML fragment (for summaries, search and reading time)."""
+    blocks = re.split(r"</(?:p|li|h[1-6]|blockquote|pre|td|th|dd|dt|figcaption)>", fragment)
+    out = []
+    for block in blocks:
+        text = " ".join(html.unescape(_TAG.sub(" ", block)).split())
+        if text:
+            out.append(text)
+    return out

@@ -1,0 +1,132 @@
+"""Model stage: immutable records that flow from the readers to the renderer.
+
+Both readers (``seeds`` for raw scraped text, ``content`` for Markdown with front matter)
+return the same ``ArticleRecord``; ``taxonomy``/``pipeline`` turn records into ``Article``s
+with slugs, URLs and translation links. No I/O happens here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """What a reader made of one source file, before site-wide decisions (slugs, URLs)."""
+
+    path: str
+    """Source path relative to the site root, with forward slashes (e.g. ``seeds/x.txt``)."""
+    kind: str
+    """``seed`` or ``markdown``."""
+    format: str
+    """Detected input format: ``wire``, ``pagetext``, ``print``, ``html``, ``markdown`` ..."""
+    lang: str
+    """Language code of the article (``ar``, ``fa``, ``ur``, ``en``, ``fr`` ...)."""
+    title: str
+    date: dt.date | None
+    """Publication day, or None when the source names none (the article is then undated)."""
+    summary: str
+    """The lead: first paragraph (seeds: the dateline's paragraph without the dateline)."""
+    body_html: str
+    """Sanitised HTML of the body; safe to insert into a page as is."""
+    paragraphs: tuple[str, ...] = ()
+    """The body as plain-text paragraphs (for inspection, search and reading time)."""
+    tags: tuple[str, ...] = ()
+    """Tags as written (display forms); normalisation to keys happens in ``taxonomy``."""
+    sources: tuple[str, ...] = ()
+    """Publisher and agencies named by the dateline or front matter (e.g. Sputnik)."""
+    city: str | None = None
+    slug: str | None = None
+    """Explicit slug from front matter or a sidecar; None lets the pipeline derive one."""
+    translation_key: str | None = None
+    draft: bool = False
+    updated: dt.date | None = None
+    warnings: tuple[str, ...] = ()
+    source_hash: str = ""
+    """Hash of the source bytes (and sidecar), used for caching."""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    """Reader-specific facts that templates may show (e.g. ``encoding``)."""
+
+    @property
+    def paragraph_count(self) -> int:
+        return len(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class TagRef:
+    """A tag as one article links to it."""
+
+    key: str
+    """Normalised comparison key (spelling variants share it)."""
+    name: str
+    """Display form: the most common written form in the language."""
+    slug: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article placed in the site: its record plus site-wide decisions."""
+
+    record: ArticleRecord
+    slug: str
+    path: str
+    """Output path relative to the output folder (``ar/articles/<slug>/index.html``)."""
+    tags: tuple[TagRef, ...]
+    translation_group: str
+    """Key shared by all translations of one story (the record's key, or the path)."""
+
+    # Convenience accessors used by templates.
+    @property
+    def lang(self) -> str:
+        return self.record.lang
+
+    @property
+    def title(self) -> str:
+        return self.record.title
+
+    @property
+    def date(self):
+        return self.record.date
+
+    @property
+    def summary(self) -> str:
+        return self.record.summary
+
+    @property
+    def body_html(self) -> str:
+        return self.record.body_html
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.record.sources
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One tag of one language with the articles that carry it (newest first)."""
+
+    lang: str
+    key: str
+    name: str
+    slug: str
+    articles: tuple[Article, ...]
+    entity: str | None = None
+    """Cross-language identity (a CLDR territory code or a tag-translation id), if known."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the renderer needs, grouped per language. Built by ``assemble``."""
+
+    articles: dict[str, tuple[Article, ...]]
+    """Per language, newest first (undated last, then by slug)."""
+    tags: dict[str, tuple[Tag, ...]]
+    """Per language, in the language's alphabetical order."""
+    translations: dict[str, tuple[Article, ...]]
+    """Translation group -> its articles (one per language)."""
+    problems: tuple[str, ...] = ()
+    """Person-readable errors for inputs that were skipped (``path: reason``)."""
+    notices: tuple[str, ...] = ()
+    """Warnings for inputs that were built but repaired or guessed."""

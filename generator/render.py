@@ -1,0 +1,59 @@
+"""Render stage: the Jinja2 environment of one language, and ``render(template, context)``.
+
+One environment per language (Hugo's "one site per language"): gettext catalogue, date filters
+and number formatting are bound to that language when the environment is made, so templates
+never pass a locale around and nothing global is switched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import calendars
+from .config import LanguageConfig, SiteConfig
+from .i18n import format_number, numbering_system, translations_for
+from .urls import Urls
+
+
+def make_environment(config: SiteConfig, lang: LanguageConfig, *,
+                     templates_dir: Path | None = None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir or config.templates_dir)),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True,
+    )
+    env.install_gettext_translations(translations_for(config.root / "locale", lang.code), newstyle=True)
+    urls = Urls(config)
+    system = numbering_system(lang.locale, lang.digits)
+    digits = None if lang.digits == "default" else lang.digits
+
+    def calendar_date(value: dt.date, calendar: str, style: str = "long") -> str:
+        return calendars.format_date(
+            value, lang.code, calendar, style, locale=lang.locale, digits=digits,
+            month_names=lang.arabic_months if lang.code == "ar" else None)
+
+    def archive_href(value: dt.date, calendar: str) -> str:
+        year, month = calendars.archive_key(value, calendar)
+        return urls.archive_month(lang.code, calendar, year, month)
+
+    languages = {other.code: other for other in config.languages}
+    env.filters["calendar_date"] = calendar_date
+    env.globals.update(
+        lang=lang, urls=urls, href=urls.href, absolute=urls.absolute, static=urls.static,
+        archive_href=archive_href, site=config,
+        number=partial(format_number, locale=lang.locale, system=system),
+        lang_name=lambda code: languages[code].name,
+        lang_dir=lambda code: languages[code].direction,
+    )
+    return env
+
+
+def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
+    return env.get_template(template).render(context)

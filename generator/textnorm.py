@@ -1,0 +1,66 @@
+"""Text normalisation shared by the readers, tags, slugs and search.
+
+Two different jobs, kept apart on purpose:
+- ``clean_text`` repairs what is *displayed*: NFC, line endings, stray control characters.
+  It keeps ZWNJ (Persian needs it) and keeps letters as written (ک stays ک in Urdu).
+- ``match_key`` builds a *comparison key*: spelling variants of one word (hamza/alef forms,
+  tatweel, tashkeel, Persian/Urdu yeh and kaf, ta marbuta) get the same key. Keys are never
+  shown to readers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Harakat, Quranic marks, superscript alef (U+0610-061A, U+064B-065F, U+0670, U+06D6-06ED).
+_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
+_TATWEEL = "\u0640"
+# Bidi embeddings/overrides/isolates (Trojan Source) and other invisible format characters.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile("[\u200b\u200d\u200e\u200f\u061c\u2060\ufeff\u00ad]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+_LETTER_FOLD = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    "ى": "ي", "ی": "ي", "ې": "ي", "ۍ": "ي", "ئ": "ي", "ے": "ي",
+    "ک": "ك", "ڪ": "ك",
+    "ة": "ه", "ۀ": "ه", "ہ": "ه", "ھ": "ه", "ە": "ه",
+    "ؤ": "و",
+    "ٹ": "ت",
+})
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def clean_text(text: str) -> str:
+    """Normalise text for display: NFC, ``\\n`` line ends, no control characters or BOM."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = _CONTROL.sub("", text).replace("\ufeff", "")
+    return unicodedata.normalize("NFC", text)
+
+
+def strip_bidi_controls(text: str) -> str:
+    """Remove bidi embedding/override/isolate characters (they can reorder what a reader sees)."""
+    return BIDI_CONTROLS.sub("", text)
+
+
+def fold_digits(text: str) -> str:
+    """Arabic-Indic and Extended Arabic-Indic digits to ASCII digits."""
+    return text.translate(_DIGITS)
+
+
+def match_key(text: str, *, keep_zwnj: bool = False) -> str:
+    """A comparison key: variants of one spelling map to one key.
+
+    NFKC, casefold, no tashkeel/tatweel/bidi or zero-width characters, alef/hamza forms to
+    bare alef, Persian/Urdu yeh and kaf to Arabic ones, ta marbuta to heh, ASCII digits,
+    runs of white space folded to one space.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _TASHKEEL.sub("", text).replace(_TATWEEL, "")
+    text = BIDI_CONTROLS.sub("", text)
+    text = _INVISIBLE.sub("", text)
+    text = text.replace("\u200c", "\u200c" if keep_zwnj else " ")
+    text = text.translate(_LETTER_FOLD).translate(_DIGITS)
+    return " ".join(text.split())

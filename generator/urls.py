@@ -1,0 +1,124 @@
+"""URL stage: the single mapping from model objects to output paths and URLs.
+
+Every page lives in a folder with an ``index.html`` so URLs end in ``/`` and work on any static
+host. Paths here are relative to the output folder (``ar/articles/<slug>/index.html``);
+``href()`` turns one into a link under the site's base path (``/news/ar/...``).
+
+Slugs are readable in their own script: Arabic stays Arabic, never transliterated. See
+``slugify`` for the exact rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import quote
+
+from .config import SiteConfig
+
+_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+# Characters unsafe in a path segment on some host or file system, and URL syntax characters.
+_UNSAFE = re.compile(r"[\s<>:\"/\\|?*#%&+=;,'`!$@^~\[\]{}()\u060c\u061b\u061f\u06d4\u066a-\u066c.\u2010-\u2015\u00ab\u00bb\u201c-\u201f]+")
+_DEVICE = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.I)
+MAX_SLUG_BYTES = 120
+RESERVED_ARTICLE_SLUGS = frozenset({"tags", "archive", "page", "static", "search", "feed.xml"})
+
+
+def slugify(text: str, fallback_seed: str = "") -> str:
+    """A stable, readable path segment for ``text``.
+
+    NFKC (folds presentation forms) -> lower-case -> no tashkeel, tatweel or invisible format
+    characters, except ZWNJ, which Persian spelling needs (kept, never doubled or at the ends) ->
+    runs of white space, punctuation and path-syntax characters become one ``-`` -> at most
+    120 UTF-8 bytes, cut on a character boundary. An empty result (or ``.``/``..``) becomes
+    ``a-<8 hex digits of a hash>`` so that every article and tag has a usable, stable URL.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _TASHKEEL.sub("", text)
+    text = "".join(ch for ch in text if ch == "\u200c" or unicodedata.category(ch) not in ("Cf", "Cc", "Cs", "Co", "Cn"))
+    text = _UNSAFE.sub("-", text)
+    text = re.sub("\u200c+", "\u200c", text)
+    text = re.sub("-?\u200c-?", lambda m: "-" if "-" in m.group(0) else "\u200c", text)
+    text = re.sub("-{2,}", "-", text).strip("-\u200c")
+    encoded = text.encode("utf-8")
+    if len(encoded) > MAX_SLUG_BYTES:
+        text = encoded[:MAX_SLUG_BYTES].decode("utf-8", "ignore")
+        if "-" in text[len(text) // 2:]:
+            text = text.rsplit("-", 1)[0]
+        text = text.strip("-\u200c")
+    if _DEVICE.match(text):
+        text += "-"
+    if not text or set(text) <= {"."}:
+        digest = hashlib.sha256((fallback_seed or "empty").encode("utf-8")).hexdigest()[:8]
+        text = f"a-{digest}"
+    return text
+
+
+class Urls:
+    """Output paths for one site configuration (pure; no I/O)."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self.base_path = config.base_path
+        self.base_url = config.base_url
+        self.origin = config.base_url[: len(config.base_url) - len(config.base_path)]
+
+    def lang_prefix(self, lang: str) -> str:
+        if lang == self.config.default_language and self.config.default_language_at_root:
+            return ""
+        return f"{lang}/"
+
+    # Paths relative to the output folder, always ending in a file name.
+    def home(self, lang: str, page: int = 1) -> str:
+        return f"{self.lang_prefix(lang)}{self._page(page)}index.html"
+
+    def article(self, lang: str, slug: str) -> str:
+        return f"{self.lang_prefix(lang)}articles/{slug}/index.html"
+
+    def tag(self, lang: str, slug: str, page: int = 1) -> str:
+        return f"{self.lang_prefix(lang)}tags/{slug}/{self._page(page)}index.html"
+
+    def tag_index(self, lang: str) -> str:
+        return f"{self.lang_prefix(lang)}tags/index.html"
+
+    def tag_feed(self, lang: str, slug: str) -> str:
+        return f"{self.lang_prefix(lang)}tags/{slug}/feed.xml"
+
+    def archive_index(self, lang: str) -> str:
+        return f"{self.lang_prefix(lang)}archive/index.html"
+
+    def archive_month(self, lang: str, calendar: str, year: int, month: int, page: int = 1) -> str:
+        part = {"gregorian": "", "islamic-umalqura": "hijri/", "islamic-civil": "hijri-civil/",
+                "persian": "shamsi/"}[calendar]
+        return f"{self.lang_prefix(lang)}archive/{part}{year:04d}/{month:02d}/{self._page(page)}index.html"
+
+    def feed(self, lang: str) -> str:
+        return f"{self.lang_prefix(lang)}feed.xml"
+
+    def rss(self, lang: str) -> str:
+        return f"{self.lang_prefix(lang)}rss.xml"
+
+    def not_found(self, lang: str) -> str:
+        return f"{self.lang_prefix(lang)}404.html"
+
+    def search(self, lang: str) -> str:
+        return f"{self.lang_prefix(lang)}search/index.html"
+
+    @staticmethod
+    def _page(page: int) -> str:
+        return "" if page <= 1 else f"page/{page}/"
+
+    # Links
+    def href(self, path: str) -> str:
+        """Link to an output path under the base path; ``index.html`` is dropped."""
+        if path.endswith("index.html"):
+            path = path[: -len("index.html")]
+        return quote(self.base_path + path, safe="/:@-._~!$&'()*+,;=")
+
+    def absolute(self, path: str) -> str:
+        """Absolute URL (for feeds, sitemaps, canonical links and social cards)."""
+        return self.origin + self.href(path)
+
+    def static(self, name: str) -> str:
+        return self.href(f"static/{name}")

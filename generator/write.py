@@ -1,0 +1,88 @@
+"""Write stage: pages go into a fresh folder that replaces the output folder in one step.
+
+Every write goes through ``safe_join``: no absolute paths, no ``..``, no NUL, nothing that
+resolves outside the output root. Two pages claiming one path is an error (Pelican's rule).
+A failed or killed build leaves the previous output folder as it was: the new site is built
+beside it (``.public.new-*``) and swapped in by renames only when it is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from .errors import SahifaError
+
+
+def safe_join(root: Path, rel: str) -> Path:
+    """``root / rel`` if and only if it stays inside ``root``."""
+    if not rel or "\x00" in rel or "\\" in rel:
+        raise SahifaError(rel or "(empty path)", "refusing to write an unsafe output path")
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or any(part in ("..", "") for part in pure.parts):
+        raise SahifaError(rel, "refusing to write outside the output folder")
+    target = root.joinpath(*pure.parts)
+    if not target.resolve().is_relative_to(root.resolve()):
+        raise SahifaError(rel, "refusing to write outside the output folder")
+    return target
+
+
+class OutputWriter:
+    """Collects one build's files in a staging folder; ``commit()`` swaps it in."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir.absolute()
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        recover(self.out_dir)
+        self.stage = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-", dir=self.out_dir.parent))
+        self.written: set[str] = set()
+        self._dirs: set[Path] = set()
+
+    def write(self, rel: str, data: bytes | str) -> None:
+        if rel in self.written:
+            raise SahifaError(rel, "two pages claim the same output path")
+        target = safe_join(self.stage, rel)
+        parent = target.parent
+        if parent not in self._dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        with open(target, "wb") as fh:
+            fh.write(data)
+        self.written.add(rel)
+
+    def copy_tree(self, src: Path, rel: str) -> None:
+        """Copy a folder of static files (regular files only; links are not followed)."""
+        if not src.is_dir():
+            return
+        for path in sorted(src.rglob("*")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            self.write(f"{rel}/{path.relative_to(src).as_posix()}", path.read_bytes())
+
+    def commit(self) -> None:
+        """Swap the staged folder in: old -> ``.old``, new -> output, then drop the old one."""
+        old = None
+        if self.out_dir.exists() or self.out_dir.is_symlink():
+            old = self.out_dir.with_name(f".{self.out_dir.name}.old")
+            if old.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            os.replace(self.out_dir, old)
+        os.replace(self.stage, self.out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def recover(out_dir: Path) -> None:
+    """After a build killed between the two renames of ``commit``, put the old site back."""
+    old = out_dir.with_name(f".{out_dir.name}.old")
+    if old.exists() and not out_dir.exists():
+        os.replace(old, out_dir)
+    for stale in out_dir.parent.glob(f".{out_dir.name}.new-*"):
+        shutil.rmtree(stale, ignore_errors=True)

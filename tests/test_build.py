@@ -1,0 +1,134 @@
+"""A build of the demo site: the page set, and what the seed's page must show."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from conftest import REPO, build, copy_site
+
+SEED = "seeds/urdupoint-ar-2022-01-11-kazakhstan-csto.txt"
+
+
+class Page(HTMLParser):
+    """Just enough structure: html attributes, elements by tag, links, text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.html_attrs: dict[str, str] = {}
+        self.tags: dict[str, list[dict[str, str]]] = {}
+        self.text_parts: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: v or "" for k, v in attrs}
+        if tag == "html":
+            self.html_attrs = attrs
+        self.tags.setdefault(tag, []).append(attrs)
+
+    def handle_data(self, data):
+        self.text_parts.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.text_parts).split())
+
+    def links(self) -> list[str]:
+        return [a.get("href", "") for a in self.tags.get("a", [])]
+
+
+def page(out: Path, rel: str) -> Page:
+    return Page((out / rel).read_text(encoding="utf-8"))
+
+
+def seed_article(report):
+    arts = [a for a in report.site.articles["ar"] if a.record.path == SEED]
+    assert arts, f"the seed {SEED} was not built: {report.problems}"
+    return arts[0]
+
+
+def test_demo_build_is_clean(demo_site):
+    report, out = demo_site
+    assert report.problems == [], report.problems
+    assert report.articles >= 10
+    assert (out / "index.html").is_file()
+
+
+def test_every_language_has_home_tags_archive_and_404(demo_site):
+    report, out = demo_site
+    for lang, direction in (("ar", "rtl"), ("fa", "rtl"), ("ur", "rtl"), ("en", "ltr"), ("fr", "ltr")):
+        for rel in ("index.html", "tags/index.html", "archive/index.html", "404.html"):
+            p = page(out, f"{lang}/{rel}")
+            assert p.html_attrs == {"lang": lang, "dir": direction}, (lang, rel, p.html_attrs)
+
+
+def test_root_page_offers_every_language(demo_site):
+    _, out = demo_site
+    links = page(out, "index.html").links()
+    for lang in ("ar", "fa", "ur", "en", "fr"):
+        assert f"/{lang}/" in links
+
+
+def test_seed_page_has_rtl_title_and_both_dates(demo_site):
+    report, out = demo_site
+    article = seed_article(report)
+    p = page(out, article.path)
+    assert p.html_attrs == {"lang": "ar", "dir": "rtl"}
+    assert len(p.tags["h1"]) == 1
+    assert [t.get("datetime") for t in p.tags["time"]] == ["2022-01-11"]
+    assert "كانون الثاني" in p.text and "2022" in p.text
+    assert "8 جمادى الآخرة 1443" in p.text
+    assert "(تستمر)" not in p.text and "أفكارك وتعليقاتك" not in p.text
+    assert article.title in p.text and p.text.count(article.title) <= 3
+
+
+def test_seed_links_to_its_translations(demo_site):
+    report, out = demo_site
+    article = seed_article(report)
+    p = page(out, article.path)
+    hreflangs = {link.get("hreflang") for link in p.tags["link"] if link.get("rel") == "alternate"}
+    assert {"ar", "en", "fr", "fa", "ur", "x-default"} <= hreflangs
+    en = [a for a in report.site.articles["en"] if a.translation_group == article.translation_group][0]
+    assert "/" + en.path.removesuffix("index.html") in p.links()
+
+
+def test_tag_pages_link_back_to_their_articles(demo_site):
+    report, out = demo_site
+    checked = 0
+    for lang, tags in report.site.tags.items():
+        for tag in tags:
+            tag_page = page(out, f"{lang}/tags/{tag.slug}/index.html")
+            for article in tag.articles[:10]:
+                assert "/" + article.path.removesuffix("index.html") in tag_page.links()
+                checked += 1
+    assert checked > 20
+
+
+def test_tag_index_counts_and_alphabetical_order(demo_site):
+    report, out = demo_site
+    import icu
+
+    text = (out / "ar/tags/index.html").read_text(encoding="utf-8")
+    names = re.findall(r'<a href="[^"]+/tags/[^"]+/" dir="auto">([^<]+)</a>', text)
+    assert names and len(names) == len(report.site.tags["ar"])
+    collator = icu.Collator.createInstance(icu.Locale("ar"))
+    assert names == sorted(names, key=collator.getSortKey)
+    assert "كازاخستان" in names
+
+
+def test_only_logical_css_properties():
+    css = (REPO / "static/css/site.css").read_text(encoding="utf-8")
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    assert not re.search(r"(?<![-\w])(left|right)\s*:|(margin|padding|border)-(left|right)|text-align:\s*(left|right)|float:\s*(left|right)", css)
+
+
+def test_failed_input_is_named_and_others_still_build(tmp_path):
+    root = copy_site(tmp_path / "site")
+    bad = root / "content/en/broken.md"
+    bad.write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
+    report, out = build(root)
+    assert any("content/en/broken.md" in p and "YAML" in p for p in report.problems)
+    assert report.exit_code == 1
+    assert (out / "en/index.html").is_file()
+    assert report.articles >= 10
