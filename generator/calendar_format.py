@@ -111,11 +111,6 @@ def _split_locale(locale_id: str) -> tuple[str, dict[str, str]]:
     return base, keywords
 
 
-def base_locale(lang: str, locale: str | None) -> str:
-    """Locale id (without ``@`` keywords that we set ourselves) for a language/locale pair."""
-    return _split_locale(locale or DEFAULT_LOCALES.get(lang, lang))[0]
-
-
 @lru_cache(maxsize=1024)
 def icu_locale_id(lang: str, locale: str | None, calendar: str, digits: str | None) -> str:
     """The explicit ICU locale id, e.g. ``ar_SY@calendar=gregorian;numbers=latn``.

@@ -38,7 +38,6 @@ from generator.calendars import (
 from generator.calendar_format import cldr_month_names, icu_locale_id
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "dates"
-STYLES4 = ("full", "long", "medium", "short")
 
 
 def _need(name: str) -> Path:
