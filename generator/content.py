@@ -37,10 +37,29 @@ class _SafeLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-_SafeLoader.yaml_implicit_resolvers = {
+_RESOLVERS = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_SafeLoader.yaml_implicit_resolvers = _RESOLVERS
+
+_CBase = getattr(yaml, "CSafeLoader", None)
+if _CBase is not None:
+    class _FastLoader(_CBase):  # type: ignore[misc, valid-type]
+        """libyaml's safe loader, same resolvers; used only when no anchor or alias can occur."""
+
+    _FastLoader.yaml_implicit_resolvers = _RESOLVERS
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastLoader = _SafeLoader
+
+# Anything that might be an anchor (&a) or an alias (*a) sends the text to the slow loader,
+# which refuses aliases; false alarms (an asterisk in a title) only cost speed.
+_MAYBE_ALIAS = re.compile(r"[&*]")
+
+
+def _load_yaml(text: str):
+    loader = _SafeLoader if _MAYBE_ALIAS.search(text) else _FastLoader
+    return yaml.load(text, Loader=loader)  # noqa: S506 - both loaders are safe loaders
 
 
 def decode_source(data: bytes, path: str) -> tuple[str, str, list[str]]:
@@ -63,7 +82,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str]:
     if not match:
         raise SahifaError(path, "front matter starts with '---' but has no closing '---' line")
     try:
-        data = yaml.load(match.group(1), Loader=_SafeLoader)  # noqa: S506 - safe subclass
+        data = _load_yaml(match.group(1))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (front matter line {mark.line + 2})" if mark else ""

@@ -55,6 +55,18 @@ def slugify(text: str, fallback_seed: str = "") -> str:
     return text
 
 
+_URL_SAFE = "/:@-._~!$&'()*+,;=%"
+
+
+def iri(path: str) -> str:
+    """A link as an IRI: letters of any script stay readable (``/ar/tags/كازاخستان/``);
+    ASCII that is not URL-safe and invisible format characters (e.g. ZWNJ) are percent-encoded."""
+    return "".join(
+        ch if (ord(ch) > 127 and unicodedata.category(ch) != "Cf") or ch in _URL_SAFE or ch.isalnum()
+        else quote(ch, safe="")
+        for ch in path)
+
+
 class Urls:
     """Output paths for one site configuration (pure; no I/O)."""
 
@@ -114,11 +126,11 @@ class Urls:
         """Link to an output path under the base path; ``index.html`` is dropped."""
         if path.endswith("index.html"):
             path = path[: -len("index.html")]
-        return quote(self.base_path + path, safe="/:@-._~!$&'()*+,;=")
+        return iri(self.base_path + path)
 
     def absolute(self, path: str) -> str:
-        """Absolute URL (for feeds, sitemaps, canonical links and social cards)."""
-        return self.origin + self.href(path)
+        """Absolute URL, percent-encoded as RFC 3986 asks (feeds, sitemaps, canonical links)."""
+        return self.origin + quote(self.href(path), safe=_URL_SAFE)
 
     def static(self, name: str) -> str:
         return self.href(f"static/{name}")
