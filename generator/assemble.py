@@ -13,6 +13,7 @@ from typing import Iterable
 
 from .collation import sort_key
 from .config import SiteConfig
+from .entities import link_entities
 from .model import Article, ArticleRecord, Site, Tag, TagRef
 from .urls import RESERVED_ARTICLE_SLUGS, Urls, slugify
 
@@ -70,6 +71,22 @@ def _tag_names(records: Iterable[ArticleRecord]) -> dict[tuple[str, str], str]:
     return {k: sorted(c.items(), key=lambda item: (-item[1], item[0]))[0][0] for k, c in counts.items()}
 
 
+def _tag_slugs(names: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """One URL slug per (language, tag key); two keys that slugify alike get ``-2``, ``-3``
+    in the order of their keys, so the choice is stable across builds."""
+    result: dict[tuple[str, str], str] = {}
+    used: set[tuple[str, str]] = set()
+    for (lang, key) in sorted(names):
+        base = slugify(names[(lang, key)], key)
+        slug, n = base, 1
+        while (lang, slug) in used:
+            n += 1
+            slug = f"{base}-{n}"
+        used.add((lang, slug))
+        result[(lang, key)] = slug
+    return result
+
+
 def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.date,
              problems: Iterable[str] = ()) -> Site:
     urls = Urls(config)
@@ -89,6 +106,7 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
         kept.append(record)
     slugs = _assign_slugs(kept, problems, notices)
     names = _tag_names(r for r in kept if r.path in slugs)
+    tag_slugs = _tag_slugs(names)
 
     articles: dict[str, list[Article]] = defaultdict(list)
     for record in kept:
@@ -103,7 +121,7 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
                 continue
             seen.add(key)
             name = names[(record.lang, key)]
-            refs.append(TagRef(key=key, name=name, slug=slugify(name, key), lang=record.lang))
+            refs.append(TagRef(key=key, name=name, slug=tag_slugs[(record.lang, key)], lang=record.lang))
         group = record.translation_key or f"path:{record.path}"
         articles[record.lang].append(Article(record=record, slug=slug,
                                              path=urls.article(record.lang, slug),
@@ -121,6 +139,7 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
                 continue
             group.append(article)
     tags = {lang: _tags_of(by_lang[lang], config.language(lang).locale) for lang in config.language_codes}
+    tags = link_entities(tags, config)
     return Site(articles=by_lang, tags=tags,
                 translations={k: tuple(v) for k, v in translations.items() if len(v) > 1},
                 problems=tuple(problems), notices=tuple(notices))
@@ -133,17 +152,8 @@ def _tags_of(articles: tuple[Article, ...], locale: str) -> tuple[Tag, ...]:
         for ref in article.tags:
             grouped[ref.key].append(article)
             refs[ref.key] = ref
-    # Two different keys can slugify alike; keep URLs unique and stable.
-    used: dict[str, str] = {}
-    result = []
     collate = sort_key(locale)
-    for key in sorted(grouped, key=lambda k: (collate(refs[k].name), k)):
-        ref = refs[key]
-        slug, n = ref.slug, 1
-        while slug in used and used[slug] != key:
-            n += 1
-            slug = f"{ref.slug}-{n}"
-        used[slug] = key
-        result.append(Tag(lang=ref.lang, key=key, name=ref.name, slug=slug,
-                          articles=tuple(grouped[key])))
+    result = [Tag(lang=refs[key].lang, key=key, name=refs[key].name, slug=refs[key].slug,
+                  articles=tuple(grouped[key]))
+              for key in sorted(grouped, key=lambda k: (collate(refs[k].name), k))]
     return tuple(result)

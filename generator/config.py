@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -42,11 +43,16 @@ class LanguageConfig:
     @property
     def direction(self) -> str:
         """``rtl`` or ``ltr`` from CLDR (not from a hand-kept list)."""
-        return Locale.parse(self.locale).text_direction
+        return _direction(self.locale)
 
     @property
     def babel_locale(self) -> Locale:
         return Locale.parse(self.locale)
+
+
+@lru_cache(maxsize=None)
+def _direction(locale: str) -> str:
+    return Locale.parse(locale).text_direction
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class SiteConfig:
     page_size: int
     publish_future: bool
     languages: tuple[LanguageConfig, ...]
-    tag_translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    tag_translations: Mapping[str, Mapping[str, str | tuple[str, ...]]] = field(default_factory=dict)
     allow_raw_html: bool = False
     """Trusted sites may keep raw HTML in Markdown; otherwise it is sanitised."""
 
@@ -153,7 +159,9 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
     page_size = int(data.get("page_size", 10))
     if page_size < 1:
         raise SahifaError(str(path), "page_size must be at least 1")
-    tag_tr = {str(k): MappingProxyType({str(lk): str(lv) for lk, lv in v.items()})
+    # A value is one name or a list of spellings: { ar = ["قاسم جومرت توكاييف", "توكاييف"] }.
+    tag_tr = {str(k): MappingProxyType({str(lk): tuple(map(str, lv)) if isinstance(lv, list) else str(lv)
+                                        for lk, lv in v.items()})
               for k, v in (data.get("tag_translations") or {}).items()}
     return SiteConfig(
         root=root, title=str(data.get("title", "Sahifa")), base_url=base_url,

@@ -16,7 +16,7 @@ import jinja2
 
 from . import calendars
 from .config import LanguageConfig, SiteConfig
-from .i18n import format_number, numbering_system, translations_for
+from .i18n import format_number, isolated_list, numbering_system, translations_for
 from .urls import Urls
 
 
@@ -44,6 +44,7 @@ def make_environment(config: SiteConfig, lang: LanguageConfig, *,
         return urls.archive_month(lang.code, calendar, year, month)
 
     languages = {other.code: other for other in config.languages}
+    env.globals["tag_path"] = lambda tag: urls.tag(tag.lang, tag.slug)
     env.filters["calendar_date"] = calendar_date
     env.globals.update(
         lang=lang, urls=urls, href=urls.href, absolute=urls.absolute, static=urls.static,
@@ -51,8 +52,28 @@ def make_environment(config: SiteConfig, lang: LanguageConfig, *,
         number=partial(format_number, locale=lang.locale, system=system),
         lang_name=lambda code: languages[code].name,
         lang_dir=lambda code: languages[code].direction,
+        isolated_list=partial(isolated_list, locale=lang.locale),
     )
+    env.globals["card"] = _memoized_card(env)
     return env
+
+
+def _memoized_card(env: jinja2.Environment):
+    """``card(article)``: an article's teaser, rendered once per build and reused on every
+    home, tag and archive page that lists it (most list pages repeat the same cards)."""
+    cache: dict[str, Any] = {}
+    module = None
+
+    def card(article) -> Any:
+        nonlocal module
+        html = cache.get(article.path)
+        if html is None:
+            if module is None:
+                module = env.get_template("partials/card.html").make_module({})
+            html = cache[article.path] = module.card(article)
+        return html
+
+    return card
 
 
 def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote
 
 from .config import SiteConfig
 
 _TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 # Characters unsafe in a path segment on some host or file system, and URL syntax characters.
-_UNSAFE = re.compile(r"[\s<>:\"/\\|?*#%&+=;,'`!$@^~\[\]{}()\u060c\u061b\u061f\u06d4\u066a-\u066c.\u2010-\u2015\u00ab\u00bb\u201c-\u201f]+")
+_UNSAFE = re.compile(r"[\s<>:\"/\\|?*#%&+=;,'`!$@^~\[\]{}()\u060c\u061b\u061f\u06d4\u066a-\u066c.\u2010-\u2015\u00ab\u00bb\u2018-\u201f\u2026]+")
 _DEVICE = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.I)
 MAX_SLUG_BYTES = 120
 RESERVED_ARTICLE_SLUGS = frozenset({"tags", "archive", "page", "static", "search", "feed.xml"})
@@ -58,9 +59,15 @@ def slugify(text: str, fallback_seed: str = "") -> str:
 _URL_SAFE = "/:@-._~!$&'()*+,;=%"
 
 
+_PLAIN_ASCII = re.compile(r"[A-Za-z0-9/:@\-._~!$&'()*+,;=%]*")
+
+
+@lru_cache(maxsize=65536)
 def iri(path: str) -> str:
     """A link as an IRI: letters of any script stay readable (``/ar/tags/كازاخستان/``);
     ASCII that is not URL-safe and invisible format characters (e.g. ZWNJ) are percent-encoded."""
+    if _PLAIN_ASCII.fullmatch(path):
+        return path
     return "".join(
         ch if (ord(ch) > 127 and unicodedata.category(ch) != "Cf") or ch in _URL_SAFE or ch.isalnum()
         else quote(ch, safe="")

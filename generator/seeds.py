@@ -1,0 +1,390 @@
+"""Seed importer: raw scraped news text (``seeds/*.txt``) -> ``ArticleRecord``.
+
+Input: the text of one seed (already decoded) and an optional sidecar mapping. Output: one
+record with title, date, lead, paragraphs, sources, city, language, tags and warnings.
+
+Formats recognised (``format`` field):
+- ``wire``: title line, the title repeated, a dateline opening the first paragraph, body,
+  wire marker ``(تستمر)`` and site boilerplate (the project's own seeds);
+- ``pagetext``: the text of a web page with its chrome (skip links, header clock, donation
+  banners, captions) around title, date line and body;
+- ``print``: a print view (``- Global Voices - https://… -``, ``Categories: …``);
+- ``extractor``: title, ``***``, body (text kept by a crawler's extractor);
+- ``html``: an HTML page (own rules on lxml; trafilatura as a rescue when installed).
+
+Raw text is text: the body is never interpreted as HTML or Markdown; ``body_html`` is built
+from escaped paragraphs. A sidecar ``NAME.yml`` beside ``NAME.txt`` may set title, date,
+tags, slug, translation_key, lang, format, sources, draft.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import html
+import re
+from pathlib import Path
+
+import yaml
+
+from . import boilerplate, htmltext
+from .dateline import date_line, parse_dateline
+from .dateparse import DateMatch, find_date, parse_date_expression
+from .decode import decode_bytes
+from .errors import SahifaError
+from .langdetect import detect_language
+from .model import ArticleRecord
+from .textnorm import clean_text, match_key, strip_bidi_controls
+
+MAX_BYTES = 20_000_000
+RTL_LANGS = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "sd", "ug", "yi", "dv"})
+SIDECAR_FIELDS = ("title", "date", "tags", "slug", "translation_key", "lang", "format",
+                  "sources", "draft")
+_INVISIBLE = re.compile("[\u200b\u200d\u200e\u200f\u061c\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
+_SENTENCE_BREAK = re.compile(r"(?<![.\d])\.(?![.\d])\s+\S|[!?؟](?![!?؟])\s+\S|[。！？]\s*\S")
+_TITLE_CREDIT = re.compile(r"\s*\((?P<credit>[A-Za-z][\w.\-]{1,30}|[^\W\d][^()]{0,20})\)\s*$")
+_TITLE_SITE_SUFFIX = re.compile(r"\s+[|｜]\s+[^|｜]{2,40}$")
+_PRINT_HEADER = re.compile(r"^-\s+(?P<site>.{2,80}?)\s+-\s+https?://\S+\s+-$")
+_EXTRACTOR_RULE = re.compile(r"^\s*(?:\*\s*){3,}$")
+_TITLE_WINDOW = 8
+_LONG = 200
+_TAG_TEXT_LIMIT = 60_000
+
+
+def direction(lang: str) -> str:
+    """``rtl`` or ``ltr`` for a language code."""
+    return "rtl" if lang.split("-")[0].split("_")[0].lower() in RTL_LANGS else "ltr"
+
+
+def read_seed(path: Path, root: Path) -> ArticleRecord:
+    """Read ``path`` (a seed under ``root``) and its optional sidecar ``NAME.yml``."""
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise SahifaError(rel, f"file too large ({size} bytes; the limit is {MAX_BYTES})")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SahifaError(rel, f"cannot be read: {exc.strerror or exc}") from exc
+    text, encoding, warnings = decode_bytes(data, rel)
+    sidecar, side_bytes = _read_sidecar(path, rel)
+    record = parse_seed(text, rel, sidecar)
+    digest = hashlib.sha256(data + b"\0" + side_bytes).hexdigest()
+    extra = dict(record.extra, encoding=encoding)
+    return _replace(record, warnings=tuple(warnings) + record.warnings, source_hash=digest, extra=extra)
+
+
+def _read_sidecar(path: Path, rel: str) -> tuple[dict | None, bytes]:
+    side = path.with_suffix(".yml")
+    if not side.is_file():
+        return None, b""
+    try:
+        raw = side.read_bytes()
+        loaded = yaml.safe_load(decode_bytes(raw, rel + " (sidecar)").text)
+    except (OSError, yaml.YAMLError) as exc:
+        raise SahifaError(rel, f"sidecar {side.name} cannot be read: {exc}") from exc
+    if loaded is None:
+        return None, raw
+    if not isinstance(loaded, dict):
+        raise SahifaError(rel, f"sidecar {side.name} must be a mapping of fields")
+    return loaded, raw
+
+
+def _replace(record: ArticleRecord, **changes) -> ArticleRecord:
+    from dataclasses import replace
+
+    return replace(record, **changes)
+
+
+def same_text(a: str, b: str) -> bool:
+    """True when two lines are the same text up to spelling variants (cheap length test first)."""
+    if abs(len(a) - len(b)) > 8 + max(len(a), len(b)) // 5:
+        return False
+    return match_key(a) == match_key(b)
+
+
+def clean_line(line: str) -> str:
+    """A line for display: no bidi controls or invisible format characters, single spaces."""
+    return " ".join(_INVISIBLE.sub("", line).split())
+
+
+def parse_seed(text: str, path_str: str, sidecar: dict | None = None) -> ArticleRecord:
+    """Parse the decoded text of a seed into a record (pure; see the module docstring)."""
+    if not isinstance(text, str):
+        raise SahifaError(path_str, "seed text must be a string")
+    text = clean_text(text)
+    warnings: list[str] = []
+    fmt, title, lines, page_date, sources = _split_format(text, path_str, warnings)
+    kept, dropped = boilerplate.remove_boilerplate(lines)
+    if not kept and not title:
+        reason = "no text: the file is empty or holds only white space or invisible characters"
+        raise SahifaError(path_str, reason if not dropped else "no article text, only boilerplate")
+    if title is None:
+        title, kept, date_lines = _find_title(kept, warnings)
+        if fmt == "pagetext" and len(lines) > 1 and lines[0] == lines[1]:
+            fmt = "wire"
+    else:
+        date_lines = []
+        kept = [line for line in kept if not same_text(line, title)]
+    kept, captions = boilerplate.drop_repeated_captions(kept)
+    dateline, kept, lead_index = _take_dateline(kept, warnings)
+    kept = _drop_extractor_repeat(kept, title)
+    date_match = dateline.date if dateline else None
+    if date_match is None or date_match.date is None and not date_match.warnings:
+        date_match = _pick_date_line(date_lines, warnings) or date_match
+    if date_match is None and page_date is not None:
+        date_match = page_date
+    if date_match is None and title:
+        in_title = find_date(title)
+        date_match = in_title if in_title and in_title.date else None
+    if title is None:
+        title = _title_from_lead(kept)
+        warnings.append("no recognisable headline: the title was made from the lead")
+    if not title:
+        raise SahifaError(path_str, "no title and no text to make one from")
+    title, credit = _clean_title(title)
+    if credit:
+        sources.append(credit)
+    if dateline:
+        sources.extend(dateline.sources)
+    date = date_match.date if date_match else None
+    if date_match is not None:
+        warnings.extend(date_match.warnings)
+    if not kept:
+        warnings.append("headline only: the file has no body text")
+    if date is None:
+        warnings.append("undated: no complete date found (the article is sorted as undated)")
+    body_for_lang = "\n".join([title] + kept)
+    lang = detect_language(body_for_lang)
+    record = ArticleRecord(
+        path=path_str, kind="seed", format=fmt, lang=lang, title=title, date=date,
+        summary=kept[lead_index] if len(kept) > lead_index else "", body_html=paragraphs_to_html(kept),
+        paragraphs=tuple(kept), sources=tuple(_dedupe(sources)),
+        city=dateline.city if dateline else None, warnings=tuple(warnings),
+        extra={"dir": direction(lang), "dropped": len(dropped) + len(captions),
+               "dateline": dateline.text if dateline else None},
+    )
+    record = _replace(record, tags=_auto_tags(record))
+    if sidecar:
+        record = apply_sidecar(record, sidecar)
+    return record
+
+
+def _auto_tags(record: ArticleRecord) -> tuple[str, ...]:
+    try:
+        from .tagger import extract_tags
+    except ImportError:  # pragma: no cover - the tagger ships with the package
+        return ()
+    paragraphs, total = [], 0
+    for p in record.paragraphs:
+        paragraphs.append(p[: _TAG_TEXT_LIMIT - total])
+        total += len(paragraphs[-1])
+        if total >= _TAG_TEXT_LIMIT:
+            break
+    return extract_tags(paragraphs, record.title, record.lang)
+
+
+def paragraphs_to_html(paragraphs) -> str:
+    """Escaped paragraphs: seed text is never interpreted as markup."""
+    return "".join(f'<p dir="auto">{html.escape(p)}</p>' for p in paragraphs)
+
+
+def _dedupe(items):
+    seen, out = set(), []
+    for item in items:
+        key = match_key(item)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def _split_format(text: str, path: str, warnings: list[str]):
+    """(format, title or None, lines, page date match or None, sources)."""
+    head = text[:2000].lstrip().lower()
+    if head.startswith(("<!doctype html", "<html")) or ("<body" in head and "</p>" in text[:20000].lower()):
+        page = htmltext.extract(text)
+        if page is not None:
+            lines = [clean_line(p) for p in page.paragraphs]
+            title = clean_line(page.title) if page.title else None
+            date = find_date(page.date) if page.date else None
+            return "html", title or None, [x for x in lines if x], date, []
+        warnings.append("looks like HTML but could not be parsed; read as text")
+    raw_lines = [clean_line(line) for line in text.split("\n")]
+    lines = [line for line in raw_lines if line]
+    sources: list[str] = []
+    fmt = "pagetext"
+    for line in lines[:3]:
+        m = _PRINT_HEADER.match(line)
+        if m:
+            fmt = "print"
+            sources.append(m.group("site"))
+        elif _EXTRACTOR_RULE.match(line):
+            fmt = "extractor"
+    if fmt == "pagetext" and len(lines) > 1 and same_text(lines[0], lines[1]):
+        fmt = "wire"
+    return fmt, None, lines, None, sources
+
+
+_CJK = re.compile("[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _headline_like(line: str) -> bool:
+    if len(_CJK.findall(line)) > 10 and len(line) > 60:  # CJK: a long line is a paragraph
+        return False
+    if len(line) > _LONG or len(line.split()) > 40 or not re.search(r"[^\W\d_]", line):
+        return False
+    body = line.rstrip(" .!?؟。！？…")
+    return not _SENTENCE_BREAK.search(body) and not line.endswith((":", "،", ","))
+
+
+def _find_title(lines: list[str], warnings: list[str]):
+    """(title or None, remaining lines, [(index, date match, is_clock, after_title)])."""
+    date_lines: list[tuple[DateMatch, bool, bool]] = []
+    remaining = list(lines)
+    title = None
+    if (len(remaining) > 1 and len(remaining[0]) <= 1000 and same_text(remaining[0], remaining[1])
+            and not _SENTENCE_BREAK.search(remaining[0].rstrip(" .!?؟。！？…"))):
+        title = remaining[0]  # the wire layout: the headline printed twice, whatever its length
+        while remaining and same_text(remaining[0], title):
+            del remaining[0]
+    i = 0
+    while i < min(len(remaining), _TITLE_WINDOW):
+        line = remaining[i]
+        found = date_line(line, labels=_clock_labels())
+        if found:
+            date_lines.append((found[0], found[1], title is not None))
+            del remaining[i]
+            continue
+        if parse_dateline(line) is not None:
+            break  # the body starts with its dateline: no headline above it
+        if title is None and _headline_like(line):
+            title = line
+            del remaining[i]
+            while i < len(remaining) and same_text(remaining[i], title):
+                del remaining[i]
+            continue
+        if len(line) > _LONG or title is not None:
+            break
+        i += 1
+    return title, remaining, date_lines
+
+
+@functools.lru_cache(maxsize=1)
+def _clock_labels() -> tuple[str, ...]:
+    from .dateparse import _words
+
+    return tuple(_words().get("clock_labels") or ())
+
+
+def _pick_date_line(date_lines, warnings: list[str]) -> DateMatch | None:
+    after = [m for m, clock, after_title in date_lines if after_title]
+    before = [m for m, clock, after_title in date_lines if not after_title and not clock]
+    for m, clock, after_title in date_lines:
+        if clock and not after_title and m.date:
+            warnings.append(f"page header clock ({m.date.isoformat()}) is not the article's date; ignored")
+    for group in (after, before):
+        if group:
+            return group[0]
+    return None
+
+
+def _take_dateline(lines: list[str], warnings: list[str]):
+    """Find the dateline in the first paragraphs; the lead loses it."""
+    for i, line in enumerate(lines[:3]):
+        found = parse_dateline(line)
+        if found is None:
+            if len(line) > _LONG:  # past a real paragraph, a date is in the body, not a dateline
+                break
+            continue
+        out = list(lines)
+        if found.rest:
+            out[i] = found.rest
+        else:
+            del out[i]
+        return found, out, i
+    return None, lines, 0
+
+
+def _drop_extractor_repeat(lines: list[str], title: str | None) -> list[str]:
+    """Drop a trailing copy of "title + lead" that some extractors append."""
+    if not title or len(lines) < 2:
+        return lines
+    lead_key = match_key(lines[0][:200])[:60]
+    title_key = match_key(title)
+    return [lines[0]] + [
+        p for p in lines[1:]
+        if not (match_key(p[:len(title) + 80]).startswith(title_key) and lead_key and
+                lead_key in match_key(p[:len(title) + 120]))
+    ]
+
+
+def _title_from_lead(lines: list[str]) -> str | None:
+    for line in lines:
+        first = re.split(r"(?<=[.!?؟。！？])\s*", line, maxsplit=1)[0].strip()
+        if not re.search(r"[^\W\d_]", first):
+            continue
+        if len(first) > 90:
+            cut = first[:90].rsplit(" ", 1)[0]
+            first = (cut if len(cut) > 30 else first[:90]).rstrip(" ،,:;") + "…"
+        return first
+    return None
+
+
+def _clean_title(title: str) -> tuple[str, str | None]:
+    title = clean_line(strip_bidi_controls(title))
+    credit = None
+    m = _TITLE_CREDIT.search(title)
+    if m and len(title) - len(m.group(0)) >= 10 and len(m.group("credit").split()) <= 2:
+        credit = m.group("credit")
+        title = title[: m.start()].rstrip()
+    title = _TITLE_SITE_SUFFIX.sub("", title)
+    return title, credit
+
+
+def apply_sidecar(record: ArticleRecord, sidecar: dict) -> ArticleRecord:
+    """Fields from a sidecar mapping override what was read from the text."""
+    changes: dict = {}
+    warnings = list(record.warnings)
+    for key, value in sidecar.items():
+        if key not in SIDECAR_FIELDS:
+            warnings.append(f"unknown sidecar field {key!r} ignored")
+            continue
+        if key in ("title", "slug", "translation_key", "lang", "format"):
+            if not isinstance(value, (str, int)) or not str(value).strip():
+                raise SahifaError(record.path, f"sidecar field {key!r} must be a non-empty text")
+            changes[key] = clean_line(strip_bidi_controls(str(value)))
+        elif key in ("tags", "sources"):
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+                raise SahifaError(record.path, f"sidecar field {key!r} must be a list of texts")
+            changes[key] = tuple(_dedupe(clean_line(str(v)) for v in value if str(v).strip()))
+        elif key == "draft":
+            if not isinstance(value, bool):
+                raise SahifaError(record.path, "sidecar field 'draft' must be true or false")
+            changes["draft"] = value
+        elif key == "date":
+            changes["date"] = _sidecar_date(value, record.path)
+    if "lang" in changes:
+        changes["extra"] = dict(record.extra, dir=direction(changes["lang"]))
+    return _replace(record, warnings=tuple(warnings), **changes)
+
+
+def _sidecar_date(value, path: str) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            found = parse_date_expression(value)
+            if found:
+                return found
+    raise SahifaError(path, f"sidecar field 'date' is not a date: {value!r}")
