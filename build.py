@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +25,15 @@ def _config(args):
                        base_url=getattr(args, "base_url", None))
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _terminal_safe(text: str) -> str:
+    """Messages quote input text: show control characters (ANSI escapes, bidi overrides,
+    undecodable file-name bytes) as escapes instead of sending them to the terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def cmd_build(args) -> int:
     from generator.errors import SahifaError
     from generator.pipeline import build_site
@@ -32,12 +42,20 @@ def cmd_build(args) -> int:
         config = _config(args)
         report = build_site(config, Path(args.out))
     except SahifaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
+        print("build failed; the output folder was left as it was", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug or an environment problem: fatal, no traceback
+        if args.debug:
+            raise
+        print(f"error: the build failed: {type(exc).__name__}: {_terminal_safe(str(exc))} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        print("build failed; the output folder was left as it was", file=sys.stderr)
         return 2
     for problem in report.problems:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {_terminal_safe(problem)}", file=sys.stderr)
     for notice in report.notices:
-        print(f"warning: {notice}", file=sys.stderr)
+        print(f"warning: {_terminal_safe(notice)}", file=sys.stderr)
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
     print(f"{report.summary()} into {args.out} ({timing})")
     return report.exit_code
@@ -70,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="configuration file (default: ROOT/site.toml)")
     parser.add_argument("--out", default=None, help="output folder (default: ROOT/public)")
     parser.add_argument("--base-url", dest="base_url", help="override base_url from site.toml")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("build", help="build the site (the default)")
     serve = sub.add_parser("serve", help="preview with live reload")

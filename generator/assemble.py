@@ -8,7 +8,10 @@ source path, never on reading order or time of day (except ``today`` for future 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import Iterable
 
 from .collation import sort_key
@@ -16,6 +19,12 @@ from .config import SiteConfig
 from .entities import link_entities
 from .model import Article, ArticleRecord, Site, Tag, TagRef
 from .urls import RESERVED_ARTICLE_SLUGS, Urls, slugify
+from .textnorm import strip_bidi_controls
+
+# Format characters that make a title look empty (marks, zero-width characters, BOM).
+# An explicit slug that looks like a path (``../x``, ``/tmp/x``, ``.``, ``a\\b``).
+_PATHLIKE = re.compile(r"[/\\]|^\.+$|\.\.")
+_INVISIBLE = re.compile("[\u200b-\u200f\u061c\u2060-\u2064\ufeff\u00ad\u034f]")
 
 try:
     from .tagger import tag_key
@@ -28,6 +37,52 @@ def _newest_first(article: Article) -> tuple:
     return (date is None, -(date.toordinal()) if date else 0, article.slug)
 
 
+MAX_TAGS_PER_ARTICLE = 50
+"""Tags after the first 50 of one article are dropped with a warning: every tag is a page that
+lists the article, and every card lists its tags, so 10,000 tags would make the build
+quadratic (badinput m11)."""
+
+
+def _script_of(ch: str) -> str:
+    """Rough Unicode script of a letter, from its character name (LATIN, CYRILLIC, ARABIC ...)."""
+    name = unicodedata.name(ch, "")
+    word = name.split(" ", 1)[0]
+    return "LATIN" if word in ("FULLWIDTH", "HALFWIDTH") and "LATIN" in name else word
+
+
+def _mixed_script(tag: str) -> bool:
+    """True when one word of ``tag`` mixes letters of two scripts (a homograph like Cyrillic
+    'А' in 'Аpple'); 'قمة G20' (two words, one script each) is not mixed."""
+    for word in tag.split():
+        scripts = {_script_of(ch) for ch in word if ch.isalpha()}
+        if len(scripts) > 1:
+            return True
+    return False
+
+
+def _screen(record: ArticleRecord, problems: list[str], notices: list[str]) -> ArticleRecord | None:
+    """Site-wide safety checks on one record, whichever reader made it: no bidi overrides in
+    titles and tags, a visible title, a bounded number of tags, homograph tags reported."""
+    title = " ".join(strip_bidi_controls(record.title).split())
+    if not _INVISIBLE.sub("", title).strip():
+        problems.append(f"{record.path}: the title is empty or invisible (only format characters); skipped")
+        return None
+    tags = []
+    for tag in record.tags:
+        clean = " ".join(strip_bidi_controls(tag).split())
+        if clean and clean not in tags:
+            tags.append(clean)
+    if len(tags) > MAX_TAGS_PER_ARTICLE:
+        notices.append(f"{record.path}: tags: {len(tags)} tags, only the first {MAX_TAGS_PER_ARTICLE} are kept")
+        tags = tags[:MAX_TAGS_PER_ARTICLE]
+    for tag in tags:
+        if _mixed_script(tag):
+            notices.append(f"{record.path}: tags: {tag!r} mixes letters of different scripts (a look-alike of another word?)")
+    if title != record.title or tuple(tags) != record.tags:
+        record = replace(record, title=title, tags=tuple(tags))
+    return record
+
+
 def _assign_slugs(records: list[ArticleRecord], problems: list[str], notices: list[str]) -> dict[str, str]:
     """Slug per record path; explicit duplicates are errors, derived ones get ``-2``, ``-3``."""
     taken: dict[tuple[str, str], str] = {}
@@ -36,6 +91,9 @@ def _assign_slugs(records: list[ArticleRecord], problems: list[str], notices: li
     derived = [r for r in records if not r.slug]
     for record in explicit:
         slug = slugify(record.slug or "", record.path)
+        if _PATHLIKE.search(record.slug or "") or slug.startswith("a-") and not record.slug.startswith("a-"):
+            notices.append(f"{record.path}: slug {record.slug!r} is not a plain name (path characters "
+                           f"or nothing usable); using {slug!r}")
         if slug in RESERVED_ARTICLE_SLUGS:
             notices.append(f"{record.path}: slug {slug!r} is reserved; using {slug}-article")
             slug += "-article"
@@ -103,7 +161,9 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
             notices.append(f"{record.path}: dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)")
             continue
         notices.extend(f"{record.path}: {w}" for w in record.warnings)
-        kept.append(record)
+        record = _screen(record, problems, notices)
+        if record is not None:
+            kept.append(record)
     slugs = _assign_slugs(kept, problems, notices)
     names = _tag_names(r for r in kept if r.path in slugs)
     tag_slugs = _tag_slugs(names)

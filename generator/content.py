@@ -88,6 +88,12 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str]:
         where = f" (front matter line {mark.line + 2})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SahifaError(path, f"invalid YAML front matter{where}: {problem}") from exc
+    except RecursionError:
+        raise SahifaError(path, "invalid YAML front matter: nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # Explicit tags such as ``!!float x`` or ``!!timestamp 2022-02-31`` fail in the
+        # constructor with plain Python errors, which are not ``yaml.YAMLError``.
+        raise SahifaError(path, f"invalid YAML front matter: {type(exc).__name__}: {exc}") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -109,7 +115,10 @@ def _text_field(meta: dict, name: str, path: str, required: bool = False) -> str
     return text
 
 
-def _tags(value: Any, path: str) -> tuple[str, ...]:
+def _tags(value: Any, path: str, warnings: list[str] | None = None) -> tuple[str, ...]:
+    """Tags as a tuple of clean display forms; empty ones and control characters are dropped,
+    each with a warning when ``warnings`` is given."""
+    warnings = [] if warnings is None else warnings
     if value is None:
         return ()
     if isinstance(value, str):
@@ -122,33 +131,57 @@ def _tags(value: Any, path: str) -> tuple[str, ...]:
     for item in items:
         if isinstance(item, (dict, list)) or item is None or isinstance(item, bool):
             raise SahifaError(path, "'tags' must hold plain words, not nested lists or mappings")
-        tag = " ".join(strip_bidi_controls(clean_text(str(item))).split())
-        if tag and tag not in out:
+        raw = str(item)
+        tag = " ".join(strip_bidi_controls(clean_text(raw)).split())
+        if not tag:
+            warnings.append(f"tags: empty tag {raw[:40]!r} dropped")
+            continue
+        if tag != " ".join(raw.split()):
+            warnings.append(f"tags: {raw[:40]!r} had control or bidi characters; they were removed ({tag[:40]!r})")
+        if tag not in out:
             out.append(tag)
     return tuple(out)
 
 
 def parse_front_matter_date(value: Any, path: str, warnings: list[str]) -> dt.date | None:
-    """A front-matter date: ISO date or date-time, or a written date (any supported language)."""
+    """A front-matter date: ISO date or date-time, Unix seconds, or a written date.
+
+    A date that cannot be read (wrong type, a day that does not exist, unknown words) leaves
+    the article undated with a warning: the article is kept, never stamped with today's date.
+    A date-time keeps the day as written in its own time zone. Integers of at least 10^8 are
+    Unix time (seconds, UTC); smaller integers are not dates.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise SahifaError(path, f"'date' must be a date like 2022-01-11, not {type(value).__name__}")
-    text = str(value).strip()
+        warnings.append(f"'date' must be a date like 2022-01-11, not {type(value).__name__}; "
+                        "the article is undated")
+        return None
+    if isinstance(value, int):
+        if 10**8 <= value < 10**11:
+            found = dt.datetime.fromtimestamp(value, tz=dt.timezone.utc).date()
+            warnings.append(f"'date' {value} read as Unix time: {found.isoformat()}; YYYY-MM-DD is safer")
+            return found
+        warnings.append(f"'date' {value} is a number, not a date; the article is undated")
+        return None
+    text = value.strip()
     iso = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$", text)
     if iso:
         try:
             return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
         except ValueError:
-            raise SahifaError(path, f"'date' {text!r} is not a day that exists") from None
+            warnings.append(f"'date' {text[:40]!r} is not a day that exists; the article is undated")
+            return None
     try:
         from .dateparse import parse_date_expression
-        found = parse_date_expression(text)
+        found = parse_date_expression(text[:200])
     except ImportError:  # pragma: no cover
         found = None
     if found is None:
-        raise SahifaError(path, f"'date' {text!r} is not a date Sahifa can read (use YYYY-MM-DD)")
-    warnings.append(f"'date' {text!r} read as {found.isoformat()}; YYYY-MM-DD is safer")
+        warnings.append(f"'date' {text[:40]!r} is not a date Sahifa can read (use YYYY-MM-DD); "
+                        "the article is undated")
+        return None
+    warnings.append(f"'date' {text[:40]!r} read as {found.isoformat()}; YYYY-MM-DD is safer")
     return found
 
 
@@ -167,9 +200,11 @@ def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
         raise SahifaError(path, "'draft' must be true or false")
     date = parse_front_matter_date(meta.get("date"), path, warnings)
     updated = parse_front_matter_date(meta.get("updated"), path, warnings)
+    tags = _tags(meta.get("tags"), path, warnings)
     sources_value = meta.get("sources", meta.get("source"))
     if isinstance(sources_value, list):
-        sources = tuple(str(s) for s in sources_value if isinstance(s, (str, int)))
+        sources = tuple(t for t in (" ".join(strip_bidi_controls(clean_text(str(s))).split())
+                                    for s in sources_value if isinstance(s, (str, int))) if t)
     else:
         one = _text_field(meta, "sources" if "sources" in meta else "source", path)
         sources = (one,) if one else ()
@@ -181,7 +216,7 @@ def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
     return ArticleRecord(
         path=path, kind="markdown", format="markdown", lang=lang, title=title or "",
         date=date, summary=summary, body_html=body_html, paragraphs=paragraphs,
-        tags=_tags(meta.get("tags"), path), sources=sources, city=_text_field(meta, "city", path),
+        tags=tags, sources=sources, city=_text_field(meta, "city", path),
         slug=slug, translation_key=key, draft=draft, updated=updated,
         warnings=tuple(warnings), source_hash=source_hash,
         extra={"seed": _text_field(meta, "seed", path)} if meta.get("seed") else {},

@@ -12,9 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
+from babel.lists import format_list
+from markupsafe import Markup, escape
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import UnsupportedNumberingSystemError, format_decimal
 from babel.support import NullTranslations, Translations
 
 DIGIT_SETS = {
@@ -62,4 +64,26 @@ def to_digits(text: str, system: str) -> str:
 
 
 def format_number(value: int | float, locale: str, system: str) -> str:
-    return to_digits(format_decimal(value, locale=locale), system)
+    """``value`` with the locale's grouping and the numbering system's digits and symbols.
+
+    Babel picks the separators that belong to the numbering system (Persian ``۱٬۲۳۴٫۵``, not
+    ``۱,۲۳۴.۵``) but always prints ASCII digits, which ``to_digits`` then replaces. A locale
+    without symbols for ``system`` falls back to its Latin ones.
+    """
+    try:
+        text = format_decimal(value, locale=locale, numbering_system=system)
+    except UnsupportedNumberingSystemError:
+        text = format_decimal(value, locale=locale, numbering_system="latn")
+    return to_digits(text, system)
+
+
+def isolated_list(items, locale: str) -> Markup:
+    """Items joined the locale's way (``A، B و C``, ``A, B and C``), each inside ``<bdi>``.
+
+    Names of people, agencies and places can be in any script; isolating each one keeps a
+    Latin name from dragging the locale's commas and conjunctions to the wrong side.
+    """
+    parts = [str(Markup("<bdi>%s</bdi>") % escape(item)) for item in items]
+    if not parts:
+        return Markup("")
+    return Markup(format_list(parts, locale=locale))

@@ -12,7 +12,12 @@ from typing import Any, Iterator
 
 from . import calendars
 from .config import SiteConfig
+from .entities import entity_index
+from .archives import year_groups
+from .metadata import article_context
 from .model import Article, Site, Tag
+from .related import build_index
+from .search_index import index_dir
 from .urls import Urls
 
 
@@ -58,10 +63,29 @@ class PagePlanner:
         self.urls = Urls(config)
         self.tag_slugs = {(t.lang, t.key): t.slug for tags in site.tags.values() for t in tags}
         self.languages = config.languages
+        self.entities = entity_index(site.tags)
+        self.stories = build_index(site)
+        self.months = {(lang.code, cal, *calendars.archive_key(a.date, cal))
+                       for lang in config.languages for cal in lang.calendars
+                       for a in site.articles[lang.code] if a.date}
 
     # ---- cross-language links -------------------------------------------------------
     def tag_path(self, tag) -> str:
         return self.urls.tag(tag.lang, self.tag_slugs.get((tag.lang, tag.key), tag.slug))
+
+    def _tag_equivalents(self, tag: Tag, path: str) -> dict[str, str]:
+        """The same tag in the other languages (one entity), first page; this page for ``tag``."""
+        found = {lang.code: self.urls.tag(lang.code, other.slug) for lang in self.languages
+                 if tag.entity and (other := self.entities.get((tag.entity, lang.code)))}
+        found[tag.lang] = path
+        return found
+
+    def _month_equivalents(self, lang: str, calendar: str, year: int, month: int, path: str) -> dict[str, str]:
+        """The same calendar month's archive in the languages that have one; this page for ``lang``."""
+        found = {other.code: self.urls.archive_month(other.code, calendar, year, month)
+                 for other in self.languages if (other.code, calendar, year, month) in self.months}
+        found[lang] = path
+        return found
 
     def _switcher(self, equivalents: dict[str, str]) -> list[Choice]:
         return [Choice(lang, equivalents.get(lang.code, self.urls.home(lang.code))) for lang in self.languages]
@@ -92,6 +116,7 @@ class PagePlanner:
             for tag in self.site.tags[lang.code]:
                 yield from self.tag_pages(tag)
             yield from self.archive_pages(lang.code)
+            yield self.search_page(lang.code)
             yield self.not_found(lang.code)
 
     def root_page(self) -> PageSpec:
@@ -118,6 +143,7 @@ class PagePlanner:
         equivalents = {a.lang: a.path for a in group} or {article.lang: article.path}
         ctx = self._common(article.lang, article.path, equivalents, real=True)
         ctx.update(article=article, translations=others)
+        ctx.update(article_context(self.stories, article, self.urls, self.config))
         return PageSpec(article.path, "article.html", article.lang, ctx)
 
     def tag_index(self, lang: str) -> PageSpec:
@@ -129,7 +155,7 @@ class PagePlanner:
     def tag_pages(self, tag: Tag) -> Iterator[PageSpec]:
         for pager, items, path in paginate(tag.articles, self.config.page_size,
                                            lambda n: self.urls.tag(tag.lang, tag.slug, n)):
-            ctx = self._common(tag.lang, path, {tag.lang: path}, real=False)
+            ctx = self._common(tag.lang, path, self._tag_equivalents(tag, path), real=pager.number == 1)
             ctx.update(heading=tag.name, intro="", items=items, pager=pager, tag=tag)
             yield PageSpec(path, "list.html", tag.lang, ctx)
 
@@ -147,18 +173,25 @@ class PagePlanner:
                 label = calendars.archive_label(year, month, lang, calendar, locale=lcfg.locale,
                                                 digits=None if lcfg.digits == "default" else lcfg.digits)
                 first = self.urls.archive_month(lang, calendar, year, month)
-                entries.append({"path": first, "label": label, "count": len(items)})
+                entries.append({"path": first, "label": label, "count": len(items), "year": year})
                 for pager, page_items, path in paginate(
                         items, self.config.page_size,
                         lambda n, y=year, m=month: self.urls.archive_month(lang, calendar, y, m, n)):
-                    ctx = self._common(lang, path, {lang: path}, real=False)
+                    ctx = self._common(lang, path, self._month_equivalents(lang, calendar, year, month, path),
+                                       real=pager.number == 1)
                     ctx.update(heading=label, intro="", items=page_items, pager=pager)
                     yield PageSpec(path, "list.html", lang, ctx)
-            sections.append({"calendar": calendar, "months": entries})
+            sections.append({"calendar": calendar, "months": entries, "years": year_groups(entries, lcfg)})
         path = self.urls.archive_index(lang)
         ctx = self._common(lang, path, self._all_langs(self.urls.archive_index), real=True)
         ctx.update(sections=sections)
         yield PageSpec(path, "archive.html", lang, ctx)
+
+    def search_page(self, lang: str) -> PageSpec:
+        path = self.urls.search(lang)
+        ctx = self._common(lang, path, self._all_langs(self.urls.search), real=False)
+        ctx.update(search_index=index_dir(self.urls, lang))
+        return PageSpec(path, "search.html", lang, ctx)
 
     def not_found(self, lang: str) -> PageSpec:
         path = self.urls.not_found(lang)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from .config import SiteConfig
 from .errors import SahifaError
 from .importer import claimed_seeds
 from .model import ArticleRecord, Site
+from .outputs import extra_outputs, sitemap_entry
 from .pages import PagePlanner
 from .render import make_environment, render
 from .sources import discover, read_all
@@ -52,8 +54,38 @@ def read_records(config: SiteConfig) -> tuple[list[ArticleRecord], list[str]]:
     return [r for r in records if not (r.kind == "seed" and r.path in claimed)], problems
 
 
+def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
+    """The output folder, made absolute, or ``SahifaError`` when it is a dangerous choice.
+
+    The build replaces the whole output folder, so it must not be (or contain) the site root,
+    and must not be or lie inside an input folder (``content/``, ``seeds/``, ``templates/``,
+    ``static/``, ``locale/``): Pelican users lost whole folders to such a setting.
+    """
+    out = Path(os.path.abspath(out_dir))
+    resolved = out.resolve()
+    root = config.root.resolve()
+    inputs = [config.content_dir, config.seeds_dir, config.templates_dir, config.static_dir,
+              config.root / "locale"]
+    if root.is_relative_to(resolved):
+        raise SahifaError(str(out_dir), "the output folder is the site folder or contains it; "
+                                        "refusing to build (choose e.g. ROOT/public)")
+    for folder in inputs:
+        folder = folder.resolve()
+        if resolved.is_relative_to(folder):
+            raise SahifaError(str(out_dir), f"the output folder is inside the input folder "
+                                            f"{folder.name}/; refusing to build")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise SahifaError(str(out_dir), "the output path exists and is not a plain folder "
+                                        "(a link or a file); refusing to replace it")
+    return out
+
+
 def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = None) -> BuildReport:
-    """Build the whole site into ``out_dir`` (replaced atomically when the build succeeds)."""
+    """Build the whole site into ``out_dir`` (replaced atomically when the build succeeds).
+
+    Raises ``SahifaError`` before reading or writing anything when ``out_dir`` is unsafe.
+    """
+    out_dir = check_output_dir(config, out_dir)
     report = BuildReport()
     today = today or dt.date.today()
     t0 = time.perf_counter()
@@ -68,10 +100,16 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     envs = {lang.code: make_environment(config, lang) for lang in config.languages}
     writer = OutputWriter(out_dir)
     try:
-        for spec in PagePlanner(site, config).plan():
+        planner = PagePlanner(site, config)
+        entries = []
+        for spec in planner.plan():
             if not spec.path:
                 continue
             writer.write(spec.path, render(envs[spec.lang], spec.template, spec.context))
+            entries.append(sitemap_entry(spec))
+        t_pages = time.perf_counter()
+        for path, data in extra_outputs(site, config, entries, planner.tag_path):
+            writer.write(path, data)
         t3 = time.perf_counter()
         writer.copy_tree(config.static_dir, "static")
         writer.commit()
@@ -79,6 +117,6 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
         writer.abort()
         raise
     report.pages = len(writer.written)
-    report.timings = {"read": t1 - t0, "model": t2 - t1, "render": t3 - t2,
-                      "write": time.perf_counter() - t3}
+    report.timings = {"read": t1 - t0, "model": t2 - t1, "render": t_pages - t2,
+                      "feeds+sitemap+search": t3 - t_pages, "write": time.perf_counter() - t3}
     return report

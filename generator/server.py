@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
+import re
 import sys
 import threading
 import time
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from .config import SiteConfig, load_config
 from .errors import SahifaError
-from .pipeline import build_site
+from .pipeline import build_site, check_output_dir
 
 ERROR_PAGE = "_sahifa_build_error.html"
 
@@ -70,6 +72,67 @@ class Rebuilder:
             pass
 
 
+_BODY_TAG = re.compile(rb"<body[^>]*>", re.I)
+
+
+def preview_handler(out_dir: Path, rebuild: Rebuilder):
+    """livereload's static file handler with two additions, made for one server (no globals).
+
+    - Nothing that resolves outside the output folder is served: ``..`` and encoded forms are
+      refused by tornado already; this also refuses links inside the output folder that
+      point outside it, whatever the tornado version.
+    - While the last rebuild has failed, every HTML page gets a banner with the error at the
+      top of its body (the page itself is still the last good build).
+    """
+    from livereload.handlers import StaticFileHandler
+    from tornado.web import HTTPError
+
+    real_root = os.path.realpath(out_dir)
+
+    class PreviewFileHandler(StaticFileHandler):
+        def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+            path = super().validate_absolute_path(root, absolute_path)
+            if path is not None:
+                real = os.path.realpath(path)
+                if real != real_root and not real.startswith(real_root + os.sep):
+                    raise HTTPError(403, "outside the output folder")
+            return path
+
+        @staticmethod
+        def _banner(abspath: str) -> bytes | None:
+            if rebuild.last_error is None or not abspath.endswith((".html", ".htm")):
+                return None
+            if os.path.basename(abspath) == ERROR_PAGE:
+                return None
+            return ('<div role="alert" dir="ltr" lang="en" style="background:#fee;color:#600;'
+                    'border:2px solid #c00;padding:1em;font-family:monospace;white-space:pre-wrap">'
+                    '<strong>Sahifa: the last rebuild failed; this is the last good build.</strong>\n'
+                    f'{html.escape(rebuild.last_error)}</div>').encode("utf-8")
+
+        @classmethod
+        def _with_banner(cls, abspath: str, banner: bytes) -> bytes:
+            with open(abspath, "rb") as fh:
+                data = fh.read()
+            match = _BODY_TAG.search(data)
+            at = match.end() if match else 0
+            return data[:at] + banner + data[at:]
+
+        @classmethod
+        def get_content(cls, abspath: str, start: int | None = None, end: int | None = None):
+            banner = cls._banner(abspath)
+            if banner is None:
+                return super().get_content(abspath, start, end)
+            return cls._with_banner(abspath, banner)[start:end]
+
+        def get_content_size(self) -> int:
+            banner = self._banner(self.absolute_path)
+            if banner is None:
+                return super().get_content_size()
+            return len(self._with_banner(self.absolute_path, banner))
+
+    return PreviewFileHandler
+
+
 def watched_paths(config: SiteConfig, config_path: Path | None = None) -> list[Path]:
     return [config.content_dir, config.seeds_dir, config.templates_dir, config.static_dir,
             config.root / "locale", config_path or config.root / "site.toml"]
@@ -85,9 +148,15 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
     # Links must point at this server, whatever base_url the published site uses.
     base = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}/"
     config = load_config(config.root, config_path, base_url=base)
+    try:
+        out_dir = check_output_dir(config, out_dir)
+    except SahifaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     rebuild = Rebuilder(config, out_dir, config_path=config_path)
     rebuild()
     server = Server()
+    server.SFH = preview_handler(out_dir, rebuild)
     for path in watched_paths(config, config_path):
         if path.exists():
             server.watch(str(path), rebuild, delay=0.05)

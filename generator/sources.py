@@ -7,6 +7,7 @@ skipped. One bad file never stops the build: its error is recorded and the rest 
 
 from __future__ import annotations
 
+import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,23 +27,93 @@ class SourceFile:
     lang: str | None
 
 
+MAX_INPUT_BYTES = 20_000_000
+"""Size cap for any input file (20 MB); larger files are skipped with an error. Markdown has
+its own, smaller cap in ``content.MAX_BYTES``."""
+
+
 def _rel(path: Path, root: Path) -> str:
+    """The path as messages show it: relative to the site, bytes that are not UTF-8 as ``\\xNN``."""
     try:
-        return path.relative_to(root).as_posix()
+        text = path.relative_to(root).as_posix()
     except ValueError:
-        return str(path)
+        text = str(path)
+    return printable_path(text)
+
+
+def printable_path(text: str) -> str:
+    """A file name that can always be printed: undecodable bytes (surrogate escapes) as \\xNN."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
+def _has_undecodable_name(name: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in name)
 
 
 def _check_file(path: Path, folder: Path, root: Path) -> None:
-    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
-        raise SahifaError(_rel(path, root), "is a link to a file outside its folder; skipped")
+    """Raise ``SahifaError`` unless ``path`` is a regular file that resolves inside ``folder``."""
+    rel = _rel(path, root)
+    if _has_undecodable_name(path.name):
+        raise SahifaError(rel, "the file name is not valid UTF-8; rename the file; skipped")
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except FileNotFoundError:
+            raise SahifaError(rel, "is a broken link (its target does not exist); skipped") from None
+        except (RuntimeError, OSError):
+            raise SahifaError(rel, "is a link that loops back on itself; skipped") from None
+        if not target.is_relative_to(folder.resolve()):
+            raise SahifaError(rel, "is a link to a file outside its folder; skipped")
     mode = path.stat().st_mode
     if not stat.S_ISREG(mode):
-        raise SahifaError(_rel(path, root), "is not a regular file; skipped")
+        raise SahifaError(rel, "is not a regular file (a pipe, device or folder); skipped")
+    size = path.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise SahifaError(rel, f"is {size // 1_000_000} MB, larger than the {MAX_INPUT_BYTES // 1_000_000} MB "
+                               "limit for input files; skipped")
+
+
+def _walk(folder: Path, suffixes: tuple[str, ...], root: Path, problems: list[str], *,
+          recursive: bool) -> list[Path]:
+    """Candidate files under ``folder`` in sorted order. Hidden names are ignored; links to
+    folders are reported and never followed (no escape, no loops)."""
+    found: list[Path] = []
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: os.fsencode(e.name))
+    except OSError as exc:
+        problems.append(f"{_rel(folder, root)}: cannot list the folder ({exc.strerror or exc}); skipped")
+        return found
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir(follow_symlinks=False)
+            points_to_dir = is_link and entry.is_dir(follow_symlinks=True)
+        except OSError:
+            is_link, is_dir, points_to_dir = True, False, False
+        if points_to_dir:
+            problems.append(f"{_rel(path, root)}: is a link to a folder; links to folders are not "
+                            "followed; skipped")
+            continue
+        if is_dir:
+            if recursive:
+                found.extend(_walk(path, suffixes, root, problems, recursive=True))
+            continue
+        if path.suffix.lower() in suffixes:
+            found.append(path)
+    return found
 
 
 def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
-    """All input files, sorted, and the problems met while looking for them."""
+    """All input files, sorted, and the problems met while looking for them.
+
+    Only regular files are read: FIFOs and devices are skipped (opening a FIFO would block the
+    build), links are followed only to files inside the same input folder, file names that
+    are not UTF-8 are reported, and nothing above ``MAX_INPUT_BYTES`` is read.
+    """
     root = config.root
     found: list[SourceFile] = []
     problems: list[str] = []
@@ -54,23 +125,25 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
             problems.append(str(exc))
             return
         except OSError as exc:
-            problems.append(f"{_rel(path, root)}: cannot be read ({exc.strerror or exc})")
+            problems.append(f"{_rel(path, root)}: cannot be read ({exc.strerror or exc}); skipped")
             return
         found.append(SourceFile(path, kind, lang))
 
     if config.content_dir.is_dir():
         for lang_dir in sorted(config.content_dir.iterdir()):
-            if not lang_dir.is_dir() or lang_dir.name.startswith("."):
+            if lang_dir.name.startswith(".") or not lang_dir.is_dir():
+                continue
+            if lang_dir.is_symlink():
+                problems.append(f"{_rel(lang_dir, root)}: is a link to a folder; links to folders are not followed; skipped")
                 continue
             if lang_dir.name not in config.language_codes:
-                problems.append(f"{_rel(lang_dir, root)}: language {lang_dir.name!r} is not configured in site.toml; skipped")
+                problems.append(f"{_rel(lang_dir, root)}: language {printable_path(lang_dir.name)!r} is not configured in site.toml; skipped")
                 continue
-            for path in sorted(lang_dir.rglob("*.md")):
+            for path in _walk(lang_dir, (".md",), root, problems, recursive=True):
                 consider(path, config.content_dir, "markdown", lang_dir.name)
     if config.seeds_dir.is_dir():
-        for path in sorted(config.seeds_dir.iterdir()):
-            if path.suffix.lower() in SEED_SUFFIXES and not path.name.startswith("."):
-                consider(path, config.seeds_dir, "seed", None)
+        for path in _walk(config.seeds_dir, SEED_SUFFIXES, root, problems, recursive=False):
+            consider(path, config.seeds_dir, "seed", None)
     return found, problems
 
 
@@ -89,7 +162,9 @@ def read_source(source: SourceFile, root: Path, *, trusted: bool = False) -> Art
         raise
     except RecursionError:
         raise SahifaError(rel, "the text is nested too deeply to read") from None
-    except (UnicodeError, ValueError, OSError, TypeError, KeyError, IndexError, AttributeError) as exc:
+    except OSError as exc:
+        raise SahifaError(rel, f"cannot read the file ({exc.strerror or exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the build (R4)
         raise SahifaError(rel, f"could not be read: {type(exc).__name__}: {exc}") from exc
 
 

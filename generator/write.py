@@ -8,8 +8,10 @@ beside it (``.public.new-*``) and swapped in by renames only when it is complete
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 
@@ -37,6 +39,7 @@ class OutputWriter:
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover(self.out_dir)
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-", dir=self.out_dir.parent))
+        os.chmod(self.stage, 0o755)  # mkdtemp makes it private; the swapped-in site must be readable
         self.written: set[str] = set()
         self._dirs: set[Path] = set()
 
@@ -64,7 +67,16 @@ class OutputWriter:
             self.write(f"{rel}/{path.relative_to(src).as_posix()}", path.read_bytes())
 
     def commit(self) -> None:
-        """Swap the staged folder in: old -> ``.old``, new -> output, then drop the old one."""
+        """Swap the staged folder in.
+
+        Where the kernel offers it (Linux ``renameat2(RENAME_EXCHANGE)``), the two folders
+        trade places in one atomic step, so ``public/`` is never missing, not even for an
+        instant. Elsewhere: old -> ``.old``, new -> output, then the old one is dropped; a
+        build killed between the two renames is repaired by ``recover`` on the next build.
+        """
+        if self.out_dir.is_dir() and not self.out_dir.is_symlink() and _exchange(self.stage, self.out_dir):
+            shutil.rmtree(self.stage, ignore_errors=True)  # now holds the previous site
+            return
         old = None
         if self.out_dir.exists() or self.out_dir.is_symlink():
             old = self.out_dir.with_name(f".{self.out_dir.name}.old")
@@ -77,6 +89,21 @@ class OutputWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with ``renameat2(..., RENAME_EXCHANGE)``; False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def recover(out_dir: Path) -> None:

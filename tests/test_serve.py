@@ -48,10 +48,13 @@ def wait_for(predicate, timeout: float = 30.0, step: float = 0.1):
 def server(tmp_path):
     root = copy_site(tmp_path / "site")
     port = free_port()
+    # The terminal output goes to a file: a pipe nobody reads would fill up and block the server.
+    log = open(tmp_path / "serve.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "--root", str(root), "--out", str(root / "public"),
          "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True)
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: fetch(base + "/en/")[0] == 200)
@@ -102,3 +105,98 @@ def test_server_refuses_paths_outside_output(server):
     for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/static/..%2f..%2fsecret.txt", "//etc/passwd"):
         status, body = fetch(base + path)
         assert "do not serve" not in body and "root:" not in body, path
+
+
+# ---- the security of the preview server (badinput g11) ---------------------------------------
+
+def terminal(root) -> str:
+    return (root.parent / "serve.log").read_bytes().decode("utf-8", "replace")
+
+
+def raw_get(base: str, path: str) -> tuple[int, bytes]:
+    """GET with the path sent exactly as written (like ``curl --path-as-is``)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status = int(data.split(b" ", 2)[1])
+    return status, data.split(b"\r\n\r\n", 1)[-1]
+
+
+def test_server_listens_on_loopback_only(server):
+    _, base, proc = server
+    port = int(base.rsplit(":", 1)[1])
+    addresses = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table, encoding="ascii").read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, hexport = local.split(":")
+            if int(hexport, 16) == port and state == "0A":  # LISTEN
+                addresses.append(address)
+    if not addresses:
+        pytest.skip("no /proc/net/tcp here")
+    assert set(addresses) <= {"0100007F", "00000000000000000000000001000000"}, addresses
+
+
+@pytest.mark.parametrize("path", ["/../build.py", "/%2e%2e/build.py", "/..%2fbuild.py", "/%2E%2E%2Fbuild.py",
+                                  "/static/../../build.py", "/static/..%2f..%2fbuild.py", "//evil.example",
+                                  "//evil.example/%2e%2e", "/etc/passwd", "/%2Fetc%2Fpasswd",
+                                  "http://evil.example/../build.py"])
+def test_traversal_urls_are_refused(server, path):
+    root, base, _ = server
+    (root / "build.py").write_text("SITE-ROOT-FILE", encoding="utf-8")
+    status, body = raw_get(base, path)
+    assert status in (400, 403, 404) or (status in (301, 302) and b"evil.example" not in body), (path, status)
+    assert b"SITE-ROOT-FILE" not in body and b"root:x:0:0" not in body
+
+
+def test_symlink_in_output_pointing_outside_is_not_served(server):
+    root, base, _ = server
+    (root / "secret.txt").write_text("SITE-SECRET", encoding="utf-8")
+    (root / "public/leak.txt").symlink_to(root / "secret.txt")
+    (root / "public/leakdir").symlink_to(root, target_is_directory=True)
+    for path in ("/leak.txt", "/leakdir/secret.txt"):
+        status, body = raw_get(base, path)
+        assert status in (403, 404), (path, status)
+        assert b"SITE-SECRET" not in body
+
+
+def test_bad_input_while_serving_is_reported_and_fixed(server):
+    root, base, proc = server
+    bad = root / "content/ar/m22-yaml-syntax-error.md"
+    bad.write_text("---\ntitle: [unclosed\ndate: 2022-01-14\n---\n\nSERVE-M22\n", encoding="utf-8")
+    wait_for(lambda: "content/ar/m22-yaml-syntax-error.md" in terminal(root), timeout=30)
+    assert proc.poll() is None
+    assert fetch(base + "/en/")[0] == 200
+    bad.write_text("---\ntitle: Fixed now\ndate: 2022-01-14\n---\n\nSERVE-M22\n", encoding="utf-8")
+    wait_for(lambda: "SERVE-M22" in fetch(base + "/ar/articles/fixed-now/")[1], timeout=30)
+
+
+def test_broken_template_error_shows_in_terminal_and_page(server):
+    root, base, proc = server
+    template = root / "templates/base.html"
+    good = template.read_text(encoding="utf-8")
+    template.write_text(good.replace("{% endblock %}", "{% endblock", 1), encoding="utf-8")
+    wait_for(lambda: "the last rebuild failed" in fetch(base + "/en/")[1], timeout=30)
+    status, body = fetch(base + "/en/")
+    assert status == 200 and "TemplateSyntaxError" in body and '<html lang="en"' in body
+    assert "build failed" in terminal(root) and "TemplateSyntaxError" in terminal(root)
+    template.write_text(good, encoding="utf-8")
+    wait_for(lambda: "the last rebuild failed" not in fetch(base + "/en/")[1], timeout=30)
+    assert proc.poll() is None
+
+
+def test_serve_refuses_output_folder_equal_to_content(tmp_path):
+    root = copy_site(tmp_path / "site")
+    before = sorted(p.name for p in (root / "content").rglob("*"))
+    proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--out",
+                           str(root / "content"), "serve", "--port", str(free_port())],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "refusing" in proc.stderr
+    assert sorted(p.name for p in (root / "content").rglob("*")) == before

@@ -1,0 +1,182 @@
+"""Feeds: Atom per language and per tag, RSS 2.0 per language.
+
+Built with lxml's serializer, so every text and attribute is escaped; characters XML 1.0
+forbids are removed first. Bytes depend only on the site: the feed's ``updated`` is the newest
+entry's date, never the build's clock. Entry ids are ``urn:uuid:`` values derived from the
+language and slug, so they survive a move to another domain or sub-path.
+
+Language feeds carry the newest ``LANG_ENTRIES`` articles with summary and the sanitised body;
+tag feeds carry the newest ``TAG_ENTRIES`` with summaries only (thousands of tags times full
+bodies would dwarf the site). Undated articles are left out: Atom requires a date.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import uuid
+from email.utils import format_datetime
+from typing import Callable, Iterable, Iterator
+
+from lxml import etree
+
+from .config import SiteConfig
+from .model import Article, Site, Tag
+from .urls import Urls
+
+ATOM = "http://www.w3.org/2005/Atom"
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+LANG_ENTRIES = 50
+TAG_ENTRIES = 20
+EPOCH = dt.date(1970, 1, 1)
+_ILLEGAL = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NS = uuid.UUID("5b1d9a8e-0c4f-4d53-9a55-7361686966a1")
+
+
+def xml_text(value: object) -> str:
+    """Text safe for an XML 1.0 document (control characters and lone surrogates removed)."""
+    return _ILLEGAL.sub("", str(value))
+
+
+def rfc3339(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def rfc822(day: dt.date) -> str:
+    return format_datetime(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc))
+
+
+def entry_id(article: Article) -> str:
+    """Stable id of an article in every feed: independent of domain, path prefix and date."""
+    return uuid.uuid5(_NS, f"{article.lang}/{article.slug}").urn
+
+
+def _sub(parent, tag: str, text: str | None = None, **attrs: str):
+    el = etree.SubElement(parent, tag, {k.rstrip("_"): xml_text(v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = xml_text(text)
+    return el
+
+
+def _dated(articles: Iterable[Article], limit: int) -> list[Article]:
+    out = []
+    for article in articles:  # newest first, undated last
+        if article.date is None:
+            break
+        out.append(article)
+        if len(out) == limit:
+            break
+    return out
+
+
+def _modified(article: Article) -> dt.date:
+    updated = article.record.updated
+    return updated if updated and article.date and updated > article.date else article.date
+
+
+class FeedWriter:
+    """Feeds of one site; ``tag_path(tag_ref)`` gives the output path of a tag's first page."""
+
+    def __init__(self, site: Site, config: SiteConfig, tag_path: Callable) -> None:
+        self.site = site
+        self.config = config
+        self.urls = Urls(config)
+        self.tag_path = tag_path
+        self._entries: dict[tuple[str, bool], etree._Element] = {}
+        """Each article's entry is built once; feeds append copies (lxml copies in C)."""
+
+    # ---- Atom -------------------------------------------------------------------------
+    def _atom_entry(self, article: Article, *, content: bool):
+        ns = f"{{{ATOM}}}"
+        entry = etree.Element(ns + "entry")
+        _sub(entry, ns + "id", entry_id(article))
+        _sub(entry, ns + "title", article.title)
+        _sub(entry, ns + "link", rel="alternate", type="text/html", href=self.urls.absolute(article.path))
+        _sub(entry, ns + "published", rfc3339(article.date))
+        _sub(entry, ns + "updated", rfc3339(_modified(article)))
+        for name in article.sources or (self.config.language(article.lang).title,):
+            _sub(_sub(entry, ns + "author"), ns + "name", name)
+        for tag in article.tags:
+            _sub(entry, ns + "category", term=tag.name, scheme=self.urls.absolute(self.tag_path(tag)))
+        if article.summary:
+            _sub(entry, ns + "summary", article.summary, type="text")
+        if content and article.body_html:
+            _sub(entry, ns + "content", article.body_html, type="html")
+        return entry
+
+    def atom(self, lang: str, articles: Iterable[Article], *, self_path: str, page_path: str,
+             title: str, subtitle: str, limit: int, content: bool) -> bytes:
+        ns = f"{{{ATOM}}}"
+        lcfg = self.config.language(lang)
+        items = _dated(articles, limit)
+        feed = etree.Element(ns + "feed", {XML_LANG: lang}, nsmap={None: ATOM})
+        _sub(feed, ns + "id", self.urls.absolute(self_path))
+        _sub(feed, ns + "title", title)
+        if subtitle:
+            _sub(feed, ns + "subtitle", subtitle)
+        _sub(feed, ns + "link", rel="self", type="application/atom+xml", href=self.urls.absolute(self_path))
+        _sub(feed, ns + "link", rel="alternate", type="text/html", hreflang=lang,
+             href=self.urls.absolute(page_path))
+        newest = max((_modified(a) for a in items), default=EPOCH)
+        _sub(feed, ns + "updated", rfc3339(newest))
+        _sub(_sub(feed, ns + "author"), ns + "name", lcfg.title)
+        _sub(feed, ns + "generator", "Sahifa")
+        for article in items:
+            cached = self._entries.get((article.path, content))
+            if cached is None:
+                cached = self._entries[(article.path, content)] = self._atom_entry(article, content=content)
+            feed.append(copy.deepcopy(cached))
+        return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+    def language_atom(self, lang: str) -> bytes:
+        lcfg = self.config.language(lang)
+        return self.atom(lang, self.site.articles[lang], self_path=self.urls.feed(lang),
+                         page_path=self.urls.home(lang), title=lcfg.title,
+                         subtitle=lcfg.description, limit=LANG_ENTRIES, content=True)
+
+    def tag_atom(self, tag: Tag) -> bytes:
+        lcfg = self.config.language(tag.lang)
+        return self.atom(tag.lang, tag.articles, self_path=self.urls.tag_feed(tag.lang, tag.slug),
+                         page_path=self.urls.tag(tag.lang, tag.slug),
+                         title=f"{tag.name} · {lcfg.title}", subtitle="", limit=TAG_ENTRIES,
+                         content=False)
+
+    # ---- RSS 2.0 ----------------------------------------------------------------------
+    def language_rss(self, lang: str) -> bytes:
+        lcfg = self.config.language(lang)
+        items = _dated(self.site.articles[lang], LANG_ENTRIES)
+        rss = etree.Element("rss", {"version": "2.0"}, nsmap={"atom": ATOM, "content": CONTENT})
+        channel = _sub(rss, "channel")
+        _sub(channel, "title", lcfg.title)
+        _sub(channel, "link", self.urls.absolute(self.urls.home(lang)))
+        _sub(channel, "description", lcfg.description or lcfg.title)
+        _sub(channel, "language", lang)
+        _sub(channel, f"{{{ATOM}}}link", rel="self", type="application/rss+xml",
+             href=self.urls.absolute(self.urls.rss(lang)))
+        newest = max((_modified(a) for a in items), default=EPOCH)
+        _sub(channel, "lastBuildDate", rfc822(newest))
+        _sub(channel, "generator", "Sahifa")
+        for article in items:
+            item = _sub(channel, "item")
+            _sub(item, "title", article.title)
+            _sub(item, "link", self.urls.absolute(article.path))
+            _sub(item, "guid", entry_id(article), isPermaLink="false")
+            _sub(item, "pubDate", rfc822(article.date))
+            for tag in article.tags:
+                _sub(item, "category", tag.name, domain=self.urls.absolute(self.tag_path(tag)))
+            if article.summary:
+                _sub(item, "description", article.summary)
+            if article.body_html:
+                _sub(item, f"{{{CONTENT}}}encoded", article.body_html)
+        return etree.tostring(rss, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+    # ---- all feeds ----------------------------------------------------------------------
+    def outputs(self) -> Iterator[tuple[str, bytes]]:
+        for lcfg in self.config.languages:
+            lang = lcfg.code
+            yield self.urls.feed(lang), self.language_atom(lang)
+            yield self.urls.rss(lang), self.language_rss(lang)
+            for tag in self.site.tags[lang]:
+                yield self.urls.tag_feed(lang, tag.slug), self.tag_atom(tag)

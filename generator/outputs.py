@@ -1,0 +1,52 @@
+"""Files that are not rendered templates: feeds, sitemap, robots.txt, search index.
+
+The pipeline calls ``sitemap_entry(spec)`` for every page it writes and, once the pages are
+written, writes whatever ``extra_outputs`` yields. Both are pure; the order of the yielded
+files is fixed, so builds stay byte-for-byte reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable, Iterable, Iterator
+
+from .config import SiteConfig
+from .feeds import FeedWriter
+from .model import Site
+from .search_index import search_outputs
+from .sitemap import MAX_URLS, SitemapEntry, sitemap_outputs
+from .urls import Urls
+
+NOT_IN_SITEMAP = frozenset({"404.html", "search.html"})
+
+
+def _newest(items) -> dt.date | None:
+    dates = [a.record.updated or a.date for a in items if a.date]
+    return max(dates) if dates else None
+
+
+def sitemap_entry(spec) -> SitemapEntry | None:
+    """What the sitemap needs to know about one planned page (None: leave it out)."""
+    if not spec.path or spec.template in NOT_IN_SITEMAP:
+        return None
+    ctx = spec.context
+    alternates = tuple((choice.lang, choice.path) for choice in ctx.get("alternates", ()))
+    if "article" in ctx:
+        lastmod = _newest((ctx["article"],))
+    elif "items" in ctx:
+        lastmod = _newest(ctx["items"])
+    elif "tags" in ctx:
+        lastmod = _newest(t.articles[0] for t in ctx["tags"] if t.articles)
+    else:
+        lastmod = None
+    return SitemapEntry(path=spec.path, alternates=alternates,
+                        x_default=ctx.get("x_default") if alternates else None, lastmod=lastmod)
+
+
+def extra_outputs(site: Site, config: SiteConfig, pages: Iterable[SitemapEntry | None],
+                  tag_path: Callable, *, max_sitemap_urls: int = MAX_URLS) -> Iterator[tuple[str, bytes]]:
+    """(output path, bytes) of every generated file that is not an HTML page."""
+    yield from FeedWriter(site, config, tag_path).outputs()
+    yield from sitemap_outputs((p for p in pages if p is not None), Urls(config),
+                               max_urls=max_sitemap_urls)
+    yield from search_outputs(site, config)

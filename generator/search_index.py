@@ -1,0 +1,170 @@
+"""Static search index, one per language, queried in the page by ``static/js/search.js``.
+
+Why our own index and not Pagefind: see README, "Search". In short: Arabic readers type the
+same word with or without hamza (الأمن/الامن), with ة or ه, with ى or ي, and glued to clitics
+(بكازاخستان, وللأمن). We normalise with ``textnorm.match_key`` (the same keys as tags) plus
+accent folding, and index every clitic analysis of a word, so a query in any of these spellings
+finds the article. The browser applies the same normalisation: the folding table is exported
+from Python into ``meta.json``, so there is one source of truth.
+
+Layout under ``<lang>/search/index/``:
+
+- ``meta.json``: format version, language, whether Arabic clitics apply, the fold table, the
+  document chunk size and the list of token shards that exist;
+- ``t-<hex>.json``: one shard per first letter or two of a key (``t-all.json`` for a small
+  site): ``{key: [doc, weight, ...]}``;
+- ``d-<n>.json``: documents ``[title, href, ISO date, snippet]`` in chunks of ``CHUNK``.
+
+A query loads ``meta.json``, one small shard per query word and the chunks holding the hits,
+so a 10,000-article site never sends its whole index to a reader.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from typing import Iterable, Iterator
+
+from .config import SiteConfig
+from .model import Article, Site
+from .textnorm import _DIGITS, _LETTER_FOLD, match_key
+from .urls import Urls
+
+FORMAT = 1
+CHUNK = 200
+SNIPPET = 180
+MIN_TOKEN = 2
+SMALL_INDEX = 4_000
+MEDIUM_INDEX = 40_000
+MAX_WEIGHT = 255
+CLITIC_LANGS = frozenset({"ar"})
+_TOKEN = re.compile(r"[^\W_]+")
+# Non-spacing marks (accents, harakat, hamza above/below after NFD), BMP and SMP.
+_MN = re.compile("[" + "".join(
+    re.escape(chr(cp)) for cp in range(0x300, 0x20000)
+    if unicodedata.category(chr(cp)) == "Mn" and not 0xD800 <= cp <= 0xDFFF) + "]")
+
+
+def search_key(text: str) -> str:
+    """``match_key`` plus accent folding (é -> e, ß -> ss): the form tokens are compared in."""
+    text = unicodedata.normalize("NFD", match_key(text))
+    text = _MN.sub("", text).replace("ß", "ss").replace("ς", "σ")
+    return unicodedata.normalize("NFC", text)
+
+
+def tokens(text: str) -> list[str]:
+    return [t for t in _TOKEN.findall(search_key(text)) if len(t) >= MIN_TOKEN]
+
+
+def clitic_forms(token: str) -> set[str]:
+    """Every reading of an Arabic word with its proclitics removed, the word itself included.
+
+    Layers, each optional, in this order: conjunction و/ف, then preposition ب/ل/ك, then the
+    article ال (and لل = ل + ال). A stem keeps at least three letters, so short words stay
+    whole. Over-generation is harmless: a query's forms must meet a document's forms.
+    """
+    forms = {token}
+    conj = [token] + ([token[1:]] if token[0] in "وف" and len(token) > 3 else [])
+    for word in conj:
+        forms.add(word)
+        if word.startswith("لل") and len(word) > 4:
+            forms.add(word[2:])
+        preps = [word] + ([word[1:]] if word[0] in "بلك" and len(word) > 3 else [])
+        for stem in preps:
+            forms.add(stem)
+            if stem.startswith("ال") and len(stem) > 4:
+                forms.add(stem[2:])
+    return forms
+
+
+def prefix_length(keys: int) -> int:
+    """Characters of a key that name its shard: one shard for a small site, up to two."""
+    return 0 if keys <= SMALL_INDEX else 1 if keys <= MEDIUM_INDEX else 2
+
+
+def bucket(key: str, prefix: int) -> str:
+    """Shard name of a key: the code points of its first ``prefix`` characters."""
+    return "-".join(f"{ord(ch):04x}" for ch in key[:prefix]) or "all"
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= SNIPPET:
+        return text
+    cut = text[:SNIPPET].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def _article_weights(article: Article, clitics: bool,
+                     cache: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Key -> weight for one article: title words count 8, tags 4, body words 1 each (max 8).
+
+    Text is split on white space first and each distinct chunk is normalised once per build
+    (``cache``): a site's vocabulary is far smaller than its text, so normalisation costs
+    per distinct word, not per word read.
+    """
+    weights: dict[str, int] = defaultdict(int)
+    fields = ((article.title, 8, 1), (" ".join(t.name for t in article.tags), 4, 1),
+              (" ".join((article.summary,) + tuple(article.record.paragraphs)), 1, 8))
+    for text, weight, cap in fields:
+        for chunk, n in Counter(text.split()).items():
+            forms = cache.get(chunk)
+            if forms is None:
+                found: set[str] = set()
+                for token in tokens(chunk):
+                    found.update(clitic_forms(token) if clitics else (token,))
+                forms = cache[chunk] = tuple(sorted(found))
+            add = weight * (n if n < cap else cap)
+            for form in forms:
+                weights[form] += add
+    return weights
+
+
+def fold_table() -> dict[str, str]:
+    """The letter and digit folding of ``match_key``, for the browser."""
+    table = {}
+    for source in (_LETTER_FOLD, _DIGITS):
+        table.update({chr(k): chr(v) if isinstance(v, int) else v for k, v in source.items()})
+    return dict(sorted(table.items()))
+
+
+def _dump(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def index_dir(urls: Urls, lang: str) -> str:
+    """Output folder of a language's index (relative, ending in ``/``)."""
+    return urls.search(lang)[: -len("index.html")] + "index/"
+
+
+def language_index(lang: str, articles: Iterable[Article], urls: Urls) -> Iterator[tuple[str, bytes]]:
+    clitics = lang in CLITIC_LANGS
+    cache: dict[str, tuple[str, ...]] = {}
+    postings: dict[str, list[int]] = defaultdict(list)
+    docs = []
+    for doc, article in enumerate(articles):
+        docs.append([article.title, urls.href(article.path),
+                     article.date.isoformat() if article.date else "", _snippet(article.summary)])
+        for key, weight in _article_weights(article, clitics, cache).items():
+            postings[key].extend((doc, weight if weight < MAX_WEIGHT else MAX_WEIGHT))
+    prefix = prefix_length(len(postings))
+    shards: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for key, plist in postings.items():
+        shards[bucket(key, prefix)][key] = plist
+    base = index_dir(urls, lang)
+    for name in sorted(shards):
+        yield f"{base}t-{name}.json", _dump(shards[name])
+    for n, start in enumerate(range(0, len(docs), CHUNK)):
+        yield f"{base}d-{n}.json", _dump(docs[start:start + CHUNK])
+    meta = {"format": FORMAT, "lang": lang, "clitics": clitics, "fold": fold_table(),
+            "chunk": CHUNK, "count": len(docs), "shards": sorted(shards), "min": MIN_TOKEN,
+            "prefix": prefix}
+    yield f"{base}meta.json", _dump(meta)
+
+
+def search_outputs(site: Site, config: SiteConfig) -> Iterator[tuple[str, bytes]]:
+    urls = Urls(config)
+    for lcfg in config.languages:
+        yield from language_index(lcfg.code, site.articles[lcfg.code], urls)

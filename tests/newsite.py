@@ -1,0 +1,98 @@
+"""Helpers for the news-site tests (feeds, sitemap, search, metadata, link check).
+
+``build_demo(dest, **overrides)`` builds a scratch copy of the demo site. While the seed reader
+(``generator.seeds``) is not in the tree, the demo seed is replaced by an equivalent Markdown
+article (same slug, translation key, title, date and paragraphs) so these tests still see the
+Arabic Tokayev/CSTO story at ``ar/articles/tokayev-csto-withdrawal/``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import build, copy_site
+
+SEED_SLUG = "tokayev-csto-withdrawal"
+SEED_NAME = "urdupoint-ar-2022-01-11-kazakhstan-csto"
+
+
+def seeds_reader_available() -> bool:
+    return importlib.util.find_spec("generator.seeds") is not None
+
+
+def _seed_as_markdown(root: Path) -> None:
+    seed = root / "seeds" / f"{SEED_NAME}.txt"
+    lines = [line.strip() for line in seed.read_text(encoding="utf-8").splitlines()]
+    title = lines[0]
+    paragraphs = [p for p in lines[2:] if p and p not in ("(تستمر)", "أفكارك وتعليقاتك")]
+    first = paragraphs[0].split(")", 1)[1].strip()
+    body = "\n\n".join([first] + paragraphs[1:])
+    front = (f"---\ntitle: \"{title}\"\ndate: 2022-01-11\nslug: {SEED_SLUG}\n"
+             "translation_key: kazakhstan-csto-withdrawal-2022\n"
+             "sources: [أردو بوینت نتورك, سبوتنيك]\n"
+             "tags: [كازاخستان, منظمة معاهدة الأمن الجماعي]\n---\n")
+    (root / "content" / "ar" / f"{SEED_NAME}.md").write_text(front + body + "\n", encoding="utf-8")
+    for path in (root / "seeds").iterdir():
+        path.unlink()
+
+
+def build_demo(dest: Path, out: Path | None = None, **overrides):
+    """Copy the demo site into ``dest`` and build it; returns (report, output folder)."""
+    root = copy_site(dest)
+    if not seeds_reader_available():
+        _seed_as_markdown(root)
+    return build(root, out, **overrides)
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves ``directory`` under ``prefix`` (e.g. ``/news/``); everything else is 404."""
+
+    def __init__(self, *args, prefix: str = "/", **kwargs):
+        self.prefix = prefix
+        super().__init__(*args, **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        if not clean.startswith(self.prefix):
+            return str(Path(self.directory) / ".not-under-the-prefix" / "missing")
+        return super().translate_path("/" + clean[len(self.prefix):])
+
+    def log_message(self, *args):  # quiet tests
+        pass
+
+
+def reserve_server(prefix: str = "/") -> tuple[ThreadingHTTPServer, int, Path]:
+    """A bound (not yet serving) server; call ``start(server, directory)`` after the build."""
+    holder = Path("/nonexistent")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(holder), prefix=prefix))
+    return server, server.server_address[1], holder
+
+
+def start(server: ThreadingHTTPServer, directory: Path, prefix: str = "/") -> threading.Thread:
+    server.RequestHandlerClass = partial(_Handler, directory=str(directory), prefix=prefix)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return thread
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BASE_URL = "https://example.org/news/"
+
+
+@pytest.fixture(scope="session")
+def news_site(tmp_path_factory):
+    """The demo site built under a sub-path base URL, once per session: (report, out, base)."""
+    report, out = build_demo(tmp_path_factory.mktemp("news"), base_url=BASE_URL)
+    return report, out, BASE_URL

@@ -1,0 +1,157 @@
+"""Atomic output: a build killed at any moment leaves the previous ``public/`` complete and
+unchanged, and the next build recovers (``generator.write.recover``) and succeeds.
+
+A scratch site with a few thousand small articles makes the build long enough to be killed
+while it reads, renders, writes and commits. ``SIGKILL`` gives the build no chance to clean up,
+like a power cut or the OOM killer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, copy_site
+
+ARTICLES = 3000
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def build_cmd(site: Path) -> list[str]:
+    return [sys.executable, str(REPO / "build.py"), "--root", str(site), "--out", str(site / "public")]
+
+
+def write_articles(site: Path, count: int, marker: str) -> None:
+    folder = site / "content" / "en"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (folder / f"a{i:05d}.md").write_text(
+            f"---\ntitle: Article {i} {marker}\ndate: 2022-01-{1 + i % 28:02d}\n"
+            f"tags: [t{i % 40}, common]\n---\n\nBody of article {i}, {marker}.\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory):
+    """A site with ``ARTICLES`` articles, built once; returns (site, hashes of public/)."""
+    site = copy_site(tmp_path_factory.mktemp("atomic") / "site", content=False, seeds=False)
+    write_articles(site, ARTICLES, "first")
+    proc = subprocess.run(build_cmd(site), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    before = tree(site / "public")
+    assert len(before) > ARTICLES
+    # The next build has different content, so a half-swapped folder would be visible.
+    write_articles(site, ARTICLES, "second")
+    return site, before
+
+
+def leftovers(site: Path) -> list[str]:
+    return sorted(p.name for p in site.iterdir() if p.name.startswith(".public"))
+
+
+def kill_after(site: Path, seconds: float) -> str:
+    """Start a build, SIGKILL it after ``seconds``; returns how far it got (for the report)."""
+    proc = subprocess.Popen(build_cmd(site), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    time.sleep(seconds)
+    finished = proc.poll() is not None
+    if not finished:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    return "finished" if finished else "killed"
+
+
+@pytest.mark.parametrize("seconds", [0.2, 0.5, 1.0, 2.0, 4.0])
+def test_killed_build_leaves_previous_site(big_site, seconds):
+    site, _ = big_site
+    before = tree(site / "public")  # whatever the last complete build left
+    state = kill_after(site, seconds)
+    if state == "finished":  # a very fast machine: nothing to check at this moment
+        pytest.skip(f"the build finished within {seconds}s")
+    assert (site / "public").is_dir(), "public/ is missing after a killed build"
+    assert tree(site / "public") == before, "public/ changed after a killed build"
+
+
+def test_kill_during_commit(big_site):
+    """Kill the build as close to its commit as we can get: poll for the staging folder to
+    reach its final size, then kill. Whatever moment we hit, public/ must be one complete
+    build (the old one or the new one), never a mix or missing."""
+    site, _ = big_site
+    before = tree(site / "public")
+    proc = subprocess.Popen(build_cmd(site), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            stages = [p for p in site.iterdir() if p.name.startswith(".public.new-")]
+            if stages and (stages[0] / "static").exists():
+                break  # static files are copied last, just before the swap
+            time.sleep(0.005)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    public = site / "public"
+    assert public.is_dir() or (site / ".public.old").is_dir(), "no complete site left anywhere"
+    if public.is_dir():
+        now = tree(public)
+        if now != before:  # the swap happened: it must be the complete new build
+            assert set(now) >= {p for p in before if "/articles/" not in p}
+            assert any("second" in (public / p).read_text(encoding="utf-8")
+                       for p in now if p.endswith("en/index.html"))
+        # (else: the old site, unchanged)
+
+
+def test_next_build_recovers(big_site):
+    site, _ = big_site
+    kill_after(site, 1.0)
+    proc = subprocess.run(build_cmd(site), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert leftovers(site) == [], "staging folders left behind after a successful build"
+    home = (site / "public/en/index.html").read_text(encoding="utf-8")
+    assert "second" in home
+
+
+def test_recover_puts_old_site_back(tmp_path):
+    """A build killed between the two renames of the fallback commit (no RENAME_EXCHANGE):
+    ``public/`` is missing and ``.public.old`` holds the site; ``recover`` puts it back."""
+    from generator.write import recover
+
+    old = tmp_path / ".public.old"
+    (old / "en").mkdir(parents=True)
+    (old / "en/index.html").write_text("old site", encoding="utf-8")
+    stage = tmp_path / ".public.new-abc"
+    stage.mkdir()
+    (stage / "half.html").write_text("half", encoding="utf-8")
+    recover(tmp_path / "public")
+    assert (tmp_path / "public/en/index.html").read_text(encoding="utf-8") == "old site"
+    assert not stage.exists() and not old.exists()
+
+
+def test_failed_build_keeps_old_output(tmp_path):
+    """g10: a broken template makes the build fail (exit 2); the old output stays, byte for byte."""
+    site = copy_site(tmp_path / "site", content=False, seeds=False)
+    write_articles(site, 5, "ok")
+    cmd = build_cmd(site)
+    assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0
+    before = tree(site / "public")
+    base = site / "templates/base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("{% endblock %}", "{% endblock", 1),
+                    encoding="utf-8")
+    write_articles(site, 6, "broken")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "left as it was" in proc.stderr
+    assert tree(site / "public") == before
+    assert leftovers(site) == []

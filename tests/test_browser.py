@@ -1,0 +1,226 @@
+"""Real-browser checks of right-to-left layout, fonts and accessibility (headless Chromium).
+
+For each language's home, one article and the tag index, at 360 and 1280 CSS pixels:
+the computed direction of ``html`` and ``h1``; which side the heading's text hugs (a Range
+over its text measures the glyphs, not the block); no horizontal scroll; the web fonts of
+Arabic, Persian and Urdu loaded *and used*; and axe-core finds no serious or critical
+violation. Screenshots go to ``test-artifacts/screenshots/`` and the measurements to
+``test-artifacts/browser-report.json``.
+
+Chromium is Debian's (``/usr/bin/chromium``); axe-core comes from ``npm install --no-save
+axe-core@4`` (``.ci/run`` does it). Outside CI a missing browser or axe skips with the reason;
+in CI it fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+import urllib.parse
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO / "test-artifacts"
+LANGS = ("ar", "fa", "ur", "en", "fr")
+KINDS = ("home", "article", "tags")
+WIDTHS = (360, 1280)
+DIRECTION = {"ar": "rtl", "fa": "rtl", "ur": "rtl", "en": "ltr", "fr": "ltr"}
+FONTS = {"ar": ("Noto Naskh Arabic", "العربية"), "fa": ("Vazirmatn", "فارسی"),
+         "ur": ("Noto Nastaliq Urdu", "اردو")}
+
+
+def _missing(what: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what}; CI must run the browser tests")
+    pytest.skip(what)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(demo_site):
+    _, out = demo_site
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -r requirements-dev.txt)")
+    if not Path(CHROMIUM).exists():
+        _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def report():
+    """Measurements per page, written to test-artifacts/browser-report.json at the end."""
+    data: dict[str, dict] = {}
+    yield data
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "browser-report.json").write_text(
+        json.dumps(dict(sorted(data.items())), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _path(demo_site, lang: str, kind: str) -> str:
+    report, _ = demo_site
+    if kind == "home":
+        return f"{lang}/"
+    if kind == "tags":
+        return f"{lang}/tags/"
+    article = report.site.articles[lang][0]
+    return article.path.removesuffix("index.html")
+
+
+def _open(browser, site_url: str, path: str, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    response = page.goto(site_url + urllib.parse.quote(path))
+    assert response and response.ok, f"{path}: HTTP {response.status if response else '?'}"
+    page.evaluate("document.fonts.ready.then(() => true)")
+    return page
+
+
+MEASURE = """() => {
+  const h1 = document.querySelector('main h1');
+  const main = document.querySelector('main');
+  const ms = getComputedStyle(main);
+  const box = main.getBoundingClientRect();
+  const range = document.createRange();
+  range.selectNodeContents(h1);
+  const rects = [...range.getClientRects()].filter(r => r.width > 0);
+  return {
+    htmlDir: getComputedStyle(document.documentElement).direction,
+    h1Dir: getComputedStyle(h1).direction,
+    textLeft: Math.min(...rects.map(r => r.left)),
+    textRight: Math.max(...rects.map(r => r.right)),
+    firstLineWidth: rects.length ? rects[0].width : 0,
+    contentLeft: box.left + parseFloat(ms.paddingLeft),
+    contentRight: box.right - parseFloat(ms.paddingRight),
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_direction_alignment_and_no_overflow(browser, site_url, demo_site, report, lang, kind, width):
+    path = _path(demo_site, lang, kind)
+    page = _open(browser, site_url, path, width)
+    try:
+        m = page.evaluate(MEASURE)
+        shots = ARTIFACTS / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"{lang}-{kind}-{width}.png"), full_page=True)
+    finally:
+        page.close()
+    want = DIRECTION[lang]
+    entry = report.setdefault(f"{lang}-{kind}", {"path": path})
+    entry[f"w{width}"] = {"direction": m["htmlDir"], "h1_direction": m["h1Dir"],
+                          "overflow_px": m["scrollWidth"] - m["clientWidth"],
+                          "h1_gap_start_px": round(m["contentRight"] - m["textRight"] if want == "rtl"
+                                                   else m["textLeft"] - m["contentLeft"], 1)}
+    assert m["htmlDir"] == want and m["h1Dir"] == want, m
+    assert m["firstLineWidth"] > 0, "the heading has no text to measure"
+    if want == "rtl":
+        assert abs(m["textRight"] - m["contentRight"]) <= 2, f"{path}: rtl heading does not start at the right: {m}"
+    else:
+        assert abs(m["textLeft"] - m["contentLeft"]) <= 2, f"{path}: ltr heading does not start at the left: {m}"
+    assert m["scrollWidth"] <= m["clientWidth"], f"{path} scrolls sideways at {width}px: {m}"
+
+
+def _fonts_used(page, selector: str) -> list[str]:
+    """Family names Chromium actually drew ``selector``'s text with (DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    cdp.detach()
+    return [f["familyName"] for f in fonts]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lang", sorted(FONTS))
+def test_web_fonts_load_and_are_used(browser, site_url, demo_site, report, lang, kind):
+    family, sample = FONTS[lang]
+    page = _open(browser, site_url, _path(demo_site, lang, kind), 1280)
+    try:
+        state = page.evaluate("""([family, sample]) => document.fonts.ready.then(() => ({
+            check: document.fonts.check(`16px "${family}"`, sample),
+            loaded: [...document.fonts].filter(f => f.family.replace(/"/g, '') === family)
+                                       .map(f => f.status),
+        }))""", [family, sample])
+        used = _fonts_used(page, "main h1")
+    finally:
+        page.close()
+    report.setdefault(f"{lang}-{kind}", {})["fonts"] = {"family": family, "statuses": state["loaded"],
+                                                        "h1_drawn_with": used}
+    assert state["check"], f"document.fonts.check says {family} is not ready"
+    assert "loaded" in state["loaded"], f"no {family} face loaded: {state}"
+    assert family in used, f"the heading was drawn with {used}, not {family}"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        _missing(f"{AXE.relative_to(REPO)} is missing (run: npm install --no-save axe-core@4)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_axe_finds_no_serious_violations(browser, site_url, demo_site, report, axe_source, lang, kind):
+    page = _open(browser, site_url, _path(demo_site, lang, kind), 360)
+    try:
+        page.add_script_tag(content=axe_source)
+        violations = page.evaluate("""() => axe.run(document, {resultTypes: ['violations']})
+            .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
+                                                target: v.nodes[0] && v.nodes[0].target.join(' ')})))""")
+    finally:
+        page.close()
+    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+    report.setdefault(f"{lang}-{kind}", {})["axe"] = {"violations": len(violations),
+                                                      "serious_or_critical": bad}
+    assert not bad, f"axe-core: {bad}"
+
+
+def test_axe_reports_a_planted_violation(browser, site_url, axe_source):
+    """The axe check is not vacuous: a link without a name on one of our pages is reported."""
+    page = _open(browser, site_url, "en/", 360)
+    try:
+        page.add_script_tag(content=axe_source)
+        ids = page.evaluate("""() => {
+            const a = document.createElement('a'); a.href = '/'; document.querySelector('main').append(a);
+            return axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => v.id));
+        }""")
+    finally:
+        page.close()
+    assert "link-name" in ids

@@ -1,0 +1,144 @@
+"""Search: the static index, queried by static/js/search.js in headless Chromium.
+
+Arabic queries in variant spellings (hamza-less alef, clitics glued on) must find the seed
+story; English and Persian queries find theirs. The JavaScript normalisation is compared with
+the Python one on a sample of words from every language.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.search_index import clitic_forms, search_key, tokens
+from newsite import build_demo, reserve_server, start
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SEED_HREF = "/news/ar/articles/tokayev-csto-withdrawal/"
+WORDS = ["الأمن", "إلى", "آمن", "مدرسة", "مستشفى", "كازاخستان", "بكازاخستان", "وللأمن", "می‌شود",
+         "کتاب", "ہے", "پاکستان", "Élysée", "STRASSE", "Straße", "naïve", "توكاييف", "٢٠٢٢", "۱۴۰۳"]
+
+
+def test_python_normalisation():
+    assert search_key("الأمن") == search_key("الامن") == search_key("الإمن")
+    assert search_key("مدرسة") == search_key("مدرسه")
+    assert search_key("مستشفى") == search_key("مستشفي")
+    assert search_key("کتاب") == search_key("كتاب")
+    assert search_key("Élysée") == "elysee"
+    assert search_key("١٢٣") == "123"
+    assert tokens("و الأمنُ، جيّد") == ["امن", "جيد"] or tokens("و الأمنُ، جيّد") == ["الامن", "جيد"]
+    assert "كازاخستان" in clitic_forms("بكازاخستان")
+    assert "امن" in clitic_forms("وللامن") and "امن" in clitic_forms("الامن")
+    assert clitic_forms("بلد") == {"بلد"}  # too short to be a clitic + stem
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    server, port, _ = reserve_server("/news/")
+    base = f"http://127.0.0.1:{port}/news/"
+    _, out = build_demo(tmp_path_factory.mktemp("search"), base_url=base)
+    start(server, out, "/news/")
+    yield base, out
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _search(browser, url: str, query: str) -> list[dict]:
+    page = browser.new_page()
+    try:
+        page.goto(url)
+        label = page.locator("label[for=search-input]")
+        assert label.inner_text().strip()
+        page.fill("#search-input", query)
+        page.wait_for_selector("#search-form[data-state=done]", timeout=10_000)
+        return page.eval_on_selector_all(
+            "#search-results li a", "els => els.map(a => ({href: a.getAttribute('href'), title: a.textContent}))")
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("query", ["كازاخستان", "بكازاخستان", "الامن الجماعي", "توكاييف", "وللأمن",
+                                   "منظمة معاهدة", "كازاخ"])
+def test_arabic_variants_find_the_seed(served, browser, query):
+    base, _ = served
+    hits = _search(browser, base + "ar/search/", query)
+    assert hits, query
+    assert hits[0]["href"] == SEED_HREF, hits
+    assert "منظمة معاهدة الأمن الجماعي" in hits[0]["title"] and "توكاييف" in hits[0]["title"]
+
+
+def test_english_query(served, browser):
+    base, _ = served
+    hits = _search(browser, base + "en/search/", "Tokayev troops")
+    assert hits and hits[0]["href"].startswith("/news/en/articles/tokayev-says-csto")
+    assert _search(browser, base + "en/search/", "zzzqqq nothing") == []
+
+
+def test_persian_query(served, browser):
+    base, out = served
+    hits = _search(browser, base + "fa/search/", "قزاقستان")
+    assert hits and all(h["href"].startswith("/news/fa/articles/") for h in hits)
+    assert any("توکایف" in h["title"] for h in hits)
+
+
+def test_urdu_and_french_queries(served, browser):
+    base, _ = served
+    assert _search(browser, base + "ur/search/", "قازقستان")
+    assert any("retrait" in h["href"] for h in _search(browser, base + "fr/search/", "Tokaïev"))
+    assert any("retrait" in h["href"] for h in _search(browser, base + "fr/search/", "tokaiev"))
+
+
+def test_query_in_the_address(served, browser):
+    base, _ = served
+    page = browser.new_page()
+    try:
+        page.goto(base + "ar/search/?q=" + "بكازاخستان")
+        page.wait_for_selector("#search-form[data-state=done]", timeout=10_000)
+        assert page.eval_on_selector("#search-results li a", "a => a.getAttribute('href')") == SEED_HREF
+    finally:
+        page.close()
+
+
+def test_javascript_normalises_like_python(served, browser):
+    base, _ = served
+    page = browser.new_page()
+    try:
+        page.goto(base + "ar/search/")
+        page.wait_for_function("window.sahifaSearch !== undefined")
+        for word in WORDS:
+            js = page.evaluate("w => window.sahifaSearch.key(w)", word)
+            assert js == tokens(word), word
+            for tok in tokens(word):
+                assert sorted(page.evaluate("t => window.sahifaSearch.forms(t)", tok)) == sorted(clitic_forms(tok)), tok
+    finally:
+        page.close()
+
+
+def test_index_is_small_and_deterministic(served, tmp_path):
+    _, out = served
+    meta = json.loads((out / "ar" / "search" / "index" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["clitics"] is True and meta["fold"]["أ"] == "ا"
+    total = sum(p.stat().st_size for p in (out / "ar" / "search" / "index").iterdir())
+    assert total < 200_000
+    _, again = build_demo(tmp_path / "again", base_url=meta and served[0])
+    for path in (out / "ar" / "search" / "index").iterdir():
+        assert path.read_bytes() == (again / "ar" / "search" / "index" / path.name).read_bytes()

@@ -1,0 +1,92 @@
+"""sitemap.xml, the sitemap index for big sites, and robots.txt."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+
+from generator.config import load_config
+from generator.sitemap import SITEMAP_NS, XHTML_NS, SitemapEntry, sitemap_outputs
+from generator.urls import Urls
+from newsite import news_site  # noqa: F401  (fixture)
+
+NS = {"s": SITEMAP_NS, "x": XHTML_NS}
+
+
+def test_sitemap_structure_and_urls(news_site):
+    _, out, base = news_site
+    root = etree.parse(str(out / "sitemap.xml")).getroot()
+    assert root.tag == f"{{{SITEMAP_NS}}}urlset"
+    assert root.nsmap == {None: SITEMAP_NS, "xhtml": XHTML_NS}
+    locs = root.xpath("s:url/s:loc/text()", namespaces=NS)
+    assert len(locs) == len(set(locs)) > 50
+    hrefs = root.xpath("s:url/x:link/@href", namespaces=NS)
+    for url in locs + hrefs:
+        assert url.startswith(base), url
+        assert urlsplit(url).scheme == "https"
+    # Every listed page exists in the output, and no 404 or search page is listed.
+    for url in locs:
+        rel = url[len(base):]
+        target = out / unquote(rel) / "index.html" if (not rel or rel.endswith("/")) else out / unquote(rel)
+        assert target.exists(), url
+        assert "404" not in url and "/search/" not in url
+    for child in root:
+        lastmod = child.findtext(f"{{{SITEMAP_NS}}}lastmod")
+        if lastmod:
+            dt.date.fromisoformat(lastmod)
+
+
+def test_translations_have_hreflang_alternates_and_x_default(news_site):
+    _, out, base = news_site
+    root = etree.parse(str(out / "sitemap.xml")).getroot()
+    url = root.xpath("s:url[s:loc=$loc]", namespaces=NS, loc=f"{base}ar/articles/tokayev-csto-withdrawal/")
+    assert len(url) == 1
+    links = {l.get("hreflang"): l.get("href") for l in url[0].xpath("x:link", namespaces=NS)}
+    assert set(links) == {"ar", "en", "fa", "fr", "ur", "x-default"}
+    assert links["ar"] == links["x-default"] == f"{base}ar/articles/tokayev-csto-withdrawal/"
+    assert url[0].findtext(f"{{{SITEMAP_NS}}}lastmod") == "2022-01-11"
+    # Alternates are reciprocal: the English page lists the Arabic one.
+    en = root.xpath("s:url[s:loc=$loc]", namespaces=NS, loc=links["en"])[0]
+    assert f"{base}ar/articles/tokayev-csto-withdrawal/" in en.xpath("x:link/@href", namespaces=NS)
+
+
+def test_robots_txt_points_at_the_sitemap(news_site):
+    _, out, base = news_site
+    robots = (out / "robots.txt").read_text(encoding="utf-8")
+    assert f"Sitemap: {base}sitemap.xml" in robots.splitlines()
+    assert "User-agent: *" in robots
+
+
+def test_sitemap_index_above_the_threshold(tmp_path):
+    config = load_config(tmp_path, base_url="https://example.org/news/")
+    urls = Urls(config)
+    entries = [SitemapEntry(path=urls.article("en", f"a{n}"), lastmod=dt.date(2024, 1, 1 + n))
+               for n in range(7)]
+    files = dict(sitemap_outputs(entries, urls, max_urls=3))
+    assert sorted(files) == ["robots.txt", "sitemap.xml", "sitemaps/sitemap-1.xml",
+                             "sitemaps/sitemap-2.xml", "sitemaps/sitemap-3.xml"]
+    index = etree.fromstring(files["sitemap.xml"])
+    assert index.tag == f"{{{SITEMAP_NS}}}sitemapindex"
+    assert index.xpath("s:sitemap/s:loc/text()", namespaces=NS) == [
+        f"https://example.org/news/sitemaps/sitemap-{n}.xml" for n in (1, 2, 3)]
+    assert index.xpath("s:sitemap/s:lastmod/text()", namespaces=NS) == ["2024-01-03", "2024-01-06", "2024-01-07"]
+    seen = []
+    for n in (1, 2, 3):
+        part = etree.fromstring(files[f"sitemaps/sitemap-{n}.xml"])
+        locs = part.xpath("s:url/s:loc/text()", namespaces=NS)
+        assert 1 <= len(locs) <= 3
+        seen += locs
+    assert seen == [urls.absolute(e.path) for e in entries]
+    at_limit = dict(sitemap_outputs(entries[:3], urls, max_urls=3))
+    assert etree.fromstring(at_limit["sitemap.xml"]).tag == f"{{{SITEMAP_NS}}}urlset"
+
+
+def test_sitemap_is_deterministic(tmp_path):
+    config = load_config(tmp_path, base_url="https://example.org/")
+    urls = Urls(config)
+    entries = [SitemapEntry(path="index.html"), SitemapEntry(path=urls.home("en"), lastmod=dt.date(2020, 2, 2),
+                                                             alternates=(("en", "en/index.html"), ("fr", "fr/index.html")),
+                                                             x_default="en/index.html")]
+    assert dict(sitemap_outputs(entries, urls)) == dict(sitemap_outputs(list(entries), urls))
