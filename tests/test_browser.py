@@ -7,9 +7,9 @@ Arabic, Persian and Urdu loaded *and used*; and axe-core finds no serious or cri
 violation. Screenshots go to ``test-artifacts/screenshots/`` and the measurements to
 ``test-artifacts/browser-report.json``.
 
-Chromium is Debian's (``/usr/bin/chromium``); axe-core comes from ``npm install --no-save
-axe-core@4`` (``.ci/run`` does it). Outside CI a missing browser or axe skips with the reason;
-in CI it fails.
+Chromium is Debian's (``/usr/bin/chromium``); axe-core is the copy that the PyPI package
+``axe-playwright-python`` ships (requirements-dev.txt). Outside CI a missing browser or axe
+skips with the reason; in CI it fails.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
 LANGS = ("ar", "fa", "ur", "en", "fr")
 KINDS = ("home", "article", "tags")
@@ -190,9 +189,14 @@ def test_web_fonts_load_and_are_used(browser, site_url, demo_site, report, lang,
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    if not AXE.exists():
-        _missing(f"{AXE.relative_to(REPO)} is missing (run: npm install --no-save axe-core@4)")
-    return AXE.read_text(encoding="utf-8")
+    try:
+        import axe_playwright_python
+    except ImportError:
+        _missing("axe-playwright-python is not installed (pip install -r requirements-dev.txt)")
+    axe = Path(axe_playwright_python.__file__).with_name("axe.min.js")
+    if not axe.exists():
+        _missing(f"{axe} is missing from the axe-playwright-python package")
+    return axe.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("kind", KINDS)
