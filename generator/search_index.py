@@ -11,8 +11,9 @@ Layout under ``<lang>/search/index/``:
 
 - ``meta.json``: format version, language, whether Arabic clitics apply, the fold table, the
   document chunk size and the list of token shards that exist;
-- ``t-<hex>.json``: one shard per first letter or two of a key (``t-all.json`` for a small
-  site): ``{key: [doc, weight, ...]}``;
+- ``t-<hex>.json``: ``{key: [doc, weight, ...]}`` shards, cut from the trie of keys so that
+  each stays near ``SHARD_LIMIT`` numbers (``t-all.json`` alone for a small site); ``meta.json``
+  lists every shard's prefix, so the browser loads only shards that can hold a query's words;
 - ``d-<n>.json``: documents ``[title, href, ISO date, snippet]`` in chunks of ``CHUNK``.
 
 A query loads ``meta.json``, one small shard per query word and the chunks holding the hits,
@@ -36,8 +37,9 @@ FORMAT = 1
 CHUNK = 200
 SNIPPET = 180
 MIN_TOKEN = 2
-SMALL_INDEX = 4_000
-MEDIUM_INDEX = 40_000
+SHARD_LIMIT = 24_000
+"""Numbers per shard before it is split by the next letter (about 100-150 kB of JSON)."""
+MAX_DEPTH = 6
 MAX_WEIGHT = 255
 CLITIC_LANGS = frozenset({"ar"})
 _TOKEN = re.compile(r"[^\W_]+")
@@ -79,14 +81,35 @@ def clitic_forms(token: str) -> set[str]:
     return forms
 
 
-def prefix_length(keys: int) -> int:
-    """Characters of a key that name its shard: one shard for a small site, up to two."""
-    return 0 if keys <= SMALL_INDEX else 1 if keys <= MEDIUM_INDEX else 2
+def shard_name(prefix: str, terminal: bool) -> str:
+    """File stem of a shard: code points of its prefix (``all`` for the root)."""
+    name = "-".join(f"{ord(ch):04x}" for ch in prefix) or "all"
+    return name + "-end" if terminal else name
 
 
-def bucket(key: str, prefix: int) -> str:
-    """Shard name of a key: the code points of its first ``prefix`` characters."""
-    return "-".join(f"{ord(ch):04x}" for ch in key[:prefix]) or "all"
+def plan_shards(sizes: dict[str, int], limit: int = SHARD_LIMIT) -> dict[tuple[str, bool], list[str]]:
+    """Cut the key trie into shards of at most about ``limit`` numbers.
+
+    A shard ``(prefix, False)`` holds every key starting with ``prefix`` that no deeper shard
+    holds; ``(prefix, True)`` holds only the key equal to ``prefix`` (its node was split).
+    A small site gets one shard (``("", False)``); frequent first letters get split deeper.
+    """
+    shards: dict[tuple[str, bool], list[str]] = {}
+    stack = [("", sorted(sizes))]
+    while stack:
+        prefix, keys = stack.pop()
+        depth = len(prefix)
+        if sum(sizes[k] for k in keys) <= limit or depth >= MAX_DEPTH:
+            shards[(prefix, False)] = keys
+            continue
+        children: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
+            if len(key) == depth:
+                shards[(prefix, True)] = [key]
+            else:
+                children[key[depth]].append(key)
+        stack.extend((prefix + ch, sub) for ch, sub in children.items())
+    return shards
 
 
 def _snippet(text: str) -> str:
@@ -149,18 +172,17 @@ def language_index(lang: str, articles: Iterable[Article], urls: Urls) -> Iterat
                      article.date.isoformat() if article.date else "", _snippet(article.summary)])
         for key, weight in _article_weights(article, clitics, cache).items():
             postings[key].extend((doc, weight if weight < MAX_WEIGHT else MAX_WEIGHT))
-    prefix = prefix_length(len(postings))
-    shards: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for key, plist in postings.items():
-        shards[bucket(key, prefix)][key] = plist
+    plan = plan_shards({key: len(plist) + 2 for key, plist in postings.items()})
     base = index_dir(urls, lang)
-    for name in sorted(shards):
-        yield f"{base}t-{name}.json", _dump(shards[name])
+    listing = []
+    for (prefix, terminal) in sorted(plan):
+        listing.append([prefix, 1 if terminal else 0])
+        shard = {key: postings[key] for key in plan[(prefix, terminal)]}
+        yield f"{base}t-{shard_name(prefix, terminal)}.json", _dump(shard)
     for n, start in enumerate(range(0, len(docs), CHUNK)):
         yield f"{base}d-{n}.json", _dump(docs[start:start + CHUNK])
     meta = {"format": FORMAT, "lang": lang, "clitics": clitics, "fold": fold_table(),
-            "chunk": CHUNK, "count": len(docs), "shards": sorted(shards), "min": MIN_TOKEN,
-            "prefix": prefix}
+            "chunk": CHUNK, "count": len(docs), "shards": listing, "min": MIN_TOKEN}
     yield f"{base}meta.json", _dump(meta)
 
 

@@ -142,3 +142,16 @@ def test_index_is_small_and_deterministic(served, tmp_path):
     _, again = build_demo(tmp_path / "again", base_url=meta and served[0])
     for path in (out / "ar" / "search" / "index").iterdir():
         assert path.read_bytes() == (again / "ar" / "search" / "index" / path.name).read_bytes()
+
+
+def test_shards_partition_the_keys():
+    from generator.search_index import plan_shards
+
+    sizes = {k: n for k, n in [("ab", 5), ("abc", 9), ("abd", 9), ("ac", 3), ("b", 1), ("bz", 30), ("a", 4)]}
+    plan = plan_shards(sizes, limit=10)
+    placed = sorted(k for keys in plan.values() for k in keys)
+    assert placed == sorted(sizes)
+    for (prefix, terminal), keys in plan.items():
+        for key in keys:
+            assert key == prefix if terminal else key.startswith(prefix)
+    assert plan_shards(sizes, limit=1_000) == {("", False): sorted(sizes)}

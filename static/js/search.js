@@ -30,10 +30,7 @@
 
   function meta() {
     if (!metaPromise) {
-      metaPromise = getJSON(base + 'meta.json').then(function (m) {
-        m.shardSet = new Set(m.shards);
-        return m;
-      });
+      metaPromise = getJSON(base + 'meta.json');
     }
     return metaPromise;
   }
@@ -73,10 +70,21 @@
     return Array.from(forms);
   }
 
-  function bucket(m, key) {
-    return Array.from(key).slice(0, m.prefix).map(function (ch) {
+  function shardName(prefix, terminal) {
+    var name = Array.from(prefix).map(function (ch) {
       return ch.codePointAt(0).toString(16).padStart(4, '0');
     }).join('-') || 'all';
+    return terminal ? name + '-end' : name;
+  }
+
+  // Shards that can hold ``form`` (and, when ``prefixes``, keys starting with it). A shard
+  // [p, 0] holds keys starting with p; [p, 1] holds only the key p (see plan_shards).
+  function shardsFor(m, form, prefixes) {
+    return m.shards.filter(function (s) {
+      var p = s[0];
+      if (s[1]) return prefixes ? p.indexOf(form) === 0 : p === form;
+      return form.indexOf(p) === 0 || (prefixes && p.indexOf(form) === 0);
+    }).map(function (s) { return shardName(s[0], s[1]); });
   }
 
   function add(scores, postings, factor) {
@@ -91,19 +99,22 @@
   function wordScores(m, word) {
     var forms = m.clitics ? cliticForms(word) : [word];
     var scores = new Map();
-    return Promise.all(forms.map(function (form) {
-      var name = bucket(m, form);
-      if (!m.shardSet.has(name)) return null;
-      return getJSON(base + 't-' + name + '.json').then(function (shard) {
-        var factor = form === word ? 1 : 0.7;
-        if (Object.prototype.hasOwnProperty.call(shard, form)) add(scores, shard[form], factor);
-        if (len(form) >= 3) {
-          Object.keys(shard).forEach(function (k) {
-            if (k !== form && k.indexOf(form) === 0) add(scores, shard[k], factor * 0.5);
-          });
-        }
+    var jobs = [];
+    forms.forEach(function (form) {
+      var prefixes = len(form) >= 3;
+      var factor = form === word ? 1 : 0.7;
+      shardsFor(m, form, prefixes).forEach(function (name) {
+        jobs.push(getJSON(base + 't-' + name + '.json').then(function (shard) {
+          if (Object.prototype.hasOwnProperty.call(shard, form)) add(scores, shard[form], factor);
+          if (prefixes) {
+            Object.keys(shard).forEach(function (k) {
+              if (k !== form && k.indexOf(form) === 0) add(scores, shard[k], factor * 0.5);
+            });
+          }
+        }));
       });
-    })).then(function () { return scores; });
+    });
+    return Promise.all(jobs).then(function () { return scores; });
   }
 
   function run(query) {
