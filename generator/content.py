@@ -90,9 +90,10 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str]:
         raise SahifaError(path, f"invalid YAML front matter{where}: {problem}") from exc
     except RecursionError:
         raise SahifaError(path, "invalid YAML front matter: nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        # Explicit tags such as ``!!float x`` or ``!!timestamp 2022-02-31`` fail in the
-        # constructor with plain Python errors, which are not ``yaml.YAMLError``.
+    except Exception as exc:  # noqa: BLE001
+        # Explicit tags such as ``!!float x``, ``!!float ''`` or ``!!timestamp 2022-02-31``
+        # fail inside PyYAML's constructors with plain Python errors (ValueError, IndexError,
+        # AttributeError ...), which are not ``yaml.YAMLError``.
         raise SahifaError(path, f"invalid YAML front matter: {type(exc).__name__}: {exc}") from exc
     if data is None:
         data = {}

@@ -13,6 +13,7 @@ bodies would dwarf the site). Undated articles are left out: Atom requires a dat
 from __future__ import annotations
 
 import copy
+import html
 import datetime as dt
 import re
 import uuid
@@ -167,7 +168,9 @@ class FeedWriter:
             for tag in article.tags:
                 _sub(item, "category", tag.name, domain=self.urls.absolute(self.tag_path(tag)))
             if article.summary:
-                _sub(item, "description", article.summary)
+                # RSS readers treat <description> as HTML: the plain-text lead is escaped once
+                # more, so "<script>" in a lead stays text (Atom says type="text" instead).
+                _sub(item, "description", html.escape(article.summary, quote=False))
             if article.body_html:
                 _sub(item, f"{{{CONTENT}}}encoded", article.body_html)
         return etree.tostring(rss, xml_declaration=True, encoding="utf-8", pretty_print=True)

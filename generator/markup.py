@@ -61,8 +61,14 @@ def markdown_to_html(text: str, *, trusted: bool = False) -> str:
     try:
         out = md.reset().convert(text)
     except RecursionError:
-        md.reset()
+        # An interrupted conversion leaves the instance's parser state half-built, and
+        # ``reset()`` does not repair it: every later document would lose its paragraphs and
+        # have its raw HTML escaped. Throw the instance away; the next call makes a new one.
+        _local.md = None
         out = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n") if p.strip())
+    except BaseException:
+        _local.md = None
+        raise
     if not trusted:
         out = sanitize_html(out)
     return add_auto_direction(out)

@@ -172,7 +172,7 @@ def language_index(lang: str, articles: Iterable[Article], urls: Urls) -> Iterat
                      article.date.isoformat() if article.date else "", _snippet(article.summary)])
         for key, weight in _article_weights(article, clitics, cache).items():
             postings[key].extend((doc, weight if weight < MAX_WEIGHT else MAX_WEIGHT))
-    plan = plan_shards({key: len(plist) + 2 for key, plist in postings.items()})
+    plan = plan_shards({key: len(plist) + 2 for key, plist in postings.items()}, SHARD_LIMIT)
     base = index_dir(urls, lang)
     listing = []
     for (prefix, terminal) in sorted(plan):

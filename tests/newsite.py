@@ -96,3 +96,58 @@ def news_site(tmp_path_factory):
     """The demo site built under a sub-path base URL, once per session: (report, out, base)."""
     report, out = build_demo(tmp_path_factory.mktemp("news"), base_url=BASE_URL)
     return report, out, BASE_URL
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+class BrowserThread:
+    """Headless Chromium driven by Playwright's sync API in a thread of its own.
+
+    Another test module may hold a session-wide sync Playwright in the main thread, and the
+    sync API refuses to start twice in one thread; each thread has its own event loop, so a
+    dedicated thread always works. ``run(fn)`` calls ``fn(browser)`` there and returns its result.
+    """
+
+    def __init__(self) -> None:
+        import queue
+        from concurrent.futures import Future
+
+        self._jobs: "queue.Queue" = queue.Queue()
+        self._Future = Future
+        ready: Future = Future()
+        self._thread = threading.Thread(target=self._main, args=(ready,), daemon=True)
+        self._thread.start()
+        ready.result(timeout=60)
+
+    def _main(self, ready) -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                ready.set_result(True)
+                while True:
+                    job = self._jobs.get()
+                    if job is None:
+                        break
+                    fn, future = job
+                    try:
+                        future.set_result(fn(browser))
+                    except BaseException as exc:  # handed to the test thread
+                        future.set_exception(exc)
+                browser.close()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+
+    def run(self, fn, timeout: float = 60):
+        future = self._Future()
+        self._jobs.put((fn, future))
+        return future.result(timeout=timeout)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout=30)

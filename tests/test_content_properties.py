@@ -97,6 +97,15 @@ def test_deep_nesting_degrades_to_text():
     assert "x" in html
 
 
+def test_deep_nesting_does_not_spoil_the_next_article():
+    """m31 once left the shared Markdown instance broken: later articles lost their
+    paragraphs and their (sanitised) HTML was shown escaped."""
+    before = markdown_to_html("one *two*\n\nthree <span>four</span>")
+    markdown_to_html("- " * 1000 + "x")
+    assert markdown_to_html("one *two*\n\nthree <span>four</span>") == before
+    assert before.count("<p") == 2 and "<em>two</em>" in before
+
+
 def test_bidi_override_removed_from_title():
     record = parse_markdown("---\ntitle: \"\u202eexe.jpg \u2067x\u2069\"\n---\nbody", "content/en/x.md", "en")
     assert record.title == "exe.jpg x"

@@ -112,6 +112,9 @@ def test_hostile_text_is_escaped_and_illegal_characters_dropped(tmp_path):
         assert parsed.entries[0].title == "A <b>&</b>  title ]]>"
         etree.fromstring(data)  # well-formed
     assert xml_text("a\x00b\ud800c") == "abc"
+    rss = etree.fromstring(writer.language_rss("en"))
+    # RSS descriptions are HTML: the plain-text lead must arrive as text, not as a tag.
+    assert rss.findtext("channel/item/description") == "Lead  with &lt;/summary&gt; &lt;script&gt;"
 
 
 def test_feeds_are_deterministic_and_ids_stable(tmp_path):

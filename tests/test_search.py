@@ -13,12 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from generator import search_index
 from generator.search_index import clitic_forms, search_key, tokens
-from newsite import build_demo, reserve_server, start
+from newsite import CHROMIUM, BrowserThread, build_demo, reserve_server, start
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SEED_HREF = "/news/ar/articles/tokayev-csto-withdrawal/"
 WORDS = ["الأمن", "إلى", "آمن", "مدرسة", "مستشفى", "كازاخستان", "بكازاخستان", "وللأمن", "می‌شود",
          "کتاب", "ہے", "پاکستان", "Élysée", "STRASSE", "Straße", "naïve", "توكاييف", "٢٠٢٢", "۱۴۰۳"]
@@ -43,26 +41,38 @@ def served(tmp_path_factory):
         pytest.skip("Debian chromium is not installed")
     server, port, _ = reserve_server("/news/")
     base = f"http://127.0.0.1:{port}/news/"
-    _, out = build_demo(tmp_path_factory.mktemp("search"), base_url=base)
+    # Tiny shards, so that the browser has to pick among many (as on a 10,000-article site).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(search_index, "SHARD_LIMIT", 40)
+        _, out = build_demo(tmp_path_factory.mktemp("search"), base_url=base)
+    assert len(list((out / "ar" / "search" / "index").glob("t-*.json"))) > 20
     start(server, out, "/news/")
     yield base, out
     server.shutdown()
     server.server_close()
 
 
+class _Browser:
+    """Proxy so tests read as ``browser.new_page()`` while Playwright runs in its own thread."""
+
+    def __init__(self, worker: BrowserThread) -> None:
+        self.worker = worker
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    worker = BrowserThread()
+    yield _Browser(worker)
+    worker.close()
 
 
 def _search(browser, url: str, query: str) -> list[dict]:
+    return browser.worker.run(lambda b: _search_in(b, url, query))
+
+
+def _search_in(browser, url: str, query: str) -> list[dict]:
     page = browser.new_page()
     try:
         page.goto(url)
@@ -109,38 +119,50 @@ def test_urdu_and_french_queries(served, browser):
 
 def test_query_in_the_address(served, browser):
     base, _ = served
-    page = browser.new_page()
-    try:
-        page.goto(base + "ar/search/?q=" + "بكازاخستان")
-        page.wait_for_selector("#search-form[data-state=done]", timeout=10_000)
-        assert page.eval_on_selector("#search-results li a", "a => a.getAttribute('href')") == SEED_HREF
-    finally:
-        page.close()
+
+    def check(b):
+        page = b.new_page()
+        try:
+            page.goto(base + "ar/search/?q=" + "بكازاخستان")
+            page.wait_for_selector("#search-form[data-state=done]", timeout=10_000)
+            return page.eval_on_selector("#search-results li a", "a => a.getAttribute('href')")
+        finally:
+            page.close()
+
+    assert browser.worker.run(check) == SEED_HREF
 
 
 def test_javascript_normalises_like_python(served, browser):
     base, _ = served
-    page = browser.new_page()
-    try:
-        page.goto(base + "ar/search/")
-        page.wait_for_function("window.sahifaSearch !== undefined")
-        for word in WORDS:
-            js = page.evaluate("w => window.sahifaSearch.key(w)", word)
-            assert js == tokens(word), word
-            for tok in tokens(word):
-                assert sorted(page.evaluate("t => window.sahifaSearch.forms(t)", tok)) == sorted(clitic_forms(tok)), tok
-    finally:
-        page.close()
+
+    def normalise(b):
+        page = b.new_page()
+        try:
+            page.goto(base + "ar/search/")
+            page.wait_for_function("window.sahifaSearch !== undefined")
+            keys = {w: page.evaluate("w => window.sahifaSearch.key(w)", w) for w in WORDS}
+            forms = {t: page.evaluate("t => window.sahifaSearch.forms(t)", t)
+                     for w in WORDS for t in tokens(w)}
+            return keys, forms
+        finally:
+            page.close()
+
+    keys, forms = browser.worker.run(normalise)
+    for word in WORDS:
+        assert keys[word] == tokens(word), word
+    for tok, js_forms in forms.items():
+        assert sorted(js_forms) == sorted(clitic_forms(tok)), tok
 
 
-def test_index_is_small_and_deterministic(served, tmp_path):
-    _, out = served
-    meta = json.loads((out / "ar" / "search" / "index" / "meta.json").read_text(encoding="utf-8"))
-    assert meta["clitics"] is True and meta["fold"]["أ"] == "ا"
-    total = sum(p.stat().st_size for p in (out / "ar" / "search" / "index").iterdir())
-    assert total < 200_000
-    _, again = build_demo(tmp_path / "again", base_url=meta and served[0])
-    for path in (out / "ar" / "search" / "index").iterdir():
+def test_index_is_small_and_deterministic(tmp_path):
+    _, out = build_demo(tmp_path / "one")
+    index = out / "ar" / "search" / "index"
+    meta = json.loads((index / "meta.json").read_text(encoding="utf-8"))
+    assert meta["clitics"] is True and meta["fold"]["أ"] == "ا" and meta["fold"]["٢"] == "2"
+    assert meta["shards"] == [["", 0]]  # a small site: one shard
+    assert sum(p.stat().st_size for p in index.iterdir()) < 200_000
+    _, again = build_demo(tmp_path / "two")
+    for path in index.iterdir():
         assert path.read_bytes() == (again / "ar" / "search" / "index" / path.name).read_bytes()
 
 
