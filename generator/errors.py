@@ -13,3 +13,7 @@ class SahifaError(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
+
+    def __reduce__(self):
+        # Errors travel back from worker processes; rebuild them from both parts.
+        return (type(self), (self.path, self.reason))

@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from .assemble import assemble
@@ -19,6 +20,7 @@ from .model import ArticleRecord, Site
 from .outputs import extra_outputs, sitemap_entry
 from .pages import PagePlanner
 from .render import make_environment, render
+from .parallel import map_in_processes
 from .sources import discover, read_all
 from .write import OutputWriter
 
@@ -45,13 +47,25 @@ class BuildReport:
 def read_records(config: SiteConfig) -> tuple[list[ArticleRecord], list[str]]:
     sources, problems = discover(config)
     records: list[ArticleRecord] = []
-    for item in read_all(sources, config.root, trusted=config.allow_raw_html):
+    read_one = partial(_read_one, root=config.root, trusted=config.allow_raw_html)
+    for item in map_in_processes(read_one, sources):
         if isinstance(item, SahifaError):
             problems.append(str(item))
         else:
             records.append(item)
     claimed = claimed_seeds(records)
     return [r for r in records if not (r.kind == "seed" and r.path in claimed)], problems
+
+
+def _read_one(source, *, root: Path, trusted: bool):
+    """One source -> its record, or the ``SahifaError`` that names it (never raises)."""
+    return next(read_all([source], root, trusted=trusted))
+
+
+def _render_page(spec, *, envs, stage: Path) -> None:
+    target = stage / spec.path  # checked by ``OutputWriter.claim`` before any worker starts
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(render(envs[spec.lang], spec.template, spec.context).encode("utf-8"))
 
 
 def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
@@ -101,12 +115,10 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     writer = OutputWriter(out_dir)
     try:
         planner = PagePlanner(site, config)
-        entries = []
-        for spec in planner.plan():
-            if not spec.path:
-                continue
-            writer.write(spec.path, render(envs[spec.lang], spec.template, spec.context))
-            entries.append(sitemap_entry(spec))
+        specs = [spec for spec in planner.plan() if spec.path]
+        writer.claim(spec.path for spec in specs)
+        map_in_processes(partial(_render_page, envs=envs, stage=writer.stage), specs)
+        entries = [sitemap_entry(spec) for spec in specs]
         t_pages = time.perf_counter()
         for path, data in extra_outputs(site, config, entries, planner.tag_path):
             writer.write(path, data)

@@ -43,6 +43,14 @@ class OutputWriter:
         self.written: set[str] = set()
         self._dirs: set[Path] = set()
 
+    def claim(self, paths) -> None:
+        """Register paths that other processes will write into the staging folder."""
+        for rel in paths:
+            if rel in self.written:
+                raise SahifaError(rel, "two pages claim the same output path")
+            safe_join(self.stage, rel)
+            self.written.add(rel)
+
     def write(self, rel: str, data: bytes | str) -> None:
         if rel in self.written:
             raise SahifaError(rel, "two pages claim the same output path")
