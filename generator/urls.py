@@ -39,9 +39,9 @@ def slugify(text: str, fallback_seed: str = "") -> str:
     text = _TASHKEEL.sub("", text)
     text = "".join(ch for ch in text if ch == "\u200c" or unicodedata.category(ch) not in ("Cf", "Cc", "Cs", "Co", "Cn"))
     text = _UNSAFE.sub("-", text)
-    text = re.sub("\u200c+", "\u200c", text)
-    text = re.sub("-?\u200c-?", lambda m: "-" if "-" in m.group(0) else "\u200c", text)
-    text = re.sub("-{2,}", "-", text).strip("-\u200c")
+    # A run of hyphens and ZWNJs is one hyphen (a word break) or, without a hyphen, one ZWNJ.
+    text = re.sub("[-\u200c]+", lambda m: "-" if "-" in m.group(0) else "\u200c", text)
+    text = text.strip("-\u200c")
     encoded = text.encode("utf-8")
     if len(encoded) > MAX_SLUG_BYTES:
         text = encoded[:MAX_SLUG_BYTES].decode("utf-8", "ignore")
