@@ -1,0 +1,34 @@
+"""``python build.py import``: a seed becomes an editable article, and the build then uses it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import REPO, build, copy_site
+
+SEED = "seeds/urdupoint-ar-2022-01-11-kazakhstan-csto.txt"
+
+
+def test_import_writes_article_and_build_prefers_edited_copy(tmp_path):
+    root = copy_site(tmp_path / "site")
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "import", str(root / SEED)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    article = root / "content/ar/urdupoint-ar-2022-01-11-kazakhstan-csto.md"
+    text = article.read_text(encoding="utf-8")
+    assert f"seed: {SEED}" in text and "date: '2022-01-11'" in text
+    assert "(تستمر)" not in text
+    # An editor corrects the title; the build must use the article, not re-read the seed.
+    text = text.replace("title: 'توكاييف:", "title: 'تصحيح المحرر: توكاييف:", 1).replace(
+        "title: توكاييف:", "title: 'تصحيح المحرر: توكاييف:", 1)
+    article.write_text(text, encoding="utf-8")
+    report, out = build(root)
+    ar = [a for a in report.site.articles["ar"] if a.translation_group == "kazakhstan-csto-withdrawal-2022"]
+    assert len(ar) == 1, [a.record.path for a in ar]
+    assert ar[0].record.path.startswith("content/ar/") and ar[0].title.startswith("تصحيح المحرر")
+    assert len(ar[0].record.paragraphs) == 10
+    # A second import refuses to overwrite the editor's work.
+    again = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "import", str(root / SEED)],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "--force" in again.stdout
