@@ -26,10 +26,7 @@ from .textnorm import strip_bidi_controls
 _PATHLIKE = re.compile(r"[/\\]|^\.+$|\.\.")
 _INVISIBLE = re.compile("[\u200b-\u200f\u061c\u2060-\u2064\ufeff\u00ad\u034f]")
 
-try:
-    from .tagger import tag_key
-except ImportError:  # pragma: no cover - until the tagger lands
-    from .textnorm import match_key as tag_key
+from .tagger import tag_key
 
 
 def _newest_first(article: Article) -> tuple:

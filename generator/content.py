@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from .dateparse import parse_date_expression
+from .decode import decode_bytes
 from .errors import SahifaError
 from .markup import html_to_paragraphs, markdown_to_html
 from .model import ArticleRecord
@@ -64,13 +66,6 @@ def _load_yaml(text: str):
 
 def decode_source(data: bytes, path: str) -> tuple[str, str, list[str]]:
     """Bytes to clean text; the seed importer's decoder knows legacy Arabic encodings."""
-    try:
-        from .decode import decode_bytes
-    except ImportError:  # pragma: no cover - decode.py is part of the package
-        try:
-            return clean_text(data.decode("utf-8-sig")), "utf-8", []
-        except UnicodeDecodeError as exc:
-            raise SahifaError(path, f"not UTF-8 text ({exc})") from exc
     return decode_bytes(data, path)
 
 
@@ -173,11 +168,7 @@ def parse_front_matter_date(value: Any, path: str, warnings: list[str]) -> dt.da
         except ValueError:
             warnings.append(f"'date' {text[:40]!r} is not a day that exists; the article is undated")
             return None
-    try:
-        from .dateparse import parse_date_expression
-        found = parse_date_expression(text[:200])
-    except ImportError:  # pragma: no cover
-        found = None
+    found = parse_date_expression(text[:200])
     if found is None:
         warnings.append(f"'date' {text[:40]!r} is not a date Sahifa can read (use YYYY-MM-DD); "
                         "the article is undated")

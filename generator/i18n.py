@@ -19,11 +19,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import UnsupportedNumberingSystemError, format_decimal
 from babel.support import NullTranslations, Translations
 
-DIGIT_SETS = {
-    "latn": "0123456789",
-    "arab": "٠١٢٣٤٥٦٧٨٩",
-    "arabext": "۰۱۲۳۴۵۶۷۸۹",
-}
+from .calendar_format import DIGITS, apply_digits
+
 
 
 def catalogue_path(locale_dir: Path, lang: str) -> Path:
@@ -53,14 +50,12 @@ def numbering_system(locale: str, digits: str) -> str:
     if digits != "default":
         return digits
     system = Locale.parse(locale).default_numbering_system
-    return system if system in DIGIT_SETS else "latn"
+    return system if system in DIGITS else "latn"
 
 
 def to_digits(text: str, system: str) -> str:
-    """Replace ASCII digits with the numbering system's digits (Babel prints Latin ones)."""
-    if system == "latn":
-        return text
-    return text.translate(str.maketrans(DIGIT_SETS["latn"], DIGIT_SETS[system]))
+    """Write the digits of ``text`` in the numbering system's digits (Babel prints Latin ones)."""
+    return apply_digits(text, system)
 
 
 def format_number(value: int | float, locale: str, system: str) -> str:

@@ -46,10 +46,8 @@ def record_to_dict(record: ArticleRecord) -> dict:
 
 def _read(path: Path, root: Path) -> ArticleRecord:
     if path.suffix.lower() in (".md", ".markdown"):
-        try:
-            from .content import read_markdown
-        except ImportError:
-            raise SahifaError(_relative(path, root), "the Markdown reader is not available") from None
+        from .content import read_markdown
+
         return read_markdown(path, root, None)
     return read_seed(path, root)
 

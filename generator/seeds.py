@@ -175,10 +175,8 @@ def parse_seed(text: str, path_str: str, sidecar: dict | None = None) -> Article
 
 
 def _auto_tags(record: ArticleRecord) -> tuple[str, ...]:
-    try:
-        from .tagger import extract_tags
-    except ImportError:  # pragma: no cover - the tagger ships with the package
-        return ()
+    from .tagger import extract_tags
+
     paragraphs, total = [], 0
     for p in record.paragraphs:
         paragraphs.append(p[: _TAG_TEXT_LIMIT - total])
