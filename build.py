@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -35,12 +36,26 @@ def _terminal_safe(text: str) -> str:
 
 
 def cmd_build(args) -> int:
+    import datetime as dt
+    import time
+
+    from generator.cache import unchanged_build
     from generator.errors import SahifaError
-    from generator.pipeline import build_site
+    from generator.report import BuildReport
 
     try:
+        start = time.perf_counter()
         config = _config(args)
-        report = build_site(config, Path(args.out))
+        cache_dir = None if args.no_cache else Path(args.cache_dir or Path(args.root) / ".sahifa-cache")
+        today = dt.date.today()
+        # Nothing changed since the last build: answer before loading the rendering machinery.
+        state = unchanged_build(config, Path(os.path.abspath(args.out)), today, cache_dir) if cache_dir else None
+        if state is not None:
+            report = BuildReport.replay(state, time.perf_counter() - start)
+        else:
+            from generator.pipeline import build_site
+
+            report = build_site(config, Path(args.out), today=today, cache_dir=cache_dir)
     except SahifaError as exc:
         print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
         print("build failed; the output folder was left as it was", file=sys.stderr)
@@ -65,7 +80,7 @@ def cmd_serve(args) -> int:
     from generator.server import serve
 
     return serve(_config(args), Path(args.out), host=args.host, port=args.port,
-                 open_browser=False)
+                 open_browser=False, cache_dir=Path(args.cache_dir) if args.cache_dir else None)
 
 
 def cmd_inspect(args) -> int:
@@ -88,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="configuration file (default: ROOT/site.toml)")
     parser.add_argument("--out", default=None, help="output folder (default: ROOT/public)")
     parser.add_argument("--base-url", dest="base_url", help="override base_url from site.toml")
+    parser.add_argument("--cache-dir", dest="cache_dir",
+                        help="build cache folder (default: ROOT/.sahifa-cache)")
+    parser.add_argument("--no-cache", dest="no_cache", action="store_true",
+                        help="build everything from scratch, without reading or writing the cache")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("build", help="build the site (the default)")

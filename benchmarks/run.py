@@ -5,10 +5,12 @@
 
 Generates the corpora with ``../shared/bench/make_corpus.py`` (plain layout for Sahifa, hugo
 layout for Hugo), then, for each size, times in alternation (A B A B ...):
-  cold      Sahifa full build into an empty output folder, no cache  vs  Hugo cold build
-  no-op     Sahifa rebuild with nothing changed
-  one-edit  Sahifa rebuild after one article changed
-  serve     one article saved while ``build.py serve`` runs -> the new text is served
+  cold      Sahifa build with an empty output folder and no cache  vs  Hugo cold build
+  no-op     Sahifa rebuild with nothing changed (the cache's fingerprint check)
+  one-edit  Sahifa rebuild after one article changed (cached records, changed files written)
+  serve     one article saved while ``build.py serve`` runs -> the new text is served (the
+            server's quick update; the saves are 1.5 s apart, so most land while the full
+            build that follows each quick update is running, as when someone types and saves)
 and prints medians (min-max) of wall time and peak memory (largest single process), with
 ratios against Hugo's cold build. Whole-process figures from ``os.wait4``.
 """

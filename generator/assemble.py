@@ -57,7 +57,7 @@ def _mixed_script(tag: str) -> bool:
     return False
 
 
-def _screen(record: ArticleRecord, problems: list[str], notices: list[str]) -> ArticleRecord | None:
+def screen(record: ArticleRecord, problems: list[str], notices: list[str]) -> ArticleRecord | None:
     """Site-wide safety checks on one record, whichever reader made it: no bidi overrides in
     titles and tags, a visible title, a bounded number of tags, homograph tags reported."""
     title = " ".join(strip_bidi_controls(record.title).split())
@@ -78,6 +78,14 @@ def _screen(record: ArticleRecord, problems: list[str], notices: list[str]) -> A
     if title != record.title or tuple(tags) != record.tags:
         record = replace(record, title=title, tags=tuple(tags))
     return record
+
+
+def placement(record: ArticleRecord) -> tuple:
+    """Every field of a (screened) record that decides where the article goes and what links
+    to it: slug, URL, language, order, tags, translations, publication. Two records with the
+    same placement give the same site structure; only the pages showing the article differ."""
+    return (record.kind, record.lang, record.draft, record.date, record.tags, record.slug,
+            None if record.slug else record.title, record.translation_key, record.extra.get("seed"))
 
 
 def _assign_slugs(records: list[ArticleRecord], problems: list[str], notices: list[str]) -> dict[str, str]:
@@ -158,7 +166,7 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
             notices.append(f"{record.path}: dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)")
             continue
         notices.extend(f"{record.path}: {w}" for w in record.warnings)
-        record = _screen(record, problems, notices)
+        record = screen(record, problems, notices)
         if record is not None:
             kept.append(record)
     slugs = _assign_slugs(kept, problems, notices)

@@ -28,23 +28,41 @@ def worker_count(items: int) -> int:
 
 
 def _run_share(share: tuple[int, int]) -> list:
-    k, n = share
+    start, stop = share
     func, items = _job["func"], _job["items"]
-    return [func(items[i]) for i in range(k, len(items), n)]
+    return [func(items[i]) for i in range(start, stop)]
 
 
-def map_in_processes(func: Callable[[Any], Any], items: Sequence[Any]) -> list:
-    """``[func(x) for x in items]``, in forked processes when worth it; order is kept."""
+def _shares(count: int, n: int) -> list[tuple[int, int]]:
+    """``n`` contiguous slices of about equal length, in order. Contiguous, not interleaved: the page
+    plan is ordered by language, so each worker renders mostly one language's pages and
+    renders each article's card (memoized per process) once instead of in every worker."""
+    bounds = [count * k // n for k in range(n + 1)]
+    return [(bounds[k], bounds[k + 1]) for k in range(n)]
+
+
+def map_in_processes(func: Callable[[Any], Any], items: Sequence[Any], *,
+                     meanwhile: Callable[[], None] | None = None) -> list:
+    """``[func(x) for x in items]``, in forked processes when worth it; order is kept.
+
+    ``meanwhile()`` runs in this process while the workers work (once, in any case): the
+    parent would otherwise sit idle, and a third busy process on two cores costs less than
+    running the same work after the pool has finished.
+    """
     n = worker_count(len(items))
     if n == 1:
-        return [func(x) for x in items]
+        results = [func(x) for x in items]
+        if meanwhile is not None:
+            meanwhile()
+        return results
     _job.update(func=func, items=items)
     try:
         with multiprocessing.get_context("fork").Pool(n) as pool:
-            shares = pool.map(_run_share, [(k, n) for k in range(n)])
+            # A few slices per worker, handed out as workers become free, keep them all busy.
+            pending = pool.map_async(_run_share, _shares(len(items), n * 4), chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            shares = pending.get()
     finally:
         _job.clear()
-    results: list = [None] * len(items)
-    for k, share in enumerate(shares):
-        results[k::n] = share
-    return results
+    return [result for share in shares for result in share]

@@ -8,51 +8,53 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from .assemble import assemble
+from .cache import BuildCache, BuildState, digest, file_signature, input_fingerprint, previous_build
 from .config import SiteConfig
 from .errors import SahifaError
 from .importer import claimed_seeds
-from .model import ArticleRecord, Site
+from .model import ArticleRecord
 from .outputs import extra_outputs, sitemap_entry
 from .pages import PagePlanner
 from .render import make_environment, render
 from .parallel import map_in_processes
-from .sources import discover, read_all
+from .report import BuildReport
+from .sources import SourceFile, discover, read_all
 from .write import OutputWriter
 
 
-@dataclass
-class BuildReport:
-    pages: int = 0
-    articles: int = 0
-    problems: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    site: Site | None = None
-
-    @property
-    def exit_code(self) -> int:
-        """0 clean; 1 built, but some inputs were skipped or repaired (each one listed)."""
-        return 1 if self.problems or self.notices else 0
-
-    def summary(self) -> str:
-        return (f"built {self.articles} articles, {self.pages} files; "
-                f"skipped {len(self.problems)}, warnings {len(self.notices)}")
-
-
-def read_records(config: SiteConfig) -> tuple[list[ArticleRecord], list[str]]:
+def read_records(config: SiteConfig, cache: BuildCache | None = None
+                 ) -> tuple[list[ArticleRecord], list[str]]:
+    """Every source's record (from the cache when the file is unchanged) and the problems."""
     sources, problems = discover(config)
     records: list[ArticleRecord] = []
+    todo: list[tuple[str, SourceFile]] = []
+    signatures: dict[str, tuple] = {}
+    for source in sources:
+        rel = source.path.relative_to(config.root).as_posix()
+        sig = (file_signature(source.path),
+               file_signature(source.path.with_suffix(".yml")) if source.kind == "seed" else None)
+        signatures[rel] = sig
+        hit = cache.records.get(rel) if cache is not None else None
+        if hit is not None and hit[0] == sig:
+            records.append(hit[1])
+        else:
+            todo.append((rel, source))
     read_one = partial(_read_one, root=config.root, trusted=config.allow_raw_html)
-    for item in map_in_processes(read_one, sources):
+    for (rel, _), item in zip(todo, map_in_processes(read_one, [s for _, s in todo])):
         if isinstance(item, SahifaError):
             problems.append(str(item))
-        else:
-            records.append(item)
+            continue
+        records.append(item)
+        if cache is not None:
+            cache.records[rel] = (signatures[rel], item)
+            cache.records_changed = True
+    if cache is not None:
+        cache.save_records(set(signatures))
+    records.sort(key=lambda r: r.path)
     claimed = claimed_seeds(records)
     return [r for r in records if not (r.kind == "seed" and r.path in claimed)], problems
 
@@ -62,10 +64,16 @@ def _read_one(source, *, root: Path, trusted: bool):
     return next(read_all([source], root, trusted=trusted))
 
 
-def _render_page(spec, *, envs, stage: Path) -> None:
-    target = stage / spec.path  # checked by ``OutputWriter.claim`` before any worker starts
+def _render_page(spec, *, envs, writer: OutputWriter) -> tuple[bytes, bool]:
+    """Render one page; stage it unless the output folder already has these bytes."""
+    data = render(envs[spec.lang], spec.template, spec.context).encode("utf-8")
+    data_digest = digest(data)
+    if writer.unchanged(spec.path, data_digest):
+        return data_digest, False
+    target = writer.stage / spec.path  # checked by ``OutputWriter.claim`` before any worker starts
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(render(envs[spec.lang], spec.template, spec.context).encode("utf-8"))
+    target.write_bytes(data)
+    return data_digest, True
 
 
 def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
@@ -94,8 +102,19 @@ def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
     return out
 
 
-def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = None) -> BuildReport:
-    """Build the whole site into ``out_dir`` (replaced atomically when the build succeeds).
+def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = None,
+               cache_dir: Path | None = None, cache: BuildCache | None = None,
+               keep: bool = False) -> BuildReport:
+    """Build the whole site into ``out_dir``.
+
+    Without ``cache_dir`` every file is rendered into a staging folder that replaces
+    ``out_dir`` atomically. With it, unchanged sources are not read again, a build with
+    nothing changed stops after checking the fingerprint, and only files whose bytes
+    changed are written (see ``cache``). Either way the output is the same, byte for byte.
+
+    ``cache`` (instead of ``cache_dir``) is a cache object that outlives the build (the
+    preview server keeps one, so records stay in memory); ``keep`` puts the planned pages, the
+    planner, the environments and the new manifest into the report for the caller.
 
     Raises ``SahifaError`` before reading or writing anything when ``out_dir`` is unsafe.
     """
@@ -103,7 +122,16 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     report = BuildReport()
     today = today or dt.date.today()
     t0 = time.perf_counter()
-    records, problems = read_records(config)
+    state = fingerprint = None
+    if cache is None and cache_dir is not None:
+        cache = BuildCache(Path(cache_dir))
+    if cache is not None:
+        fingerprint = input_fingerprint(config, out_dir, today)
+        state = previous_build(cache, out_dir)
+        if state is not None and state.fingerprint == fingerprint:
+            return BuildReport.replay(state, time.perf_counter() - t0)
+        cache.load_records(config.allow_raw_html)
+    records, problems = read_records(config, cache)
     t1 = time.perf_counter()
     site = assemble(records, config, today=today, problems=problems)
     report.site = site
@@ -112,23 +140,41 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     report.articles = sum(len(v) for v in site.articles.values())
     t2 = time.perf_counter()
     envs = {lang.code: make_environment(config, lang) for lang in config.languages}
-    writer = OutputWriter(out_dir)
+    if cache is not None:
+        cache.forget_state(out_dir)  # from here on the output folder may change
+    writer = OutputWriter(out_dir, previous=state.manifest if state is not None else None)
     try:
         planner = PagePlanner(site, config)
         specs = [spec for spec in planner.plan() if spec.path]
         writer.claim(spec.path for spec in specs)
-        map_in_processes(partial(_render_page, envs=envs, stage=writer.stage), specs)
         entries = [sitemap_entry(spec) for spec in specs]
-        t_pages = time.perf_counter()
-        for path, data in extra_outputs(site, config, entries, planner.tag_path):
-            writer.write(path, data)
+        extras_time = []
+
+        def write_extras() -> None:  # feeds, sitemap, search index: while the pages render
+            start = time.perf_counter()
+            for path, data in extra_outputs(site, config, entries, planner.tag_path):
+                writer.write(path, data)
+            extras_time.append(time.perf_counter() - start)
+
+        results = map_in_processes(partial(_render_page, envs=envs, writer=writer), specs,
+                                   meanwhile=write_extras)
+        for spec, (data_digest, staged) in zip(specs, results):
+            writer.note(spec.path, data_digest, staged)
         t3 = time.perf_counter()
         writer.copy_tree(config.static_dir, "static")
-        writer.commit()
+        manifest = writer.commit()
     except BaseException:
         writer.abort()
         raise
     report.pages = len(writer.written)
-    report.timings = {"read": t1 - t0, "model": t2 - t1, "render": t_pages - t2,
-                      "feeds+sitemap+search": t3 - t_pages, "write": time.perf_counter() - t3}
+    report.changed = len(writer.changed)
+    if keep:
+        report.kept = {"specs": specs, "planner": planner, "envs": envs, "manifest": manifest}
+    if cache is not None:
+        cache.save_state(out_dir, BuildState(fingerprint, manifest, tuple(report.problems),
+                                             tuple(report.notices), report.articles))
+    report.timings = {"read": t1 - t0, "model": t2 - t1,
+                      "render (with feeds, sitemap, search)": t3 - t2,
+                      "of which feeds+sitemap+search": extras_time[0],
+                      "write": time.perf_counter() - t3}
     return report

@@ -73,6 +73,7 @@ def _memoized_card(env: jinja2.Environment):
             html = cache[article.path] = module.card(article)
         return html
 
+    card.forget = lambda path: cache.pop(path, None)  # the preview server's quick update
     return card
 
 

@@ -1,7 +1,19 @@
 """Serve stage: build, then preview ``public/`` on 127.0.0.1 with live reload.
 
-The ``livereload`` package watches the inputs, runs ``Rebuilder`` on a change and tells the
-browser to reload. The server only ever serves files under the output folder. A failed
+The ``livereload`` package serves the output folder and tells the browser to reload (its
+LiveReload protocol). Changes are seen at once through ``watchdog`` (inotify on Linux)
+instead of livereload's polling, and handled by ``Rebuilder``:
+
+- saved articles whose placement is unchanged (the usual edit of a text or a title):
+  ``LiveSite.quick_update`` re-renders the few pages that show them, in milliseconds;
+- saved static files are copied;
+- anything else (new or removed articles, tags, dates, templates, catalogues, the
+  configuration): a full build, in a background thread, that re-reads only changed sources
+  and writes only changed files. A quick update is followed, once the saves stop for a moment,
+  by such a build too, which brings feeds, sitemap and search index up to date.
+
+Saves that arrive together are handled together; saves during a full build are handled
+by the next one. The server only ever serves files under the output folder. A failed
 rebuild keeps the last good site, prints the error and shows it on the page; the next save
 that fixes it recovers.
 """
@@ -18,30 +30,97 @@ import time
 import traceback
 from pathlib import Path
 
+from .cache import CACHE_DIR_NAME, BuildCache
 from .config import SiteConfig, load_config
 from .errors import SahifaError
-from .pipeline import build_site, check_output_dir
+from .pipeline import check_output_dir
+from .sources import SEED_SUFFIXES
 
 ERROR_PAGE = "_sahifa_build_error.html"
+QUIET = 0.02
+"""Seconds to wait for more events after a change (editors write a file in several steps)."""
+SETTLE = 1.0
+"""Seconds without saves after a quick update before the full build that refreshes feeds."""
 
 
 class Rebuilder:
-    """Runs builds for the server: one at a time, bursts of saves coalesced into one."""
+    """Turns batches of changed paths into quick updates or full builds (one at a time)."""
 
-    def __init__(self, config: SiteConfig, out_dir: Path, *, config_path: Path | None = None) -> None:
+    def __init__(self, config: SiteConfig, out_dir: Path, *, config_path: Path | None = None,
+                 cache_dir: Path | None = None) -> None:
+        from .live import LiveSite
+
         self.config = config
         self.out_dir = out_dir
-        self.config_path = config_path
+        self.config_path = config_path or config.root / "site.toml"
+        self.site = LiveSite(config, out_dir, BuildCache(cache_dir or config.root / CACHE_DIR_NAME))
         self.lock = threading.Lock()
         self.builds = 0
         self.last_error: str | None = None
+        self.reload = lambda paths: None
+        """Set by ``serve``: tells the browsers to reload (called from any thread)."""
 
-    def __call__(self) -> None:
+    # ---- what a path is --------------------------------------------------------------
+    def _kind(self, path: Path) -> str | None:
+        """'article', 'static', 'other' (needs a full build) or None (not an input)."""
+        name = path.name
+        if name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")):
+            return None  # editors' backup and lock files
+        cfg = self.config
+        if path == self.config_path:
+            return "other"
+        for folder in (cfg.content_dir, cfg.seeds_dir, cfg.templates_dir, cfg.static_dir,
+                       cfg.root / "locale"):
+            if path == folder or path.is_relative_to(folder):
+                break
+        else:
+            return None
+        if path.is_relative_to(cfg.static_dir) and path != cfg.static_dir:
+            return "static"
+        if path.is_relative_to(cfg.content_dir) and path.suffix == ".md":
+            return "article"
+        if path.is_relative_to(cfg.seeds_dir) and path.suffix.lower() in SEED_SUFFIXES:
+            return "article"
+        return "other"
+
+    # ---- handling a batch ----------------------------------------------------------------
+    def handle(self, paths: set[Path]) -> str:
+        """Apply one batch of changes; 'quick', 'static', 'full' or 'none' (what it needed)."""
+        kinds = {self._kind(p) for p in paths} - {None}
+        if not kinds:
+            return "none"
+        start = time.perf_counter()
+        if kinds == {"article"}:
+            with self.site.lock:
+                try:
+                    written = self.site.quick_update(sorted(p for p in paths if self._kind(p)))
+                except Exception:  # noqa: BLE001 - fall back to a full build, which reports it
+                    written = None
+            if written is not None:
+                print(f"updated {len(written)} pages in {time.perf_counter() - start:.3f}s", flush=True)
+                self.reload(written)
+                return "quick"
+        if kinds == {"static"} and all(p.is_file() for p in paths if self._kind(p)):
+            with self.site.lock:
+                written = [rel for rel in (self._copy_static(p) for p in sorted(paths) if self._kind(p)) if rel]
+            print(f"copied {len(written)} static files", flush=True)
+            self.reload(written)
+            return "static"
+        return "full"
+
+    def _copy_static(self, path: Path) -> str | None:
+        rel = "static/" + path.relative_to(self.config.static_dir).as_posix()
+        if path.is_symlink():
+            return None
+        return rel if self.site._write(rel, path.read_bytes()) else None
+
+    def full(self) -> None:
+        """A full build (changed sources re-read, changed files written); never raises."""
         with self.lock:
             start = time.perf_counter()
             try:
                 config = load_config(self.config.root, self.config_path, base_url=self.config.base_url)
-                report = build_site(config, self.out_dir, today=dt.date.today())
+                report = self.site.full_build(config)
                 self.config = config
                 self.last_error = None
                 self._clear_error()
@@ -55,6 +134,9 @@ class Rebuilder:
                 self._show_error(detail)
             finally:
                 self.builds += 1
+        self.reload(["*"])
+
+    __call__ = full
 
     def _show_error(self, detail: str) -> None:
         if not self.out_dir.is_dir():
@@ -72,6 +154,84 @@ class Rebuilder:
             pass
 
 
+class ChangeQueue:
+    """Collects changed paths from the watcher thread and hands them to the ``Rebuilder`` in
+    batches on the IOLoop; full builds run in a worker thread, one at a time; saves that
+    arrive meanwhile make one more build when it ends."""
+
+    def __init__(self, rebuild: Rebuilder, loop) -> None:
+        self.rebuild = rebuild
+        self.loop = loop
+        self.pending: set[Path] = set()
+        self.scheduled = False
+        self.building = False
+        self.again = False
+        self.settle = None
+
+    def add(self, path: str) -> None:  # watcher thread
+        self.loop.add_callback(self._add, Path(path))
+
+    def _add(self, path: Path) -> None:
+        if self.rebuild._kind(path) is None:
+            return
+        self.pending.add(path)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_later(QUIET, self._flush)
+
+    def _flush(self) -> None:
+        """Quick updates go ahead even while a full build runs (that build is then followed
+        by another, which makes feeds and any page it overwrote up to date)."""
+        self.scheduled = False
+        paths, self.pending = self.pending, set()
+        rebuild = self.rebuild
+        kinds = {rebuild._kind(p) for p in paths} - {None}
+        if not kinds:
+            return
+        if kinds <= {"article", "static"} and rebuild.handle(paths) in ("quick", "static"):
+            if self.building:
+                self.again = True
+            else:
+                with rebuild.site.lock:
+                    rebuild.site.save_state()
+                self._settle_later()
+            return
+        if self.building:
+            self.pending |= paths
+            self.again = True
+            return
+        self._full_in_thread()
+
+    def _settle_later(self) -> None:
+        if self.settle is not None:
+            self.loop.remove_timeout(self.settle)
+        self.settle = self.loop.call_later(SETTLE, self._settled)
+
+    def _settled(self) -> None:
+        self.settle = None
+        if self.building:
+            self.again = True
+        elif not self.pending and not self.scheduled:
+            self._full_in_thread()
+
+    def _full_in_thread(self) -> None:
+        self.building = True
+        self.again = False
+
+        def work():
+            try:
+                self.rebuild.full()
+            finally:
+                self.loop.add_callback(self._built)
+
+        threading.Thread(target=work, name="sahifa-build", daemon=True).start()
+
+    def _built(self) -> None:
+        self.building = False
+        if self.again or self.pending:
+            self.again = False
+            self.pending.clear()  # the next full build reads every changed file anyway
+            self._full_in_thread()
 _BODY_TAG = re.compile(rb"<body[^>]*>", re.I)
 
 
@@ -138,9 +298,42 @@ def watched_paths(config: SiteConfig, config_path: Path | None = None) -> list[P
             config.root / "locale", config_path or config.root / "site.toml"]
 
 
+def start_watching(paths: list[Path], queue: ChangeQueue):
+    """A ``watchdog`` observer (inotify on Linux) that feeds ``queue`` from its own thread."""
+    from watchdog.events import FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event) -> None:
+            if event.event_type in ("opened", "closed_no_write"):
+                return
+            if event.is_directory and event.event_type == "modified":
+                return  # a file in it changed: that file has its own event
+            for attr in ("src_path", "dest_path"):
+                path = getattr(event, attr, "")
+                if path:
+                    queue.add(os.fsdecode(path))
+
+    observer = Observer()
+    handler = Handler()
+    watched: set[Path] = set()
+    for path in paths:
+        folder = path if path.is_dir() else path.parent
+        if folder.exists() and folder not in watched:
+            watched.add(folder)
+            observer.schedule(handler, str(folder), recursive=path.is_dir())
+    observer.daemon = True
+    observer.start()
+    return observer
+
+
 def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: int = 8000,
-          open_browser: bool = False, config_path: Path | None = None) -> int:
+          open_browser: bool = False, config_path: Path | None = None,
+          cache_dir: Path | None = None) -> int:
     from livereload import Server
+    from livereload.handlers import LiveReloadHandler
+    from livereload.watcher import Watcher
+    from tornado.ioloop import IOLoop
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {host}: other machines on the network can reach this preview",
@@ -153,14 +346,37 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
     except SahifaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    rebuild = Rebuilder(config, out_dir, config_path=config_path)
-    rebuild()
-    server = Server()
+    rebuild = Rebuilder(config, out_dir, config_path=config_path, cache_dir=cache_dir)
+    rebuild.full()
+
+    class NoPolling(Watcher):
+        """Changes come from watchdog; livereload's own polling watcher is switched off."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._tasks = {"(watchdog)": {"mtimes": {}, "func": None, "delay": None, "ignore": None}}
+
+        def start(self, callback) -> bool:
+            return True
+
+        def examine(self):
+            return None, None
+
+    server = Server(watcher=NoPolling())
     server.SFH = preview_handler(out_dir, rebuild)
-    for path in watched_paths(config, config_path):
-        if path.exists():
-            server.watch(str(path), rebuild, delay=0.05)
+    loop = IOLoop.current()
+
+    def reload(paths) -> None:
+        path = "/" + paths[0] if len(paths) == 1 and paths[0] != "*" else "*"
+        loop.add_callback(LiveReloadHandler.reload_waiters, path if path.endswith(".css") else None)
+
+    rebuild.reload = reload
+    queue = ChangeQueue(rebuild, loop)
+    observer = start_watching(watched_paths(config, config_path), queue)
     print(f"Serving {out_dir} at {base} (Ctrl+C to stop)", flush=True)
-    server.serve(host=host, port=port, root=str(out_dir), open_url_delay=1 if open_browser else None,
-                 restart_delay=0)
+    try:
+        server.serve(host=host, port=port, root=str(out_dir),
+                     open_url_delay=1 if open_browser else None, restart_delay=0)
+    finally:
+        observer.stop()
     return 0

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from .cache import digest
 from .errors import SahifaError
 
 
@@ -32,16 +33,33 @@ def safe_join(root: Path, rel: str) -> Path:
 
 
 class OutputWriter:
-    """Collects one build's files in a staging folder; ``commit()`` swaps it in."""
+    """Collects one build's files and puts them in place when the build has succeeded.
 
-    def __init__(self, out_dir: Path) -> None:
+    Two ways, same result byte for byte:
+
+    - full (no ``previous`` manifest): every file goes into a staging folder that
+      ``commit()`` swaps with the output folder;
+    - incremental (``previous``: the manifest of the build now in the output folder, checked
+      against the folder by the caller): a file whose bytes are unchanged is not written at
+      all; changed files are staged, then each replaces its old version with one rename;
+      files the new build no longer makes are deleted.
+    """
+
+    def __init__(self, out_dir: Path, previous: dict[str, tuple] | None = None) -> None:
         self.out_dir = out_dir.absolute()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover(self.out_dir)
+        self.previous = previous if previous is not None and self.out_dir.is_dir() else None
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-", dir=self.out_dir.parent))
         os.chmod(self.stage, 0o755)  # mkdtemp makes it private; the swapped-in site must be readable
         self.written: set[str] = set()
+        self.digests: dict[str, bytes] = {}
+        self.changed: set[str] = set()
         self._dirs: set[Path] = set()
+
+    @property
+    def incremental(self) -> bool:
+        return self.previous is not None
 
     def claim(self, paths) -> None:
         """Register paths that other processes will write into the staging folder."""
@@ -51,19 +69,35 @@ class OutputWriter:
             safe_join(self.stage, rel)
             self.written.add(rel)
 
+    def unchanged(self, rel: str, data_digest: bytes) -> bool:
+        """True when the output folder already holds exactly these bytes at ``rel``."""
+        entry = self.previous.get(rel) if self.previous is not None else None
+        return entry is not None and entry[2] == data_digest
+
+    def note(self, rel: str, data_digest: bytes, staged: bool) -> None:
+        """A claimed file was handled by a worker: its digest, and whether it was staged."""
+        self.digests[rel] = data_digest
+        if staged:
+            self.changed.add(rel)
+
     def write(self, rel: str, data: bytes | str) -> None:
         if rel in self.written:
             raise SahifaError(rel, "two pages claim the same output path")
         target = safe_join(self.stage, rel)
+        self.written.add(rel)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        data_digest = digest(data)
+        self.digests[rel] = data_digest
+        if self.unchanged(rel, data_digest):
+            return
         parent = target.parent
         if parent not in self._dirs:
             parent.mkdir(parents=True, exist_ok=True)
             self._dirs.add(parent)
-        if isinstance(data, str):
-            data = data.encode("utf-8")
         with open(target, "wb") as fh:
             fh.write(data)
-        self.written.add(rel)
+        self.changed.add(rel)
 
     def copy_tree(self, src: Path, rel: str) -> None:
         """Copy a folder of static files (regular files only; links are not followed)."""
@@ -74,7 +108,36 @@ class OutputWriter:
                 continue
             self.write(f"{rel}/{path.relative_to(src).as_posix()}", path.read_bytes())
 
-    def commit(self) -> None:
+    def commit(self) -> dict[str, tuple[int, int, bytes]]:
+        """Put the new site in place; returns its manifest (path -> size, mtime_ns, digest)."""
+        if self.previous is None:
+            self._swap()
+            return self._manifest(self.written)
+        for rel in sorted(self.changed):
+            target = safe_join(self.out_dir, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.stage / rel, target)
+        for rel in sorted(set(self.previous) - self.written, reverse=True):
+            target = safe_join(self.out_dir, rel)
+            try:
+                target.unlink()
+            except FileNotFoundError:
+                pass
+            _prune_empty(target.parent, self.out_dir)
+        shutil.rmtree(self.stage, ignore_errors=True)
+        manifest = {rel: entry for rel, entry in self.previous.items()
+                    if rel in self.written and rel not in self.changed}
+        manifest.update(self._manifest(self.changed))
+        return manifest
+
+    def _manifest(self, paths) -> dict[str, tuple[int, int, bytes]]:
+        result = {}
+        for rel in paths:
+            st = os.lstat(self.out_dir / rel)
+            result[rel] = (st.st_size, st.st_mtime_ns, self.digests[rel])
+        return result
+
+    def _swap(self) -> None:
         """Swap the staged folder in.
 
         Where the kernel offers it (Linux ``renameat2(RENAME_EXCHANGE)``), the two folders
@@ -97,6 +160,16 @@ class OutputWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def _prune_empty(folder: Path, root: Path) -> None:
+    """Remove ``folder`` and its parents up to ``root`` while they are empty."""
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -147,12 +147,24 @@ def make_site(dest: Path, corpus: Path, entries: list[dict]) -> Path:
     return site
 
 
+CACHE_NAME = re.compile(r"(records|state-[0-9a-f]{16})\.pickle")
+
+
 def snapshot(site: Path, output: Path | None) -> dict[str, str]:
-    """Every file and link under ``site`` except the output folder: path -> hash or link target."""
+    """Every file and link under ``site`` except the output folder and the build cache:
+    path -> hash or link target. The cache may only hold the files the cache module names
+    (checked here), so content can never choose what is written there."""
     out = os.path.realpath(output) if output else None
     snap: dict[str, str] = {}
+    cache = site / ".sahifa-cache"
+    if cache.is_dir() and not cache.is_symlink():
+        strays = [n for n in os.listdir(cache) if not CACHE_NAME.fullmatch(n)]
+        assert not strays, f"unexpected files in the build cache: {strays}"
     for dirpath, dirnames, filenames in os.walk(site):
         if out and os.path.realpath(dirpath) == out:
+            dirnames[:] = []
+            continue
+        if os.path.realpath(dirpath) == os.path.realpath(cache):
             dirnames[:] = []
             continue
         for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:

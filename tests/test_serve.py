@@ -85,6 +85,29 @@ def test_edit_shows_up_in_served_page(server):
     wait_for(lambda: "Newsrooms on every continent" in fetch(base + path)[1], timeout=30)
 
 
+def test_saved_articles_take_the_quick_path_and_a_burst_is_one_update(server):
+    root, base, _ = server
+    log = root.parent / "serve.log"
+    seen = len(log.read_bytes())
+    articles = sorted((root / "content/en").glob("*.md"))[:3]
+    pages = []
+    for article in articles:  # where each article is published: the page that has its title
+        title = next(line[6:].strip() for line in article.read_text(encoding="utf-8").splitlines()
+                     if line.startswith("title:"))
+        pages.append(next(p for p in (root / "public/en/articles").glob("*/index.html")
+                          if f">{title}</h1>" in p.read_text(encoding="utf-8")))
+    for n, article in enumerate(articles):  # three saves at once, as "save all" does
+        article.write_text(article.read_text(encoding="utf-8") + f"\n\nBurst paragraph {n}.\n",
+                           encoding="utf-8")
+    for n, page in enumerate(pages):
+        url = base + "/" + page.relative_to(root / "public").parent.as_posix() + "/"
+        wait_for(lambda: f"Burst paragraph {n}." in fetch(url)[1], timeout=30)
+    after = log.read_bytes()[seen:].decode("utf-8", "replace")
+    # One batch: one quick update for the three files, and it came before any full build.
+    assert after.count("updated ") == 1, after
+    assert "rebuilt" not in after.split("updated ")[0], after
+
+
 def test_broken_template_keeps_serving_and_recovers(server):
     root, base, proc = server
     template = root / "templates/article.html"

@@ -1,0 +1,270 @@
+"""Build cache: what lets a rebuild skip work that an earlier build already did.
+
+Three things are kept in the cache folder (``ROOT/.sahifa-cache/`` for the CLI; tests and the
+library API build without one unless asked):
+
+- ``records.pickle``: every source's ``ArticleRecord`` with the file's stat signature and the
+  hash of its bytes. A source whose signature is unchanged is not read again; one whose
+  signature changed is read, and if its bytes hash the same, the old record is kept.
+- ``state-<out>.pickle``: for one output folder, the fingerprint of all inputs of the last
+  successful build and the manifest of the files it wrote (size, mtime, digest of the bytes).
+  A build whose fingerprint matches, into an output folder that still matches the manifest,
+  has nothing to do (the no-op rebuild). Otherwise the manifest tells the writer which
+  files already hold the right bytes, so only changed files are written.
+
+Everything that can change the output is in a key: the source bytes, templates, static files,
+catalogues and configuration (by stat signature: size, mtime, ctime, inode), the day (future
+articles are published when their day comes), the output folder, the code of this package and
+the versions of the libraries and of ICU. A cache that does not match is ignored, never
+trusted; a cache that cannot be read is treated as absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+CACHE_DIR_NAME = ".sahifa-cache"
+LIBRARIES = ("jinja2", "markdown", "babel", "nh3", "PyYAML", "MarkupSafe", "charset-normalizer",
+             "trafilatura", "lxml", "pyicu-wheels", "PyICU")
+PACKAGE = Path(__file__).resolve().parent
+
+Signature = tuple[int, int, int, int]
+
+
+def signature(st: os.stat_result) -> Signature:
+    """What tells us a file may have changed without reading it (as make and Hugo do, plus
+    ctime and inode: any write or replacement changes at least one of them)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def file_signature(path: Path) -> Signature | None:
+    try:
+        return signature(os.stat(path))
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """This package's source and data files, the Python version, library and ICU versions."""
+    from importlib import metadata
+
+    h = hashlib.sha256(f"format {FORMAT}; python {sys.version}".encode())
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        h.update(f"{name}={version};".encode())
+    try:
+        import icu
+        h.update(f"ICU {icu.ICU_VERSION} unicode {icu.UNICODE_VERSION}".encode())
+    except ImportError:  # pragma: no cover - PyICU is a requirement
+        pass
+    return h.hexdigest()
+
+
+def _scan(folder: str, rel: str, out: list) -> None:
+    """(path, stat signature, mode) of every entry below ``folder``, in a fixed order; links
+    are described by both the link and its target. One ``lstat`` per entry (``scandir``)."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        out.append((rel, "unreadable", exc.errno))
+        return
+    for entry in entries:
+        path = f"{rel}/{entry.name}"
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            out.append((path, "gone"))
+            continue
+        if entry.is_symlink():
+            try:
+                target = os.stat(entry.path)
+                out.append((path, signature(st), signature(target), target.st_mode))
+            except OSError:
+                out.append((path, "broken link"))
+        elif entry.is_dir(follow_symlinks=False):
+            out.append((path, "dir"))
+            _scan(entry.path, path, out)
+        else:
+            out.append((path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode))
+
+
+def input_fingerprint(config: Any, out_dir: Path, today: dt.date) -> str:
+    """Everything a build reads, by stat signature, plus the day, the output folder, the
+    configuration as parsed (so overrides such as ``--base-url`` count) and the code."""
+    h = hashlib.sha256()
+    h.update(code_fingerprint().encode())
+    h.update(repr(config).encode())
+    h.update(f"{today.isoformat()} {out_dir}".encode())
+    for folder in (config.content_dir, config.seeds_dir, config.templates_dir, config.static_dir,
+                   config.root / "locale"):
+        entries: list = []
+        _scan(str(folder), "", entries) if folder.is_dir() else entries.append("absent")
+        h.update(os.fsencode(str(folder)) + b"\0" + repr(entries).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _load(path: Path) -> Any:
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - a damaged cache is an absent cache
+        return None
+
+
+def _save(path: Path, value: Any) -> None:
+    """Atomically: a killed build never leaves a half-written cache file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# An entry of the output manifest: size, mtime_ns, digest of the bytes.
+ManifestEntry = tuple[int, int, bytes]
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+@dataclass
+class BuildState:
+    """The last successful build into one output folder."""
+
+    fingerprint: str
+    manifest: dict[str, ManifestEntry]
+    problems: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+    articles: int = 0
+    folders: dict[str, int] | None = None
+    """mtime of each output folder (see ``folder_times``), filled in by ``save_state``."""
+
+
+def folder_times(out_dir: Path, manifest: dict[str, ManifestEntry]) -> dict[str, int]:
+    """mtime of every folder that holds a file of the manifest (and of ``out_dir``): a file
+    added to or removed from a folder changes the folder's mtime."""
+    folders = {rel.rpartition("/")[0] for rel in manifest}
+    times = {}
+    for folder in folders:
+        try:
+            times[folder] = os.lstat(os.path.join(out_dir, folder)).st_mtime_ns
+        except OSError:
+            pass
+    return times
+
+
+def manifest_matches(out_dir: Path, manifest: dict[str, ManifestEntry],
+                     folders: dict[str, int] | None) -> bool:
+    """True when every file of the manifest is in ``out_dir`` with its recorded size and
+    mtime, and no folder gained or lost a file (an output file edited, deleted or added by
+    hand means: rebuild). Stat calls only, no directory listing."""
+    if folders is None:
+        return False
+    base = os.fspath(out_dir)
+    lstat = os.lstat
+    try:
+        for folder, mtime in folders.items():
+            if lstat(f"{base}/{folder}" if folder else base).st_mtime_ns != mtime:
+                return False
+        for rel, entry in manifest.items():
+            st = lstat(f"{base}/{rel}")
+            if st.st_size != entry[0] or st.st_mtime_ns != entry[1]:
+                return False
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class BuildCache:
+    """The cache folder of one site, as one build uses it."""
+
+    folder: Path
+    record_key: str = ""
+    records: dict[str, tuple[tuple, Any]] = field(default_factory=dict)
+    """Source path -> (stat signatures of the source and of its sidecar, its record)."""
+    records_changed: bool = False
+
+    def state_path(self, out_dir: Path) -> Path:
+        name = hashlib.sha256(os.fsencode(str(out_dir))).hexdigest()[:16]
+        return self.folder / f"state-{name}.pickle"
+
+    def load_state(self, out_dir: Path) -> BuildState | None:
+        state = _load(self.state_path(out_dir))
+        return state if isinstance(state, BuildState) else None
+
+    def save_state(self, out_dir: Path, state: BuildState) -> None:
+        state.folders = folder_times(out_dir, state.manifest)
+        _save(self.state_path(out_dir), state)
+
+    def forget_state(self, out_dir: Path) -> None:
+        try:
+            os.unlink(self.state_path(out_dir))
+        except FileNotFoundError:
+            pass
+
+    # ---- records -------------------------------------------------------------------------
+    def load_records(self, trusted: bool) -> None:
+        key = f"{code_fingerprint()} trusted={trusted}"
+        if key == self.record_key:
+            return  # already in memory (a cache object kept between builds)
+        self.record_key = key
+        self.records = {}
+        data = _load(self.folder / "records.pickle")
+        if isinstance(data, dict) and data.get("key") == self.record_key:
+            self.records = data["records"]
+
+    def save_records(self, keep: set[str]) -> None:
+        stale = set(self.records) - keep
+        for path in stale:
+            del self.records[path]
+        if self.records_changed or stale:
+            _save(self.folder / "records.pickle", {"key": self.record_key, "records": self.records})
+            self.records_changed = False
+
+
+def previous_build(cache: BuildCache, out_dir: Path) -> BuildState | None:
+    """The state of the last build into ``out_dir``, if the folder still holds exactly what
+    that build wrote (nothing edited, added or removed by hand)."""
+    state = cache.load_state(out_dir)
+    if state is None or not out_dir.is_dir() or not manifest_matches(out_dir, state.manifest, state.folders):
+        return None
+    return state
+
+
+def unchanged_build(config: Any, out_dir: Path, today: dt.date, cache_dir: Path) -> BuildState | None:
+    """The last build's state when nothing it depends on has changed since (a no-op), else None.
+    Cheap: stat calls only, and this module imports none of the rendering machinery."""
+    cache = BuildCache(Path(cache_dir))
+    state = previous_build(cache, out_dir)
+    if state is not None and state.fingerprint == input_fingerprint(config, out_dir, today):
+        return state
+    return None

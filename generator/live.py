@@ -1,0 +1,193 @@
+"""The preview server's site: kept in memory between saves, so one edited article costs a
+few pages, not a build.
+
+A full build (``build_site(keep=True)`` with a cache object that stays in memory) gives the
+model, the planned pages and the environments. From them ``LiveSite`` indexes which pages
+show which article (its own page, its translations, the home, tag and archive pages that
+list it, the pages that name it as related or as a neighbour).
+
+When saved files are all articles whose *placement* is unchanged (same language, date, tags,
+slug, translation key, publication state: see ``assemble.placement``), ``quick_update``
+re-reads just those files, puts the new records into the existing ``Article`` objects,
+re-renders the pages that show them and writes the ones whose bytes changed. Anything else
+(a new, deleted or moved article, a changed tag or date, templates, catalogues,
+configuration) needs ``full_build``, which re-reads only changed files (records are cached by
+file signature) and writes only changed files. Feeds, sitemap and search index are refreshed
+by the next full build, which the server runs shortly after a quick update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from .assemble import placement, screen
+from .cache import BuildCache, BuildState, digest, file_signature
+from .config import SiteConfig
+from .errors import SahifaError
+from .model import Article
+from .pipeline import build_site
+from .render import render
+from .report import BuildReport
+from .sources import SourceFile, read_source
+from .write import safe_join
+
+ARTICLE_KEYS = ("article", "translations", "items", "related", "older_article", "newer_article")
+"""Context entries of planned pages that hold articles (see ``pages`` and ``metadata``)."""
+
+
+class LiveSite:
+    """One site as the preview server holds it. Not thread-safe by itself: the server
+    serialises calls with ``lock``."""
+
+    def __init__(self, config: SiteConfig, out_dir: Path, cache: BuildCache, *,
+                 today: dt.date | None = None) -> None:
+        self.config = config
+        self.out_dir = out_dir
+        self.cache = cache
+        self.today = today
+        self.lock = threading.Lock()
+        self.specs: dict[str, object] = {}
+        self.by_source: dict[str, Article] = {}
+        self.shown_on: dict[int, set[str]] = {}
+        self.planner = None
+        self.envs: dict = {}
+        self.manifest: dict[str, tuple] = {}
+        self.ready = False
+        self.building = False
+        self.touched: set[str] = set()
+        """Files written by quick updates while a full build was running."""
+
+    # ---- full builds ----------------------------------------------------------------------
+    def full_build(self, config: SiteConfig | None = None) -> BuildReport:
+        """Build everything that changed (records cached in memory) and re-index the pages."""
+        config = config or self.config
+        with self.lock:
+            self.building, self.touched = True, set()
+        try:
+            report = build_site(config, self.out_dir, today=self.today or dt.date.today(),
+                                cache=self.cache, keep=True)
+        finally:
+            with self.lock:
+                self.building = False
+        with self.lock:
+            self.config = config
+            if report.kept:
+                self._index(report)
+            if self.touched:
+                # Quick updates wrote these while the build ran: describe them as they are now.
+                for rel in self.touched:
+                    path = self.out_dir / rel
+                    st = os.lstat(path)
+                    self.manifest[rel] = (st.st_size, st.st_mtime_ns, digest(path.read_bytes()))
+                self.touched = set()
+                self.save_state()
+        return report
+
+    def _index(self, report: BuildReport) -> None:
+        kept = report.kept
+        self.specs = {spec.path: spec for spec in kept["specs"]}
+        self.planner = kept["planner"]
+        self.envs = kept["envs"]
+        self.manifest = dict(kept["manifest"])
+        site = report.site
+        self.by_source = {a.record.path: a for articles in site.articles.values() for a in articles}
+        shown_on: dict[int, set[str]] = {}
+        for spec in kept["specs"]:
+            for article in _articles_in(spec.context):
+                shown_on.setdefault(id(article), set()).add(spec.path)
+        self.shown_on = shown_on
+        self.ready = True
+
+    # ---- quick updates --------------------------------------------------------------------
+    def quick_update(self, paths: list[Path]) -> list[str] | None:
+        """Re-render the pages showing the articles in ``paths``; the output paths written.
+
+        None when a quick update cannot be exact (the caller then runs ``full_build``).
+        """
+        if not self.ready:
+            return None
+        root = self.config.root
+        updates: list[tuple[Article, object, str, tuple, object]] = []
+        for path in paths:
+            try:
+                rel = path.relative_to(root).as_posix()
+            except ValueError:
+                return None
+            article = self.by_source.get(rel)
+            if article is None or not path.is_file() or path.is_symlink():
+                return None  # a new, removed, claimed or linked source: structure may change
+            kind = article.record.kind
+            source = SourceFile(path, kind, article.record.lang if kind == "markdown" else None)
+            sig = (file_signature(path), file_signature(path.with_suffix(".yml")) if kind == "seed" else None)
+            try:
+                raw = read_source(source, root, trusted=self.config.allow_raw_html)
+            except SahifaError:
+                return None  # the full build reports the error and keeps the other articles
+            screened = screen(raw, [], [])
+            if screened is None or placement(screened) != placement(article.record):
+                return None
+            updates.append((article, screened, rel, sig, raw))
+        pages: set[str] = set()
+        for article, screened, rel, sig, raw in updates:
+            object.__setattr__(article, "record", screened)  # every page holding it sees the new text
+            self.cache.records[rel] = (sig, raw)
+            self.cache.records_changed = True
+            for env in self.envs.values():
+                env.globals["card"].forget(article.path)
+            pages |= self.shown_on.get(id(article), set())
+        written = []
+        for path in sorted(pages):
+            spec = self.specs[path]
+            if "article" in spec.context:
+                # Reading time and JSON-LD are computed when the page is planned: plan it again.
+                spec = self.specs[path] = self.planner.article_page(spec.context["article"])
+            data = render(self.envs[spec.lang], spec.template, spec.context).encode("utf-8")
+            if self._write(path, data):
+                written.append(path)
+        return written
+
+    def _write(self, rel: str, data: bytes) -> bool:
+        """Replace one output file atomically if its bytes changed; keep the manifest true."""
+        data_digest = digest(data)
+        entry = self.manifest.get(rel)
+        if entry is not None and entry[2] == data_digest:
+            return False
+        target = safe_join(self.out_dir, rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".sahifa-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        st = os.lstat(target)
+        self.manifest[rel] = (st.st_size, st.st_mtime_ns, data_digest)
+        if self.building:
+            self.touched.add(rel)
+        return True
+
+    def save_state(self) -> None:
+        """Record the output as it now is, marked out of date (feeds, sitemap and search index
+        wait for the next full build), so that build writes only what still differs."""
+        self.cache.save_state(self.out_dir, BuildState("out of date", dict(self.manifest)))
+
+
+def _articles_in(context: dict):
+    for key in ARTICLE_KEYS:
+        value = context.get(key)
+        if isinstance(value, Article):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                if isinstance(item, Article):
+                    yield item

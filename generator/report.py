@@ -1,0 +1,41 @@
+"""What a build reports: counts, the problems and warnings per input file, stage timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class BuildReport:
+    pages: int = 0
+    articles: int = 0
+    problems: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    site: Any = None
+    """The assembled ``model.Site`` (None when nothing was built)."""
+    changed: int = 0
+    """Files written (a full build writes all of them; an incremental one only changed files)."""
+    kept: dict[str, Any] = field(default_factory=dict)
+    """With ``build_site(keep=True)``: the planned pages, planner, environments and manifest."""
+    unchanged: bool = False
+    """True when the cache showed nothing had changed since the last build: nothing was done."""
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean; 1 built, but some inputs were skipped or repaired (each one listed)."""
+        return 1 if self.problems or self.notices else 0
+
+    @classmethod
+    def replay(cls, state, seconds: float) -> "BuildReport":
+        """The report of a build that had nothing to do: the last build's messages, again."""
+        return cls(articles=state.articles, problems=list(state.problems), notices=list(state.notices),
+                   timings={"check": seconds}, unchanged=True)
+
+    def summary(self) -> str:
+        if self.unchanged:
+            return (f"nothing changed since the last build ({self.articles} articles); "
+                    f"skipped {len(self.problems)}, warnings {len(self.notices)}")
+        return (f"built {self.articles} articles, {self.pages} files ({self.changed} written); "
+                f"skipped {len(self.problems)}, warnings {len(self.notices)}")

@@ -1,0 +1,221 @@
+"""Incremental builds: the cache never changes what is built, only how much work it takes.
+
+Every check compares an incremental build with a clean build (no cache, a fresh output
+folder) of the same inputs, file by file and byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, TODAY, copy_site
+from generator import cache as cache_module
+from generator import pipeline
+from generator.cache import BuildCache
+from generator.config import load_config
+from generator.live import LiveSite
+from generator.pipeline import build_site
+from generator.sources import discover
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_same_tree(a: Path, b: Path) -> None:
+    left, right = tree(a), tree(b)
+    assert sorted(left) == sorted(right), (sorted(set(left) ^ set(right)))[:10]
+    differ = [p for p in left if left[p] != right[p]]
+    assert not differ, differ[:10]
+
+
+@pytest.fixture
+def site(tmp_path):
+    root = copy_site(tmp_path / "site")
+    return root
+
+
+def incremental(root: Path, today: dt.date = TODAY, **overrides):
+    config = load_config(root, **overrides)
+    return build_site(config, root / "public", today=today, cache_dir=root / ".sahifa-cache")
+
+
+def clean(root: Path, tmp: Path, today: dt.date = TODAY, **overrides) -> Path:
+    out = tmp / f"clean-{len(list(tmp.glob('clean-*')))}"
+    build_site(load_config(root, **overrides), out, today=today)
+    return out
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+ARTICLE = "content/en/global-press-day.md"
+
+
+def test_second_build_with_nothing_changed_does_nothing(site):
+    first = incremental(site)
+    assert not first.unchanged and first.changed == first.pages
+    before = {p: p.stat().st_mtime_ns for p in (site / "public").rglob("*")}
+    second = incremental(site)
+    assert second.unchanged
+    assert second.articles == first.articles
+    assert second.notices == first.notices and second.problems == first.problems
+    assert {p: p.stat().st_mtime_ns for p in (site / "public").rglob("*")} == before
+
+
+@pytest.mark.parametrize("change", [
+    "body", "title", "tags", "date", "delete", "add", "template", "static", "catalogue", "config", "seed"])
+def test_incremental_build_equals_clean_build(site, tmp_path, change):
+    incremental(site)
+    article = site / ARTICLE
+    if change == "body":
+        edit(article, "Newsrooms around the world", "Newsrooms on every continent")
+    elif change == "title":
+        edit(article, "title:", "title: Updated -")
+    elif change == "tags":
+        edit(article, "tags: [", "tags: [Incremental builds, ")
+    elif change == "date":
+        edit(article, "date: 20", "date: 19")
+    elif change == "delete":
+        article.unlink()
+    elif change == "add":
+        shutil.copy(article, site / "content/en/copy-of-press-day.md")
+        edit(site / "content/en/copy-of-press-day.md", "title:", "title: Copy -")
+        text = (site / "content/en/copy-of-press-day.md").read_text(encoding="utf-8")
+        if "slug:" in text:
+            edit(site / "content/en/copy-of-press-day.md", "slug: ", "slug: copy-")
+    elif change == "template":
+        edit(site / "templates/article.html", '<h1 dir="auto">', '<h1 dir="auto" data-edited="1">')
+    elif change == "static":
+        (site / "static/css/site.css").write_text(
+            (site / "static/css/site.css").read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8")
+    elif change == "catalogue":
+        po = site / "locale/fr/LC_MESSAGES/messages.po"
+        text = po.read_text(encoding="utf-8")
+        assert 'msgstr "Mots-clés"' in text
+        po.write_text(text.replace('msgstr "Mots-clés"', 'msgstr "Sujets"', 1), encoding="utf-8")
+    elif change == "config":
+        edit(site / "site.toml", 'title = "', 'title = "Edited ')
+    elif change == "seed":
+        seed = next((site / "seeds").glob("*.txt"))
+        seed.write_text(seed.read_text(encoding="utf-8").replace("توكاييف", "توكايف", 1), encoding="utf-8")
+    report = incremental(site)
+    assert not report.unchanged
+    if change in ("body", "static", "seed"):
+        assert 0 < report.changed < report.pages / 4  # only what shows the change was written
+    assert_same_tree(site / "public", clean(site, tmp_path))
+
+
+def test_cache_is_keyed_on_the_day_the_overrides_and_the_code(site, tmp_path, monkeypatch):
+    incremental(site)
+    # Another day: future-dated articles may now be published.
+    assert not incremental(site, today=TODAY + dt.timedelta(days=1)).unchanged
+    assert incremental(site, today=TODAY + dt.timedelta(days=1)).unchanged
+    # An override from the command line is part of the configuration.
+    report = incremental(site, today=TODAY + dt.timedelta(days=1), base_url="https://other.example/")
+    assert not report.unchanged and report.changed > 0
+    assert_same_tree(site / "public", clean(site, tmp_path, today=TODAY + dt.timedelta(days=1),
+                                            base_url="https://other.example/"))
+    # New code or library versions: no record is reused.
+    reads = []
+    real = pipeline._read_one
+    monkeypatch.setattr(pipeline, "_read_one", lambda s, **kw: reads.append(s) or real(s, **kw))
+    incremental(site, base_url="https://other.example/")
+    assert reads == []  # only the day changed: every record came from the cache
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "another version")
+    report = incremental(site, base_url="https://other.example/")
+    sources, _ = discover(load_config(site))
+    assert not report.unchanged and len(reads) == len(sources) > 0
+
+
+def test_output_edited_by_hand_is_rebuilt(site, tmp_path):
+    incremental(site)
+    page = site / "public/en/index.html"
+    page.write_text("defaced", encoding="utf-8")
+    (site / "public/stray.html").write_text("stray", encoding="utf-8")
+    report = incremental(site)
+    assert not report.unchanged
+    assert_same_tree(site / "public", clean(site, tmp_path))
+
+
+def test_damaged_cache_is_ignored(site, tmp_path):
+    incremental(site)
+    for path in (site / ".sahifa-cache").iterdir():
+        path.write_bytes(b"\x80\x05 not a pickle")
+    report = incremental(site)
+    assert not report.unchanged
+    assert_same_tree(site / "public", clean(site, tmp_path))
+
+
+def test_cli_no_op_rebuild(site):
+    cmd = [sys.executable, str(REPO / "build.py"), "--root", str(site)]
+    first = subprocess.run(cmd, capture_output=True, text=True)
+    assert first.returncode in (0, 1), first.stderr
+    second = subprocess.run(cmd, capture_output=True, text=True)
+    assert second.returncode == first.returncode
+    assert "nothing changed since the last build" in second.stdout
+    assert second.stderr == first.stderr  # the same warnings, again
+    third = subprocess.run(cmd + ["--no-cache"], capture_output=True, text=True)
+    assert "nothing changed" not in third.stdout
+
+
+# ---- the preview server's quick update ---------------------------------------------------
+
+def live_site(root: Path) -> LiveSite:
+    live = LiveSite(load_config(root), root / "public", BuildCache(root / ".sahifa-cache"), today=TODAY)
+    live.full_build()
+    return live
+
+
+def html_pages(folder: Path) -> dict[str, bytes]:
+    return {k: v for k, v in tree(folder).items() if k.endswith(".html")}
+
+
+def test_quick_update_renders_exactly_what_a_clean_build_renders(site, tmp_path):
+    article = site / ARTICLE
+    edit(article, "title:", "slug: press-day\ntitle:")  # with a fixed slug, a new title moves nothing
+    live = live_site(site)
+    edit(article, "title:", "title: Quick -")
+    edit(article, "Newsrooms around the world", "Newsrooms on every continent")
+    written = live.quick_update([article])
+    assert written is not None
+    slug_page = next(p for p in written if "/articles/" in p)
+    assert "en/index.html" in written  # the home page lists it
+    assert any(p.startswith("en/tags/") for p in written)  # so do its tag pages
+    expected = clean(site, tmp_path)
+    # Every HTML page is now what a clean build makes (feeds and search wait for a full build).
+    assert html_pages(site / "public") == html_pages(expected)
+    assert "Quick -" in (site / "public" / slug_page).read_text(encoding="utf-8")
+    live.full_build()
+    assert_same_tree(site / "public", expected)
+
+
+@pytest.mark.parametrize("change", ["tags", "date", "slug", "new"])
+def test_quick_update_refuses_changes_of_structure(site, change):
+    live = live_site(site)
+    article = site / ARTICLE
+    if change == "tags":
+        edit(article, "tags: [", "tags: [Something new, ")
+    elif change == "date":
+        edit(article, "date: 20", "date: 19")
+    elif change == "slug":
+        text = article.read_text(encoding="utf-8")
+        if "slug:" in text:
+            edit(article, "slug: ", "slug: moved-")
+        else:
+            edit(article, "title:", "title: Renamed -")
+    elif change == "new":
+        article = site / "content/en/brand-new.md"
+        article.write_text("---\ntitle: New\ndate: 2022-01-01\n---\n\nText.\n", encoding="utf-8")
+    assert live.quick_update([article]) is None
