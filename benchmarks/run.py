@@ -164,11 +164,15 @@ def bench(size: int, runs: int, work: Path) -> None:
 
 
 def main() -> int:
+    global MAKE_CORPUS
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", default="/tmp/sahifa-bench")
+    parser.add_argument("--make-corpus", default=str(MAKE_CORPUS),
+                        help="path of make_corpus.py (default: ../shared/bench/make_corpus.py)")
     args = parser.parse_args()
+    MAKE_CORPUS = Path(args.make_corpus)
     if not MAKE_CORPUS.exists():
         raise SystemExit(f"{MAKE_CORPUS} not found: the benchmark needs ../shared/bench/make_corpus.py")
     work = Path(args.work)

@@ -25,10 +25,11 @@ import threading
 from pathlib import Path
 
 from .assemble import placement, screen
-from .cache import BuildCache, BuildState, digest, file_signature
+from .cache import BuildCache, BuildState, digest, file_signature, input_fingerprint
 from .config import SiteConfig
 from .errors import SahifaError
 from .model import Article
+from .outputs import extra_outputs, sitemap_entry
 from .pipeline import build_site
 from .render import render
 from .report import BuildReport
@@ -57,6 +58,9 @@ class LiveSite:
         self.envs: dict = {}
         self.manifest: dict[str, tuple] = {}
         self.ready = False
+        self.site = None
+        self.quick_updates = 0
+        """Quick updates made so far (an extras refresh compares it before and after)."""
         self.building = False
         self.touched: set[str] = set()
         """Files written by quick updates while a full build was running."""
@@ -93,7 +97,7 @@ class LiveSite:
         self.planner = kept["planner"]
         self.envs = kept["envs"]
         self.manifest = dict(kept["manifest"])
-        site = report.site
+        site = self.site = report.site
         self.by_source = {a.record.path: a for articles in site.articles.values() for a in articles}
         shown_on: dict[int, set[str]] = {}
         for spec in kept["specs"]:
@@ -101,6 +105,16 @@ class LiveSite:
                 shown_on.setdefault(id(article), set()).add(spec.path)
         self.shown_on = shown_on
         self.ready = True
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Compile each template in this process now (the build compiled them in its worker
+        processes), so the first quick update does not pay for it."""
+        seen = set()
+        for spec in self.specs.values():
+            if (spec.lang, spec.template) not in seen:
+                seen.add((spec.lang, spec.template))
+                render(self.envs[spec.lang], spec.template, spec.context)
 
     # ---- quick updates --------------------------------------------------------------------
     def quick_update(self, paths: list[Path]) -> list[str] | None:
@@ -148,7 +162,38 @@ class LiveSite:
             data = render(self.envs[spec.lang], spec.template, spec.context).encode("utf-8")
             if self._write(path, data):
                 written.append(path)
+        self.quick_updates += 1
         return written
+
+    # ---- feeds, sitemap, search index after quick updates -------------------------------
+    def extras_job(self):
+        """What a forked process runs to bring feeds, sitemap and search index up to date
+        with the quick updates: ``job(conn)`` writes the files that changed and sends back
+        their manifest entries. Prepared here, under the lock; run outside it."""
+        site, config, planner = self.site, self.config, self.planner
+        specs = list(self.specs.values())
+
+        def job(conn) -> None:
+            written = {}
+            for rel, data in extra_outputs(site, config, (sitemap_entry(s) for s in specs),
+                                           planner.tag_path):
+                if self._write(rel, data):
+                    written[rel] = self.manifest[rel]
+            conn.send(written)
+
+        return job
+
+    def extras_done(self, written: dict[str, tuple], fingerprint: str | None) -> None:
+        """Take the child's manifest entries; with ``fingerprint`` (no save came in meanwhile)
+        the output is now what a full build of these inputs makes: record it as such."""
+        self.manifest.update(written)
+        if fingerprint is None:
+            self.save_state()
+        else:
+            self.cache.save_state(self.out_dir, BuildState(fingerprint, dict(self.manifest)))
+
+    def fingerprint(self) -> str:
+        return input_fingerprint(self.config, self.out_dir, self.today or dt.date.today())
 
     def _write(self, rel: str, data: bytes) -> bool:
         """Replace one output file atomically if its bytes changed; keep the manifest true."""

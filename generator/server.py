@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import multiprocessing
 import os
 import re
 import sys
@@ -40,7 +41,8 @@ ERROR_PAGE = "_sahifa_build_error.html"
 QUIET = 0.02
 """Seconds to wait for more events after a change (editors write a file in several steps)."""
 SETTLE = 1.0
-"""Seconds without saves after a quick update before the full build that refreshes feeds."""
+"""Seconds without saves after a quick update before feeds, sitemap and search index are
+brought up to date (in a forked process)."""
 
 
 class Rebuilder:
@@ -167,6 +169,7 @@ class ChangeQueue:
         self.building = False
         self.again = False
         self.settle = None
+        self.extras = False
 
     def add(self, path: str) -> None:  # watcher thread
         self.loop.add_callback(self._add, Path(path))
@@ -192,8 +195,6 @@ class ChangeQueue:
             if self.building:
                 self.again = True
             else:
-                with rebuild.site.lock:
-                    rebuild.site.save_state()
                 self._settle_later()
             return
         if self.building:
@@ -208,13 +209,54 @@ class ChangeQueue:
         self.settle = self.loop.call_later(SETTLE, self._settled)
 
     def _settled(self) -> None:
+        """Saves have stopped for a moment: refresh feeds, sitemap and search index in a
+        forked process (the server keeps its core and its GIL for the next save)."""
         self.settle = None
-        if self.building:
+        if self.building or self.extras:
             self.again = True
-        elif not self.pending and not self.scheduled:
+            return
+        site = self.rebuild.site
+        with site.lock:
+            fingerprint = site.fingerprint()
+            job = site.extras_job()
+            count = site.quick_updates
+        ctx = multiprocessing.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=job, args=(send,), daemon=True)
+        child.start()
+        send.close()
+        self.extras = True
+
+        def wait():
+            try:
+                written = receive.recv()
+            except EOFError:
+                written = None
+            child.join()
+            self.loop.add_callback(self._extras_done, written, fingerprint, count)
+
+        threading.Thread(target=wait, name="sahifa-extras", daemon=True).start()
+
+    def _extras_done(self, written, fingerprint: str, count: int) -> None:
+        self.extras = False
+        site = self.rebuild.site
+        if written is None:  # the child failed: a full build redoes everything properly
             self._full_in_thread()
+            return
+        with site.lock:
+            same = site.quick_updates == count and not self.pending and not self.scheduled
+            site.extras_done(written, fingerprint if same else None)
+        print(f"feeds, sitemap and search index refreshed ({len(written)} files)", flush=True)
+        if self.again:
+            self.again = False
+            self._full_in_thread()
+        elif not same:
+            self._settle_later()
 
     def _full_in_thread(self) -> None:
+        if self.extras:  # the extras process must not write over the build's files: after it
+            self.again = True
+            return
         self.building = True
         self.again = False
 

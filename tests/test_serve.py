@@ -108,6 +108,21 @@ def test_saved_articles_take_the_quick_path_and_a_burst_is_one_update(server):
     assert "rebuilt" not in after.split("updated ")[0], after
 
 
+def test_feeds_and_search_catch_up_after_a_quick_update(server):
+    root, base, _ = server
+    article = root / "content/en/global-press-day.md"
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text.replace("Newsrooms around the world", "Newsrooms in every capital"), encoding="utf-8")
+    path = "/en/articles/newsrooms-mark-world-press-freedom-day/"
+    wait_for(lambda: "Newsrooms in every capital" in fetch(base + path)[1], timeout=30)
+    # The feed and the search documents follow once the saves stop (a forked process).
+    wait_for(lambda: "Newsrooms in every capital" in fetch(base + "/en/feed.xml")[1], timeout=30)
+    log = root.parent / "serve.log"
+    wait_for(lambda: b"search index refreshed" in log.read_bytes(), timeout=30)
+    docs = "".join(p.read_text(encoding="utf-8") for p in (root / "public/en/search/index").glob("d-*.json"))
+    assert "Newsrooms in every capital" in docs
+
+
 def test_broken_template_keeps_serving_and_recovers(server):
     root, base, proc = server
     template = root / "templates/article.html"
