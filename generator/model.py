@@ -8,7 +8,43 @@ with slugs, URLs and translation links. No I/O happens here.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import zlib
 from dataclasses import dataclass, field
+
+
+class Packed:
+    """A text field kept zlib-compressed inside the record (a descriptor-typed dataclass field).
+
+    Bodies are most of a build's memory (an Arabic letter takes two bytes in a Python string)
+    and each is read a few times per build, so they are stored compressed, about a quarter
+    of the size, and unpacked on access (tens of microseconds). ``tuple_of_text`` fields hold
+    a tuple of paragraphs (stored as a JSON array).
+    """
+
+    def __init__(self, default, *, tuple_of_text: bool = False) -> None:
+        self.default = default
+        self.tuple_of_text = tuple_of_text
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = "_packed_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.default
+        data = obj.__dict__[self.slot]
+        if data is None:
+            return self.default
+        text = zlib.decompress(data).decode("utf-8", "surrogatepass")
+        return tuple(json.loads(text)) if self.tuple_of_text else text
+
+    def __set__(self, obj, value) -> None:
+        if self.tuple_of_text:
+            value = tuple(value)
+            text = json.dumps(value, ensure_ascii=False) if value else None
+        else:
+            text = value if value else None
+        obj.__dict__[self.slot] = None if text is None else zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
 
 
 @dataclass(frozen=True)
@@ -28,10 +64,10 @@ class ArticleRecord:
     """Publication day, or None when the source names none (the article is then undated)."""
     summary: str
     """The lead: first paragraph (seeds: the dateline's paragraph without the dateline)."""
-    body_html: str
-    """Sanitised HTML of the body; safe to insert into a page as is."""
-    paragraphs: tuple[str, ...] = ()
-    """The body as plain-text paragraphs (for inspection, search and reading time)."""
+    body_html: str = Packed("")  # type: ignore[assignment]
+    """Sanitised HTML of the body; safe to insert into a page as is (stored compressed)."""
+    paragraphs: tuple[str, ...] = Packed((), tuple_of_text=True)  # type: ignore[assignment]
+    """The body as plain-text paragraphs (for inspection, search and reading time; compressed)."""
     tags: tuple[str, ...] = ()
     """Tags as written (display forms); normalisation to keys happens in ``taxonomy``."""
     sources: tuple[str, ...] = ()
