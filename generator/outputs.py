@@ -1,7 +1,8 @@
 """Files that are not rendered templates: feeds, sitemap, robots.txt, search index.
 
-The pipeline calls ``sitemap_entry(spec)`` for every page it writes and, once the pages are
-written, writes whatever ``extra_outputs`` yields. Both are pure; the order of the yielded
+The pipeline calls ``sitemap_entry(spec)`` for every page it writes (in the render workers),
+writes feeds and search index while the pages render and the sitemaps once they are done
+(``extra_outputs`` is all of them at once). Both are pure; the order of the yielded
 files is fixed, so builds stay byte-for-byte reproducible.
 """
 
@@ -46,7 +47,17 @@ def sitemap_entry(spec) -> SitemapEntry | None:
 def extra_outputs(site: Site, config: SiteConfig, pages: Iterable[SitemapEntry | None],
                   tag_path: Callable, *, max_sitemap_urls: int = MAX_URLS) -> Iterator[tuple[str, bytes]]:
     """(output path, bytes) of every generated file that is not an HTML page."""
+    yield from feed_and_search_outputs(site, config, tag_path)
+    yield from sitemaps(config, pages, max_sitemap_urls=max_sitemap_urls)
+
+
+def feed_and_search_outputs(site: Site, config: SiteConfig, tag_path: Callable) -> Iterator[tuple[str, bytes]]:
+    """Feeds and search index: they need the model only, not the rendered pages."""
     yield from FeedWriter(site, config, tag_path).outputs()
+    yield from search_outputs(site, config)
+
+
+def sitemaps(config: SiteConfig, pages: Iterable[SitemapEntry | None], *,
+             max_sitemap_urls: int = MAX_URLS) -> Iterator[tuple[str, bytes]]:
     yield from sitemap_outputs((p for p in pages if p is not None), Urls(config),
                                max_urls=max_sitemap_urls)
-    yield from search_outputs(site, config)

@@ -7,8 +7,8 @@ what each one shows. Every path comes from ``urls.Urls``.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 from . import calendars
 from .config import SiteConfig
@@ -21,13 +21,28 @@ from .search_index import index_dir
 from .urls import Urls
 
 
-@dataclass(frozen=True)
 class PageSpec:
-    path: str
-    """Output path relative to the output folder."""
-    template: str
-    lang: str
-    context: dict[str, Any] = field(hash=False, compare=False)
+    """One page to render: output path (relative to the output folder), template, language
+    and the template's context. The context may be given as a ``factory`` instead, made when
+    first asked for: article pages (related stories, JSON-LD, reading time) are then
+    planned by the render worker that renders them, in parallel, and the planning process
+    does not hold 10,000 contexts at once."""
+
+    __slots__ = ("path", "template", "lang", "_context", "_factory")
+
+    def __init__(self, path: str, template: str, lang: str, context: dict[str, Any] | None = None,
+                 factory: Callable[[], dict[str, Any]] | None = None) -> None:
+        self.path, self.template, self.lang = path, template, lang
+        self._context, self._factory = context, factory
+
+    @property
+    def context(self) -> dict[str, Any]:
+        if self._context is None:
+            self._context = self._factory() if self._factory is not None else {}
+        return self._context
+
+    def __repr__(self) -> str:
+        return f"PageSpec({self.path!r}, {self.template!r}, {self.lang!r})"
 
 
 @dataclass(frozen=True)
@@ -106,12 +121,13 @@ class PagePlanner:
         return {lang.code: path_of(lang.code) for lang in self.languages}
 
     # ---- the pages ---------------------------------------------------------------------
-    def plan(self) -> Iterator[PageSpec]:
+    def plan(self, *, lazy: bool = False) -> Iterator[PageSpec]:
+        """Every page, in a fixed order; ``lazy``: article contexts are made on first use."""
         yield self.root_page()
         for lang in self.languages:
             yield from self.home_pages(lang.code)
             for article in self.site.articles[lang.code]:
-                yield self.article_page(article)
+                yield self.article_page(article, lazy=lazy)
             yield self.tag_index(lang.code)
             for tag in self.site.tags[lang.code]:
                 yield from self.tag_pages(tag)
@@ -137,14 +153,20 @@ class PagePlanner:
             ctx.update(heading=lcfg.title, intro=lcfg.description, items=items, pager=pager)
             yield PageSpec(path, "list.html", lang, ctx)
 
-    def article_page(self, article: Article) -> PageSpec:
+    def article_page(self, article: Article, *, lazy: bool = False) -> PageSpec:
+        if lazy:
+            return PageSpec(article.path, "article.html", article.lang,
+                            factory=lambda: self._article_context(article))
+        return PageSpec(article.path, "article.html", article.lang, self._article_context(article))
+
+    def _article_context(self, article: Article) -> dict[str, Any]:
         group = self.site.translations.get(article.translation_group, ())
         others = tuple(a for a in group if a.lang != article.lang)
         equivalents = {a.lang: a.path for a in group} or {article.lang: article.path}
         ctx = self._common(article.lang, article.path, equivalents, real=True)
         ctx.update(article=article, translations=others)
         ctx.update(article_context(self.stories, article, self.urls, self.config))
-        return PageSpec(article.path, "article.html", article.lang, ctx)
+        return ctx
 
     def tag_index(self, lang: str) -> PageSpec:
         path = self.urls.tag_index(lang)

@@ -17,9 +17,9 @@ from .config import SiteConfig
 from .errors import SahifaError
 from .importer import claimed_seeds
 from .model import ArticleRecord
-from .outputs import extra_outputs, sitemap_entry
+from .outputs import feed_and_search_outputs, sitemap_entry, sitemaps
 from .pages import PagePlanner
-from .render import make_environment, render
+from .render import SharedBytecode, load_all, make_environment, render
 from .parallel import map_in_processes
 from .report import BuildReport
 from .sources import SourceFile, discover, read_all
@@ -64,16 +64,18 @@ def _read_one(source, *, root: Path, trusted: bool):
     return next(read_all([source], root, trusted=trusted))
 
 
-def _render_page(spec, *, envs, writer: OutputWriter) -> tuple[bytes, bool]:
-    """Render one page; stage it unless the output folder already has these bytes."""
+def _render_page(spec, *, envs, writer: OutputWriter) -> tuple[bytes, bool, object]:
+    """Render one page; stage it unless the output folder already has these bytes. Returns
+    the digest, whether it was staged, and the page's sitemap entry."""
     data = render(envs[spec.lang], spec.template, spec.context).encode("utf-8")
     data_digest = digest(data)
+    entry = sitemap_entry(spec)
     if writer.unchanged(spec.path, data_digest):
-        return data_digest, False
+        return data_digest, False, entry
     target = writer.stage / spec.path  # checked by ``OutputWriter.claim`` before any worker starts
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
-    return data_digest, True
+    return data_digest, True, entry
 
 
 def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
@@ -139,27 +141,31 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     report.notices.extend(site.notices)
     report.articles = sum(len(v) for v in site.articles.values())
     t2 = time.perf_counter()
-    envs = {lang.code: make_environment(config, lang) for lang in config.languages}
+    bytecode = SharedBytecode()
+    envs = {lang.code: make_environment(config, lang, bytecode=bytecode) for lang in config.languages}
     if cache is not None:
         cache.forget_state(out_dir)  # from here on the output folder may change
     writer = OutputWriter(out_dir, previous=state.manifest if state is not None else None)
     try:
         planner = PagePlanner(site, config)
-        specs = [spec for spec in planner.plan() if spec.path]
+        # Lazy article pages: their contexts are made by the worker that renders them.
+        specs = [spec for spec in planner.plan(lazy=not keep) if spec.path]
         writer.claim(spec.path for spec in specs)
-        entries = [sitemap_entry(spec) for spec in specs]
+        load_all(envs)  # compiled once here, not in every worker
         extras_time = []
 
-        def write_extras() -> None:  # feeds, sitemap, search index: while the pages render
+        def write_extras() -> None:  # feeds and search index: while the pages render
             start = time.perf_counter()
-            for path, data in extra_outputs(site, config, entries, planner.tag_path):
+            for path, data in feed_and_search_outputs(site, config, planner.tag_path):
                 writer.write(path, data)
             extras_time.append(time.perf_counter() - start)
 
         results = map_in_processes(partial(_render_page, envs=envs, writer=writer), specs,
                                    meanwhile=write_extras)
-        for spec, (data_digest, staged) in zip(specs, results):
+        for spec, (data_digest, staged, _) in zip(specs, results):
             writer.note(spec.path, data_digest, staged)
+        for path, data in sitemaps(config, (entry for _, _, entry in results)):
+            writer.write(path, data)
         t3 = time.perf_counter()
         writer.copy_tree(config.static_dir, "static")
         manifest = writer.commit()
@@ -175,6 +181,6 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
                                              tuple(report.notices), report.articles))
     report.timings = {"read": t1 - t0, "model": t2 - t1,
                       "render (with feeds, sitemap, search)": t3 - t2,
-                      "of which feeds+sitemap+search": extras_time[0],
+                      "of which feeds+search": extras_time[0],
                       "write": time.perf_counter() - t3}
     return report

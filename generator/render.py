@@ -20,14 +20,36 @@ from .i18n import format_number, isolated_list, numbering_system, translations_f
 from .urls import Urls
 
 
+class SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in memory and shared by the environments of one build: the
+    five languages render the same templates with the same options, so each template is
+    compiled once, in the parent, before the render workers are forked."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        data = self.store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
 def make_environment(config: SiteConfig, lang: LanguageConfig, *,
-                     templates_dir: Path | None = None) -> jinja2.Environment:
+                     templates_dir: Path | None = None,
+                     bytecode: SharedBytecode | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir or config.templates_dir)),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True,
+        # One environment serves one build; templates do not change under it, so there is
+        # no need to stat every template file on every render.
+        auto_reload=False,
+        bytecode_cache=bytecode,
     )
     env.install_gettext_translations(translations_for(config.root / "locale", lang.code), newstyle=True)
     urls = Urls(config)
@@ -75,6 +97,13 @@ def _memoized_card(env: jinja2.Environment):
 
     card.forget = lambda path: cache.pop(path, None)  # the preview server's quick update
     return card
+
+
+def load_all(envs: dict[str, jinja2.Environment]) -> None:
+    """Load every template of every environment now (see ``SharedBytecode``)."""
+    for env in envs.values():
+        for name in env.list_templates(extensions=["html", "xml"]):
+            env.get_template(name)
 
 
 def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:

@@ -19,13 +19,19 @@ from .cache import digest
 from .errors import SahifaError
 
 
-def safe_join(root: Path, rel: str) -> Path:
-    """``root / rel`` if and only if it stays inside ``root``."""
+def check_rel(rel: str) -> PurePosixPath:
+    """``rel`` as a relative path with no way up: no ``..``, no absolute path, no NUL."""
     if not rel or "\x00" in rel or "\\" in rel:
         raise SahifaError(rel or "(empty path)", "refusing to write an unsafe output path")
     pure = PurePosixPath(rel)
     if pure.is_absolute() or any(part in ("..", "") for part in pure.parts):
         raise SahifaError(rel, "refusing to write outside the output folder")
+    return pure
+
+
+def safe_join(root: Path, rel: str) -> Path:
+    """``root / rel`` if and only if it stays inside ``root`` (also through links)."""
+    pure = check_rel(rel)
     target = root.joinpath(*pure.parts)
     if not target.resolve().is_relative_to(root.resolve()):
         raise SahifaError(rel, "refusing to write outside the output folder")
@@ -62,11 +68,13 @@ class OutputWriter:
         return self.previous is not None
 
     def claim(self, paths) -> None:
-        """Register paths that other processes will write into the staging folder."""
+        """Register paths that other processes will write into the staging folder. The
+        staging folder is new and only this build writes into it, so no link can be inside
+        it: checking the path's form is enough (``commit`` checks against links again)."""
         for rel in paths:
             if rel in self.written:
                 raise SahifaError(rel, "two pages claim the same output path")
-            safe_join(self.stage, rel)
+            check_rel(rel)
             self.written.add(rel)
 
     def unchanged(self, rel: str, data_digest: bytes) -> bool:
