@@ -176,9 +176,11 @@ class FeedWriter:
         return etree.tostring(rss, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
     # ---- all feeds ----------------------------------------------------------------------
-    def outputs(self) -> Iterator[tuple[str, bytes]]:
+    def outputs(self, languages: tuple[str, ...] | None = None) -> Iterator[tuple[str, bytes]]:
         for lcfg in self.config.languages:
             lang = lcfg.code
+            if languages is not None and lang not in languages:
+                continue
             yield self.urls.feed(lang), self.language_atom(lang)
             yield self.urls.rss(lang), self.language_rss(lang)
             for tag in self.site.tags[lang]:

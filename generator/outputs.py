@@ -53,8 +53,20 @@ def extra_outputs(site: Site, config: SiteConfig, pages: Iterable[SitemapEntry |
 
 def feed_and_search_outputs(site: Site, config: SiteConfig, tag_path: Callable) -> Iterator[tuple[str, bytes]]:
     """Feeds and search index: they need the model only, not the rendered pages."""
-    yield from FeedWriter(site, config, tag_path).outputs()
-    yield from search_outputs(site, config)
+    for task in feed_and_search_tasks(site, config, tag_path):
+        yield from task()
+
+
+def feed_and_search_tasks(site: Site, config: SiteConfig, tag_path: Callable) -> list[Callable[[], list]]:
+    """The same files as independent jobs, one per kind and language (biggest first), so
+    that worker processes can share them out with the pages."""
+    def job(kind: str, lang: str) -> Callable[[], list]:
+        if kind == "search":
+            return lambda: list(search_outputs(site, config, (lang,)))
+        return lambda: list(FeedWriter(site, config, tag_path).outputs((lang,)))
+    weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
+    order = sorted(config.language_codes, key=lambda code: -weight[code])
+    return [job(kind, lang) for lang in order for kind in ("search", "feeds")]
 
 
 def sitemaps(config: SiteConfig, pages: Iterable[SitemapEntry | None], *,

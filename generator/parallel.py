@@ -66,3 +66,27 @@ def map_in_processes(func: Callable[[Any], Any], items: Sequence[Any], *,
     finally:
         _job.clear()
     return [result for share in shares for result in share]
+
+
+def _run_task(i: int):
+    return _job["tasks"][i]()
+
+
+def run_tasks(tasks: Sequence[Callable[[], Any]], *, size: int) -> list:
+    """``[task() for task in tasks]``, the tasks handed to forked workers as they become free
+    (so put the big ones first); ``size`` (how many items the tasks cover) decides whether
+    processes are worth starting. Results in the order of ``tasks``."""
+    n = worker_count(size)
+    if n == 1:
+        return [task() for task in tasks]
+    _job.update(tasks=tasks)
+    try:
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            return pool.map(_run_task, range(len(tasks)), chunksize=1)
+    finally:
+        _job.clear()
+
+
+def slices(count: int, parts: int) -> list[tuple[int, int]]:
+    """``_shares`` for callers that build their own tasks."""
+    return _shares(count, max(1, parts))

@@ -17,10 +17,10 @@ from .config import SiteConfig
 from .errors import SahifaError
 from .importer import claimed_seeds
 from .model import ArticleRecord
-from .outputs import feed_and_search_outputs, sitemap_entry, sitemaps
+from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps
 from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
-from .parallel import map_in_processes
+from .parallel import map_in_processes, run_tasks, slices, worker_count
 from .report import BuildReport
 from .sources import SourceFile, discover, read_all
 from .write import OutputWriter
@@ -76,6 +76,10 @@ def _render_page(spec, *, envs, writer: OutputWriter) -> tuple[bytes, bool, obje
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     return data_digest, True, entry
+
+
+def _render_slice(specs, start: int, stop: int, render_one) -> list:
+    return [render_one(specs[i]) for i in range(start, stop)]
 
 
 def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
@@ -152,16 +156,19 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
         specs = [spec for spec in planner.plan(lazy=not keep) if spec.path]
         writer.claim(spec.path for spec in specs)
         load_all(envs)  # compiled once here, not in every worker
-        extras_time = []
-
-        def write_extras() -> None:  # feeds and search index: while the pages render
-            start = time.perf_counter()
-            for path, data in feed_and_search_outputs(site, config, planner.tag_path):
+        # One pool for everything that can run in parallel: feeds and search index per
+        # language (biggest first) and the pages in contiguous slices, handed out as workers
+        # become free.
+        extras = feed_and_search_tasks(site, config, planner.tag_path)
+        render_one = partial(_render_page, envs=envs, writer=writer)
+        parts = slices(len(specs), 4 * worker_count(len(specs)))
+        tasks = extras + [partial(_render_slice, specs, start, stop, render_one) for start, stop in parts]
+        outcome = run_tasks(tasks, size=len(specs))
+        t_pages = time.perf_counter()
+        for files in outcome[:len(extras)]:
+            for path, data in files:
                 writer.write(path, data)
-            extras_time.append(time.perf_counter() - start)
-
-        results = map_in_processes(partial(_render_page, envs=envs, writer=writer), specs,
-                                   meanwhile=write_extras)
+        results = [result for part in outcome[len(extras):] for result in part]
         for spec, (data_digest, staged, _) in zip(specs, results):
             writer.note(spec.path, data_digest, staged)
         for path, data in sitemaps(config, (entry for _, _, entry in results)):
@@ -180,7 +187,7 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
         cache.save_state(out_dir, BuildState(fingerprint, manifest, tuple(report.problems),
                                              tuple(report.notices), report.articles))
     report.timings = {"read": t1 - t0, "model": t2 - t1,
-                      "render (with feeds, sitemap, search)": t3 - t2,
-                      "of which feeds+search": extras_time[0],
+                      "render (pages, feeds, search)": t_pages - t2,
+                      "sitemap+write": t3 - t_pages,
                       "write": time.perf_counter() - t3}
     return report

@@ -186,7 +186,10 @@ def language_index(lang: str, articles: Iterable[Article], urls: Urls) -> Iterat
     yield f"{base}meta.json", _dump(meta)
 
 
-def search_outputs(site: Site, config: SiteConfig) -> Iterator[tuple[str, bytes]]:
+def search_outputs(site: Site, config: SiteConfig,
+                   languages: tuple[str, ...] | None = None) -> Iterator[tuple[str, bytes]]:
     urls = Urls(config)
     for lcfg in config.languages:
+        if languages is not None and lcfg.code not in languages:
+            continue
         yield from language_index(lcfg.code, site.articles[lcfg.code], urls)
