@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 
 from .assemble import placement, screen
-from .cache import BuildCache, BuildState, digest, file_signature, input_fingerprint
+from .cache import BuildCache, BuildState, digest, input_fingerprint
 from .config import SiteConfig
 from .errors import SahifaError
 from .model import Article
@@ -125,7 +125,7 @@ class LiveSite:
         if not self.ready:
             return None
         root = self.config.root
-        updates: list[tuple[Article, object, str, tuple, object]] = []
+        updates: list[tuple[Article, object]] = []
         for path in paths:
             try:
                 rel = path.relative_to(root).as_posix()
@@ -136,7 +136,6 @@ class LiveSite:
                 return None  # a new, removed, claimed or linked source: structure may change
             kind = article.record.kind
             source = SourceFile(path, kind, article.record.lang if kind == "markdown" else None)
-            sig = (file_signature(path), file_signature(path.with_suffix(".yml")) if kind == "seed" else None)
             try:
                 raw = read_source(source, root, trusted=self.config.allow_raw_html)
             except SahifaError:
@@ -144,12 +143,12 @@ class LiveSite:
             screened = screen(raw, [], [])
             if screened is None or placement(screened) != placement(article.record):
                 return None
-            updates.append((article, screened, rel, sig, raw))
+            updates.append((article, screened))
         pages: set[str] = set()
-        for article, screened, rel, sig, raw in updates:
-            object.__setattr__(article, "record", screened)  # every page holding it sees the new text
-            self.cache.records[rel] = (sig, raw)
-            self.cache.records_changed = True
+        for article, screened in updates:
+            # Every page holding the article sees the new text. (The record cache is left to
+            # the next full build, which re-reads this file: its signature has changed.)
+            object.__setattr__(article, "record", screened)
             for env in self.envs.values():
                 env.globals["card"].forget(article.path)
             pages |= self.shown_on.get(id(article), set())

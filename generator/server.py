@@ -20,7 +20,6 @@ that fixes it recovers.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import multiprocessing
 import os

@@ -231,3 +231,21 @@ def test_quick_update_refuses_changes_of_structure(site, change):
         article = site / "content/en/brand-new.md"
         article.write_text("---\ntitle: New\ndate: 2022-01-01\n---\n\nText.\n", encoding="utf-8")
     assert live.quick_update([article]) is None
+
+
+def test_template_edit_re_renders_without_re_reading_content(site, tmp_path, monkeypatch):
+    """The preview server keeps records in memory: a template edit costs rendering only."""
+    live = live_site(site)
+    reads = []
+    real = pipeline._read_one
+    monkeypatch.setattr(pipeline, "_read_one", lambda s, **kw: reads.append(s) or real(s, **kw))
+    edit(site / "templates/article.html", '<h1 dir="auto">', '<h1 dir="auto" data-edited="1">')
+    report = live.full_build()
+    assert reads == []
+    assert report.changed >= report.articles  # every article page changed ...
+    assert_same_tree(site / "public", clean(site, tmp_path))  # ... exactly as a clean build has it
+    # A saved article is then read again, and only that one.
+    reads.clear()  # (the clean build above read everything, as it should)
+    edit(site / ARTICLE, "Newsrooms around the world", "Newsrooms everywhere")
+    live.full_build()
+    assert [s.path.name for s in reads] == ["global-press-day.md"]
