@@ -26,11 +26,12 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from .write import atomic_write, digest  # noqa: F401 - digest is part of this module's API
 
 FORMAT = 1
 CACHE_DIR_NAME = ".sahifa-cache"
@@ -134,25 +135,11 @@ def _load(path: Path) -> Any:
 def _save(path: Path, value: Any) -> None:
     """Atomically: a killed build never leaves a half-written cache file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 # An entry of the output manifest: size, mtime_ns, digest of the bytes.
 ManifestEntry = tuple[int, int, bytes]
-
-
-def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @dataclass

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from .pipeline import build_site
 from .render import render
 from .report import BuildReport
 from .sources import SourceFile, read_source
-from .write import safe_join
+from .write import atomic_write, safe_join
 
 ARTICLE_KEYS = ("article", "translations", "items", "related", "older_article", "newer_article")
 """Context entries of planned pages that hold articles (see ``pages`` and ``metadata``)."""
@@ -202,18 +201,7 @@ class LiveSite:
             return False
         target = safe_join(self.out_dir, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".sahifa-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic_write(target, data, mode=0o644)
         st = os.lstat(target)
         self.manifest[rel] = (st.st_size, st.st_mtime_ns, data_digest)
         if self.building:

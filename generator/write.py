@@ -9,14 +9,38 @@ beside it (``.public.new-*``) and swapped in by renames only when it is complete
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from .cache import digest
 from .errors import SahifaError
+
+
+def digest(data: bytes) -> bytes:
+    """What the manifest remembers of a file's bytes."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` in one rename: readers see the old file or the new one,
+    never a part, and a killed process leaves at most a stray temporary file (never ``path``
+    half-written)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def check_rel(rel: str) -> PurePosixPath:

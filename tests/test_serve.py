@@ -76,13 +76,18 @@ def test_serve_answers_with_page_and_livereload_script(server):
     assert "livereload.js" in body
 
 
-def test_edit_shows_up_in_served_page(server):
-    root, base, _ = server
+def save_and_see(root, base, new_words: str) -> None:
+    """Change the first words of an article, save, and wait until its page shows them."""
     article = root / "content/en/global-press-day.md"
     text = article.read_text(encoding="utf-8")
-    article.write_text(text.replace("Newsrooms around the world", "Newsrooms on every continent"), encoding="utf-8")
+    article.write_text(text.replace("Newsrooms around the world", new_words), encoding="utf-8")
     path = "/en/articles/newsrooms-mark-world-press-freedom-day/"
-    wait_for(lambda: "Newsrooms on every continent" in fetch(base + path)[1], timeout=30)
+    wait_for(lambda: new_words in fetch(base + path)[1], timeout=30)
+
+
+def test_edit_shows_up_in_served_page(server):
+    root, base, _ = server
+    save_and_see(root, base, "Newsrooms on every continent")
 
 
 def test_saved_articles_take_the_quick_path_and_a_burst_is_one_update(server):
@@ -110,11 +115,7 @@ def test_saved_articles_take_the_quick_path_and_a_burst_is_one_update(server):
 
 def test_feeds_and_search_catch_up_after_a_quick_update(server):
     root, base, _ = server
-    article = root / "content/en/global-press-day.md"
-    text = article.read_text(encoding="utf-8")
-    article.write_text(text.replace("Newsrooms around the world", "Newsrooms in every capital"), encoding="utf-8")
-    path = "/en/articles/newsrooms-mark-world-press-freedom-day/"
-    wait_for(lambda: "Newsrooms in every capital" in fetch(base + path)[1], timeout=30)
+    save_and_see(root, base, "Newsrooms in every capital")
     # The feed and the search documents follow once the saves stop (a forked process).
     wait_for(lambda: "Newsrooms in every capital" in fetch(base + "/en/feed.xml")[1], timeout=30)
     log = root.parent / "serve.log"
