@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.util
 import os
 import pickle
 import sys
@@ -57,25 +58,35 @@ def file_signature(path: Path) -> Signature | None:
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """This package's source and data files, the Python version, library and ICU versions."""
-    from importlib import metadata
-
+    """This package's source and data files, the Python version, and the installed versions
+    of the libraries (PyICU's compiled module included, which fixes the ICU it uses). Read
+    from the installation's metadata folder names: importing the libraries (or
+    ``importlib.metadata``) would cost more than the rest of a no-op build."""
     h = hashlib.sha256(f"format {FORMAT}; python {sys.version}".encode())
     for path in sorted(PACKAGE.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for name in LIBRARIES:
+    wanted = {_normalise(name) for name in LIBRARIES}
+    found = []
+    for entry in sys.path:
         try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        h.update(f"{name}={version};".encode())
-    try:
-        import icu
-        h.update(f"ICU {icu.ICU_VERSION} unicode {icu.UNICODE_VERSION}".encode())
-    except ImportError:  # pragma: no cover - PyICU is a requirement
-        pass
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")) and _normalise(name.split("-")[0]) in wanted:
+                found.append(f"{entry}/{name}")
+    h.update(repr(sorted(found)).encode("utf-8", "surrogateescape"))
+    spec = importlib.util.find_spec("icu")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        for name in sorted(os.listdir(location)):
+            if name.endswith((".so", ".pyd", ".py")):
+                h.update(name.encode() + repr(file_signature(Path(location) / name)).encode())
     return h.hexdigest()
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
 
 
 def _scan(folder: str, rel: str, out: list) -> None:
@@ -172,7 +183,8 @@ def manifest_matches(out_dir: Path, manifest: dict[str, ManifestEntry],
                      folders: dict[str, int] | None) -> bool:
     """True when every file of the manifest is in ``out_dir`` with its recorded size and
     mtime, and no folder gained or lost a file (an output file edited, deleted or added by
-    hand means: rebuild). Stat calls only, no directory listing."""
+    hand means: rebuild). Stat calls only, no directory listing (threads were tried: the
+    calls are too short to gain from them)."""
     if folders is None:
         return False
     base = os.fspath(out_dir)

@@ -343,6 +343,7 @@ def start_watching(paths: list[Path], queue: ChangeQueue):
     """A ``watchdog`` observer (inotify on Linux) that feeds ``queue`` from its own thread."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
+    from watchdog.observers.polling import PollingObserver
 
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event) -> None:
@@ -355,16 +356,24 @@ def start_watching(paths: list[Path], queue: ChangeQueue):
                 if path:
                     queue.add(os.fsdecode(path))
 
-    observer = Observer()
     handler = Handler()
-    watched: set[Path] = set()
-    for path in paths:
-        folder = path if path.is_dir() else path.parent
-        if folder.exists() and folder not in watched:
-            watched.add(folder)
-            observer.schedule(handler, str(folder), recursive=path.is_dir())
-    observer.daemon = True
-    observer.start()
+
+    def start(observer):
+        watched: set[Path] = set()
+        for path in paths:
+            folder = path if path.is_dir() else path.parent
+            if folder.exists() and folder not in watched:
+                watched.add(folder)
+                observer.schedule(handler, str(folder), recursive=path.is_dir())
+        observer.daemon = True
+        observer.start()
+        return observer
+
+    try:
+        observer = start(Observer())
+    except OSError as exc:  # e.g. the inotify watch limit: poll instead, every 0.1 s
+        print(f"warning: file events unavailable ({exc}); polling for changes", file=sys.stderr)
+        observer = start(PollingObserver(timeout=0.1))
     return observer
 
 
