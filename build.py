@@ -39,23 +39,26 @@ def cmd_build(args) -> int:
     import datetime as dt
     import time
 
-    from generator.cache import unchanged_build
+    from generator.cache import CACHE_DIR_NAME, BuildCache, examine
     from generator.errors import SahifaError
     from generator.report import BuildReport
 
     try:
         start = time.perf_counter()
         config = _config(args)
-        cache_dir = None if args.no_cache else Path(args.cache_dir or Path(args.root) / ".sahifa-cache")
+        out_dir = Path(os.path.abspath(args.out))
         today = dt.date.today()
-        # Nothing changed since the last build: answer before loading the rendering machinery.
-        state = unchanged_build(config, Path(os.path.abspath(args.out)), today, cache_dir) if cache_dir else None
-        if state is not None:
-            report = BuildReport.replay(state, time.perf_counter() - start)
+        cache = examined = None
+        if not args.no_cache:
+            cache = BuildCache(Path(args.cache_dir or Path(args.root) / CACHE_DIR_NAME))
+            examined = examine(cache, config, out_dir, today)
+        if examined is not None and examined.unchanged:
+            # Nothing changed since the last build: answered before loading the renderer.
+            report = BuildReport.replay(examined.previous, time.perf_counter() - start)
         else:
             from generator.pipeline import build_site
 
-            report = build_site(config, Path(args.out), today=today, cache_dir=cache_dir)
+            report = build_site(config, out_dir, today=today, cache=cache, examined=examined)
     except SahifaError as exc:
         print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
         print("build failed; the output folder was left as it was", file=sys.stderr)

@@ -3,9 +3,8 @@
 Three things are kept in the cache folder (``ROOT/.sahifa-cache/`` for the CLI; tests and the
 library API build without one unless asked):
 
-- ``records.pickle``: every source's ``ArticleRecord`` with the file's stat signature and the
-  hash of its bytes. A source whose signature is unchanged is not read again; one whose
-  signature changed is read, and if its bytes hash the same, the old record is kept.
+- ``records.pickle``: every source's ``ArticleRecord`` with the stat signatures of the file
+  (and of a seed's sidecar). A source whose signatures are unchanged is not read again.
 - ``state-<out>.pickle``: for one output folder, the fingerprint of all inputs of the last
   successful build and the manifest of the files it wrote (size, mtime, digest of the bytes).
   A build whose fingerprint matches, into an output folder that still matches the manifest,
@@ -32,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .write import atomic_write, digest  # noqa: F401 - digest is part of this module's API
+from .write import atomic_write
 
 FORMAT = 1
 CACHE_DIR_NAME = ".sahifa-cache"
@@ -250,20 +249,28 @@ class BuildCache:
             self.records_changed = False
 
 
-def previous_build(cache: BuildCache, out_dir: Path) -> BuildState | None:
-    """The state of the last build into ``out_dir``, if the folder still holds exactly what
-    that build wrote (nothing edited, added or removed by hand)."""
+@dataclass(frozen=True)
+class Examination:
+    """What the cache says about a build about to start."""
+
+    out_dir: Path
+    today: dt.date
+    fingerprint: str
+    """Of the inputs now."""
+    previous: BuildState | None
+    """The last build into ``out_dir``, if the folder still holds exactly what it wrote
+    (nothing edited, added or removed by hand): its manifest says which files need no write."""
+
+    @property
+    def unchanged(self) -> bool:
+        """Nothing the last build depended on has changed: there is nothing to do."""
+        return self.previous is not None and self.previous.fingerprint == self.fingerprint
+
+
+def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Examination:
+    """Cheap: stat calls only, and this module imports none of the rendering machinery, so
+    the command line can answer a no-op build before loading it."""
     state = cache.load_state(out_dir)
-    if state is None or not out_dir.is_dir() or not manifest_matches(out_dir, state.manifest, state.folders):
-        return None
-    return state
-
-
-def unchanged_build(config: Any, out_dir: Path, today: dt.date, cache_dir: Path) -> BuildState | None:
-    """The last build's state when nothing it depends on has changed since (a no-op), else None.
-    Cheap: stat calls only, and this module imports none of the rendering machinery."""
-    cache = BuildCache(Path(cache_dir))
-    state = previous_build(cache, out_dir)
-    if state is not None and state.fingerprint == input_fingerprint(config, out_dir, today):
-        return state
-    return None
+    if state is not None and not (out_dir.is_dir() and manifest_matches(out_dir, state.manifest, state.folders)):
+        state = None
+    return Examination(out_dir, today, input_fingerprint(config, out_dir, today), state)

@@ -22,7 +22,6 @@ from babel.support import NullTranslations, Translations
 from .calendar_format import DIGITS, apply_digits
 
 
-
 def catalogue_path(locale_dir: Path, lang: str) -> Path:
     return locale_dir / lang / "LC_MESSAGES" / "messages.po"
 

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 
 from .assemble import placement, screen
-from .cache import BuildCache, BuildState, digest, input_fingerprint
+from .cache import BuildCache, BuildState, input_fingerprint
 from .config import SiteConfig
 from .errors import SahifaError
 from .model import Article
@@ -33,7 +33,7 @@ from .pipeline import build_site
 from .render import render
 from .report import BuildReport
 from .sources import SourceFile, read_source
-from .write import atomic_write, safe_join
+from .write import atomic_write, digest, safe_join
 
 ARTICLE_KEYS = ("article", "translations", "items", "related", "older_article", "newer_article")
 """Context entries of planned pages that hold articles (see ``pages`` and ``metadata``)."""
@@ -56,8 +56,8 @@ class LiveSite:
         self.planner = None
         self.envs: dict = {}
         self.manifest: dict[str, tuple] = {}
-        self.ready = False
         self.site = None
+        """The model of the last full build (None before the first)."""
         self.quick_updates = 0
         """Quick updates made so far (an extras refresh compares it before and after)."""
         self.building = False
@@ -103,17 +103,6 @@ class LiveSite:
             for article in _articles_in(spec.context):
                 shown_on.setdefault(id(article), set()).add(spec.path)
         self.shown_on = shown_on
-        self.ready = True
-        self._warm_up()
-
-    def _warm_up(self) -> None:
-        """Compile each template in this process now (the build compiled them in its worker
-        processes), so the first quick update does not pay for it."""
-        seen = set()
-        for spec in self.specs.values():
-            if (spec.lang, spec.template) not in seen:
-                seen.add((spec.lang, spec.template))
-                render(self.envs[spec.lang], spec.template, spec.context)
 
     # ---- quick updates --------------------------------------------------------------------
     def quick_update(self, paths: list[Path]) -> list[str] | None:
@@ -121,7 +110,7 @@ class LiveSite:
 
         None when a quick update cannot be exact (the caller then runs ``full_build``).
         """
-        if not self.ready:
+        if self.site is None:
             return None
         root = self.config.root
         updates: list[tuple[Article, object]] = []
@@ -185,10 +174,7 @@ class LiveSite:
         """Take the child's manifest entries; with ``fingerprint`` (no save came in meanwhile)
         the output is now what a full build of these inputs makes: record it as such."""
         self.manifest.update(written)
-        if fingerprint is None:
-            self.save_state()
-        else:
-            self.cache.save_state(self.out_dir, BuildState(fingerprint, dict(self.manifest)))
+        self.save_state(fingerprint or "out of date")
 
     def fingerprint(self) -> str:
         return input_fingerprint(self.config, self.out_dir, self.today or dt.date.today())
@@ -208,10 +194,11 @@ class LiveSite:
             self.touched.add(rel)
         return True
 
-    def save_state(self) -> None:
-        """Record the output as it now is, marked out of date (feeds, sitemap and search index
-        wait for the next full build), so that build writes only what still differs."""
-        self.cache.save_state(self.out_dir, BuildState("out of date", dict(self.manifest)))
+    def save_state(self, fingerprint: str = "out of date") -> None:
+        """Record the output as it now is, so the next build writes only what still differs;
+        "out of date" (no inputs have that fingerprint) when feeds, sitemap and search index
+        still wait for a refresh."""
+        self.cache.save_state(self.out_dir, BuildState(fingerprint, dict(self.manifest)))
 
 
 def _articles_in(context: dict):

@@ -40,13 +40,15 @@ def words_per_minute(article: Article) -> int:
     return WPM_ARABIC_SCRIPT if letters and arabic * 2 > letters else WPM_OTHER
 
 
-def reading_minutes(article: Article) -> int:
-    """Whole minutes, at least 1."""
-    return max(1, math.ceil(word_count(article) / words_per_minute(article) - 0.25))
+def reading_minutes(article: Article, words: int | None = None) -> int:
+    """Whole minutes, at least 1 (``words``: the article's ``word_count``, if known)."""
+    words = word_count(article) if words is None else words
+    return max(1, math.ceil(words / words_per_minute(article) - 0.25))
 
 
-def news_article_ld(article: Article, urls: Urls, config: SiteConfig) -> dict[str, Any]:
-    """schema.org ``NewsArticle`` for one article page."""
+def news_article_ld(article: Article, urls: Urls, config: SiteConfig,
+                    words: int | None = None) -> dict[str, Any]:
+    """schema.org ``NewsArticle`` for one article page (``words`` as in ``reading_minutes``)."""
     lcfg = config.language(article.lang)
     url = urls.absolute(article.path)
     published = article.date.isoformat() if article.date else None
@@ -63,7 +65,7 @@ def news_article_ld(article: Article, urls: Urls, config: SiteConfig) -> dict[st
         "publisher": {"@type": "Organization", "name": lcfg.title,
                       "url": urls.absolute(urls.home(article.lang))},
         "isAccessibleForFree": True,
-        "wordCount": word_count(article),
+        "wordCount": word_count(article) if words is None else words,
     }
     if published:
         data["datePublished"] = published
@@ -79,10 +81,11 @@ def news_article_ld(article: Article, urls: Urls, config: SiteConfig) -> dict[st
 
 def article_context(index: StoryIndex, article: Article, urls: Urls, config: SiteConfig) -> dict[str, Any]:
     older, newer = neighbours(index, article)
+    words = word_count(article)  # the body is stored compressed: unpack and count it once
     return {
         "related": related(index, article),
         "older_article": older,
         "newer_article": newer,
-        "reading_minutes": reading_minutes(article),
-        "jsonld": news_article_ld(article, urls, config),
+        "reading_minutes": reading_minutes(article, words),
+        "jsonld": news_article_ld(article, urls, config, words),
     }

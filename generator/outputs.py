@@ -47,19 +47,15 @@ def sitemap_entry(spec) -> SitemapEntry | None:
 def extra_outputs(site: Site, config: SiteConfig, pages: Iterable[SitemapEntry | None],
                   tag_path: Callable, *, max_sitemap_urls: int = MAX_URLS) -> Iterator[tuple[str, bytes]]:
     """(output path, bytes) of every generated file that is not an HTML page."""
-    yield from feed_and_search_outputs(site, config, tag_path)
+    for task in feed_and_search_tasks(site, config, tag_path):
+        yield from task()
     yield from sitemaps(config, pages, max_sitemap_urls=max_sitemap_urls)
 
 
-def feed_and_search_outputs(site: Site, config: SiteConfig, tag_path: Callable) -> Iterator[tuple[str, bytes]]:
-    """Feeds and search index: they need the model only, not the rendered pages."""
-    for task in feed_and_search_tasks(site, config, tag_path):
-        yield from task()
-
-
 def feed_and_search_tasks(site: Site, config: SiteConfig, tag_path: Callable) -> list[Callable[[], list]]:
-    """The same files as independent jobs, one per kind and language (biggest first), so
-    that worker processes can share them out with the pages."""
+    """Feeds and search index (they need the model only, not the rendered pages) as
+    independent jobs, one per kind and language, biggest first, so that worker processes
+    can share them out with the pages."""
     def job(kind: str, lang: str) -> Callable[[], list]:
         if kind == "search":
             return lambda: list(search_outputs(site, config, (lang,)))

@@ -16,6 +16,7 @@ import gc
 import multiprocessing
 import os
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Callable, Sequence
 
 MIN_PARALLEL_ITEMS = 300
@@ -32,53 +33,48 @@ def worker_count(items: int) -> int:
 
 
 @contextmanager
-def _quiet_collector():
-    """Around a pool: objects that exist before the fork are frozen (the workers' garbage
-    collector then never walks the inherited heap, which would also copy its memory pages
-    into each worker), and the parent's collector pauses while results stream in (unpickled
-    records form no cycles; walking a growing heap again and again is what made 100,000
-    records slow to collect)."""
+def _forked_pool(n: int):
+    """A pool of ``n`` forked workers. Objects that exist before the fork are frozen (the
+    workers' garbage collector then never walks the inherited heap, which would also copy
+    its memory pages into each worker), and the parent's collector pauses while results
+    stream in (unpickled records form no cycles; walking a growing heap again and again is
+    what made 100,000 records slow to collect)."""
     gc.freeze()
     enabled = gc.isenabled()
     try:
-        yield
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            gc.disable()  # the workers are forked by now: this pauses the parent's only
+            yield pool
     finally:
         gc.unfreeze()
         if enabled:
             gc.enable()
 
 
-def _pause_parent_collector() -> None:
-    gc.disable()  # called in the parent once the workers are forked; restored on exit
+def slices(count: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous slices of ``range(count)`` of about equal length, in order.
+    Contiguous, not interleaved: the page plan is ordered by language, so each worker renders
+    mostly one language's pages and renders each article's card (memoized per process) once
+    instead of in every worker."""
+    parts = max(1, parts)
+    bounds = [count * k // parts for k in range(parts + 1)]
+    return [(bounds[k], bounds[k + 1]) for k in range(parts)]
 
 
-def _run_share(share: tuple[int, int]) -> list:
-    start, stop = share
-    func, items = _job["func"], _job["items"]
+def slice_tasks(func: Callable[[Any], Any], items: Sequence[Any]) -> list[Callable[[], list]]:
+    """``func`` over ``items`` as a few tasks per worker (contiguous slices, see ``slices``):
+    handed out as workers become free, they keep every worker busy to the end."""
+    return [partial(_run_slice, func, items, start, stop)
+            for start, stop in slices(len(items), 4 * worker_count(len(items)))]
+
+
+def _run_slice(func, items, start: int, stop: int) -> list:
     return [func(items[i]) for i in range(start, stop)]
-
-
-def _shares(count: int, n: int) -> list[tuple[int, int]]:
-    """``n`` contiguous slices of about equal length, in order. Contiguous, not interleaved: the page
-    plan is ordered by language, so each worker renders mostly one language's pages and
-    renders each article's card (memoized per process) once instead of in every worker."""
-    bounds = [count * k // n for k in range(n + 1)]
-    return [(bounds[k], bounds[k + 1]) for k in range(n)]
 
 
 def map_in_processes(func: Callable[[Any], Any], items: Sequence[Any]) -> list:
     """``[func(x) for x in items]``, in forked processes when worth it; order is kept."""
-    n = worker_count(len(items))
-    if n == 1:
-        return [func(x) for x in items]
-    _job.update(func=func, items=items)
-    try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            # A few slices per worker, handed out as workers become free, keep them all busy.
-            shares = pool.map(_run_share, _shares(len(items), n * 4), chunksize=1)
-    finally:
-        _job.clear()
-    return [result for share in shares for result in share]
+    return [result for part in run_tasks(slice_tasks(func, items), size=len(items)) for result in part]
 
 
 def _run_task(i: int):
@@ -94,13 +90,7 @@ def run_tasks(tasks: Sequence[Callable[[], Any]], *, size: int) -> list:
         return [task() for task in tasks]
     _job.update(tasks=tasks)
     try:
-        with _quiet_collector(), multiprocessing.get_context("fork").Pool(n) as pool:
-            _pause_parent_collector()
+        with _forked_pool(n) as pool:
             return pool.map(_run_task, range(len(tasks)), chunksize=1)
     finally:
         _job.clear()
-
-
-def slices(count: int, parts: int) -> list[tuple[int, int]]:
-    """``_shares`` for callers that build their own tasks."""
-    return _shares(count, max(1, parts))

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from .assemble import assemble
-from .cache import BuildCache, BuildState, digest, file_signature, input_fingerprint, previous_build
+from .cache import BuildCache, BuildState, Examination, examine, file_signature
 from .config import SiteConfig
 from .errors import SahifaError
 from .importer import claimed_seeds
@@ -20,10 +20,10 @@ from .model import ArticleRecord
 from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps
 from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
-from .parallel import map_in_processes, run_tasks, slices, worker_count
+from .parallel import map_in_processes, run_tasks, slice_tasks
 from .report import BuildReport
 from .sources import SourceFile, discover, read_all
-from .write import OutputWriter
+from .write import OutputWriter, digest
 
 
 def read_records(config: SiteConfig, cache: BuildCache | None = None
@@ -78,10 +78,6 @@ def _render_page(spec, *, envs, writer: OutputWriter) -> tuple[bytes, bool, obje
     return data_digest, True, entry
 
 
-def _render_slice(specs, start: int, stop: int, render_one) -> list:
-    return [render_one(specs[i]) for i in range(start, stop)]
-
-
 def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
     """The output folder, made absolute, or ``SahifaError`` when it is a dangerous choice.
 
@@ -110,7 +106,7 @@ def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
 
 def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = None,
                cache_dir: Path | None = None, cache: BuildCache | None = None,
-               keep: bool = False) -> BuildReport:
+               examined: Examination | None = None, keep: bool = False) -> BuildReport:
     """Build the whole site into ``out_dir``.
 
     Without ``cache_dir`` every file is rendered into a staging folder that replaces
@@ -119,7 +115,9 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     changed are written (see ``cache``). Either way the output is the same, byte for byte.
 
     ``cache`` (instead of ``cache_dir``) is a cache object that outlives the build (the
-    preview server keeps one, so records stay in memory); ``keep`` puts the planned pages, the
+    preview server keeps one, so records stay in memory); ``examined`` is what
+    ``cache.examine`` said just before, if the caller asked already (the command line does,
+    to answer a no-op build without loading the renderer); ``keep`` puts the planned pages, the
     planner, the environments and the new manifest into the report for the caller.
 
     Raises ``SahifaError`` before reading or writing anything when ``out_dir`` is unsafe.
@@ -128,14 +126,15 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     report = BuildReport()
     today = today or dt.date.today()
     t0 = time.perf_counter()
-    state = fingerprint = None
+    state = None
     if cache is None and cache_dir is not None:
         cache = BuildCache(Path(cache_dir))
     if cache is not None:
-        fingerprint = input_fingerprint(config, out_dir, today)
-        state = previous_build(cache, out_dir)
-        if state is not None and state.fingerprint == fingerprint:
-            return BuildReport.replay(state, time.perf_counter() - t0)
+        if examined is None or (examined.out_dir, examined.today) != (out_dir, today):
+            examined = examine(cache, config, out_dir, today)
+        if examined.unchanged:
+            return BuildReport.replay(examined.previous, time.perf_counter() - t0)
+        state = examined.previous
         cache.load_records(config.allow_raw_html)
     records, problems = read_records(config, cache)
     t1 = time.perf_counter()
@@ -160,10 +159,8 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
         extras = feed_and_search_tasks(site, config, planner.tag_path)
-        render_one = partial(_render_page, envs=envs, writer=writer)
-        parts = slices(len(specs), 4 * worker_count(len(specs)))
-        tasks = extras + [partial(_render_slice, specs, start, stop, render_one) for start, stop in parts]
-        outcome = run_tasks(tasks, size=len(specs))
+        pages = slice_tasks(partial(_render_page, envs=envs, writer=writer), specs)
+        outcome = run_tasks(extras + pages, size=len(specs))
         t_pages = time.perf_counter()
         for files in outcome[:len(extras)]:
             for path, data in files:
@@ -184,10 +181,10 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     if keep:
         report.kept = {"specs": specs, "planner": planner, "envs": envs, "manifest": manifest}
     if cache is not None:
-        cache.save_state(out_dir, BuildState(fingerprint, manifest, tuple(report.problems),
+        cache.save_state(out_dir, BuildState(examined.fingerprint, manifest, tuple(report.problems),
                                              tuple(report.notices), report.articles))
     report.timings = {"read": t1 - t0, "model": t2 - t1,
                       "render (pages, feeds, search)": t_pages - t2,
-                      "sitemap+write": t3 - t_pages,
-                      "write": time.perf_counter() - t3}
+                      "feed, search and sitemap files": t3 - t_pages,
+                      "static and commit": time.perf_counter() - t3}
     return report

@@ -56,7 +56,6 @@ class Rebuilder:
         self.config_path = config_path or config.root / "site.toml"
         self.site = LiveSite(config, out_dir, BuildCache(cache_dir or config.root / CACHE_DIR_NAME))
         self.lock = threading.Lock()
-        self.builds = 0
         self.last_error: str | None = None
         self.reload = lambda paths: None
         """Set by ``serve``: tells the browsers to reload (called from any thread)."""
@@ -85,29 +84,28 @@ class Rebuilder:
         return "other"
 
     # ---- handling a batch ----------------------------------------------------------------
-    def handle(self, paths: set[Path]) -> str:
-        """Apply one batch of changes; 'quick', 'static', 'full' or 'none' (what it needed)."""
-        kinds = {self._kind(p) for p in paths} - {None}
-        if not kinds:
-            return "none"
+    def quick(self, paths: set[Path]) -> bool:
+        """Apply a batch of input changes in place if it can be done exactly: articles
+        whose placement is unchanged, or static files. False: a full build is needed."""
+        kinds = {self._kind(p) for p in paths}
         start = time.perf_counter()
         if kinds == {"article"}:
             with self.site.lock:
                 try:
-                    written = self.site.quick_update(sorted(p for p in paths if self._kind(p)))
+                    written = self.site.quick_update(sorted(paths))
                 except Exception:  # noqa: BLE001 - fall back to a full build, which reports it
                     written = None
-            if written is not None:
-                print(f"updated {len(written)} pages in {time.perf_counter() - start:.3f}s", flush=True)
-                self.reload(written)
-                return "quick"
-        if kinds == {"static"} and all(p.is_file() for p in paths if self._kind(p)):
+            if written is None:
+                return False
+            print(f"updated {len(written)} pages in {time.perf_counter() - start:.3f}s", flush=True)
+        elif kinds == {"static"} and all(p.is_file() for p in paths):
             with self.site.lock:
-                written = [rel for rel in (self._copy_static(p) for p in sorted(paths) if self._kind(p)) if rel]
+                written = [rel for rel in map(self._copy_static, sorted(paths)) if rel]
             print(f"copied {len(written)} static files", flush=True)
-            self.reload(written)
-            return "static"
-        return "full"
+        else:
+            return False
+        self.reload(written)
+        return True
 
     def _copy_static(self, path: Path) -> str | None:
         rel = "static/" + path.relative_to(self.config.static_dir).as_posix()
@@ -133,11 +131,7 @@ class Rebuilder:
                 detail = str(exc) if isinstance(exc, SahifaError) else traceback.format_exc()
                 print(f"build failed, still serving the last good site:\n{detail}", file=sys.stderr, flush=True)
                 self._show_error(detail)
-            finally:
-                self.builds += 1
         self.reload(["*"])
-
-    __call__ = full
 
     def _show_error(self, detail: str) -> None:
         if not self.out_dir.is_dir():
@@ -186,21 +180,15 @@ class ChangeQueue:
         by another, which makes feeds and any page it overwrote up to date)."""
         self.scheduled = False
         paths, self.pending = self.pending, set()
-        rebuild = self.rebuild
-        kinds = {rebuild._kind(p) for p in paths} - {None}
-        if not kinds:
-            return
-        if kinds <= {"article", "static"} and rebuild.handle(paths) in ("quick", "static"):
+        if self.rebuild.quick(paths):
             if self.building:
                 self.again = True
             else:
                 self._settle_later()
-            return
-        if self.building:
-            self.pending |= paths
+        elif self.building:
             self.again = True
-            return
-        self._full_in_thread()
+        else:
+            self._full_in_thread()
 
     def _settle_later(self) -> None:
         if self.settle is not None:
@@ -212,8 +200,7 @@ class ChangeQueue:
         forked process (the server keeps its core and its GIL for the next save)."""
         self.settle = None
         if self.building or self.extras:
-            self.again = True
-            return
+            return  # a full build makes them anyway; a running refresh is followed by another
         site = self.rebuild.site
         with site.lock:
             fingerprint = site.fingerprint()
@@ -269,10 +256,10 @@ class ChangeQueue:
 
     def _built(self) -> None:
         self.building = False
-        if self.again or self.pending:
-            self.again = False
-            self.pending.clear()  # the next full build reads every changed file anyway
+        if self.again:
             self._full_in_thread()
+
+
 _BODY_TAG = re.compile(rb"<body[^>]*>", re.I)
 
 

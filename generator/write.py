@@ -87,10 +87,6 @@ class OutputWriter:
         self.changed: set[str] = set()
         self._dirs: set[Path] = set()
 
-    @property
-    def incremental(self) -> bool:
-        return self.previous is not None
-
     def claim(self, paths) -> None:
         """Register paths that other processes will write into the staging folder. The
         staging folder is new and only this build writes into it, so no link can be inside
