@@ -224,7 +224,7 @@ def _sniff_utf16(data: bytes) -> str | None:
     sample = data[:4096]
     even, odd = sample[0::2], sample[1::2]
     for lane, name in ((odd, "utf-16-le"), (even, "utf-16-be")):
-        high = sum(1 for b in lane if b in (0x00, 0x06))
+        high = lane.count(0x00) + lane.count(0x06)
         if high >= 0.9 * len(lane):
             try:
                 text = data.decode(name)

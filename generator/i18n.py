@@ -57,6 +57,7 @@ def to_digits(text: str, system: str) -> str:
     return apply_digits(text, system)
 
 
+@lru_cache(maxsize=8192)
 def format_number(value: int | float, locale: str, system: str) -> str:
     """``value`` with the locale's grouping and the numbering system's digits and symbols.
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from . import calendars
 from .config import LanguageConfig, SiteConfig
@@ -52,6 +53,7 @@ def make_environment(config: SiteConfig, lang: LanguageConfig, *,
         bytecode_cache=bytecode,
     )
     env.install_gettext_translations(translations_for(config.root / "locale", lang.code), newstyle=True)
+    _memoize_gettext(env)
     urls = Urls(config)
     system = numbering_system(lang.locale, lang.digits)
     digits = None if lang.digits == "default" else lang.digits
@@ -77,7 +79,42 @@ def make_environment(config: SiteConfig, lang: LanguageConfig, *,
         isolated_list=partial(isolated_list, locale=lang.locale),
     )
     env.globals["card"] = _memoized_card(env)
+    env.globals["once"] = _rendered_once(env)
     return env
+
+
+def _memoize_gettext(env: jinja2.Environment) -> None:
+    """``_()``/``gettext()`` without placeholders give the same Markup for the same message
+    on every page of a language: translate each message once. (Jinja's ``_`` is an alias
+    that looks up ``gettext`` and calls it through the context again on every use.)"""
+    translate = env.globals["gettext"]
+    memo: dict[str, Any] = {}
+
+    @jinja2.pass_context
+    def gettext(context, message: str, **variables):
+        if variables or not context.eval_ctx.autoescape:
+            return translate(context, message, **variables)
+        text = memo.get(message)
+        if text is None:
+            text = memo[message] = translate(context, message)
+        return text
+
+    env.globals.update(gettext=gettext, _=gettext)
+
+
+def _rendered_once(env: jinja2.Environment):
+    """``once(template)``: a partial that depends on the language only (the site's header and
+    footer), rendered once per language and reused on every page. The partial sees the
+    environment's globals and nothing of the page: a page variable in it is an error."""
+    cache: dict[str, Markup] = {}
+
+    def once(name: str) -> Markup:
+        html = cache.get(name)
+        if html is None:
+            html = cache[name] = Markup(env.get_template(name).render({}))
+        return html
+
+    return once
 
 
 def _memoized_card(env: jinja2.Environment):

@@ -74,6 +74,10 @@ def iri(path: str) -> str:
         for ch in path)
 
 
+def _folder(path: str) -> str:
+    return path[: -len("index.html")] if path.endswith("index.html") else path
+
+
 class Urls:
     """Output paths for one site configuration (pure; no I/O)."""
 
@@ -82,6 +86,9 @@ class Urls:
         self.base_path = config.base_path
         self.base_url = config.base_url
         self.origin = config.base_url[: len(config.base_url) - len(config.base_path)]
+        # Links already made (a page links to the same few dozen paths as its neighbours);
+        # emptied when large, so 100,000 articles do not keep every link in memory.
+        self._links: dict[tuple[str, bool], str] = {}
 
     def lang_prefix(self, lang: str) -> str:
         if lang == self.config.default_language and self.config.default_language_at_root:
@@ -131,13 +138,23 @@ class Urls:
     # Links
     def href(self, path: str) -> str:
         """Link to an output path under the base path; ``index.html`` is dropped."""
-        if path.endswith("index.html"):
-            path = path[: -len("index.html")]
-        return iri(self.base_path + path)
+        link = self._links.get((path, False))
+        if link is None:
+            link = self._remember(path, False, iri(self.base_path + _folder(path)))
+        return link
 
     def absolute(self, path: str) -> str:
         """Absolute URL, percent-encoded as RFC 3986 asks (feeds, sitemaps, canonical links)."""
-        return self.origin + quote(self.href(path), safe=_URL_SAFE)
+        link = self._links.get((path, True))
+        if link is None:
+            link = self._remember(path, True, self.origin + quote(self.href(path), safe=_URL_SAFE))
+        return link
+
+    def _remember(self, path: str, absolute: bool, link: str) -> str:
+        if len(self._links) >= 20_000:
+            self._links.clear()
+        self._links[(path, absolute)] = link
+        return link
 
     def static(self, name: str) -> str:
         return self.href(f"static/{name}")
