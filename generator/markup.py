@@ -32,45 +32,48 @@ ALLOWED_ATTRIBUTES["th"] |= {"colspan", "rowspan", "scope"}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 # What each of Python-Markdown's own inline patterns needs in a text before it can match:
-# every match of the pattern's expression contains this (all of them are literal characters
-# in the expressions). Patterns not listed here, or of another class than the one named,
-# are always tried.
+# every match of the pattern's expression contains one of these (literal characters in the
+# expressions). Patterns not listed here, or of another class than the one named, are
+# always tried.
 _GATES = {
-    "backtick": ("BacktickInlineProcessor", "`"),
-    "escape": ("EscapeInlineProcessor", "\\"),
-    "footnote": ("FootnoteInlineProcessor", "["),
-    "reference": ("ReferenceInlineProcessor", "["),
-    "link": ("LinkInlineProcessor", "["),
-    "image_link": ("ImageInlineProcessor", "["),
-    "image_reference": ("ImageReferenceInlineProcessor", "["),
-    "short_reference": ("ShortReferenceInlineProcessor", "["),
-    "short_image_ref": ("ShortImageReferenceInlineProcessor", "["),
-    "autolink": ("AutolinkInlineProcessor", "<"),
-    "automail": ("AutomailInlineProcessor", "<"),
-    "linebreak": ("SubstituteTagInlineProcessor", "  \n"),
-    "html": ("HtmlInlineProcessor", "<"),
-    "entity": ("HtmlInlineProcessor", "&"),
-    "not_strong": ("SimpleTextInlineProcessor", "*_"),
-    "em_strong": (None, "*_"),
-    "em_strong2": (None, "*_"),
+    "backtick": ("BacktickInlineProcessor", {"`"}),
+    "escape": ("EscapeInlineProcessor", {"\\"}),
+    "footnote": ("FootnoteInlineProcessor", {"["}),
+    "reference": ("ReferenceInlineProcessor", {"["}),
+    "link": ("LinkInlineProcessor", {"["}),
+    "image_link": ("ImageInlineProcessor", {"["}),
+    "image_reference": ("ImageReferenceInlineProcessor", {"["}),
+    "short_reference": ("ShortReferenceInlineProcessor", {"["}),
+    "short_image_ref": ("ShortImageReferenceInlineProcessor", {"["}),
+    "autolink": ("AutolinkInlineProcessor", {"<"}),
+    "automail": ("AutomailInlineProcessor", {"<"}),
+    "linebreak": ("SubstituteTagInlineProcessor", {"  \n"}),
+    "html": ("HtmlInlineProcessor", {"<"}),
+    "entity": ("HtmlInlineProcessor", {"&"}),
+    "not_strong": ("SimpleTextInlineProcessor", {"*", "_"}),
+    "em_strong": (None, {"*", "_"}),
+    "em_strong2": (None, {"*", "_"}),
 }
+_TOKENS = re.compile(r"[`\\\[<&*_]|  \n")  # every string in the sets above
 
 
-def _gate(pattern, name: str):
-    """A compiled expression that finds what ``pattern`` needs, or None (always try it)."""
-    cls, needs = _GATES.get(name, (False, ""))
+def _gate(pattern, name: str) -> frozenset[str] | None:
+    """What ``pattern`` needs (one of), or None: always try it."""
+    cls, needs = _GATES.get(name, (False, set()))
     if cls is False or (cls is not None and type(pattern).__name__ != cls):
         return None
-    if len(needs) > 1 and "\n" not in needs:
-        return re.compile("[" + re.escape(needs) + "]")
-    return re.compile(re.escape(needs))
+    return frozenset(needs)
 
 
 class GatedInlineProcessor(InlineProcessor):
     """Python-Markdown's inline processor, except that a pattern is not tried on a text
     that lacks the characters every match of it contains (a ``*`` for emphasis, a ``[`` for
     links...). The output is the same; what goes is the cost of trying about fifteen
-    patterns, one Python call each, on every paragraph of plain prose."""
+    patterns, one Python call each, on every paragraph of plain prose.
+
+    A text is scanned once for those characters. A match only replaces text by a
+    placeholder (which has none of them), so what the scan found stays a superset of what is
+    left for the later patterns."""
 
     def run(self, tree, ancestors=None):
         registry = self.inlinePatterns
@@ -86,13 +89,14 @@ class GatedInlineProcessor(InlineProcessor):
         # Same loop as the library's ``__handleInline``, with the gate in front of each try.
         if isinstance(data, AtomicString):
             return data
+        present = set(_TOKENS.findall(data))
         apply = self._InlineProcessor__applyPattern
         gated = self._gated
         count = len(gated)
         start = 0
         while patternIndex < count:
-            pattern, gate = gated[patternIndex]
-            if gate is not None and gate.search(data, start) is None:
+            pattern, needs = gated[patternIndex]
+            if needs is not None and needs.isdisjoint(present):
                 patternIndex += 1
                 start = 0
                 continue
