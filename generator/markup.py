@@ -75,14 +75,17 @@ class GatedInlineProcessor(InlineProcessor):
     placeholder (which has none of them), so what the scan found stays a superset of what is
     left for the later patterns."""
 
+    _gated: list = []
+
     def run(self, tree, ancestors=None):
         registry = self.inlinePatterns
-        self._gated = [(pattern, None) for pattern in registry]
-        for name in _GATES:
-            if name in registry:
-                index = registry.get_index_for_name(name)
-                pattern = self._gated[index][0]
-                self._gated[index] = (pattern, _gate(pattern, name))
+        patterns = list(registry)
+        if [pattern for pattern, _ in self._gated] != patterns:  # first use, or patterns changed
+            self._gated = [(pattern, None) for pattern in patterns]
+            for name in _GATES:
+                if name in registry:
+                    index = registry.get_index_for_name(name)
+                    self._gated[index] = (patterns[index], _gate(patterns[index], name))
         return super().run(tree, ancestors)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
