@@ -23,7 +23,7 @@ from .render import SharedBytecode, load_all, make_environment, render
 from .parallel import map_in_processes, run_tasks, slice_tasks
 from .report import BuildReport
 from .sources import SourceFile, discover, read_all
-from .write import OutputWriter, digest
+from .write import OutputWriter
 
 
 def read_records(config: SiteConfig, cache: BuildCache | None = None
@@ -68,14 +68,13 @@ def _render_page(spec, *, envs, writer: OutputWriter) -> tuple[bytes, bool, obje
     """Render one page; stage it unless the output folder already has these bytes. Returns
     the digest, whether it was staged, and the page's sitemap entry."""
     data = render(envs[spec.lang], spec.template, spec.context).encode("utf-8")
-    data_digest = digest(data)
-    entry = sitemap_entry(spec)
-    if writer.unchanged(spec.path, data_digest):
-        return data_digest, False, entry
-    target = writer.stage / spec.path  # checked by ``OutputWriter.claim`` before any worker starts
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return data_digest, True, entry
+    return (*writer.stage_file(spec.path, data), sitemap_entry(spec))
+
+
+def _stage_outputs(task, *, writer: OutputWriter) -> list[tuple[str, bytes, bool]]:
+    """Run a task that makes files (feeds, search index) and stage them in the worker: the
+    parent only claims the paths and notes the digests."""
+    return [(rel, *writer.stage_file(rel, data)) for rel, data in task()]
 
 
 def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
@@ -158,13 +157,15 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
         # One pool for everything that can run in parallel: feeds and search index per
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
-        extras = feed_and_search_tasks(site, config, planner.tag_path)
+        extras = [partial(_stage_outputs, task, writer=writer)
+                  for task in feed_and_search_tasks(site, config, planner.tag_path)]
         pages = slice_tasks(partial(_render_page, envs=envs, writer=writer), specs)
         outcome = run_tasks(extras + pages, size=len(specs))
         t_pages = time.perf_counter()
-        for files in outcome[:len(extras)]:
-            for path, data in files:
-                writer.write(path, data)
+        staged_extras = [item for files in outcome[:len(extras)] for item in files]
+        writer.claim(rel for rel, _, _ in staged_extras)
+        for rel, data_digest, staged in staged_extras:
+            writer.note(rel, data_digest, staged)
         results = [result for part in outcome[len(extras):] for result in part]
         for spec, (data_digest, staged, _) in zip(specs, results):
             writer.note(spec.path, data_digest, staged)

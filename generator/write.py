@@ -102,6 +102,21 @@ class OutputWriter:
         entry = self.previous.get(rel) if self.previous is not None else None
         return entry is not None and entry[2] == data_digest
 
+    def stage_file(self, rel: str, data: bytes) -> tuple[bytes, bool]:
+        """Put ``data`` at ``rel`` in the staging folder unless the output folder already
+        holds these bytes; returns the digest and whether it was staged. Safe to call from
+        the forked workers for paths the parent claims (before or after): the staging
+        folder is this build's own, so checking the path's form is enough."""
+        check_rel(rel)
+        data_digest = digest(data)
+        if self.unchanged(rel, data_digest):
+            return data_digest, False
+        target = self.stage / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return data_digest, True
+
     def note(self, rel: str, data_digest: bytes, staged: bool) -> None:
         """A claimed file was handled by a worker: its digest, and whether it was staged."""
         self.digests[rel] = data_digest
