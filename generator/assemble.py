@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import replace
+from functools import lru_cache
 from typing import Iterable
 
 from .collation import sort_key
@@ -47,6 +48,7 @@ def _script_of(ch: str) -> str:
     return "LATIN" if word in ("FULLWIDTH", "HALFWIDTH") and "LATIN" in name else word
 
 
+@lru_cache(maxsize=65536)  # tags repeat: 40,000 uses of 10,000 tags in a 10k-article site
 def _mixed_script(tag: str) -> bool:
     """True when one word of ``tag`` mixes letters of two scripts (a homograph like Cyrillic
     'А' in 'Аpple'); 'قمة G20' (two words, one script each) is not mixed."""
