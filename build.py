@@ -23,7 +23,8 @@ def _config(args):
     from generator.config import load_config
 
     return load_config(Path(args.root), Path(args.config) if args.config else None,
-                       base_url=getattr(args, "base_url", None))
+                       base_url=getattr(args, "base_url", None),
+                       search=False if getattr(args, "no_search", False) else None)
 
 
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -110,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="build cache folder (default: ROOT/.sahifa-cache)")
     parser.add_argument("--no-cache", dest="no_cache", action="store_true",
                         help="build everything from scratch, without reading or writing the cache")
+    parser.add_argument("--no-search", dest="no_search", action="store_true",
+                        help="leave out the search page and its index (as 'search = false' in site.toml)")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("build", help="build the site (the default)")

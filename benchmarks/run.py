@@ -6,6 +6,7 @@
 Generates the corpora with ``../shared/bench/make_corpus.py`` (plain layout for Sahifa, hugo
 layout for Hugo), then, for each size, times in alternation (A B A B ...):
   cold      Sahifa build with an empty output folder and no cache  vs  Hugo cold build
+            (and the same build with --no-search: Hugo's site has no search index)
   no-op     Sahifa rebuild with nothing changed (the cache's fingerprint check)
   one-edit  Sahifa rebuild after one article changed (cached records, changed files written)
   serve     one article saved while ``build.py serve`` runs -> the new text is served (the
@@ -130,20 +131,28 @@ def bench(size: int, runs: int, work: Path) -> None:
     out, hugo_out = work / f"out_{size}", work / f"hugo_out_{size}"
     hugo = shutil.which("hugo")
     cold, cold_mem, hugo_wall, hugo_mem, ratios = [], [], [], [], []
-    for _ in range(runs + 1):  # the first pair is a warm-up
+    bare, bare_ratios = [], []
+    for _ in range(runs + 1):  # the first round is a warm-up
         clear(plain, out)
         wall, mem, code = run(sahifa(plain, out))
         if code not in (0, 1):
             raise SystemExit(f"sahifa build failed with exit code {code}")
         cold.append(wall)
         cold_mem.append(mem)
+        # The same build without the search index (Hugo's site has none; the issue lets the
+        # index be timed separately).
+        clear(plain, out)
+        bare.append(run(sahifa(plain, out) + ["--no-search"])[0])
         if hugo:
             shutil.rmtree(hugo_out, ignore_errors=True)
             hwall, hmem, _ = run([hugo, "-s", str(hugo_site), "-d", str(hugo_out), "--quiet"])
             hugo_wall.append(hwall)
             hugo_mem.append(hmem)
             ratios.append(wall / hwall)
-    cold, cold_mem = cold[1:], cold_mem[1:]
+            bare_ratios.append(bare[-1] / hwall)
+    cold, cold_mem, bare = cold[1:], cold_mem[1:], bare[1:]
+    clear(plain, out)
+    run(sahifa(plain, out))  # the no-op and one-edit builds below start from a full build
     noop = [run(sahifa(plain, out))[0] for _ in range(runs)]
     edit = []
     for n in range(runs):
@@ -152,11 +161,13 @@ def bench(size: int, runs: int, work: Path) -> None:
     files = sum(1 for p in out.rglob("*") if p.is_file())
     print(f"\n## {size:,} articles ({files:,} files written by Sahifa)")
     print(f"Sahifa cold build      {fmt(cold)}, peak {statistics.median(cold_mem):.0f} MiB")
+    print(f"  without search index {fmt(bare)} (the index: {statistics.median(cold) - statistics.median(bare):.2f} s)")
     if hugo:
-        hugo_wall, hugo_mem, ratios = hugo_wall[1:], hugo_mem[1:], ratios[1:]
+        hugo_wall, hugo_mem, ratios, bare_ratios = hugo_wall[1:], hugo_mem[1:], ratios[1:], bare_ratios[1:]
         print(f"Hugo cold build        {fmt(hugo_wall)}, peak {statistics.median(hugo_mem):.0f} MiB")
         print(f"ratio Sahifa/Hugo      wall {fmt(ratios, 'x')}, "
               f"memory {statistics.median(cold_mem) / statistics.median(hugo_mem):.2f}x")
+        print(f"  without search index wall {fmt(bare_ratios, 'x')}")
     print(f"Sahifa no-op rebuild   {fmt(noop)}")
     print(f"Sahifa one-edit build  {fmt(edit)}")
     serve = serve_edit(plain, out, max(3, runs))

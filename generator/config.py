@@ -70,6 +70,8 @@ class SiteConfig:
     tag_translations: Mapping[str, Mapping[str, str | tuple[str, ...]]] = field(default_factory=dict)
     allow_raw_html: bool = False
     """Trusted sites may keep raw HTML in Markdown; otherwise it is sanitised."""
+    search: bool = True
+    """The search page and its static index (``false``: neither, and no link to them)."""
 
     @property
     def content_dir(self) -> Path:
@@ -106,7 +108,8 @@ class SiteConfig:
 
 
 _TOP_KEYS = {"title", "base_url", "default_language", "default_language_at_root", "page_size",
-             "publish_future", "languages", "tag_translations", "allow_raw_html"}
+             "publish_future", "languages", "tag_translations", "allow_raw_html",
+             "search"}
 _LANG_KEYS = {"name", "locale", "title", "description", "calendars", "digits", "arabic_months",
               "weight"}
 
@@ -170,6 +173,7 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
         page_size=page_size, publish_future=bool(data.get("publish_future", False)),
         languages=languages, tag_translations=MappingProxyType(tag_tr),
         allow_raw_html=bool(data.get("allow_raw_html", False)),
+        search=bool(data.get("search", True)),
     )
 
 

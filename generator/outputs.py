@@ -62,7 +62,8 @@ def feed_and_search_tasks(site: Site, config: SiteConfig, tag_path: Callable) ->
         return lambda: list(FeedWriter(site, config, tag_path).outputs((lang,)))
     weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
     order = sorted(config.language_codes, key=lambda code: -weight[code])
-    return [job(kind, lang) for lang in order for kind in ("search", "feeds")]
+    kinds = ("search", "feeds") if config.search else ("feeds",)
+    return [job(kind, lang) for lang in order for kind in kinds]
 
 
 def sitemaps(config: SiteConfig, pages: Iterable[SitemapEntry | None], *,

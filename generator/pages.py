@@ -132,7 +132,8 @@ class PagePlanner:
             for tag in self.site.tags[lang.code]:
                 yield from self.tag_pages(tag)
             yield from self.archive_pages(lang.code)
-            yield self.search_page(lang.code)
+            if self.config.search:
+                yield self.search_page(lang.code)
             yield self.not_found(lang.code)
 
     def root_page(self) -> PageSpec:

@@ -177,3 +177,25 @@ def test_shards_partition_the_keys():
         for key in keys:
             assert key == prefix if terminal else key.startswith(prefix)
     assert plan_shards(sizes, limit=1_000) == {("", False): sorted(sizes)}
+
+
+def test_a_site_without_search(tmp_path):
+    """``search = false`` (or ``--no-search``): no search page, no index, no link to them;
+    everything else is built as before."""
+    from conftest import build, copy_site
+
+    root = copy_site(tmp_path / "site")
+    _, with_search = build(root, tmp_path / "with")
+    _, out = build(root, tmp_path / "without", search=False)
+    assert list(with_search.rglob("search/index.html")) and list(with_search.rglob("index/meta.json"))
+    assert not [p for p in out.rglob("*") if "search" in p.relative_to(out).parts]
+    pages = list(out.rglob("*.html"))
+    assert len(pages) == len(list(with_search.rglob("*.html"))) - len(list(with_search.rglob("search/index.html")))
+    for page in pages:
+        assert "/search/" not in page.read_text(encoding="utf-8"), page
+    assert (out / "ar" / "feed.xml").read_bytes() == (with_search / "ar" / "feed.xml").read_bytes()
+    seed = with_search / "ar" / "articles" / "tokayev-csto-withdrawal" / "index.html"
+    html = seed.read_text(encoding="utf-8")
+    assert html.count("/search/") == 1  # the nav link is the only difference
+    assert (out / seed.relative_to(with_search)).read_text(encoding="utf-8") == "".join(
+        line for line in html.splitlines(keepends=True) if "/search/" not in line)
