@@ -114,7 +114,7 @@ def _scan(folder: str, rel: str, out: list) -> None:
             out.append((path, "dir"))
             _scan(entry.path, path, out)
         else:
-            out.append((path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode))
+            out.append((path, signature(st), st.st_mode))
 
 
 def input_fingerprint(config: Any, out_dir: Path, today: dt.date) -> str:
@@ -124,8 +124,7 @@ def input_fingerprint(config: Any, out_dir: Path, today: dt.date) -> str:
     h.update(code_fingerprint().encode())
     h.update(repr(config).encode())
     h.update(f"{today.isoformat()} {out_dir}".encode())
-    for folder in (config.content_dir, config.seeds_dir, config.templates_dir, config.static_dir,
-                   config.root / "locale"):
+    for folder in config.input_dirs:
         entries: list = []
         _scan(str(folder), "", entries) if folder.is_dir() else entries.append("absent")
         h.update(os.fsencode(str(folder)) + b"\0" + repr(entries).encode("utf-8", "surrogateescape"))
@@ -136,9 +135,7 @@ def _load(path: Path) -> Any:
     try:
         with open(path, "rb") as fh:
             return pickle.load(fh)
-    except FileNotFoundError:
-        return None
-    except Exception:  # noqa: BLE001 - a damaged cache is an absent cache
+    except Exception:  # noqa: BLE001 - a missing or damaged cache is an absent cache
         return None
 
 

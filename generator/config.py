@@ -90,6 +90,12 @@ class SiteConfig:
         return self.root / "static"
 
     @property
+    def input_dirs(self) -> tuple[Path, ...]:
+        """Every folder a build reads (the configuration file aside)."""
+        return (self.content_dir, self.seeds_dir, self.templates_dir, self.static_dir,
+                self.root / "locale")
+
+    @property
     def language_codes(self) -> tuple[str, ...]:
         return tuple(lang.code for lang in self.languages)
 

@@ -13,13 +13,12 @@ re-renders the pages that show them and writes the ones whose bytes changed. Any
 (a new, deleted or moved article, a changed tag or date, templates, catalogues,
 configuration) needs ``full_build``, which re-reads only changed files (records are cached by
 file signature) and writes only changed files. Feeds, sitemap and search index are refreshed
-by the next full build, which the server runs shortly after a quick update.
+after a quick update, once saves pause, by ``extras_job`` in a forked process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from .pipeline import build_site
 from .render import render
 from .report import BuildReport
 from .sources import SourceFile, read_source
-from .write import atomic_write, digest, safe_join
+from .write import atomic_write, digest, manifest_entry, safe_join
 
 ARTICLE_KEYS = ("article", "translations", "items", "related", "older_article", "newer_article")
 """Context entries of planned pages that hold articles (see ``pages`` and ``metadata``)."""
@@ -84,8 +83,7 @@ class LiveSite:
                 # Quick updates wrote these while the build ran: describe them as they are now.
                 for rel in self.touched:
                     path = self.out_dir / rel
-                    st = os.lstat(path)
-                    self.manifest[rel] = (st.st_size, st.st_mtime_ns, digest(path.read_bytes()))
+                    self.manifest[rel] = manifest_entry(path, digest(path.read_bytes()))
                 self.touched = set()
                 self.save_state()
         return report
@@ -147,7 +145,7 @@ class LiveSite:
                 # Reading time and JSON-LD are computed when the page is planned: plan it again.
                 spec = self.specs[path] = self.planner.article_page(spec.context["article"])
             data = render(self.envs[spec.lang], spec.template, spec.context).encode("utf-8")
-            if self._write(path, data):
+            if self.write_file(path, data):
                 written.append(path)
         self.quick_updates += 1
         return written
@@ -164,7 +162,7 @@ class LiveSite:
             written = {}
             for rel, data in extra_outputs(site, config, (sitemap_entry(s) for s in specs),
                                            planner.tag_path):
-                if self._write(rel, data):
+                if self.write_file(rel, data):
                     written[rel] = self.manifest[rel]
             conn.send(written)
 
@@ -179,7 +177,7 @@ class LiveSite:
     def fingerprint(self) -> str:
         return input_fingerprint(self.config, self.out_dir, self.today or dt.date.today())
 
-    def _write(self, rel: str, data: bytes) -> bool:
+    def write_file(self, rel: str, data: bytes) -> bool:
         """Replace one output file atomically if its bytes changed; keep the manifest true."""
         data_digest = digest(data)
         entry = self.manifest.get(rel)
@@ -188,8 +186,7 @@ class LiveSite:
         target = safe_join(self.out_dir, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, data, mode=0o644)
-        st = os.lstat(target)
-        self.manifest[rel] = (st.st_size, st.st_mtime_ns, data_digest)
+        self.manifest[rel] = manifest_entry(target, data_digest)
         if self.building:
             self.touched.add(rel)
         return True

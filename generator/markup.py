@@ -58,11 +58,10 @@ _TOKENS = re.compile(r"[`\\\[<&*_]|  \n")  # every string in the sets above
 
 
 def _gate(pattern, name: str) -> frozenset[str] | None:
-    """What ``pattern`` needs (one of), or None: always try it."""
-    cls, needs = _GATES.get(name, (False, set()))
-    if cls is False or (cls is not None and type(pattern).__name__ != cls):
-        return None
-    return frozenset(needs)
+    """What ``pattern`` (registered as ``name``, one of ``_GATES``) needs, one of; None when
+    it is not of the class the gate was written for: always try it."""
+    cls, needs = _GATES[name]
+    return frozenset(needs) if cls is None or type(pattern).__name__ == cls else None
 
 
 class GatedInlineProcessor(InlineProcessor):

@@ -87,12 +87,10 @@ def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
     out = Path(os.path.abspath(out_dir))
     resolved = out.resolve()
     root = config.root.resolve()
-    inputs = [config.content_dir, config.seeds_dir, config.templates_dir, config.static_dir,
-              config.root / "locale"]
     if root.is_relative_to(resolved):
         raise SahifaError(str(out_dir), "the output folder is the site folder or contains it; "
                                         "refusing to build (choose e.g. ROOT/public)")
-    for folder in inputs:
+    for folder in config.input_dirs:
         folder = folder.resolve()
         if resolved.is_relative_to(folder):
             raise SahifaError(str(out_dir), f"the output folder is inside the input folder "
@@ -186,6 +184,6 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
                                              tuple(report.notices), report.articles))
     report.timings = {"read": t1 - t0, "model": t2 - t1,
                       "render (pages, feeds, search)": t_pages - t2,
-                      "feed, search and sitemap files": t3 - t_pages,
+                      "sitemap": t3 - t_pages,
                       "static and commit": time.perf_counter() - t3}
     return report

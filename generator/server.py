@@ -9,8 +9,8 @@ instead of livereload's polling, and handled by ``Rebuilder``:
 - saved static files are copied;
 - anything else (new or removed articles, tags, dates, templates, catalogues, the
   configuration): a full build, in a background thread, that re-reads only changed sources
-  and writes only changed files. A quick update is followed, once the saves stop for a moment,
-  by such a build too, which brings feeds, sitemap and search index up to date.
+  and writes only changed files. Once the saves stop for a moment after a quick update, a forked
+  process brings feeds, sitemap and search index up to date.
 
 Saves that arrive together are handled together; saves during a full build are handled
 by the next one. The server only ever serves files under the output folder. A failed
@@ -69,11 +69,7 @@ class Rebuilder:
         cfg = self.config
         if path == self.config_path:
             return "other"
-        for folder in (cfg.content_dir, cfg.seeds_dir, cfg.templates_dir, cfg.static_dir,
-                       cfg.root / "locale"):
-            if path == folder or path.is_relative_to(folder):
-                break
-        else:
+        if not any(path.is_relative_to(folder) for folder in cfg.input_dirs):
             return None
         if path.is_relative_to(cfg.static_dir) and path != cfg.static_dir:
             return "static"
@@ -111,7 +107,7 @@ class Rebuilder:
         rel = "static/" + path.relative_to(self.config.static_dir).as_posix()
         if path.is_symlink():
             return None
-        return rel if self.site._write(rel, path.read_bytes()) else None
+        return rel if self.site.write_file(rel, path.read_bytes()) else None
 
     def full(self) -> None:
         """A full build (changed sources re-read, changed files written); never raises."""
@@ -322,8 +318,7 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder):
 
 
 def watched_paths(config: SiteConfig, config_path: Path | None = None) -> list[Path]:
-    return [config.content_dir, config.seeds_dir, config.templates_dir, config.static_dir,
-            config.root / "locale", config_path or config.root / "site.toml"]
+    return [*config.input_dirs, config_path or config.root / "site.toml"]
 
 
 def start_watching(paths: list[Path], queue: ChangeQueue):

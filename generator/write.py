@@ -1,7 +1,8 @@
 """Write stage: pages go into a fresh folder that replaces the output folder in one step.
 
-Every write goes through ``safe_join``: no absolute paths, no ``..``, no NUL, nothing that
-resolves outside the output root. Two pages claiming one path is an error (Pelican's rule).
+Every output path is checked by ``check_rel`` (no absolute paths, no ``..``, no NUL) before
+it is written into this build's own staging folder, and by ``safe_join`` (nothing that
+resolves outside the output root, links included) before anything touches the output folder. Two pages claiming one path is an error (Pelican's rule).
 A failed or killed build leaves the previous output folder as it was: the new site is built
 beside it (``.public.new-*``) and swapped in by renames only when it is complete.
 """
@@ -41,6 +42,12 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
         except OSError:
             pass
         raise
+
+
+def manifest_entry(path: Path, data_digest: bytes) -> tuple[int, int, bytes]:
+    """What the build cache's manifest keeps of a written file: size, mtime, digest."""
+    st = os.lstat(path)
+    return st.st_size, st.st_mtime_ns, data_digest
 
 
 def check_rel(rel: str) -> PurePosixPath:
@@ -85,7 +92,6 @@ class OutputWriter:
         self.written: set[str] = set()
         self.digests: dict[str, bytes] = {}
         self.changed: set[str] = set()
-        self._dirs: set[Path] = set()
 
     def claim(self, paths) -> None:
         """Register paths that other processes will write into the staging folder. The
@@ -124,23 +130,9 @@ class OutputWriter:
             self.changed.add(rel)
 
     def write(self, rel: str, data: bytes | str) -> None:
-        if rel in self.written:
-            raise SahifaError(rel, "two pages claim the same output path")
-        target = safe_join(self.stage, rel)
-        self.written.add(rel)
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        data_digest = digest(data)
-        self.digests[rel] = data_digest
-        if self.unchanged(rel, data_digest):
-            return
-        parent = target.parent
-        if parent not in self._dirs:
-            parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(parent)
-        with open(target, "wb") as fh:
-            fh.write(data)
-        self.changed.add(rel)
+        """Claim, stage and note one file in this process (sitemaps, static files)."""
+        self.claim((rel,))
+        self.note(rel, *self.stage_file(rel, data.encode("utf-8") if isinstance(data, str) else data))
 
     def copy_tree(self, src: Path, rel: str) -> None:
         """Copy a folder of static files (regular files only; links are not followed)."""
@@ -174,11 +166,7 @@ class OutputWriter:
         return manifest
 
     def _manifest(self, paths) -> dict[str, tuple[int, int, bytes]]:
-        result = {}
-        for rel in paths:
-            st = os.lstat(self.out_dir / rel)
-            result[rel] = (st.st_size, st.st_mtime_ns, self.digests[rel])
-        return result
+        return {rel: manifest_entry(self.out_dir / rel, self.digests[rel]) for rel in paths}
 
     def _swap(self) -> None:
         """Swap the staged folder in.
