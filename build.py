@@ -90,7 +90,15 @@ def cmd_serve(args) -> int:
 def cmd_inspect(args) -> int:
     from generator.inspect import inspect_paths
 
-    results = inspect_paths([Path(p) for p in args.paths], Path(args.root).resolve())
+    from generator.errors import SahifaError
+    from generator.readers import ReadOptions
+
+    root = Path(args.root).resolve()
+    try:
+        options = ReadOptions.from_config(_config(args))
+    except SahifaError:
+        options = ReadOptions(root=root)
+    results = inspect_paths([Path(p) for p in args.paths], root, options)
     print(json.dumps(results, ensure_ascii=False, indent=None if len(results) > 1 else 2))
     return 0 if all(not r.get("error") for r in results) else 1
 

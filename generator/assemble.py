@@ -18,7 +18,8 @@ from typing import Iterable
 from .collation import sort_key
 from .config import SiteConfig
 from .entities import link_entities
-from .model import Article, ArticleRecord, Site, Tag, TagRef
+from .model import Article, ArticleRecord, Site, Term, TermRef, make_terms
+from .permalinks import Entry, Register
 from .urls import RESERVED_ARTICLE_SLUGS, Urls, slugify
 from .textnorm import strip_bidi_controls
 
@@ -31,8 +32,9 @@ from .tagger import tag_key
 
 
 def _newest_first(article: Article) -> tuple:
-    date = article.date
-    return (date is None, -(date.toordinal()) if date else 0, article.slug)
+    """Newest first by publication time (stories of one day by their time), undated last."""
+    published = article.record.published
+    return (published is None, -published.timestamp() if published else 0, article.slug)
 
 
 MAX_TAGS_PER_ARTICLE = 50
@@ -59,43 +61,73 @@ def _mixed_script(tag: str) -> bool:
     return False
 
 
-def screen(record: ArticleRecord, problems: list[str], notices: list[str]) -> ArticleRecord | None:
+def screen(record: ArticleRecord, problems: list[str], notices: list[str],
+           limits: dict[str, int] | None = None) -> ArticleRecord | None:
     """Site-wide safety checks on one record, whichever reader made it: no bidi overrides in
-    titles and tags, a visible title, a bounded number of tags, homograph tags reported."""
+    titles and terms, a visible title, a bounded number of terms per taxonomy (``limits``),
+    homograph terms reported."""
     title = " ".join(strip_bidi_controls(record.title).split())
     if not _INVISIBLE.sub("", title).strip():
         problems.append(f"{record.path}: the title is empty or invisible (only format characters); skipped")
         return None
-    tags = []
-    for tag in record.tags:
-        clean = " ".join(strip_bidi_controls(tag).split())
-        if clean and clean not in tags:
-            tags.append(clean)
-    if len(tags) > MAX_TAGS_PER_ARTICLE:
-        notices.append(f"{record.path}: tags: {len(tags)} tags, only the first {MAX_TAGS_PER_ARTICLE} are kept")
-        tags = tags[:MAX_TAGS_PER_ARTICLE]
-    for tag in tags:
-        if _mixed_script(tag):
-            notices.append(f"{record.path}: tags: {tag!r} mixes letters of different scripts (a look-alike of another word?)")
-    if title != record.title or tuple(tags) != record.tags:
-        record = replace(record, title=title, tags=tuple(tags))
+    terms = {}
+    for taxonomy, values in record.terms:
+        kept: list[str] = []
+        for value in values:
+            clean = " ".join(strip_bidi_controls(value).split())
+            if clean and clean not in kept:
+                kept.append(clean)
+        limit = (limits or {}).get(taxonomy, MAX_TAGS_PER_ARTICLE)
+        if len(kept) > limit:
+            notices.append(f"{record.path}: {taxonomy}: {len(kept)} values, only the first {limit} are kept")
+            kept = kept[:limit]
+        for value in kept:
+            if _mixed_script(value):
+                notices.append(f"{record.path}: {taxonomy}: {value!r} mixes letters of different scripts "
+                               "(a look-alike of another word?)")
+        terms[taxonomy] = tuple(kept)
+    new_terms = make_terms(terms)
+    if title != record.title or new_terms != record.terms:
+        record = replace(record, title=title, terms=new_terms)
     return record
 
 
-def placement(record: ArticleRecord) -> tuple:
+def placement(record: ArticleRecord, *, stable_urls: bool = True) -> tuple:
     """Every field of a (screened) record that decides where the article goes and what links
-    to it: slug, URL, language, order, tags, translations, publication. Two records with the
-    same placement give the same site structure; only the pages showing the article differ."""
-    return (record.kind, record.lang, record.draft, record.date, record.tags, record.slug,
-            None if record.slug else record.title, record.translation_key, record.extra.get("seed"))
+    to it: slug, URL, language, order, terms, translations, publication. Two records with the
+    same placement give the same site structure; only the pages showing the article differ.
+    With the permalink register (``stable_urls``) the title no longer decides the URL."""
+    return (record.kind, record.lang, record.draft, record.published, record.terms, record.slug,
+            None if record.slug or stable_urls else record.title, record.translation_key,
+            record.source_id, record.extra.get("seed"))
 
 
-def _assign_slugs(records: list[ArticleRecord], problems: list[str], notices: list[str]) -> dict[str, str]:
-    """Slug per record path; explicit duplicates are errors, derived ones get ``-2``, ``-3``."""
+def _assign_slugs(records: list[ArticleRecord], register: Register, problems: list[str],
+                  notices: list[str]) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Slug per record path, and the former slugs of each (redirects).
+
+    In order: explicit slugs (a duplicate is an error; a change from the registered slug keeps
+    the old one as a former slug), then registered slugs (the URL a story was first published
+    at), then slugs derived from titles for new stories (``-2``, ``-3`` when taken, also by a
+    story that is gone: a published address is never given to another story).
+    """
+    owners = register.taken()
     taken: dict[tuple[str, str], str] = {}
     slugs: dict[str, str] = {}
+    former: dict[str, tuple[str, ...]] = {}
+    by_id: dict[str, ArticleRecord] = {}
+    for record in records:
+        if record.source_id in by_id:
+            problems.append(f"{record.path}: source id {record.source_id!r} is already used by "
+                            f"{by_id[record.source_id].path}; this article was skipped")
+            continue
+        by_id[record.source_id] = record
+    records = [r for r in records if by_id.get(r.source_id) is r]
+
+    def free(lang: str, slug: str, ident: str) -> bool:
+        return (lang, slug) not in taken and owners.get((lang, slug), ident) == ident
+
     explicit = [r for r in records if r.slug]
-    derived = [r for r in records if not r.slug]
     for record in explicit:
         slug = slugify(record.slug or "", record.path)
         if _PATHLIKE.search(record.slug or "") or slug.startswith("a-") and not record.slug.startswith("a-"):
@@ -108,56 +140,105 @@ def _assign_slugs(records: list[ArticleRecord], problems: list[str], notices: li
         if owner:
             problems.append(f"{record.path}: slug {slug!r} is already used by {owner}; this article was skipped")
             continue
+        holder = owners.get((record.lang, slug))
+        if holder is not None and holder != record.source_id:
+            notices.append(f"{record.path}: slug {slug!r} was the address of another story "
+                           f"({holder}); it now belongs to this one")
         taken[(record.lang, slug)] = record.path
         slugs[record.path] = slug
-    for record in derived:
+    for record in records:
+        if record.slug:
+            continue
+        entry = register.entries.get(record.source_id)
+        if entry is None or entry.lang != record.lang:
+            continue
+        if not free(record.lang, entry.slug, record.source_id):
+            notices.append(f"{record.path}: its registered slug {entry.slug!r} is taken; a new one is made")
+            continue
+        taken[(record.lang, entry.slug)] = record.path
+        slugs[record.path] = entry.slug
+    for record in records:
+        if record.slug:
+            continue
         base = slugify(record.title, record.path)
         if base in RESERVED_ARTICLE_SLUGS:
             base += "-article"
+        if record.path in slugs:
+            # A registered story: say again why it has a numbered slug, so every build of
+            # the same inputs prints the same messages as the one that chose it.
+            slug = slugs[record.path]
+            if slug != base and re.fullmatch(re.escape(base) + r"-\d+", slug):
+                holder = taken.get((record.lang, base)) or owners.get((record.lang, base))
+                notices.append(f"{record.path}: slug {base!r} is used by {holder}; using {slug!r}")
+            continue
         slug, n = base, 1
-        while (record.lang, slug) in taken:
+        while not free(record.lang, slug, record.source_id):
             n += 1
             slug = f"{base}-{n}"
         if n > 1:
-            notices.append(f"{record.path}: slug {base!r} is used by {taken[(record.lang, base)]}; using {slug!r}")
+            holder = taken.get((record.lang, base)) or owners.get((record.lang, base))
+            notices.append(f"{record.path}: slug {base!r} is used by {holder}; using {slug!r}")
         taken[(record.lang, slug)] = record.path
         slugs[record.path] = slug
-    return slugs
-
-
-def _tag_names(records: Iterable[ArticleRecord]) -> dict[tuple[str, str], str]:
-    """Display form per (lang, key): the most common spelling; ties by first in order."""
-    counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    # The register as this build leaves it, and the redirects it asks for.
     for record in records:
-        for tag in record.tags:
-            key = tag_key(tag)
-            if key:
-                counts[(record.lang, key)][tag] += 1
+        slug = slugs.get(record.path)
+        if slug is None:
+            continue
+        entry = register.entries.get(record.source_id)
+        old = ()
+        if entry is not None and entry.lang == record.lang:
+            old = tuple(dict.fromkeys(s for s in (*entry.former, entry.slug) if s != slug))
+        register.entries[record.source_id] = Entry(record.lang, slug, old)
+        moved = tuple(s for s in old if taken.get((record.lang, s), record.path) == record.path)
+        if moved:
+            former[record.path] = moved
+    return slugs, former
+
+
+def _term_names(records: Iterable[ArticleRecord]) -> dict[tuple[str, str, str], str]:
+    """Display form per (taxonomy, lang, key): the most common spelling; ties by first in order."""
+    counts: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    for record in records:
+        for taxonomy, values in record.terms:
+            for value in values:
+                key = tag_key(value)
+                if key:
+                    counts[(taxonomy, record.lang, key)][value] += 1
     return {k: sorted(c.items(), key=lambda item: (-item[1], item[0]))[0][0] for k, c in counts.items()}
 
 
-def _tag_slugs(names: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
-    """One URL slug per (language, tag key); two keys that slugify alike get ``-2``, ``-3``
-    in the order of their keys, so the choice is stable across builds."""
-    result: dict[tuple[str, str], str] = {}
-    used: set[tuple[str, str]] = set()
-    for (lang, key) in sorted(names):
-        base = slugify(names[(lang, key)], key)
+def _term_slugs(names: dict[tuple[str, str, str], str]) -> dict[tuple[str, str, str], str]:
+    """One URL slug per (taxonomy, language, key); two keys that slugify alike get ``-2``,
+    ``-3`` in the order of their keys, so the choice is stable across builds."""
+    result: dict[tuple[str, str, str], str] = {}
+    used: set[tuple[str, str, str]] = set()
+    for (taxonomy, lang, key) in sorted(names):
+        base = slugify(names[(taxonomy, lang, key)], key)
+        if base in ("page", "feed.xml"):
+            base += "-"
         slug, n = base, 1
-        while (lang, slug) in used:
+        while (taxonomy, lang, slug) in used:
             n += 1
             slug = f"{base}-{n}"
-        used.add((lang, slug))
-        result[(lang, key)] = slug
+        used.add((taxonomy, lang, slug))
+        result[(taxonomy, lang, key)] = slug
     return result
 
 
 def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.date,
-             problems: Iterable[str] = ()) -> Site:
+             problems: Iterable[str] = (), register: Register | None = None) -> Site:
+    """The site's model. ``register`` is the permalink register as read (``None``: read it
+    from the site folder); the one this build leaves is ``Site.permalinks``."""
     urls = Urls(config)
+    if register is None:
+        register = Register.load(config.permalinks_path)
+    register = Register(dict(register.entries), list(register.problems))
     problems = list(problems)
-    notices: list[str] = []
+    notices: list[str] = list(register.problems)
     kept: list[ArticleRecord] = []
+    configured = set(config.taxonomy_names)
+    limits = {t.name: t.max_terms for t in config.taxonomies}
     for record in sorted(records, key=lambda r: r.path):
         if record.lang not in config.language_codes:
             problems.append(f"{record.path}: language {record.lang!r} is not configured in site.toml; skipped")
@@ -168,31 +249,41 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
             notices.append(f"{record.path}: dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)")
             continue
         notices.extend(f"{record.path}: {w}" for w in record.warnings)
-        record = screen(record, problems, notices)
+        record = screen(record, problems, notices, limits)
         if record is not None:
             kept.append(record)
-    slugs = _assign_slugs(kept, problems, notices)
-    names = _tag_names(r for r in kept if r.path in slugs)
-    tag_slugs = _tag_slugs(names)
+    slugs, former = _assign_slugs(kept, register, problems, notices)
+    names = _term_names(r for r in kept if r.path in slugs)
+    term_slugs = _term_slugs(names)
 
     articles: dict[str, list[Article]] = defaultdict(list)
+    redirects: list[tuple[str, str]] = []
     for record in kept:
         slug = slugs.get(record.path)
         if slug is None:
             continue
-        refs: list[TagRef] = []
-        seen: set[str] = set()
-        for tag in record.tags:
-            key = tag_key(tag)
-            if not key or key in seen:
+        terms: dict[str, tuple[TermRef, ...]] = {}
+        for taxonomy, values in record.terms:
+            if taxonomy not in configured:
                 continue
-            seen.add(key)
-            name = names[(record.lang, key)]
-            refs.append(TagRef(key=key, name=name, slug=tag_slugs[(record.lang, key)], lang=record.lang))
-        group = record.translation_key or f"path:{record.path}"
-        articles[record.lang].append(Article(record=record, slug=slug,
-                                             path=urls.article(record.lang, slug),
-                                             tags=tuple(refs), translation_group=group))
+            refs: list[TermRef] = []
+            seen: set[str] = set()
+            for value in values:
+                key = tag_key(value)
+                if not key or key in seen:
+                    continue
+                seen.add(key)
+                refs.append(TermRef(key=key, name=names[(taxonomy, record.lang, key)],
+                                    slug=term_slugs[(taxonomy, record.lang, key)], lang=record.lang,
+                                    taxonomy=taxonomy))
+            if refs:
+                terms[taxonomy] = tuple(refs)
+        group = record.translation_key or record.source_id or f"path:{record.path}"
+        path = urls.article(record.lang, slug)
+        old_paths = tuple(urls.article(record.lang, s) for s in former.get(record.path, ()))
+        redirects.extend((old, path) for old in old_paths)
+        articles[record.lang].append(Article(record=record, slug=slug, path=path, terms=terms,
+                                             translation_group=group, former_paths=old_paths))
 
     by_lang = {lang: tuple(sorted(articles.get(lang, ()), key=_newest_first))
                for lang in config.language_codes}
@@ -201,26 +292,29 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
         for article in by_lang[lang]:
             group = translations[article.translation_group]
             if any(a.lang == article.lang for a in group):
-                notices.append(f"{article.record.path}: translation key {article.record.translation_key!r} "
+                notices.append(f"{article.record.path}: translation key {article.translation_group!r} "
                                f"has two {article.lang} articles; linking the newest only")
                 continue
             group.append(article)
-    tags = {lang: _tags_of(by_lang[lang], config.language(lang).locale) for lang in config.language_codes}
-    tags = link_entities(tags, config)
-    return Site(articles=by_lang, tags=tags,
+    terms = {}
+    for taxonomy in config.taxonomies:
+        per_lang = {lang: _terms_of(by_lang[lang], taxonomy.name, config.language(lang).locale)
+                    for lang in config.language_codes}
+        terms[taxonomy.name] = link_entities(per_lang, config) if taxonomy.entities else per_lang
+    return Site(articles=by_lang, terms=terms,
                 translations={k: tuple(v) for k, v in translations.items() if len(v) > 1},
-                problems=tuple(problems), notices=tuple(notices))
+                problems=tuple(problems), notices=tuple(notices),
+                redirects=tuple(sorted(redirects)), permalinks=register)
 
 
-def _tags_of(articles: tuple[Article, ...], locale: str) -> tuple[Tag, ...]:
+def _terms_of(articles: tuple[Article, ...], taxonomy: str, locale: str) -> tuple[Term, ...]:
     grouped: dict[str, list[Article]] = defaultdict(list)
-    refs: dict[str, TagRef] = {}
+    refs: dict[str, TermRef] = {}
     for article in articles:
-        for ref in article.tags:
+        for ref in article.terms.get(taxonomy, ()):
             grouped[ref.key].append(article)
             refs[ref.key] = ref
     collate = sort_key(locale)
-    result = [Tag(lang=refs[key].lang, key=key, name=refs[key].name, slug=refs[key].slug,
-                  articles=tuple(grouped[key]))
-              for key in sorted(grouped, key=lambda k: (collate(refs[k].name), k))]
-    return tuple(result)
+    return tuple(Term(lang=refs[key].lang, key=key, name=refs[key].name, slug=refs[key].slug,
+                      articles=tuple(grouped[key]), taxonomy=taxonomy)
+                 for key in sorted(grouped, key=lambda k: (collate(refs[k].name), k)))

@@ -33,7 +33,7 @@ from typing import Any
 
 from .write import atomic_write
 
-FORMAT = 1
+FORMAT = 2
 CACHE_DIR_NAME = ".sahifa-cache"
 LIBRARIES = ("jinja2", "markdown", "babel", "nh3", "PyYAML", "MarkupSafe", "charset-normalizer",
              "trafilatura", "lxml", "pyicu-wheels", "PyICU")
@@ -84,6 +84,18 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
+def content_hash(path: Path, sidecar: Path | None = None) -> str:
+    """Hash of a source's bytes and of its sidecar's (absent: empty), the records' key."""
+    h = hashlib.sha256()
+    for item in (path, sidecar):
+        try:
+            h.update(item.read_bytes() if item is not None else b"")
+        except OSError:
+            h.update(b"\0unreadable")
+        h.update(b"\0")
+    return h.hexdigest()
+
+
 def _normalise(name: str) -> str:
     return name.lower().replace("-", "_").replace(".", "_")
 
@@ -124,6 +136,12 @@ def input_fingerprint(config: Any, out_dir: Path, today: dt.date) -> str:
     h.update(code_fingerprint().encode())
     h.update(repr(config).encode())
     h.update(f"{today.isoformat()} {out_dir}".encode())
+    register = getattr(config, "permalinks_path", None)
+    if register is not None:
+        try:
+            h.update(b"permalinks\0" + register.read_bytes())
+        except OSError:
+            h.update(b"permalinks absent")
     for folder in config.input_dirs:
         entries: list = []
         _scan(str(folder), "", entries) if folder.is_dir() else entries.append("absent")
@@ -204,8 +222,9 @@ class BuildCache:
 
     folder: Path
     record_key: str = ""
-    records: dict[str, tuple[tuple, Any]] = field(default_factory=dict)
-    """Source path -> (stat signatures of the source and of its sidecar, its record)."""
+    records: dict[str, tuple[tuple, str, tuple]] = field(default_factory=dict)
+    """Source path -> (stat signatures of the source and of its sidecar, hash of their
+    bytes, its records)."""
     records_changed: bool = False
 
     def state_path(self, out_dir: Path) -> Path:
@@ -227,8 +246,9 @@ class BuildCache:
             pass
 
     # ---- records -------------------------------------------------------------------------
-    def load_records(self, trusted: bool) -> None:
-        key = f"{code_fingerprint()} trusted={trusted}"
+    def load_records(self, options_key: str) -> None:
+        """``options_key``: what else records depend on (``ReadOptions.cache_key``)."""
+        key = f"{code_fingerprint()} {options_key}"
         if key == self.record_key:
             return  # already in memory (a cache object kept between builds)
         self.record_key = key

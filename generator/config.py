@@ -6,7 +6,9 @@ are rejected so that a typo is an error, not a silently ignored setting.
 
 from __future__ import annotations
 
+import re
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +20,10 @@ from babel import Locale
 from .errors import SahifaError
 
 CALENDARS = ("gregorian", "islamic-umalqura", "islamic-civil", "persian")
+RESERVED_SEGMENTS = frozenset({"articles", "archive", "page", "static", "search", "feed.xml",
+                               "rss.xml", "404.html", "index.html", "sitemaps"})
+"""URL segments a taxonomy may not take: the site's other page kinds live there."""
+_SEGMENT = re.compile(r"^[^\s/\\?#%.][^\s/\\?#%]{0,60}$")
 ARABIC_MONTH_STYLES = ("egyptian", "levantine", "maghrebi", "both")
 
 
@@ -51,8 +57,48 @@ class LanguageConfig:
 
 
 @lru_cache(maxsize=None)
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
+
+
+@lru_cache(maxsize=None)
 def _direction(locale: str) -> str:
     return Locale.parse(locale).text_direction
+
+
+@dataclass(frozen=True)
+class TaxonomyConfig:
+    """One way of grouping articles (tags, sections, authors, sources, regions ...).
+
+    Everything a taxonomy does is read from here: which input fields fill it, its URL segment,
+    whether its terms get feeds and whether it has an index page. Nothing in code names one.
+    """
+
+    name: str
+    """Key in ``[taxonomies.<name>]``; also the front matter field that fills it."""
+    segment: str
+    """URL segment: ``/<lang>/<segment>/<term slug>/``."""
+    title: str
+    """Heading of the index page, an interface string (looked up in the catalogues)."""
+    singular: str
+    """Label before an article's terms (``Section:``), an interface string."""
+    fields: tuple[str, ...]
+    """Input fields that fill it, the name first (``section``, ``category`` for sections)."""
+    feeds: bool = True
+    """An Atom feed per term."""
+    index: bool = True
+    """An index page listing every term of the language."""
+    entities: bool = True
+    """Terms are matched across languages (CLDR territories and ``[term_translations]``)."""
+    max_terms: int = 50
+    """Terms after this many on one article are dropped with a warning."""
+
+
+DEFAULT_TAXONOMIES = {
+    "tags": {"fields": ["tags", "tag", "keywords"], "title": "Tags", "singular": "Tags:"},
+    "sources": {"fields": ["sources", "source"], "title": "Sources", "singular": "Sources:"},
+}
+"""Used when ``site.toml`` configures no taxonomy: tags, and the publishers and agencies."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +118,30 @@ class SiteConfig:
     """Trusted sites may keep raw HTML in Markdown; otherwise it is sanitised."""
     search: bool = True
     """The search page and its static index (``false``: neither, and no link to them)."""
+    taxonomies: tuple[TaxonomyConfig, ...] = ()
+    """The configured groupings, in ``site.toml`` order (see ``TaxonomyConfig``)."""
+    timezone: str = "UTC"
+    """IANA zone for times written without an offset and for date-only articles in feeds."""
+    permalinks: str = "permalinks.tsv"
+    """Register of source id -> URL, relative to the root (empty: URLs follow the titles)."""
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return _zone(self.timezone)
+
+    def taxonomy(self, name: str) -> TaxonomyConfig:
+        for taxonomy in self.taxonomies:
+            if taxonomy.name == name:
+                return taxonomy
+        raise KeyError(name)
+
+    @property
+    def taxonomy_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.taxonomies)
+
+    @property
+    def permalinks_path(self) -> Path | None:
+        return self.root / self.permalinks if self.permalinks else None
 
     @property
     def content_dir(self) -> Path:
@@ -115,7 +185,8 @@ class SiteConfig:
 
 _TOP_KEYS = {"title", "base_url", "default_language", "default_language_at_root", "page_size",
              "publish_future", "languages", "tag_translations", "allow_raw_html",
-             "search"}
+             "search", "taxonomies", "timezone", "permalinks", "term_translations"}
+_TAXONOMY_KEYS = {"segment", "title", "singular", "fields", "feeds", "index", "entities", "max_terms"}
 _LANG_KEYS = {"name", "locale", "title", "description", "calendars", "digits", "arabic_months",
               "weight"}
 
@@ -169,9 +240,24 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
     if page_size < 1:
         raise SahifaError(str(path), "page_size must be at least 1")
     # A value is one name or a list of spellings: { ar = ["قاسم جومرت توكاييف", "توكاييف"] }.
+    # ``term_translations`` (any taxonomy) and its older name ``tag_translations``.
+    tables = {**(data.get("tag_translations") or {}), **(data.get("term_translations") or {})}
     tag_tr = {str(k): MappingProxyType({str(lk): tuple(map(str, lv)) if isinstance(lv, list) else str(lv)
                                         for lk, lv in v.items()})
-              for k, v in (data.get("tag_translations") or {}).items()}
+              for k, v in tables.items()}
+    timezone = data.get("timezone", "UTC")
+    if not isinstance(timezone, str):
+        raise SahifaError(str(path), "timezone must be an IANA zone name such as 'Asia/Riyadh'")
+    try:
+        _zone(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SahifaError(str(path), f"timezone {timezone!r} is not an IANA zone name "
+                                     "(such as 'Asia/Riyadh' or 'UTC')") from exc
+    permalinks = data.get("permalinks", "permalinks.tsv")
+    if permalinks is False:
+        permalinks = ""
+    if not isinstance(permalinks, str) or permalinks.startswith(("/", "\\")) or ".." in permalinks.split("/"):
+        raise SahifaError(str(path), "permalinks must be a file name inside the site folder, or false")
     return SiteConfig(
         root=root, title=str(data.get("title", "Sahifa")), base_url=base_url,
         default_language=default,
@@ -180,7 +266,61 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
         languages=languages, tag_translations=MappingProxyType(tag_tr),
         allow_raw_html=bool(data.get("allow_raw_html", False)),
         search=bool(data.get("search", True)),
+        taxonomies=_taxonomies(data.get("taxonomies"), path),
+        timezone=timezone, permalinks=permalinks,
     )
+
+
+def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
+    """``[taxonomies.<name>]`` tables, in file order; none at all means tags and sources."""
+    if table is None:
+        table = DEFAULT_TAXONOMIES
+    if not isinstance(table, Mapping):
+        raise SahifaError(str(path), "taxonomies must be tables: [taxonomies.tags] ...")
+    result: list[TaxonomyConfig] = []
+    segments: dict[str, str] = {}
+    fields: dict[str, str] = {}
+    for name, options in table.items():
+        where = f"[taxonomies.{name}]"
+        if not isinstance(options, Mapping):
+            raise SahifaError(str(path), f"{where} must be a table")
+        _check_keys(where, options, _TAXONOMY_KEYS, path)
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", name):
+            raise SahifaError(str(path), f"{where}: a taxonomy name is lower-case ASCII letters, "
+                                         "digits and _ (it is also a front matter field)")
+        defaults = DEFAULT_TAXONOMIES.get(name, {})
+        segment = options.get("segment", name)
+        if not isinstance(segment, str) or not _SEGMENT.match(segment) or segment in RESERVED_SEGMENTS:
+            raise SahifaError(str(path), f"{where}: segment {segment!r} cannot be a URL segment "
+                                         f"(no spaces, slashes, ?, #, %; not one of {sorted(RESERVED_SEGMENTS)})")
+        if segment in segments:
+            raise SahifaError(str(path), f"{where}: segment {segment!r} is already used by {segments[segment]}")
+        segments[segment] = name
+        names = options.get("fields", defaults.get("fields", [name]))
+        if not isinstance(names, list) or not all(isinstance(f, str) and f for f in names):
+            raise SahifaError(str(path), f"{where}: fields must be a list of field names")
+        names = tuple(dict.fromkeys([name, *names]))
+        for field_name in names:
+            if field_name in fields:
+                raise SahifaError(str(path), f"{where}: field {field_name!r} already fills {fields[field_name]}")
+            fields[field_name] = name
+        flags = {}
+        for flag in ("feeds", "index", "entities"):
+            value = options.get(flag, True)
+            if not isinstance(value, bool):
+                raise SahifaError(str(path), f"{where}: {flag} must be true or false")
+            flags[flag] = value
+        max_terms = options.get("max_terms", 50)
+        if isinstance(max_terms, bool) or not isinstance(max_terms, int) or not 1 <= max_terms <= 1000:
+            raise SahifaError(str(path), f"{where}: max_terms must be a whole number from 1 to 1000")
+        title = options.get("title", defaults.get("title", name.replace("_", " ").capitalize()))
+        singular = options.get("singular", defaults.get("singular", f"{title}:"))
+        for label, value in (("title", title), ("singular", singular)):
+            if not isinstance(value, str) or not value.strip():
+                raise SahifaError(str(path), f"{where}: {label} must be a text")
+        result.append(TaxonomyConfig(name=name, segment=segment, title=title, singular=singular,
+                                     fields=names, max_terms=max_terms, **flags))
+    return tuple(result)
 
 
 def load_config(root: Path, path: Path | None = None, **overrides: Any) -> SiteConfig:

@@ -1,4 +1,4 @@
-"""Feeds: Atom per language and per tag, RSS 2.0 per language.
+"""Feeds: Atom per language and per term (of every taxonomy with ``feeds``), RSS 2.0 per language.
 
 Built with lxml's serializer, so every text and attribute is escaped; characters XML 1.0
 forbids are removed first. Bytes depend only on the site: the feed's ``updated`` is the newest
@@ -6,8 +6,9 @@ entry's date, never the build's clock. Entry ids are ``urn:uuid:`` values derive
 language and slug, so they survive a move to another domain or sub-path.
 
 Language feeds carry the newest ``LANG_ENTRIES`` articles with summary and the sanitised body;
-tag feeds carry the newest ``TAG_ENTRIES`` with summaries only (thousands of tags times full
-bodies would dwarf the site). Undated articles are left out: Atom requires a date.
+term feeds carry the newest ``TAG_ENTRIES`` with summaries only (thousands of tags times full
+bodies would dwarf the site). Undated articles are left out: Atom requires a date. Times carry
+their UTC offset (the site's ``timezone``); an article with a day only is at its midnight.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Callable, Iterable, Iterator
 from lxml import etree
 
 from .config import SiteConfig
-from .model import Article, Site, Tag
+from .model import Article, Site, Term
 from .urls import Urls
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -31,7 +32,7 @@ CONTENT = "http://purl.org/rss/1.0/modules/content/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 LANG_ENTRIES = 50
 TAG_ENTRIES = 20
-EPOCH = dt.date(1970, 1, 1)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _ILLEGAL = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NS = uuid.UUID("5b1d9a8e-0c4f-4d53-9a55-7361686966a1")
 
@@ -41,12 +42,14 @@ def xml_text(value: object) -> str:
     return _ILLEGAL.sub("", str(value))
 
 
-def rfc3339(day: dt.date) -> str:
-    return f"{day.isoformat()}T00:00:00Z"
+def rfc3339(moment: dt.datetime) -> str:
+    """``2022-01-11T14:30:00+03:00`` (``Z`` for UTC)."""
+    text = moment.isoformat(timespec="seconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def rfc822(day: dt.date) -> str:
-    return format_datetime(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc))
+def rfc822(moment: dt.datetime) -> str:
+    return format_datetime(moment)
 
 
 def entry_id(article: Article) -> str:
@@ -72,19 +75,18 @@ def _dated(articles: Iterable[Article], limit: int) -> list[Article]:
     return out
 
 
-def _modified(article: Article) -> dt.date:
-    updated = article.record.updated
-    return updated if updated and article.date and updated > article.date else article.date
+def _modified(article: Article) -> dt.datetime:
+    return article.modified
 
 
 class FeedWriter:
-    """Feeds of one site; ``tag_path(tag_ref)`` gives the output path of a tag's first page."""
+    """Feeds of one site; ``term_path(term_ref)`` gives the output path of a term's first page."""
 
-    def __init__(self, site: Site, config: SiteConfig, tag_path: Callable) -> None:
+    def __init__(self, site: Site, config: SiteConfig, term_path: Callable) -> None:
         self.site = site
         self.config = config
         self.urls = Urls(config)
-        self.tag_path = tag_path
+        self.tag_path = term_path
         self._entries: dict[tuple[str, bool], etree._Element] = {}
         """Each article's entry is built once; feeds append copies (lxml copies in C)."""
 
@@ -95,12 +97,13 @@ class FeedWriter:
         _sub(entry, ns + "id", entry_id(article))
         _sub(entry, ns + "title", article.title)
         _sub(entry, ns + "link", rel="alternate", type="text/html", href=self.urls.absolute(article.path))
-        _sub(entry, ns + "published", rfc3339(article.date))
+        _sub(entry, ns + "published", rfc3339(article.published))
         _sub(entry, ns + "updated", rfc3339(_modified(article)))
         for name in article.sources or (self.config.language(article.lang).title,):
             _sub(_sub(entry, ns + "author"), ns + "name", name)
-        for tag in article.tags:
-            _sub(entry, ns + "category", term=tag.name, scheme=self.urls.absolute(self.tag_path(tag)))
+        for refs in article.terms.values():
+            for ref in refs:
+                _sub(entry, ns + "category", term=ref.name, scheme=self.urls.absolute(self.tag_path(ref)))
         if article.summary:
             _sub(entry, ns + "summary", article.summary, type="text")
         if content and article.body_html:
@@ -137,10 +140,11 @@ class FeedWriter:
                          page_path=self.urls.home(lang), title=lcfg.title,
                          subtitle=lcfg.description, limit=LANG_ENTRIES, content=True)
 
-    def tag_atom(self, tag: Tag) -> bytes:
+    def tag_atom(self, tag: Term) -> bytes:
         lcfg = self.config.language(tag.lang)
-        return self.atom(tag.lang, tag.articles, self_path=self.urls.tag_feed(tag.lang, tag.slug),
-                         page_path=self.urls.tag(tag.lang, tag.slug),
+        return self.atom(tag.lang, tag.articles,
+                         self_path=self.urls.term_feed(tag.lang, tag.taxonomy, tag.slug),
+                         page_path=self.urls.term(tag.lang, tag.taxonomy, tag.slug),
                          title=f"{tag.name} · {lcfg.title}", subtitle="", limit=TAG_ENTRIES,
                          content=False)
 
@@ -164,9 +168,10 @@ class FeedWriter:
             _sub(item, "title", article.title)
             _sub(item, "link", self.urls.absolute(article.path))
             _sub(item, "guid", entry_id(article), isPermaLink="false")
-            _sub(item, "pubDate", rfc822(article.date))
-            for tag in article.tags:
-                _sub(item, "category", tag.name, domain=self.urls.absolute(self.tag_path(tag)))
+            _sub(item, "pubDate", rfc822(article.published))
+            for refs in article.terms.values():
+                for ref in refs:
+                    _sub(item, "category", ref.name, domain=self.urls.absolute(self.tag_path(ref)))
             if article.summary:
                 # RSS readers treat <description> as HTML: the plain-text lead is escaped once
                 # more, so "<script>" in a lead stays text (Atom says type="text" instead).
@@ -183,5 +188,7 @@ class FeedWriter:
                 continue
             yield self.urls.feed(lang), self.language_atom(lang)
             yield self.urls.rss(lang), self.language_rss(lang)
-            for tag in self.site.tags[lang]:
-                yield self.urls.tag_feed(lang, tag.slug), self.tag_atom(tag)
+            for taxonomy in self.config.taxonomies:
+                if taxonomy.feeds:
+                    for term in self.site.terms[taxonomy.name][lang]:
+                        yield self.urls.term_feed(lang, term.taxonomy, term.slug), self.tag_atom(term)

@@ -30,16 +30,15 @@ def escape_markdown(paragraph: str) -> str:
 
 def record_to_markdown(record: ArticleRecord) -> str:
     meta: dict = {"title": record.title}
-    if record.date:
-        meta["date"] = record.date.isoformat()
+    if record.published is not None:
+        meta["date"] = (record.published.isoformat(timespec="minutes") if record.timed
+                        else record.date.isoformat())
     for key in ("slug", "translation_key", "city"):
         value = getattr(record, key)
         if value:
             meta[key] = value
-    if record.sources:
-        meta["sources"] = list(record.sources)
-    if record.tags:
-        meta["tags"] = list(record.tags)
+    for taxonomy, values in record.terms:
+        meta[taxonomy] = list(values)
     if record.summary:
         meta["summary"] = record.summary
     meta["seed"] = record.path
@@ -54,12 +53,14 @@ def claimed_seeds(records: list[ArticleRecord]) -> set[str]:
 
 
 def import_seeds(paths: list[Path], config: SiteConfig, *, force: bool = False) -> int:
+    from .fields import Schema
     from .seeds import read_seed
 
+    schema = Schema.from_config(config)
     status = 0
     for path in paths:
         try:
-            record = read_seed(path.resolve(), config.root)
+            record = read_seed(path.resolve(), config.root, schema)
         except SahifaError as exc:
             print(f"error: {exc}")
             status = 1

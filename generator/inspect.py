@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import SahifaError
 from .model import ArticleRecord
-from .seeds import direction, read_seed
+from .seeds import direction
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -31,11 +31,14 @@ def record_to_dict(record: ArticleRecord) -> dict:
         "format": record.format,
         "title": record.title,
         "date": record.date.isoformat() if record.date else None,
+        "time": record.published.isoformat(timespec="seconds") if record.timed else None,
+        "id": record.source_id,
         "lang": record.lang,
         "dir": record.extra.get("dir") or direction(record.lang),
         "sources": list(record.sources),
         "city": record.city,
         "tags": list(record.tags),
+        "terms": {name: list(values) for name, values in record.terms},
         "summary": record.summary,
         "paragraphs": list(record.paragraphs),
         "paragraph_count": record.paragraph_count,
@@ -44,21 +47,17 @@ def record_to_dict(record: ArticleRecord) -> dict:
     }
 
 
-def _read(path: Path, root: Path) -> ArticleRecord:
-    if path.suffix.lower() in (".md", ".markdown"):
-        from .content import read_markdown
+def inspect_paths(paths, root: Path, options=None) -> list[dict]:
+    """Inspect each of ``paths`` (through the reader registry; one dict per story, so an input
+    carrying several gives several); errors are reported per file, never raised."""
+    from .readers import ReadOptions, read_file
 
-        return read_markdown(path, root, None)
-    return read_seed(path, root)
-
-
-def inspect_paths(paths, root: Path) -> list[dict]:
-    """Inspect each of ``paths``; errors are reported per file, never raised."""
+    options = options or ReadOptions(root=root)
     results = []
     for path in paths:
         path = Path(path)
         try:
-            results.append(record_to_dict(_read(path, root)))
+            results.extend(record_to_dict(record) for record in read_file(path.resolve(), options))
         except SahifaError as exc:
             results.append({"path": exc.path or _relative(path, root), "error": exc.reason})
     return results

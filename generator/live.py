@@ -31,12 +31,10 @@ from .outputs import extra_outputs, sitemap_entry
 from .pipeline import build_site
 from .render import render
 from .report import BuildReport
+from .pages import PageKind
+from .readers import ReadOptions, reader_for
 from .sources import SourceFile, read_source
 from .write import atomic_write, digest, manifest_entry, safe_join
-
-ARTICLE_KEYS = ("article", "translations", "items", "related", "older_article", "newer_article")
-"""Context entries of planned pages that hold articles (see ``pages`` and ``metadata``)."""
-
 
 class LiveSite:
     """One site as the preview server holds it. Not thread-safe by itself: the server
@@ -45,6 +43,7 @@ class LiveSite:
     def __init__(self, config: SiteConfig, out_dir: Path, cache: BuildCache, *,
                  today: dt.date | None = None) -> None:
         self.config = config
+        self.options = ReadOptions.from_config(config)
         self.out_dir = out_dir
         self.cache = cache
         self.today = today
@@ -77,6 +76,7 @@ class LiveSite:
                 self.building = False
         with self.lock:
             self.config = config
+            self.options = ReadOptions.from_config(config)
             if report.kept:
                 self._index(report)
             if self.touched:
@@ -98,7 +98,7 @@ class LiveSite:
         self.by_source = {a.record.path: a for articles in site.articles.values() for a in articles}
         shown_on: dict[int, set[str]] = {}
         for spec in kept["specs"]:
-            for article in _articles_in(spec.context):
+            for article in spec.articles:  # the page's own declaration (``pages.PageSpec``)
                 shown_on.setdefault(id(article), set()).add(spec.path)
         self.shown_on = shown_on
 
@@ -120,14 +120,19 @@ class LiveSite:
             article = self.by_source.get(rel)
             if article is None or not path.is_file() or path.is_symlink():
                 return None  # a new, removed, claimed or linked source: structure may change
-            kind = article.record.kind
-            source = SourceFile(path, kind, article.record.lang if kind == "markdown" else None)
+            found = reader_for(path, root)
+            if found is None:
+                return None
+            source = SourceFile(path, found[0].kind, found[1])
             try:
-                raw = read_source(source, root, trusted=self.config.allow_raw_html)
+                records = read_source(source, self.options)
             except SahifaError:
                 return None  # the full build reports the error and keeps the other articles
-            screened = screen(raw, [], [])
-            if screened is None or placement(screened) != placement(article.record):
+            if len(records) != 1:
+                return None  # an input that now carries more or fewer stories
+            screened = screen(records[0], [], [], {t.name: t.max_terms for t in self.config.taxonomies})
+            stable = bool(self.config.permalinks)
+            if screened is None or placement(screened, stable_urls=stable) != placement(article.record, stable_urls=stable):
                 return None
             updates.append((article, screened))
         pages: set[str] = set()
@@ -141,9 +146,9 @@ class LiveSite:
         written = []
         for path in sorted(pages):
             spec = self.specs[path]
-            if "article" in spec.context:
+            if spec.kind is PageKind.ARTICLE:
                 # Reading time and JSON-LD are computed when the page is planned: plan it again.
-                spec = self.specs[path] = self.planner.article_page(spec.context["article"])
+                spec = self.specs[path] = self.planner.article_page(spec.view.article)
             data = render(self.envs[spec.lang], spec.template, spec.context).encode("utf-8")
             if self.write_file(path, data):
                 written.append(path)
@@ -161,7 +166,7 @@ class LiveSite:
         def job(conn) -> None:
             written = {}
             for rel, data in extra_outputs(site, config, (sitemap_entry(s) for s in specs),
-                                           planner.tag_path):
+                                           planner.term_path):
                 if self.write_file(rel, data):
                     written[rel] = self.manifest[rel]
             conn.send(written)
@@ -196,14 +201,3 @@ class LiveSite:
         "out of date" (no inputs have that fingerprint) when feeds, sitemap and search index
         still wait for a refresh."""
         self.cache.save_state(self.out_dir, BuildState(fingerprint, dict(self.manifest)))
-
-
-def _articles_in(context: dict):
-    for key in ARTICLE_KEYS:
-        value = context.get(key)
-        if isinstance(value, Article):
-            yield value
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                if isinstance(item, Article):
-                    yield item

@@ -51,9 +51,8 @@ def news_article_ld(article: Article, urls: Urls, config: SiteConfig,
     """schema.org ``NewsArticle`` for one article page (``words`` as in ``reading_minutes``)."""
     lcfg = config.language(article.lang)
     url = urls.absolute(article.path)
-    published = article.date.isoformat() if article.date else None
-    updated = article.record.updated
-    modified = updated.isoformat() if updated and (not article.date or updated >= article.date) else published
+    published = iso_moment(article.published, article.timed)
+    modified = iso_moment(article.modified, True) if article.record.updated else published
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -74,9 +73,26 @@ def news_article_ld(article: Article, urls: Urls, config: SiteConfig,
         data["sourceOrganization"] = [{"@type": "Organization", "name": s} for s in article.sources]
     if article.tags:
         data["keywords"] = [t.name for t in article.tags]
+    authors = article.terms.get("authors", ())
+    if authors:
+        data["author"] = [{"@type": "Person", "name": a.name, "url": urls.absolute(urls.term(a.lang, a.taxonomy, a.slug))}
+                          for a in authors]
+    sections = article.terms.get("sections", ())
+    if sections:
+        data["articleSection"] = [s.name for s in sections]
+    image = article.record.image
+    if image is not None and image.remote:
+        data["image"] = image.src
     if article.record.city:
         data["contentLocation"] = {"@type": "Place", "name": article.record.city}
     return data
+
+
+def iso_moment(moment, timed: bool) -> str | None:
+    """ISO 8601 with its UTC offset when a time was given, the day alone otherwise."""
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="seconds") if timed else moment.date().isoformat()
 
 
 def article_context(index: StoryIndex, article: Article, urls: Urls, config: SiteConfig) -> dict[str, Any]:

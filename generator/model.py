@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import zlib
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 
 class Packed:
@@ -48,6 +49,27 @@ class Packed:
 
 
 @dataclass(frozen=True)
+class Image:
+    """An article's lead image."""
+
+    src: str
+    """A path (beside the article or under ``content/images/``) or an http(s) URL."""
+    alt: str = ""
+    caption: str = ""
+    credit: str = ""
+    remote: bool = False
+    """True when ``src`` is a URL."""
+
+
+Terms = tuple[tuple[str, tuple[str, ...]], ...]
+"""Taxonomy name -> values as written, as a sorted tuple of pairs (hashable, comparable)."""
+
+
+def make_terms(mapping) -> Terms:
+    return tuple(sorted((name, tuple(values)) for name, values in mapping.items() if values))
+
+
+@dataclass(frozen=True)
 class ArticleRecord:
     """What a reader made of one source file, before site-wide decisions (slugs, URLs)."""
 
@@ -60,24 +82,31 @@ class ArticleRecord:
     lang: str
     """Language code of the article (``ar``, ``fa``, ``ur``, ``en``, ``fr`` ...)."""
     title: str
-    date: dt.date | None
-    """Publication day, or None when the source names none (the article is then undated)."""
+    published: dt.datetime | None
+    """Publication time, aware, in the site's time zone; a day alone is its midnight (see
+    ``timed``). None when the source names no date: the article is then undated."""
     summary: str
     """The lead: first paragraph (seeds: the dateline's paragraph without the dateline)."""
     body_html: str = Packed("")  # type: ignore[assignment]
     """Sanitised HTML of the body; safe to insert into a page as is (stored compressed)."""
     paragraphs: tuple[str, ...] = Packed((), tuple_of_text=True)  # type: ignore[assignment]
     """The body as plain-text paragraphs (for inspection, search and reading time; compressed)."""
-    tags: tuple[str, ...] = ()
-    """Tags as written (display forms); normalisation to keys happens in ``taxonomy``."""
-    sources: tuple[str, ...] = ()
-    """Publisher and agencies named by the dateline or front matter (e.g. Sputnik)."""
+    terms: Terms = ()
+    """Per taxonomy (``tags``, ``sources``, ``sections`` ...), the values as written (display
+    forms); keys and slugs are made in ``assemble``. See ``values``."""
     city: str | None = None
     slug: str | None = None
     """Explicit slug from front matter or a sidecar; None lets the pipeline derive one."""
     translation_key: str | None = None
     draft: bool = False
-    updated: dt.date | None = None
+    updated: dt.datetime | None = None
+    """Last correction, aware, in the site's time zone (None: never updated)."""
+    timed: bool = False
+    """True when the source gave a time of day (pages then show it); False: a day only."""
+    image: Image | None = None
+    source_id: str = ""
+    """Stable id of the story, not its file path: the permalink register keys URLs on it.
+    ``seed:<file stem>``, ``<lang>/<path in content/<lang>/ without .md>``, or the ``id`` field."""
     warnings: tuple[str, ...] = ()
     source_hash: str = ""
     """Hash of the source bytes (and sidecar), used for caching."""
@@ -88,10 +117,37 @@ class ArticleRecord:
     def paragraph_count(self) -> int:
         return len(self.paragraphs)
 
+    @property
+    def date(self) -> dt.date | None:
+        """Publication day in the site's time zone."""
+        return self.published.date() if self.published is not None else None
+
+    def values(self, taxonomy: str) -> tuple[str, ...]:
+        for name, values in self.terms:
+            if name == taxonomy:
+                return values
+        return ()
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.values("tags")
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Publisher and agencies named by the dateline or the fields (e.g. Sputnik)."""
+        return self.values("sources")
+
+    def with_terms(self, name: str, values) -> "ArticleRecord":
+        from dataclasses import replace
+
+        terms = dict(self.terms)
+        terms[name] = tuple(values)
+        return replace(self, terms=make_terms(terms))
+
 
 @dataclass(frozen=True)
-class TagRef:
-    """A tag as one article links to it."""
+class TermRef:
+    """A term of one taxonomy (a tag, a section, an author, a source) as one article links to it."""
 
     key: str
     """Normalised comparison key (spelling variants share it)."""
@@ -99,6 +155,10 @@ class TagRef:
     """Display form: the most common written form in the language."""
     slug: str
     lang: str
+    taxonomy: str = "tags"
+
+
+TagRef = TermRef
 
 
 @dataclass(frozen=True)
@@ -109,9 +169,12 @@ class Article:
     slug: str
     path: str
     """Output path relative to the output folder (``ar/articles/<slug>/index.html``)."""
-    tags: tuple[TagRef, ...]
-    translation_group: str
-    """Key shared by all translations of one story (the record's key, or the path)."""
+    terms: Mapping[str, tuple[TermRef, ...]] = field(default_factory=dict, compare=False)
+    """Per configured taxonomy, the terms this article is filed under (in the order written)."""
+    translation_group: str = ""
+    """Key shared by all translations of one story (the record's key, or its source id)."""
+    former_paths: tuple[str, ...] = ()
+    """Output paths the article was published at before an explicit slug change (redirects)."""
 
     # Convenience accessors used by templates.
     @property
@@ -127,6 +190,14 @@ class Article:
         return self.record.date
 
     @property
+    def published(self):
+        return self.record.published
+
+    @property
+    def timed(self) -> bool:
+        return self.record.timed
+
+    @property
     def summary(self) -> str:
         return self.record.summary
 
@@ -138,10 +209,26 @@ class Article:
     def sources(self) -> tuple[str, ...]:
         return self.record.sources
 
+    @property
+    def tags(self) -> tuple[TermRef, ...]:
+        return self.terms.get("tags", ())
+
+    @property
+    def source_id(self) -> str:
+        return self.record.source_id
+
+    @property
+    def modified(self):
+        """The later of publication and last correction (None when undated)."""
+        published, updated = self.record.published, self.record.updated
+        if published is None:
+            return None
+        return updated if updated is not None and updated > published else published
+
 
 @dataclass(frozen=True)
-class Tag:
-    """One tag of one language with the articles that carry it (newest first)."""
+class Term:
+    """One term of one taxonomy in one language, with the articles filed under it (newest first)."""
 
     lang: str
     key: str
@@ -149,7 +236,11 @@ class Tag:
     slug: str
     articles: tuple[Article, ...]
     entity: str | None = None
-    """Cross-language identity (a CLDR territory code or a tag-translation id), if known."""
+    """Cross-language identity (a CLDR territory code or a term-translation id), if known."""
+    taxonomy: str = "tags"
+
+
+Tag = Term
 
 
 @dataclass(frozen=True)
@@ -158,11 +249,19 @@ class Site:
 
     articles: dict[str, tuple[Article, ...]]
     """Per language, newest first (undated last, then by slug)."""
-    tags: dict[str, tuple[Tag, ...]]
-    """Per language, in the language's alphabetical order."""
+    terms: dict[str, dict[str, tuple[Term, ...]]]
+    """Per taxonomy, per language, the terms in the language's alphabetical order."""
     translations: dict[str, tuple[Article, ...]]
     """Translation group -> its articles (one per language)."""
     problems: tuple[str, ...] = ()
     """Person-readable errors for inputs that were skipped (``path: reason``)."""
     notices: tuple[str, ...] = ()
     """Warnings for inputs that were built but repaired or guessed."""
+    redirects: tuple[tuple[str, str], ...] = ()
+    """(old output path, article output path) for every explicit slug change (see ``permalinks``)."""
+    permalinks: Any = None
+    """The permalink register as this build leaves it (``permalinks.Register``)."""
+
+    @property
+    def tags(self) -> dict[str, tuple[Term, ...]]:
+        return self.terms.get("tags", {})

@@ -8,7 +8,6 @@ files is fixed, so builds stay byte-for-byte reproducible.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Callable, Iterable, Iterator
 
 from .config import SiteConfig
@@ -18,36 +17,23 @@ from .search_index import search_outputs
 from .sitemap import MAX_URLS, SitemapEntry, sitemap_outputs
 from .urls import Urls
 
-NOT_IN_SITEMAP = frozenset({"404.html", "search.html"})
-
-
-def _newest(items) -> dt.date | None:
-    dates = [a.record.updated or a.date for a in items if a.date]
-    return max(dates) if dates else None
-
-
 def sitemap_entry(spec) -> SitemapEntry | None:
-    """What the sitemap needs to know about one planned page (None: leave it out)."""
-    if not spec.path or spec.template in NOT_IN_SITEMAP:
+    """What the sitemap needs to know about one planned page (None: leave it out), from the
+    page's own declaration: its kind, its alternates and its lastmod."""
+    if not spec.path or not spec.in_sitemap:
         return None
-    ctx = spec.context
-    alternates = tuple((choice.lang, choice.path) for choice in ctx.get("alternates", ()))
-    if "article" in ctx:
-        lastmod = _newest((ctx["article"],))
-    elif "items" in ctx:
-        lastmod = _newest(ctx["items"])
-    elif "tags" in ctx:
-        lastmod = _newest(t.articles[0] for t in ctx["tags"] if t.articles)
-    else:
-        lastmod = None
+    view = spec.view
+    alternates = tuple((choice.lang, choice.path) for choice in view.alternates)
+    lastmod = spec.lastmod
     return SitemapEntry(path=spec.path, alternates=alternates,
-                        x_default=ctx.get("x_default") if alternates else None, lastmod=lastmod)
+                        x_default=view.x_default if alternates else None,
+                        lastmod=lastmod.date() if lastmod is not None else None)
 
 
 def extra_outputs(site: Site, config: SiteConfig, pages: Iterable[SitemapEntry | None],
-                  tag_path: Callable, *, max_sitemap_urls: int = MAX_URLS) -> Iterator[tuple[str, bytes]]:
+                  term_path: Callable, *, max_sitemap_urls: int = MAX_URLS) -> Iterator[tuple[str, bytes]]:
     """(output path, bytes) of every generated file that is not an HTML page."""
-    for task in feed_and_search_tasks(site, config, tag_path):
+    for task in feed_and_search_tasks(site, config, term_path):
         yield from task()
     yield from sitemaps(config, pages, max_sitemap_urls=max_sitemap_urls)
 

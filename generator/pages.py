@@ -1,48 +1,107 @@
-"""Page stage: the ``Site`` -> a list of ``PageSpec`` (output path, template, context).
+"""Plan stage: the ``Site`` -> the page set, as ``PageSpec``s (path, kind, template, view).
 
-Nothing is rendered here; this module only decides which pages exist, where they go and
-what each one shows. Every path comes from ``urls.Urls``.
+Nothing is rendered here; this module only decides which pages exist, where they go, what
+each one shows, and what each one depends on. Every page declares its ``PageKind`` (which says
+whether it is in the sitemap), its ``lastmod`` and the articles and terms it shows; the
+sitemap, the preview server and the cache read those declarations and nothing else. The
+template gets a typed view (``views``). Every path comes from ``urls.Urls``.
 """
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from . import calendars
-from .config import SiteConfig
+from .config import SiteConfig, TaxonomyConfig
 from .entities import entity_index
 from .archives import year_groups
 from .metadata import article_context
-from .model import Article, Site, Tag
+from .model import Article, Site, Term
 from .related import build_index
 from .search_index import index_dir
 from .urls import Urls
+from .views import (ArchiveView, ArticleView, Choice, ListView, NotFoundView, PageView,
+                    RedirectView, RootView, SearchView, TermIndexView)
+
+
+class PageKind(enum.Enum):
+    """What a page is. The value is (name, in the sitemap)."""
+
+    ROOT = ("root", True)
+    HOME = ("home", True)
+    ARTICLE = ("article", True)
+    TERM = ("term", True)
+    TERM_INDEX = ("term-index", True)
+    ARCHIVE_INDEX = ("archive-index", True)
+    ARCHIVE_MONTH = ("archive-month", True)
+    HIJRI_ARCHIVE_MONTH = ("hijri-archive-month", True)
+    SOLAR_HIJRI_ARCHIVE_MONTH = ("solar-hijri-archive-month", True)
+    SEARCH = ("search", False)
+    NOT_FOUND = ("404", False)
+    REDIRECT = ("redirect", False)
+
+    @property
+    def in_sitemap(self) -> bool:
+        return self.value[1]
+
+    @property
+    def label(self) -> str:
+        return self.value[0]
+
+
+_MONTH_KINDS = {"gregorian": PageKind.ARCHIVE_MONTH, "islamic-umalqura": PageKind.HIJRI_ARCHIVE_MONTH,
+                "islamic-civil": PageKind.HIJRI_ARCHIVE_MONTH, "persian": PageKind.SOLAR_HIJRI_ARCHIVE_MONTH}
 
 
 class PageSpec:
-    """One page to render: output path (relative to the output folder), template, language
-    and the template's context. The context may be given as a ``factory`` instead, made when
-    first asked for: article pages (related stories, JSON-LD, reading time) are then
+    """One page to render: output path (relative to the output folder), kind, template,
+    language and the template's typed view. The view may be given as a ``factory`` instead,
+    made when first asked for: article pages (related stories, JSON-LD, reading time) are then
     planned by the render worker that renders them, in parallel, and the planning process
-    does not hold 10,000 contexts at once."""
+    does not hold 10,000 views at once."""
 
-    __slots__ = ("path", "template", "lang", "_context", "_factory")
+    __slots__ = ("path", "kind", "template", "lang", "_view", "_factory")
 
-    def __init__(self, path: str, template: str, lang: str, context: dict[str, Any] | None = None,
-                 factory: Callable[[], dict[str, Any]] | None = None) -> None:
-        self.path, self.template, self.lang = path, template, lang
-        self._context, self._factory = context, factory
+    def __init__(self, path: str, kind: PageKind, template: str, lang: str,
+                 view: PageView | None = None, factory: Callable[[], PageView] | None = None) -> None:
+        self.path, self.kind, self.template, self.lang = path, kind, template, lang
+        self._view, self._factory = view, factory
+
+    @property
+    def view(self) -> PageView:
+        if self._view is None:
+            self._view = self._factory() if self._factory is not None else PageView(self.path)
+        return self._view
 
     @property
     def context(self) -> dict[str, Any]:
-        if self._context is None:
-            self._context = self._factory() if self._factory is not None else {}
-        return self._context
+        """The template's variables: the view's fields."""
+        return self.view.variables()
+
+    @property
+    def in_sitemap(self) -> bool:
+        return self.kind.in_sitemap
+
+    @property
+    def lastmod(self):
+        """Newest publication or correction among the articles the page shows (or None)."""
+        return self.view.lastmod()
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        """Every article whose text, title, date or terms this page shows."""
+        return self.view.articles()
+
+    @property
+    def terms(self) -> tuple[tuple[str, str, str], ...]:
+        """(taxonomy, language, key) of every term this page names."""
+        return self.view.terms()
 
     def __repr__(self) -> str:
-        return f"PageSpec({self.path!r}, {self.template!r}, {self.lang!r})"
+        return f"PageSpec({self.path!r}, {self.kind.label}, {self.template!r}, {self.lang!r})"
 
 
 @dataclass(frozen=True)
@@ -51,12 +110,6 @@ class Pager:
     count: int
     prev: str | None
     next: str | None
-
-
-@dataclass(frozen=True)
-class Choice:
-    lang: Any
-    path: str
 
 
 def paginate(items: tuple, size: int, path_of) -> Iterator[tuple[Pager, tuple, str]]:
@@ -76,23 +129,29 @@ class PagePlanner:
         self.site = site
         self.config = config
         self.urls = Urls(config)
-        self.tag_slugs = {(t.lang, t.key): t.slug for tags in site.tags.values() for t in tags}
+        self.term_slugs = {(t.taxonomy, t.lang, t.key): t.slug for per_lang in site.terms.values()
+                           for terms in per_lang.values() for t in terms}
         self.languages = config.languages
-        self.entities = entity_index(site.tags)
+        self.entities = {name: entity_index(per_lang) for name, per_lang in site.terms.items()}
         self.stories = build_index(site)
         self.months = {(lang.code, cal, *calendars.archive_key(a.date, cal))
                        for lang in config.languages for cal in lang.calendars
                        for a in site.articles[lang.code] if a.date}
 
     # ---- cross-language links -------------------------------------------------------
-    def tag_path(self, tag) -> str:
-        return self.urls.tag(tag.lang, self.tag_slugs.get((tag.lang, tag.key), tag.slug))
+    def term_path(self, term) -> str:
+        """First page of a term (a ``Term`` or an article's ``TermRef``)."""
+        slug = self.term_slugs.get((term.taxonomy, term.lang, term.key), term.slug)
+        return self.urls.term(term.lang, term.taxonomy, slug)
 
-    def _tag_equivalents(self, tag: Tag, path: str) -> dict[str, str]:
-        """The same tag in the other languages (one entity), first page; this page for ``tag``."""
-        found = {lang.code: self.urls.tag(lang.code, other.slug) for lang in self.languages
-                 if tag.entity and (other := self.entities.get((tag.entity, lang.code)))}
-        found[tag.lang] = path
+    tag_path = term_path
+
+    def _term_equivalents(self, term: Term, path: str) -> dict[str, str]:
+        """The same term in the other languages (one entity), first page; this page for ``term``."""
+        index = self.entities.get(term.taxonomy, {})
+        found = {lang.code: self.urls.term(lang.code, term.taxonomy, other.slug) for lang in self.languages
+                 if term.entity and (other := index.get((term.entity, lang.code)))}
+        found[term.lang] = path
         return found
 
     def _month_equivalents(self, lang: str, calendar: str, year: int, month: int, path: str) -> dict[str, str]:
@@ -105,82 +164,83 @@ class PagePlanner:
     def _switcher(self, equivalents: dict[str, str]) -> list[Choice]:
         return [Choice(lang, equivalents.get(lang.code, self.urls.home(lang.code))) for lang in self.languages]
 
-    def _common(self, lang: str, path: str, equivalents: dict[str, str], *, real: bool) -> dict[str, Any]:
-        """Context shared by every page: switcher (all languages) and hreflang alternates."""
+    def _common(self, path: str, equivalents: dict[str, str], *, real: bool) -> dict[str, Any]:
+        """What every page view has: switcher (all languages) and hreflang alternates."""
         alternates = [Choice(code, p) for code, p in equivalents.items()] if real and len(equivalents) > 1 else []
         default = self.config.default_language
-        return {
-            "page_path": path,
-            "switcher": self._switcher(equivalents),
-            "alternates": alternates,
-            "x_default": equivalents.get(default, path),
-            "tag_path": self.tag_path,
-        }
+        return {"page_path": path, "switcher": self._switcher(equivalents), "alternates": alternates,
+                "x_default": equivalents.get(default, path)}
 
     def _all_langs(self, path_of) -> dict[str, str]:
         return {lang.code: path_of(lang.code) for lang in self.languages}
 
     # ---- the pages ---------------------------------------------------------------------
     def plan(self, *, lazy: bool = False) -> Iterator[PageSpec]:
-        """Every page, in a fixed order; ``lazy``: article contexts are made on first use."""
-        yield self.root_page()
+        """Every page, in a fixed order; ``lazy``: article views are made on first use."""
+        if not self.config.default_language_at_root:
+            yield self.root_page()
+            # GitHub Pages and Netlify serve only the root's 404.html for a missing path.
+            yield self.not_found(self.config.default_language, path="404.html")
         for lang in self.languages:
             yield from self.home_pages(lang.code)
             for article in self.site.articles[lang.code]:
                 yield self.article_page(article, lazy=lazy)
-            yield self.tag_index(lang.code)
-            for tag in self.site.tags[lang.code]:
-                yield from self.tag_pages(tag)
+            for taxonomy in self.config.taxonomies:
+                if taxonomy.index:
+                    yield self.term_index(lang.code, taxonomy)
+                for term in self.site.terms[taxonomy.name][lang.code]:
+                    yield from self.term_pages(term, taxonomy)
             yield from self.archive_pages(lang.code)
             if self.config.search:
                 yield self.search_page(lang.code)
             yield self.not_found(lang.code)
+        for old, new in self.site.redirects:
+            yield self.redirect(old, new)
 
     def root_page(self) -> PageSpec:
-        default = self.config.default_language
-        if self.config.default_language_at_root:
-            # The default language's home is the root page; nothing else to write here.
-            return PageSpec("", "", default, {})
         choices = [Choice(lang, self.urls.home(lang.code)) for lang in self.languages]
-        return PageSpec("index.html", "root.html", default,
-                        {"choices": choices, "site_title": self.config.title, "page_path": "index.html"})
+        view = RootView(page_path="index.html", choices=choices, site_title=self.config.title)
+        return PageSpec("index.html", PageKind.ROOT, "root.html", self.config.default_language, view)
 
     def home_pages(self, lang: str) -> Iterator[PageSpec]:
         lcfg = self.config.language(lang)
         for pager, items, path in paginate(self.site.articles[lang], self.config.page_size,
                                            lambda n: self.urls.home(lang, n)):
             equivalents = self._all_langs(self.urls.home) if pager.number == 1 else {lang: path}
-            ctx = self._common(lang, path, equivalents, real=pager.number == 1)
-            ctx.update(heading=lcfg.title, intro=lcfg.description, items=items, pager=pager)
-            yield PageSpec(path, "list.html", lang, ctx)
+            view = ListView(**self._common(path, equivalents, real=pager.number == 1),
+                            heading=lcfg.title, intro=lcfg.description, items=items, pager=pager)
+            yield PageSpec(path, PageKind.HOME, "list.html", lang, view)
 
     def article_page(self, article: Article, *, lazy: bool = False) -> PageSpec:
         if lazy:
-            return PageSpec(article.path, "article.html", article.lang,
-                            factory=lambda: self._article_context(article))
-        return PageSpec(article.path, "article.html", article.lang, self._article_context(article))
+            return PageSpec(article.path, PageKind.ARTICLE, "article.html", article.lang,
+                            factory=lambda: self._article_view(article))
+        return PageSpec(article.path, PageKind.ARTICLE, "article.html", article.lang,
+                        self._article_view(article))
 
-    def _article_context(self, article: Article) -> dict[str, Any]:
+    def _article_view(self, article: Article) -> ArticleView:
         group = self.site.translations.get(article.translation_group, ())
         others = tuple(a for a in group if a.lang != article.lang)
         equivalents = {a.lang: a.path for a in group} or {article.lang: article.path}
-        ctx = self._common(article.lang, article.path, equivalents, real=True)
-        ctx.update(article=article, translations=others)
-        ctx.update(article_context(self.stories, article, self.urls, self.config))
-        return ctx
+        return ArticleView(**self._common(article.path, equivalents, real=True), article=article,
+                           translations=others,
+                           **article_context(self.stories, article, self.urls, self.config))
 
-    def tag_index(self, lang: str) -> PageSpec:
-        path = self.urls.tag_index(lang)
-        ctx = self._common(lang, path, self._all_langs(self.urls.tag_index), real=True)
-        ctx.update(tags=self.site.tags[lang])
-        return PageSpec(path, "tags.html", lang, ctx)
+    def term_index(self, lang: str, taxonomy: TaxonomyConfig) -> PageSpec:
+        path = self.urls.term_index(lang, taxonomy.name)
+        view = TermIndexView(**self._common(path, self._all_langs(lambda code: self.urls.term_index(code, taxonomy.name)),
+                                            real=True),
+                             taxonomy=taxonomy, items=self.site.terms[taxonomy.name][lang])
+        return PageSpec(path, PageKind.TERM_INDEX, "terms.html", lang, view)
 
-    def tag_pages(self, tag: Tag) -> Iterator[PageSpec]:
-        for pager, items, path in paginate(tag.articles, self.config.page_size,
-                                           lambda n: self.urls.tag(tag.lang, tag.slug, n)):
-            ctx = self._common(tag.lang, path, self._tag_equivalents(tag, path), real=pager.number == 1)
-            ctx.update(heading=tag.name, intro="", items=items, pager=pager, tag=tag)
-            yield PageSpec(path, "list.html", tag.lang, ctx)
+    def term_pages(self, term: Term, taxonomy: TaxonomyConfig) -> Iterator[PageSpec]:
+        feed = self.urls.term_feed(term.lang, term.taxonomy, term.slug) if taxonomy.feeds else None
+        for pager, items, path in paginate(term.articles, self.config.page_size,
+                                           lambda n: self.urls.term(term.lang, term.taxonomy, term.slug, n)):
+            view = ListView(**self._common(path, self._term_equivalents(term, path), real=pager.number == 1),
+                            heading=term.name, intro="", items=items, pager=pager, term=term,
+                            taxonomy=taxonomy, feed=feed)
+            yield PageSpec(path, PageKind.TERM, "list.html", term.lang, view)
 
     def archive_pages(self, lang: str) -> Iterator[PageSpec]:
         lcfg = self.config.language(lang)
@@ -200,23 +260,34 @@ class PagePlanner:
                 for pager, page_items, path in paginate(
                         items, self.config.page_size,
                         lambda n, y=year, m=month: self.urls.archive_month(lang, calendar, y, m, n)):
-                    ctx = self._common(lang, path, self._month_equivalents(lang, calendar, year, month, path),
-                                       real=pager.number == 1)
-                    ctx.update(heading=label, intro="", items=page_items, pager=pager)
-                    yield PageSpec(path, "list.html", lang, ctx)
+                    view = ListView(**self._common(path, self._month_equivalents(lang, calendar, year, month, path),
+                                                   real=pager.number == 1),
+                                    heading=label, intro="", items=page_items, pager=pager)
+                    yield PageSpec(path, _MONTH_KINDS[calendar], "list.html", lang, view)
             sections.append({"calendar": calendar, "months": entries, "years": year_groups(entries, lcfg)})
         path = self.urls.archive_index(lang)
-        ctx = self._common(lang, path, self._all_langs(self.urls.archive_index), real=True)
-        ctx.update(sections=sections)
-        yield PageSpec(path, "archive.html", lang, ctx)
+        view = ArchiveView(**self._common(path, self._all_langs(self.urls.archive_index), real=True),
+                           sections=sections, shown=self.site.articles[lang])
+        yield PageSpec(path, PageKind.ARCHIVE_INDEX, "archive.html", lang, view)
 
     def search_page(self, lang: str) -> PageSpec:
         path = self.urls.search(lang)
-        ctx = self._common(lang, path, self._all_langs(self.urls.search), real=False)
-        ctx.update(search_index=index_dir(self.urls, lang))
-        return PageSpec(path, "search.html", lang, ctx)
+        view = SearchView(**self._common(path, self._all_langs(self.urls.search), real=False),
+                          search_index=index_dir(self.urls, lang))
+        return PageSpec(path, PageKind.SEARCH, "search.html", lang, view)
 
-    def not_found(self, lang: str) -> PageSpec:
-        path = self.urls.not_found(lang)
-        ctx = self._common(lang, path, self._all_langs(self.urls.not_found), real=False)
-        return PageSpec(path, "404.html", lang, ctx)
+    def not_found(self, lang: str, path: str | None = None) -> PageSpec:
+        path = path or self.urls.not_found(lang)
+        view = NotFoundView(**self._common(path, self._all_langs(self.urls.not_found), real=False))
+        return PageSpec(path, PageKind.NOT_FOUND, "404.html", lang, view)
+
+    def redirect(self, old: str, new: str) -> PageSpec:
+        lang = next((a.lang for a in self.site.articles.get(old.split("/", 1)[0], ()) if a.path == new),
+                    None) or _lang_of(new, self.config)
+        view = RedirectView(page_path=old, target=new)
+        return PageSpec(old, PageKind.REDIRECT, "redirect.html", lang, view)
+
+
+def _lang_of(path: str, config: SiteConfig) -> str:
+    first = path.split("/", 1)[0]
+    return first if first in config.language_codes else config.default_language

@@ -12,7 +12,9 @@ from functools import partial
 from pathlib import Path
 
 from .assemble import assemble
-from .cache import BuildCache, BuildState, Examination, examine, file_signature
+from . import permalinks
+from .cache import (BuildCache, BuildState, Examination, content_hash, examine, file_signature,
+                    input_fingerprint)
 from .config import SiteConfig
 from .errors import SahifaError
 from .importer import claimed_seeds
@@ -22,46 +24,65 @@ from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
 from .parallel import map_in_processes, run_tasks, slice_tasks
 from .report import BuildReport
+from .readers import ReadOptions, reader_named
 from .sources import SourceFile, discover, read_all
 from .write import OutputWriter
 
 
 def read_records(config: SiteConfig, cache: BuildCache | None = None
                  ) -> tuple[list[ArticleRecord], list[str]]:
-    """Every source's record (from the cache when the file is unchanged) and the problems."""
+    """Every source's records and the problems met.
+
+    A source is read again only when its content changed: an unchanged stat signature is
+    the fast path; otherwise the hash of its bytes (and of its sidecar) is compared with the
+    cached one, so a fresh clone or a restored cache folder reuses every record.
+    """
     sources, problems = discover(config)
+    options = ReadOptions.from_config(config)
     records: list[ArticleRecord] = []
     todo: list[tuple[str, SourceFile]] = []
     signatures: dict[str, tuple] = {}
+    hashes: dict[str, str] = {}
     for source in sources:
         rel = source.path.relative_to(config.root).as_posix()
-        sig = (file_signature(source.path),
-               file_signature(source.path.with_suffix(".yml")) if source.kind == "seed" else None)
+        sidecar = reader_named(source.kind).sidecar
+        side = source.path.with_suffix(sidecar) if sidecar else None
+        sig = (file_signature(source.path), file_signature(side) if side else None)
         signatures[rel] = sig
         hit = cache.records.get(rel) if cache is not None else None
-        if hit is not None and hit[0] == sig:
-            records.append(hit[1])
+        if hit is not None and hit[0] != sig:
+            hashes[rel] = content_hash(source.path, side)
+            if hit[1] == hashes[rel]:
+                cache.records[rel] = (sig, hit[1], hit[2])
+                cache.records_changed = True
+            else:
+                hit = None
+        if hit is not None:
+            records.extend(hit[2])
         else:
             todo.append((rel, source))
-    read_one = partial(_read_one, root=config.root, trusted=config.allow_raw_html)
-    for (rel, _), item in zip(todo, map_in_processes(read_one, [s for _, s in todo])):
+    read_one = partial(_read_one, options=options)
+    for (rel, source), item in zip(todo, map_in_processes(read_one, [s for _, s in todo])):
         if isinstance(item, SahifaError):
             problems.append(str(item))
             continue
-        records.append(item)
+        records.extend(item)
         if cache is not None:
-            cache.records[rel] = (signatures[rel], item)
+            sidecar = reader_named(source.kind).sidecar
+            digest = hashes.get(rel) or content_hash(
+                source.path, source.path.with_suffix(sidecar) if sidecar else None)
+            cache.records[rel] = (signatures[rel], digest, tuple(item))
             cache.records_changed = True
     if cache is not None:
         cache.save_records(set(signatures))
-    records.sort(key=lambda r: r.path)
+    records.sort(key=lambda r: (r.path, r.source_id))
     claimed = claimed_seeds(records)
     return [r for r in records if not (r.kind == "seed" and r.path in claimed)], problems
 
 
-def _read_one(source, *, root: Path, trusted: bool):
-    """One source -> its record, or the ``SahifaError`` that names it (never raises)."""
-    return next(read_all([source], root, trusted=trusted))
+def _read_one(source, *, options: ReadOptions):
+    """One source -> its records, or the ``SahifaError`` that names it (never raises)."""
+    return next(read_all([source], options))
 
 
 def _render_page(spec, *, envs, writer: OutputWriter) -> tuple[bytes, bool, object]:
@@ -132,7 +153,7 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
         if examined.unchanged:
             return BuildReport.replay(examined.previous, time.perf_counter() - t0)
         state = examined.previous
-        cache.load_records(config.allow_raw_html)
+        cache.load_records(ReadOptions.from_config(config).cache_key())
     records, problems = read_records(config, cache)
     t1 = time.perf_counter()
     site = assemble(records, config, today=today, problems=problems)
@@ -156,7 +177,7 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
         extras = [partial(_stage_outputs, task, writer=writer)
-                  for task in feed_and_search_tasks(site, config, planner.tag_path)]
+                  for task in feed_and_search_tasks(site, config, planner.term_path)]
         pages = slice_tasks(partial(_render_page, envs=envs, writer=writer), specs)
         outcome = run_tasks(extras + pages, size=len(specs))
         t_pages = time.perf_counter()
@@ -175,12 +196,18 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     except BaseException:
         writer.abort()
         raise
+    # Only now that the pages are out are their addresses on the register (site state,
+    # written atomically; unchanged bytes are not rewritten).
+    registered = permalinks.save(site.permalinks, config.permalinks_path)
     report.pages = len(writer.written)
     report.changed = len(writer.changed)
     if keep:
         report.kept = {"specs": specs, "planner": planner, "envs": envs, "manifest": manifest}
     if cache is not None:
-        cache.save_state(out_dir, BuildState(examined.fingerprint, manifest, tuple(report.problems),
+        fingerprint = examined.fingerprint
+        if registered:  # the register is an input too: describe the inputs as they now are
+            fingerprint = input_fingerprint(config, out_dir, today)
+        cache.save_state(out_dir, BuildState(fingerprint, manifest, tuple(report.problems),
                                              tuple(report.notices), report.articles))
     report.timings = {"read": t1 - t0, "model": t2 - t1,
                       "render (pages, feeds, search)": t_pages - t2,

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from . import calendars
 from .config import LanguageConfig, SiteConfig
-from .i18n import format_number, isolated_list, numbering_system, translations_for
+from .i18n import format_number, isolated_list, numbering_system, to_digits, translations_for
 from .urls import Urls
 
 
@@ -68,8 +68,19 @@ def make_environment(config: SiteConfig, lang: LanguageConfig, *,
         return urls.archive_month(lang.code, calendar, year, month)
 
     languages = {other.code: other for other in config.languages}
-    env.globals["tag_path"] = lambda tag: urls.tag(tag.lang, tag.slug)
+    def term_path(ref) -> str:
+        return urls.term(ref.lang, ref.taxonomy, ref.slug)
+
+    def time_of_day(moment: dt.datetime) -> str:
+        """``14:30`` in the language's digits (the site's time zone; 24-hour clock)."""
+        return to_digits(moment.strftime("%H:%M"), system)
+
+    env.globals["term_path"] = env.globals["tag_path"] = term_path
+    env.globals["taxonomies"] = config.taxonomies
+    middle = lang.babel_locale.list_patterns["standard"]["middle"]
+    env.globals["list_sep"] = middle.replace("{0}", "").replace("{1}", "")
     env.filters["calendar_date"] = calendar_date
+    env.filters["time_of_day"] = time_of_day
     env.globals.update(
         lang=lang, urls=urls, href=urls.href, absolute=urls.absolute, static=urls.static,
         archive_href=archive_href, site=config,

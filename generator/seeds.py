@@ -26,7 +26,7 @@ import html
 import re
 from pathlib import Path
 
-import yaml
+from pathlib import PurePosixPath
 
 from . import boilerplate, htmltext
 from .dateline import date_line, parse_dateline
@@ -34,13 +34,12 @@ from .dateparse import DateMatch, find_date, parse_date_expression
 from .decode import decode_bytes
 from .errors import SahifaError
 from .langdetect import detect_language
-from .model import ArticleRecord
+from .fields import DEFAULT_SCHEMA, MAX_YAML_BYTES, Schema, load_yaml, moment_value, read_fields
+from .model import ArticleRecord, make_terms
 from .textnorm import clean_text, match_key, strip_bidi_controls
 
 MAX_BYTES = 20_000_000
 RTL_LANGS = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "sd", "ug", "yi", "dv"})
-SIDECAR_FIELDS = ("title", "date", "tags", "slug", "translation_key", "lang", "format",
-                  "sources", "draft")
 _INVISIBLE = re.compile("[\u200b\u200d\u200e\u200f\u061c\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
 _SENTENCE_BREAK = re.compile(r"(?<![.\d])\.(?![.\d])\s+\S|[!?؟](?![!?؟])\s+\S|[。！？]\s*\S")
 _TITLE_CREDIT = re.compile(r"\s*\((?P<credit>[A-Za-z][\w.\-]{1,30}|[^\W\d][^()]{0,20})\)\s*$")
@@ -57,7 +56,7 @@ def direction(lang: str) -> str:
     return "rtl" if lang.split("-")[0].split("_")[0].lower() in RTL_LANGS else "ltr"
 
 
-def read_seed(path: Path, root: Path) -> ArticleRecord:
+def read_seed(path: Path, root: Path, schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:
     """Read ``path`` (a seed under ``root``) and its optional sidecar ``NAME.yml``."""
     try:
         rel = path.resolve().relative_to(root.resolve()).as_posix()
@@ -72,26 +71,26 @@ def read_seed(path: Path, root: Path) -> ArticleRecord:
         raise SahifaError(rel, f"cannot be read: {exc.strerror or exc}") from exc
     text, encoding, warnings = decode_bytes(data, rel)
     sidecar, side_bytes = _read_sidecar(path, rel)
-    record = parse_seed(text, rel, sidecar)
+    record = parse_seed(text, rel, sidecar, schema=schema, source_id=f"seed:{path.stem}")
     digest = hashlib.sha256(data + b"\0" + side_bytes).hexdigest()
     extra = dict(record.extra, encoding=encoding)
     return _replace(record, warnings=tuple(warnings) + record.warnings, source_hash=digest, extra=extra)
 
 
 def _read_sidecar(path: Path, rel: str) -> tuple[dict | None, bytes]:
+    """The sidecar's fields (None without one) and its bytes (part of the seed's hash)."""
     side = path.with_suffix(".yml")
     if not side.is_file():
         return None, b""
+    what = f"sidecar {side.name}"
     try:
+        if side.stat().st_size > MAX_YAML_BYTES:
+            raise SahifaError(rel, f"{what} is larger than {MAX_YAML_BYTES // 1000} kB; skipped")
         raw = side.read_bytes()
-        loaded = yaml.safe_load(decode_bytes(raw, rel + " (sidecar)").text)
-    except (OSError, yaml.YAMLError) as exc:
-        raise SahifaError(rel, f"sidecar {side.name} cannot be read: {exc}") from exc
-    if loaded is None:
-        return None, raw
-    if not isinstance(loaded, dict):
-        raise SahifaError(rel, f"sidecar {side.name} must be a mapping of fields")
-    return loaded, raw
+    except OSError as exc:
+        raise SahifaError(rel, f"{what} cannot be read: {exc.strerror or exc}") from exc
+    text = decode_bytes(raw, f"{rel} ({what})").text
+    return load_yaml(text, rel, what) or None, raw
 
 
 def _replace(record: ArticleRecord, **changes) -> ArticleRecord:
@@ -112,7 +111,8 @@ def clean_line(line: str) -> str:
     return " ".join(_INVISIBLE.sub("", line).split())
 
 
-def parse_seed(text: str, path_str: str, sidecar: dict | None = None) -> ArticleRecord:
+def parse_seed(text: str, path_str: str, sidecar: dict | None = None, *,
+               schema: Schema = DEFAULT_SCHEMA, source_id: str | None = None) -> ArticleRecord:
     """Parse the decoded text of a seed into a record (pure; see the module docstring)."""
     if not isinstance(text, str):
         raise SahifaError(path_str, "seed text must be a string")
@@ -160,17 +160,21 @@ def parse_seed(text: str, path_str: str, sidecar: dict | None = None) -> Article
         warnings.append("undated: no complete date found (the article is sorted as undated)")
     body_for_lang = "\n".join([title] + kept)
     lang = detect_language(body_for_lang)
+    published = None
+    if date is not None:
+        published, _ = moment_value(date.isoformat(), "date", schema.tzinfo, warnings)
     record = ArticleRecord(
-        path=path_str, kind="seed", format=fmt, lang=lang, title=title, date=date,
+        path=path_str, kind="seed", format=fmt, lang=lang, title=title, published=published,
         summary=kept[lead_index] if len(kept) > lead_index else "", body_html=paragraphs_to_html(kept),
-        paragraphs=tuple(kept), sources=tuple(_dedupe(sources)),
+        paragraphs=tuple(kept), terms=make_terms({"sources": _dedupe(sources)}),
         city=dateline.city if dateline else None, warnings=tuple(warnings),
+        source_id=source_id or f"seed:{PurePosixPath(path_str).stem}",
         extra={"dir": direction(lang), "dropped": len(dropped) + len(captions),
                "dateline": dateline.text if dateline else None},
     )
-    record = _replace(record, tags=_auto_tags(record))
+    record = record.with_terms("tags", _auto_tags(record))
     if sidecar:
-        record = apply_sidecar(record, sidecar)
+        record = apply_sidecar(record, sidecar, schema)
     return record
 
 
@@ -344,45 +348,21 @@ def _clean_title(title: str) -> tuple[str, str | None]:
     return title, credit
 
 
-def apply_sidecar(record: ArticleRecord, sidecar: dict) -> ArticleRecord:
-    """Fields from a sidecar mapping override what was read from the text."""
-    changes: dict = {}
-    warnings = list(record.warnings)
-    for key, value in sidecar.items():
-        if key not in SIDECAR_FIELDS:
-            warnings.append(f"unknown sidecar field {key!r} ignored")
-            continue
-        if key in ("title", "slug", "translation_key", "lang", "format"):
-            if not isinstance(value, (str, int)) or not str(value).strip():
-                raise SahifaError(record.path, f"sidecar field {key!r} must be a non-empty text")
-            changes[key] = clean_line(strip_bidi_controls(str(value)))
-        elif key in ("tags", "sources"):
-            if isinstance(value, str):
-                value = [value]
-            if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-                raise SahifaError(record.path, f"sidecar field {key!r} must be a list of texts")
-            changes[key] = tuple(_dedupe(clean_line(str(v)) for v in value if str(v).strip()))
-        elif key == "draft":
-            if not isinstance(value, bool):
-                raise SahifaError(record.path, "sidecar field 'draft' must be true or false")
-            changes["draft"] = value
-        elif key == "date":
-            changes["date"] = _sidecar_date(value, record.path)
-    if "lang" in changes:
-        changes["extra"] = dict(record.extra, dir=direction(changes["lang"]))
-    return _replace(record, warnings=tuple(warnings), **changes)
-
-
-def _sidecar_date(value, path: str) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            found = parse_date_expression(value)
-            if found:
-                return found
-    raise SahifaError(path, f"sidecar field 'date' is not a date: {value!r}")
+def apply_sidecar(record: ArticleRecord, sidecar: dict, schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:
+    """Fields from a sidecar mapping override what was read from the text (the same field
+    schema and rules as front matter: ``fields.read_fields``)."""
+    name = PurePosixPath(record.path).with_suffix(".yml").name
+    values, warnings = read_fields(sidecar, record.path, schema, what=f"sidecar {name}")
+    values.pop("seed", None)
+    terms = values.pop("terms", None)
+    if terms:
+        merged = dict(record.terms)
+        merged.update(terms)
+        values["terms"] = make_terms(merged)
+    if "lang" in values:
+        values["extra"] = dict(record.extra, dir=direction(values["lang"]))
+    if "published" in values and record.published is not None and values["published"] is None:
+        warnings.append("the sidecar's date could not be read; the date found in the text is kept")
+        values.pop("published")
+        values.pop("timed", None)
+    return _replace(record, warnings=record.warnings + tuple(warnings), **values)

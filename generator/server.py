@@ -34,7 +34,7 @@ from .cache import CACHE_DIR_NAME, BuildCache
 from .config import SiteConfig, load_config
 from .errors import SahifaError
 from .pipeline import check_output_dir
-from .sources import SEED_SUFFIXES
+from .readers import READERS, reader_for
 
 ERROR_PAGE = "_sahifa_build_error.html"
 QUIET = 0.02
@@ -73,9 +73,8 @@ class Rebuilder:
             return None
         if path.is_relative_to(cfg.static_dir) and path != cfg.static_dir:
             return "static"
-        if path.is_relative_to(cfg.content_dir) and path.suffix == ".md":
-            return "article"
-        if path.is_relative_to(cfg.seeds_dir) and path.suffix.lower() in SEED_SUFFIXES:
+        if reader_for(path, cfg.root) is not None and any(
+                path.is_relative_to(cfg.root / reader.folder) for reader in READERS):
             return "article"
         return "other"
 
@@ -267,6 +266,7 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder):
       point outside it, whatever the tornado version.
     - While the last rebuild has failed, every HTML page gets a banner with the error at the
       top of its body (the page itself is still the last good build).
+    - A missing path answers 404 with the site's own 404 page (``write_error``).
     """
     from livereload.handlers import StaticFileHandler
     from tornado.web import HTTPError
@@ -307,6 +307,31 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder):
             if banner is None:
                 return super().get_content(abspath, start, end)
             return cls._with_banner(abspath, banner)[start:end]
+
+        def write_error(self, status_code: int, **kwargs) -> None:
+            """A missing path gets the site's own 404 page (the language's, by the path's
+            first segment, else the root's), with status 404 and the live-reload script, so
+            a tab left on a deleted page comes back when the page does."""
+            page = self._not_found_page() if status_code == 404 else None
+            if page is None:
+                super().write_error(status_code, **kwargs)
+                return
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(page)
+
+        def _not_found_page(self) -> bytes | None:
+            from urllib.parse import unquote
+
+            first = unquote(self.request.path).lstrip("/").split("/", 1)[0]
+            for rel in (f"{first}/404.html" if first and "." not in first else None, "404.html"):
+                if rel is None:
+                    continue
+                candidate = os.path.realpath(os.path.join(real_root, rel))
+                if candidate.startswith(real_root + os.sep) and os.path.isfile(candidate):
+                    with open(candidate, "rb") as fh:
+                        return fh.read()
+            return None
 
         def get_content_size(self) -> int:
             banner = self._banner(self.absolute_path)

@@ -17,7 +17,6 @@ from .config import SiteConfig
 from .errors import SahifaError
 from .model import ArticleRecord
 
-SEED_SUFFIXES = (".txt", ".html", ".htm")
 
 
 @dataclass(frozen=True)
@@ -129,8 +128,17 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
             return
         found.append(SourceFile(path, kind, lang))
 
-    if config.content_dir.is_dir():
-        for lang_dir in sorted(config.content_dir.iterdir()):
+    from .readers import READERS
+
+    for reader in READERS:
+        folder = root / reader.folder
+        if not folder.is_dir():
+            continue
+        if not reader.per_language:
+            for path in _walk(folder, reader.suffixes, root, problems, recursive=False):
+                consider(path, folder, reader.kind, None)
+            continue
+        for lang_dir in sorted(folder.iterdir()):
             if lang_dir.name.startswith(".") or not lang_dir.is_dir():
                 continue
             if lang_dir.is_symlink():
@@ -139,25 +147,18 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
             if lang_dir.name not in config.language_codes:
                 problems.append(f"{_rel(lang_dir, root)}: language {printable_path(lang_dir.name)!r} is not configured in site.toml; skipped")
                 continue
-            for path in _walk(lang_dir, (".md",), root, problems, recursive=True):
-                consider(path, config.content_dir, "markdown", lang_dir.name)
-    if config.seeds_dir.is_dir():
-        for path in _walk(config.seeds_dir, SEED_SUFFIXES, root, problems, recursive=False):
-            consider(path, config.seeds_dir, "seed", None)
+            for path in _walk(lang_dir, reader.suffixes, root, problems, recursive=True):
+                consider(path, folder, reader.kind, lang_dir.name)
     return found, problems
 
 
-def read_source(source: SourceFile, root: Path, *, trusted: bool = False) -> ArticleRecord:
-    """Run the right reader; any failure becomes a ``SahifaError`` naming the file."""
-    from .content import read_markdown
+def read_source(source: SourceFile, options) -> list[ArticleRecord]:
+    """Run the registered reader; any failure becomes a ``SahifaError`` naming the file."""
+    from .readers import read_file
 
-    rel = _rel(source.path, root)
+    rel = _rel(source.path, options.root)
     try:
-        if source.kind == "markdown":
-            return read_markdown(source.path, root, source.lang, trusted=trusted)
-        from .seeds import read_seed
-
-        return read_seed(source.path, root)
+        return read_file(source.path, options, source.kind, source.lang)
     except SahifaError:
         raise
     except RecursionError:
@@ -168,10 +169,12 @@ def read_source(source: SourceFile, root: Path, *, trusted: bool = False) -> Art
         raise SahifaError(rel, f"could not be read: {type(exc).__name__}: {exc}") from exc
 
 
-def read_all(sources: list[SourceFile], root: Path, *, trusted: bool = False,
-             reader: Callable[..., ArticleRecord] = read_source) -> Iterator[ArticleRecord | SahifaError]:
+def read_all(sources: list[SourceFile], options, *,
+             reader: Callable[..., list[ArticleRecord]] = read_source
+             ) -> Iterator[list[ArticleRecord] | SahifaError]:
+    """Each source's records (a list: one input may carry several stories) or its error."""
     for source in sources:
         try:
-            yield reader(source, root, trusted=trusted)
+            yield reader(source, options)
         except SahifaError as exc:
             yield exc

@@ -89,6 +89,7 @@ class Urls:
         # Links already made (a page links to the same few dozen paths as its neighbours);
         # emptied when large, so 100,000 articles do not keep every link in memory.
         self._links: dict[tuple[str, bool], str] = {}
+        self._segments: dict[str, str] = {}
 
     def lang_prefix(self, lang: str) -> str:
         if lang == self.config.default_language and self.config.default_language_at_root:
@@ -102,14 +103,34 @@ class Urls:
     def article(self, lang: str, slug: str) -> str:
         return f"{self.lang_prefix(lang)}articles/{slug}/index.html"
 
+    def _segment(self, taxonomy: str) -> str:
+        segment = self._segments.get(taxonomy)
+        if segment is None:
+            try:
+                segment = self.config.taxonomy(taxonomy).segment
+            except KeyError:
+                segment = taxonomy
+            self._segments[taxonomy] = segment
+        return segment
+
+    def term(self, lang: str, taxonomy: str, slug: str, page: int = 1) -> str:
+        return f"{self.lang_prefix(lang)}{self._segment(taxonomy)}/{slug}/{self._page(page)}index.html"
+
+    def term_index(self, lang: str, taxonomy: str) -> str:
+        return f"{self.lang_prefix(lang)}{self._segment(taxonomy)}/index.html"
+
+    def term_feed(self, lang: str, taxonomy: str, slug: str) -> str:
+        return f"{self.lang_prefix(lang)}{self._segment(taxonomy)}/{slug}/feed.xml"
+
+    # Tags are the first taxonomy; these name it for templates and tests.
     def tag(self, lang: str, slug: str, page: int = 1) -> str:
-        return f"{self.lang_prefix(lang)}tags/{slug}/{self._page(page)}index.html"
+        return self.term(lang, "tags", slug, page)
 
     def tag_index(self, lang: str) -> str:
-        return f"{self.lang_prefix(lang)}tags/index.html"
+        return self.term_index(lang, "tags")
 
     def tag_feed(self, lang: str, slug: str) -> str:
-        return f"{self.lang_prefix(lang)}tags/{slug}/feed.xml"
+        return self.term_feed(lang, "tags", slug)
 
     def archive_index(self, lang: str) -> str:
         return f"{self.lang_prefix(lang)}archive/index.html"

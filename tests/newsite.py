@@ -1,14 +1,12 @@
 """Helpers for the news-site tests (feeds, sitemap, search, metadata, link check).
 
-``build_demo(dest, **overrides)`` builds a scratch copy of the demo site. While the seed reader
-(``generator.seeds``) is not in the tree, the demo seed is replaced by an equivalent Markdown
-article (same slug, translation key, title, date and paragraphs) so these tests still see the
-Arabic Tokayev/CSTO story at ``ar/articles/tokayev-csto-withdrawal/``.
+``build_demo(dest, **overrides)`` builds a scratch copy of the demo site, whose Arabic story is
+the user's seed ``seeds/000_92923d39de616abf.txt`` at ``ar/articles/<SEED_SLUG>/``.
 """
 
 from __future__ import annotations
 
-import importlib.util
+from urllib.parse import quote
 import socket
 import threading
 from functools import partial
@@ -19,35 +17,16 @@ import pytest
 
 from conftest import build, copy_site
 
-SEED_SLUG = "tokayev-csto-withdrawal"
-SEED_NAME = "urdupoint-ar-2022-01-11-kazakhstan-csto"
-
-
-def seeds_reader_available() -> bool:
-    return importlib.util.find_spec("generator.seeds") is not None
-
-
-def _seed_as_markdown(root: Path) -> None:
-    seed = root / "seeds" / f"{SEED_NAME}.txt"
-    lines = [line.strip() for line in seed.read_text(encoding="utf-8").splitlines()]
-    title = lines[0]
-    paragraphs = [p for p in lines[2:] if p and p not in ("(تستمر)", "أفكارك وتعليقاتك")]
-    first = paragraphs[0].split(")", 1)[1].strip()
-    body = "\n\n".join([first] + paragraphs[1:])
-    front = (f"---\ntitle: \"{title}\"\ndate: 2022-01-11\nslug: {SEED_SLUG}\n"
-             "translation_key: kazakhstan-csto-withdrawal-2022\n"
-             "sources: [أردو بوینت نتورك, سبوتنيك]\n"
-             "tags: [كازاخستان, منظمة معاهدة الأمن الجماعي]\n---\n")
-    (root / "content" / "ar" / f"{SEED_NAME}.md").write_text(front + body + "\n", encoding="utf-8")
-    for path in (root / "seeds").iterdir():
-        path.unlink()
+SEED_SLUG = "شويغو-تنتهي-مهمة-قوات-الأمن-الجماعي-في-كازاخستان-بعد-استقرار"
+SEED_NAME = "000_92923d39de616abf"
+SEED_GROUP = "seed:000_92923d39de616abf"
+SEED_LOC_PATH = "ar/articles/" + quote(SEED_SLUG) + "/"
+"""The seed page's path as absolute URLs (sitemaps, feeds, canonical links) spell it."""
 
 
 def build_demo(dest: Path, out: Path | None = None, **overrides):
     """Copy the demo site into ``dest`` and build it; returns (report, output folder)."""
     root = copy_site(dest)
-    if not seeds_reader_available():
-        _seed_as_markdown(root)
     return build(root, out, **overrides)
 
 

@@ -150,10 +150,22 @@ def make_site(dest: Path, corpus: Path, entries: list[dict]) -> Path:
 CACHE_NAME = re.compile(r"(records|state-[0-9a-f]{16})\.pickle")
 
 
+def check_register(path: Path) -> None:
+    """The permalink register is a regular file of well-formed lines: id, language, slugs
+    (content chooses ids and slugs, never where the register is or what else is written)."""
+    assert path.is_file() and not path.is_symlink()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            cells = line.split("\t")
+            assert len(cells) >= 3 and all(cells[:3]), line
+            assert not any("/" in c or c in (".", "..") for c in cells[2:]), line
+
+
 def snapshot(site: Path, output: Path | None) -> dict[str, str]:
-    """Every file and link under ``site`` except the output folder and the build cache:
-    path -> hash or link target. The cache may only hold the files the cache module names
-    (checked here), so content can never choose what is written there."""
+    """Every file and link under ``site`` except the output folder, the build cache and the
+    permalink register (the site's own state): path -> hash or link target. The cache may only
+    hold the files the cache module names (checked here), so content can never choose what is
+    written there; the register is checked by ``check_register``."""
     out = os.path.realpath(output) if output else None
     snap: dict[str, str] = {}
     cache = site / ".sahifa-cache"
@@ -170,6 +182,9 @@ def snapshot(site: Path, output: Path | None) -> dict[str, str]:
         for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
             p = os.path.join(dirpath, name)
             rel = os.path.relpath(p, site)
+            if rel == "permalinks.tsv":
+                check_register(Path(p))
+                continue
             if os.path.islink(p):
                 snap[rel] = "link:" + os.readlink(p)
             elif os.path.isfile(p) and os.access(p, os.R_OK):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import REPO, build, copy_site
 
-SEED = "seeds/urdupoint-ar-2022-01-11-kazakhstan-csto.txt"
+SEED = "seeds/000_92923d39de616abf.txt"
 
 
 class Page(HTMLParser):

@@ -7,7 +7,7 @@ import sys
 
 from conftest import REPO, build, copy_site
 
-SEED = "seeds/urdupoint-ar-2022-01-11-kazakhstan-csto.txt"
+SEED = "seeds/000_92923d39de616abf.txt"
 
 
 def test_import_writes_article_and_build_prefers_edited_copy(tmp_path):
@@ -15,16 +15,15 @@ def test_import_writes_article_and_build_prefers_edited_copy(tmp_path):
     run = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "import", str(root / SEED)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
-    article = root / "content/ar/urdupoint-ar-2022-01-11-kazakhstan-csto.md"
+    article = root / "content/ar/000_92923d39de616abf.md"
     text = article.read_text(encoding="utf-8")
     assert f"seed: {SEED}" in text and "date: '2022-01-11'" in text
     assert "(تستمر)" not in text
     # An editor corrects the title; the build must use the article, not re-read the seed.
-    text = text.replace("title: 'توكاييف:", "title: 'تصحيح المحرر: توكاييف:", 1).replace(
-        "title: توكاييف:", "title: 'تصحيح المحرر: توكاييف:", 1)
+    text = text.replace("title: 'شويغو:", "title: 'تصحيح المحرر: شويغو:", 1)
     article.write_text(text, encoding="utf-8")
     report, out = build(root)
-    ar = [a for a in report.site.articles["ar"] if a.translation_group == "kazakhstan-csto-withdrawal-2022"]
+    ar = [a for a in report.site.articles["ar"] if a.translation_group == "seed:000_92923d39de616abf"]
     assert len(ar) == 1, [a.record.path for a in ar]
     assert ar[0].record.path.startswith("content/ar/") and ar[0].title.startswith("تصحيح المحرر")
     assert len(ar[0].record.paragraphs) == 10

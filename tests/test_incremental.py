@@ -222,7 +222,7 @@ def test_quick_update_refuses_changes_of_structure(site, change):
     if change in ARTICLE_EDITS:
         edit(article, *ARTICLE_EDITS[change])
     elif change == "slug":
-        edit(article, "title:", "title: Renamed -")  # no slug in front matter: the title makes it
+        edit(article, "title:", "slug: renamed\ntitle:")  # an explicit slug moves the article
     elif change == "new":
         article = site / "content/en/brand-new.md"
         article.write_text("---\ntitle: New\ndate: 2022-01-01\n---\n\nText.\n", encoding="utf-8")

@@ -81,7 +81,7 @@ def test_no_broken_links(tmp_path, prefix):
         report, out = build_demo(tmp_path / "site", base_url=base)
         start(server, out, prefix)
         langs = [p.name for p in out.iterdir() if (p / "404.html").exists()]
-        starts = [base] + [f"{base}{lang}/404.html" for lang in sorted(langs)]
+        starts = [base, f"{base}404.html"] + [f"{base}{lang}/404.html" for lang in sorted(langs)]
         pages, links, urls, broken = crawl(starts, base)
         print(f"\nlink check under {prefix}: {pages} pages, {links} internal links "
               f"({urls} distinct URLs), {len(broken)} broken")

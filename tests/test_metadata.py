@@ -9,9 +9,9 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from newsite import BASE_URL, build_demo, news_site  # noqa: F401  (fixture)
+from newsite import BASE_URL, SEED_LOC_PATH, SEED_SLUG, build_demo, news_site  # noqa: F401  (fixture)
 
-SEED_PAGE = "ar/articles/tokayev-csto-withdrawal/index.html"
+SEED_PAGE = f"ar/articles/{SEED_SLUG}/index.html"
 
 
 def _page(out: Path, rel: str):
@@ -52,12 +52,12 @@ def test_seed_article_metadata(news_site):
     _, out, base = news_site
     doc = _page(out, SEED_PAGE)
     title = doc.xpath("string(//title)")
-    assert "منظمة معاهدة الأمن الجماعي" in title and "توكاييف" in title
+    assert "قوات الأمن الجماعي" in title and "شويغو" in title
     description = doc.xpath("//meta[@name='description']/@content")[0]
-    assert description.startswith("أعلن الرئيس الكازاخستاني")
+    assert description.startswith("أعلن وزير الدفاع الروسي")
     assert doc.xpath("//meta[@property='og:description']/@content") == [description]
     assert doc.xpath("//meta[@property='og:locale']/@content") == ["ar_SY"]
-    assert doc.xpath("//link[@rel='canonical']/@href") == [f"{base}ar/articles/tokayev-csto-withdrawal/"]
+    assert doc.xpath("//link[@rel='canonical']/@href") == [f"{base}{SEED_LOC_PATH}"]
     data = json.loads(doc.xpath("//script[@type='application/ld+json']/text()")[0])
     assert data["datePublished"] == "2022-01-11"
     names = [o["name"] for o in data["sourceOrganization"]]
@@ -145,8 +145,9 @@ def test_related_ranks_by_shared_tags_then_recency(tmp_path):
 
     def rec(name, day, tags):
         return ArticleRecord(path=f"content/en/{name}.md", kind="markdown", format="markdown", lang="en",
-                             title=name, date=dt.date(2024, 1, day), summary="s", body_html="<p>b</p>",
-                             paragraphs=("b",), tags=tuple(tags), slug=name)
+                             title=name, published=dt.datetime(2024, 1, day, tzinfo=dt.timezone.utc),
+                             summary="s", body_html="<p>b</p>", paragraphs=("b",),
+                             terms=(("tags", tuple(tags)),) if tags else (), slug=name, source_id=name)
 
     config = load_config(tmp_path, base_url="https://example.org/")
     records = [rec("main", 10, ["a", "b", "c"]), rec("two-old", 1, ["a", "b"]), rec("two-new", 5, ["b", "c"]),

@@ -239,3 +239,40 @@ def test_serve_refuses_output_folder_equal_to_content(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "refusing" in proc.stderr
     assert sorted(p.name for p in (root / "content").rglob("*")) == before
+
+
+def test_missing_path_gets_the_sites_own_404_page(server):
+    _, base, _ = server
+    status, body = fetch(base + "/fa/articles/no-such-story/")
+    assert status == 404
+    assert '<html lang="fa" dir="rtl">' in body and "livereload.js" in body
+    status, body = fetch(base + "/no-such-page/")
+    assert status == 404 and '<html lang="ar" dir="rtl">' in body  # the root's: the default language
+
+
+@pytest.mark.browser
+def test_open_tab_follows_a_page_whose_url_changed(server):
+    """An explicit slug change moves a page; the tab open on it reloads, lands on the redirect
+    left at the old address and follows it to the new one."""
+    from newsite import BrowserThread
+
+    root, base, _ = server
+    old = base + "/en/articles/newsrooms-mark-world-press-freedom-day/"
+    article = root / "content/en/global-press-day.md"
+    browser = BrowserThread()
+    try:
+        def open_old(b):
+            page = b.new_page()
+            page.goto(old)
+            page.wait_for_function("() => document.querySelector('script[src*=\"livereload\"]') !== null")
+            page.wait_for_timeout(500)  # the live-reload socket connects
+            return page
+
+        page = browser.run(open_old)
+        text = article.read_text(encoding="utf-8")
+        article.write_text(text.replace("title:", "slug: press-day-moved\ntitle:", 1), encoding="utf-8")
+        url = browser.run(lambda b: (page.wait_for_url("**/en/articles/press-day-moved/", timeout=30_000), page.url)[1])
+        assert url.endswith("/en/articles/press-day-moved/")
+        assert browser.run(lambda b: page.locator("h1").inner_text()).startswith("Newsrooms mark")
+    finally:
+        browser.close()

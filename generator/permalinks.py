@@ -1,0 +1,124 @@
+"""Permanent URLs: the register of the URL each story was first published at.
+
+A story's URL is made from its headline the first time it is built; from then on the
+register (``permalinks.tsv`` in the site folder, meant to be committed with the site) keeps
+it, so a corrected headline, or a seed read better by a newer reader, never moves a
+published story. Only an explicit ``slug`` moves it; the old address is then kept as a
+former slug and the build leaves a redirect page there (like Hugo's aliases).
+
+The file is plain text, one story per line, sorted by source id, so a diff shows exactly
+which URLs a change published or moved::
+
+    # comment lines
+    <source id> TAB <language> TAB <slug> [TAB <former slug> ...]
+
+Stories that are gone keep their line: their addresses are never given to another story.
+Reading is forgiving (a damaged line is reported and ignored); writing is atomic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HEADER = (
+    "# Sahifa permalink register: the address each story was first published at.\n"
+    "# One story per line: source id, language, slug, then its former slugs (each one is a\n"
+    "# redirect). Commit this file with the site; edit a line only to move a story on purpose.\n"
+)
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(text: str) -> str:
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _unescape(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            out.append({"t": "\t", "n": "\n", "r": "\r"}.get(text[i + 1], text[i + 1]))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Entry:
+    lang: str
+    slug: str
+    former: tuple[str, ...] = ()
+
+
+@dataclass
+class Register:
+    entries: dict[str, Entry] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str, name: str = "permalinks.tsv") -> "Register":
+        register = cls()
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) < 3 or not all(p.strip() for p in parts[:3]):
+                register.problems.append(f"{name}: line {number} is not 'id TAB language TAB slug'; ignored")
+                continue
+            ident = _unescape(parts[0])
+            if ident in register.entries:
+                register.problems.append(f"{name}: line {number}: {ident!r} is listed twice; the first line wins")
+                continue
+            register.entries[ident] = Entry(parts[1].strip(), _unescape(parts[2].strip()),
+                                            tuple(_unescape(p.strip()) for p in parts[3:] if p.strip()))
+        return register
+
+    @classmethod
+    def load(cls, path: Path | None) -> "Register":
+        if path is None:
+            return cls()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return cls()
+        except OSError as exc:
+            register = cls()
+            register.problems.append(f"{path.name}: cannot be read ({exc.strerror or exc}); URLs follow the titles")
+            return register
+        return cls.parse(data.decode("utf-8", "replace"), path.name)
+
+    def dump(self) -> bytes:
+        lines = [HEADER]
+        for ident in sorted(self.entries):
+            entry = self.entries[ident]
+            cells = [_escape(ident), entry.lang, _escape(entry.slug), *map(_escape, entry.former)]
+            lines.append("\t".join(cells) + "\n")
+        return "".join(lines).encode("utf-8")
+
+    def taken(self) -> dict[tuple[str, str], str]:
+        """(language, slug) -> the source id holding it, current and former slugs alike."""
+        owners: dict[tuple[str, str], str] = {}
+        for ident in sorted(self.entries):
+            entry = self.entries[ident]
+            for slug in (entry.slug, *entry.former):
+                owners.setdefault((entry.lang, slug), ident)
+        return owners
+
+
+def save(register: Register, path: Path | None) -> bool:
+    """Write the register if its bytes changed; True when written."""
+    if path is None:
+        return False
+    from .write import atomic_write
+
+    data = register.dump()
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    atomic_write(path, data, mode=0o644)
+    return True

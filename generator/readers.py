@@ -1,0 +1,117 @@
+"""The reader registry: which reader handles an input file, asked in one place.
+
+A reader takes one input file and returns zero or more ``ArticleRecord``s, each with a stable
+``source_id`` that is not the file path (so one input can carry many stories: a feed, a wire
+bundle). The build (``sources.discover`` and ``pipeline.read_records``), ``inspect``,
+``import``, the build cache and the preview server all ask ``reader_for``; adding an input
+format is one more ``Reader`` in ``READERS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import SahifaError
+from .fields import DEFAULT_SCHEMA, Schema
+from .model import ArticleRecord
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What every reader is given besides the file (picklable: it goes to worker processes)."""
+
+    root: Path
+    trusted: bool = False
+    """Raw HTML in Markdown is kept (``allow_raw_html``) instead of sanitised."""
+    schema: Schema = DEFAULT_SCHEMA
+
+    @classmethod
+    def from_config(cls, config) -> "ReadOptions":
+        return cls(root=config.root, trusted=config.allow_raw_html, schema=Schema.from_config(config))
+
+    def cache_key(self) -> str:
+        return f"trusted={self.trusted} {self.schema.key()}"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One input format."""
+
+    kind: str
+    """``markdown``, ``seed`` ... (recorded on every record it makes)."""
+    folder: str
+    """The input folder it reads, relative to the site root."""
+    suffixes: tuple[str, ...]
+    per_language: bool
+    """Files live in ``<folder>/<lang>/`` (any depth), and the folder names the language."""
+    read: Callable[[Path, "ReadOptions", "str | None"], list[ArticleRecord]]
+    sidecar: str | None = None
+    """Suffix of a file beside each input that belongs to it (part of its cache signature)."""
+
+    def accepts(self, path: Path) -> bool:
+        return path.suffix.lower() in self.suffixes
+
+
+def _read_markdown(path: Path, options: ReadOptions, lang: str | None) -> list[ArticleRecord]:
+    from .content import read_markdown
+
+    return [read_markdown(path, options.root, lang, trusted=options.trusted, schema=options.schema)]
+
+
+def _read_seed(path: Path, options: ReadOptions, lang: str | None) -> list[ArticleRecord]:
+    from .seeds import read_seed
+
+    return [read_seed(path, options.root, options.schema)]
+
+
+READERS: tuple[Reader, ...] = (
+    Reader("markdown", "content", (".md",), per_language=True, read=_read_markdown),
+    Reader("seed", "seeds", (".txt", ".html", ".htm"), per_language=False, read=_read_seed,
+           sidecar=".yml"),
+)
+
+
+def reader_named(kind: str) -> Reader:
+    for reader in READERS:
+        if reader.kind == kind:
+            return reader
+    raise KeyError(kind)
+
+
+def reader_for(path: Path, root: Path) -> tuple[Reader, str | None] | None:
+    """(reader, language from the folder or None) for a file under ``root``'s input folders,
+    or None when no reader takes it. A file outside the input folders is read by its suffix
+    (``inspect`` on any file)."""
+    path = Path(path)
+    for reader in READERS:
+        folder = root / reader.folder
+        try:
+            inner = path.relative_to(folder)
+        except ValueError:
+            continue
+        if not reader.accepts(path) or any(part.startswith(".") for part in inner.parts):
+            return None
+        if reader.per_language:
+            if len(inner.parts) < 2:
+                return None
+            return reader, inner.parts[0]
+        return (reader, None) if len(inner.parts) == 1 else None
+    for reader in READERS:
+        if reader.accepts(path):
+            return reader, (path.parent.name if reader.per_language else None)
+    return None
+
+
+def read_file(path: Path, options: ReadOptions, kind: str | None = None,
+              lang: str | None = None) -> list[ArticleRecord]:
+    """The records of one input file; any failure is a ``SahifaError`` naming the file."""
+    if kind is None:
+        found = reader_for(path, options.root)
+        if found is None:
+            raise SahifaError(str(path), "no reader takes this kind of file")
+        reader, lang = found[0], lang or found[1]
+    else:
+        reader = reader_named(kind)
+    return reader.read(path, options, lang)
