@@ -37,7 +37,7 @@ def test_every_article_has_matching_json_ld(news_site):
         assert data["headline"] == doc.xpath("string(//h1)").strip()
         assert data["inLanguage"] == doc.get("lang")
         assert data["mainEntityOfPage"]["@id"] == canonical == data["url"]
-        assert data["datePublished"] == doc.xpath("//article//time/@datetime")[0]
+        assert data["datePublished"] == doc.xpath("//article//header//time/@datetime")[-1]  # the time, when given
         assert data["dateModified"] >= data["datePublished"]
         assert data["publisher"]["@type"] == "Organization" and data["publisher"]["name"]
         tags = [a.text_content() for a in doc.xpath("//article/footer//ul[@class='tags']//a")]
