@@ -127,6 +127,10 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
     def free(lang: str, slug: str, ident: str) -> bool:
         return (lang, slug) not in taken and owners.get((lang, slug), ident) == ident
 
+    def numbered(record: ArticleRecord, base: str, slug: str) -> None:
+        holder = taken.get((record.lang, base)) or owners.get((record.lang, base))
+        notices.append(f"{record.path}: slug {base!r} is used by {holder}; using {slug!r}")
+
     explicit = [r for r in records if r.slug]
     for record in explicit:
         slug = slugify(record.slug or "", record.path)
@@ -167,17 +171,15 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
             # A registered story: say again why it has a numbered slug, so every build of
             # the same inputs prints the same messages as the one that chose it.
             slug = slugs[record.path]
-            if slug != base and re.fullmatch(re.escape(base) + r"-\d+", slug):
-                holder = taken.get((record.lang, base)) or owners.get((record.lang, base))
-                notices.append(f"{record.path}: slug {base!r} is used by {holder}; using {slug!r}")
+            if re.fullmatch(re.escape(base) + r"-\d+", slug):
+                numbered(record, base, slug)
             continue
         slug, n = base, 1
         while not free(record.lang, slug, record.source_id):
             n += 1
             slug = f"{base}-{n}"
         if n > 1:
-            holder = taken.get((record.lang, base)) or owners.get((record.lang, base))
-            notices.append(f"{record.path}: slug {base!r} is used by {holder}; using {slug!r}")
+            numbered(record, base, slug)
         taken[(record.lang, slug)] = record.path
         slugs[record.path] = slug
     # The register as this build leaves it, and the redirects it asks for.
@@ -190,7 +192,7 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
         if entry is not None and entry.lang == record.lang:
             old = tuple(dict.fromkeys(s for s in (*entry.former, entry.slug) if s != slug))
         register.entries[record.source_id] = Entry(record.lang, slug, old)
-        moved = tuple(s for s in old if taken.get((record.lang, s), record.path) == record.path)
+        moved = tuple(s for s in old if (record.lang, s) not in taken)  # unless another took it
         if moved:
             former[record.path] = moved
     return slugs, former
@@ -238,7 +240,7 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
     notices: list[str] = list(register.problems)
     kept: list[ArticleRecord] = []
     configured = set(config.taxonomy_names)
-    limits = {t.name: t.max_terms for t in config.taxonomies}
+    limits = config.term_limits
     for record in sorted(records, key=lambda r: r.path):
         if record.lang not in config.language_codes:
             problems.append(f"{record.path}: language {record.lang!r} is not configured in site.toml; skipped")

@@ -3,8 +3,9 @@
 Three things are kept in the cache folder (``ROOT/.sahifa-cache/`` for the CLI; tests and the
 library API build without one unless asked):
 
-- ``records.pickle``: every source's ``ArticleRecord`` with the stat signatures of the file
-  (and of a seed's sidecar). A source whose signatures are unchanged is not read again.
+- ``records.pickle``: every source's records with the stat signatures of the file (and of
+  its sidecar) and the digest of their bytes. A source whose signatures are unchanged, or
+  whose bytes are (a fresh clone, a restored cache), is not read again.
 - ``state-<out>.pickle``: for one output folder, the fingerprint of all inputs of the last
   successful build and the manifest of the files it wrote (size, mtime, digest of the bytes).
   A build whose fingerprint matches, into an output folder that still matches the manifest,
@@ -84,18 +85,6 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def content_hash(path: Path, sidecar: Path | None = None) -> str:
-    """Hash of a source's bytes and of its sidecar's (absent: empty), the records' key."""
-    h = hashlib.sha256()
-    for item in (path, sidecar):
-        try:
-            h.update(item.read_bytes() if item is not None else b"")
-        except OSError:
-            h.update(b"\0unreadable")
-        h.update(b"\0")
-    return h.hexdigest()
-
-
 def _normalise(name: str) -> str:
     return name.lower().replace("-", "_").replace(".", "_")
 
@@ -136,7 +125,7 @@ def input_fingerprint(config: Any, out_dir: Path, today: dt.date) -> str:
     h.update(code_fingerprint().encode())
     h.update(repr(config).encode())
     h.update(f"{today.isoformat()} {out_dir}".encode())
-    register = getattr(config, "permalinks_path", None)
+    register = config.permalinks_path
     if register is not None:
         try:
             h.update(b"permalinks\0" + register.read_bytes())

@@ -57,7 +57,8 @@ class LanguageConfig:
 
 
 @lru_cache(maxsize=None)
-def _zone(name: str) -> zoneinfo.ZoneInfo:
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    """The IANA zone ``name`` (``ZoneInfoNotFoundError`` when there is none)."""
     return zoneinfo.ZoneInfo(name)
 
 
@@ -92,12 +93,28 @@ class TaxonomyConfig:
     """Terms are matched across languages (CLDR territories and ``[term_translations]``)."""
     max_terms: int = 50
     """Terms after this many on one article are dropped with a warning."""
+    show: str = "header"
+    """Where an article page names its terms: ``header`` (a labelled line under the date),
+    ``footer`` (a titled list of links, as tags are usually shown) or ``none``."""
+    jsonld: str | None = None
+    """The schema.org ``NewsArticle`` property its terms fill (``keywords``, ``author``,
+    ``articleSection``, ``sourceOrganization``), or None."""
 
 
-DEFAULT_TAXONOMIES = {
-    "tags": {"fields": ["tags", "tag", "keywords"], "title": "Tags", "singular": "Tags:"},
-    "sources": {"fields": ["sources", "source"], "title": "Sources", "singular": "Sources:"},
+JSONLD_PROPERTIES = ("keywords", "author", "articleSection", "sourceOrganization")
+SHOW = ("header", "footer", "none")
+KNOWN_TAXONOMIES = {
+    "tags": {"fields": ["tags", "tag", "keywords"], "title": "Tags", "singular": "Tags:",
+             "show": "footer", "jsonld": "keywords"},
+    "sources": {"fields": ["sources", "source"], "title": "Sources", "singular": "Sources:",
+                "jsonld": "sourceOrganization"},
+    "authors": {"fields": ["authors", "author"], "title": "Authors", "singular": "By",
+                "jsonld": "author"},
+    "sections": {"fields": ["sections", "section", "category"], "title": "Sections",
+                 "singular": "Section:", "jsonld": "articleSection"},
 }
+"""Defaults for taxonomies of these names (each setting can be given in ``site.toml``)."""
+DEFAULT_TAXONOMIES = ("tags", "sources")
 """Used when ``site.toml`` configures no taxonomy: tags, and the publishers and agencies."""
 
 
@@ -127,7 +144,7 @@ class SiteConfig:
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
-        return _zone(self.timezone)
+        return zone(self.timezone)
 
     def taxonomy(self, name: str) -> TaxonomyConfig:
         for taxonomy in self.taxonomies:
@@ -138,6 +155,11 @@ class SiteConfig:
     @property
     def taxonomy_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.taxonomies)
+
+    @property
+    def term_limits(self) -> dict[str, int]:
+        """Taxonomy -> most terms one article may have (``TaxonomyConfig.max_terms``)."""
+        return {t.name: t.max_terms for t in self.taxonomies}
 
     @property
     def permalinks_path(self) -> Path | None:
@@ -186,7 +208,8 @@ class SiteConfig:
 _TOP_KEYS = {"title", "base_url", "default_language", "default_language_at_root", "page_size",
              "publish_future", "languages", "tag_translations", "allow_raw_html",
              "search", "taxonomies", "timezone", "permalinks", "term_translations"}
-_TAXONOMY_KEYS = {"segment", "title", "singular", "fields", "feeds", "index", "entities", "max_terms"}
+_TAXONOMY_KEYS = {"segment", "title", "singular", "fields", "feeds", "index", "entities", "max_terms",
+                  "show", "jsonld"}
 _LANG_KEYS = {"name", "locale", "title", "description", "calendars", "digits", "arabic_months",
               "weight"}
 
@@ -249,7 +272,7 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
     if not isinstance(timezone, str):
         raise SahifaError(str(path), "timezone must be an IANA zone name such as 'Asia/Riyadh'")
     try:
-        _zone(timezone)
+        zone(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise SahifaError(str(path), f"timezone {timezone!r} is not an IANA zone name "
                                      "(such as 'Asia/Riyadh' or 'UTC')") from exc
@@ -274,7 +297,7 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
 def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
     """``[taxonomies.<name>]`` tables, in file order; none at all means tags and sources."""
     if table is None:
-        table = DEFAULT_TAXONOMIES
+        table = {name: {} for name in DEFAULT_TAXONOMIES}
     if not isinstance(table, Mapping):
         raise SahifaError(str(path), "taxonomies must be tables: [taxonomies.tags] ...")
     result: list[TaxonomyConfig] = []
@@ -288,7 +311,7 @@ def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", name):
             raise SahifaError(str(path), f"{where}: a taxonomy name is lower-case ASCII letters, "
                                          "digits and _ (it is also a front matter field)")
-        defaults = DEFAULT_TAXONOMIES.get(name, {})
+        defaults = KNOWN_TAXONOMIES.get(name, {})
         segment = options.get("segment", name)
         if not isinstance(segment, str) or not _SEGMENT.match(segment) or segment in RESERVED_SEGMENTS:
             raise SahifaError(str(path), f"{where}: segment {segment!r} cannot be a URL segment "
@@ -318,8 +341,15 @@ def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
         for label, value in (("title", title), ("singular", singular)):
             if not isinstance(value, str) or not value.strip():
                 raise SahifaError(str(path), f"{where}: {label} must be a text")
+        show = options.get("show", defaults.get("show", "header"))
+        if show not in SHOW:
+            raise SahifaError(str(path), f"{where}: show must be one of {', '.join(SHOW)}")
+        jsonld = options.get("jsonld", defaults.get("jsonld"))
+        if jsonld is not None and jsonld not in JSONLD_PROPERTIES:
+            raise SahifaError(str(path), f"{where}: jsonld must be one of {', '.join(JSONLD_PROPERTIES)}")
         result.append(TaxonomyConfig(name=name, segment=segment, title=title, singular=singular,
-                                     fields=names, max_terms=max_terms, **flags))
+                                     fields=names, max_terms=max_terms, show=show, jsonld=jsonld,
+                                     **flags))
     return tuple(result)
 
 

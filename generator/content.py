@@ -7,19 +7,16 @@ type-checked; a wrong field is a ``SahifaError`` naming the file and the field.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
-
-from pathlib import PurePosixPath
 
 from .decode import decode_bytes
 from .errors import SahifaError
-from .fields import DEFAULT_SCHEMA, Schema, load_yaml, read_fields
+from .fields import DEFAULT_SCHEMA, Schema, load_yaml, read_fields, seed_id
 from .markup import html_to_paragraphs, markdown_to_html
 from .model import ArticleRecord, make_terms
+from .readers import source_digest
 
 MAX_BYTES = 2_000_000
 _FENCE = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -41,8 +38,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str]:
 
 
 def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
-                   source_hash: str = "", schema: Schema = DEFAULT_SCHEMA,
-                   default_id: str | None = None) -> ArticleRecord:
+                   source_hash: str = "", schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:
     """Pure function: the text of one Markdown file -> ``ArticleRecord``."""
     meta, body = split_front_matter(text, path)
     values, warnings = read_fields(meta, path, schema, what="front matter", require_title=True)
@@ -53,8 +49,7 @@ def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
     body_html = markdown_to_html(body, trusted=trusted)
     paragraphs = tuple(html_to_paragraphs(body_html))
     terms = values.pop("terms", {})
-    source_id = values.pop("source_id", None) or (f"seed:{PurePosixPath(seed).stem}" if seed else None) \
-        or default_id or f"{lang}/{PurePosixPath(path).stem}"
+    source_id = values.pop("source_id", None) or (seed_id(seed) if seed else markdown_id(path, lang))
     values.setdefault("summary", paragraphs[0] if paragraphs else "")
     return ArticleRecord(
         path=path, kind="markdown", format="markdown", lang=lang, body_html=body_html,
@@ -65,13 +60,17 @@ def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
     )
 
 
-def markdown_id(path: Path, root: Path, lang: str) -> str:
-    """``<lang>/<path inside content/<lang>/ without .md>``: stable while the file stays put."""
-    try:
-        inner = path.relative_to(root / "content" / lang).with_suffix("")
-    except ValueError:
-        inner = Path(path.stem)
-    return f"{lang}/{inner.as_posix()}"
+def markdown_id(path: str, lang: str) -> str:
+    """``<lang>/<path inside content/<lang>/ without .md>`` (``path`` as the site names it):
+    stable while the file stays where it is. An article imported from a seed has the seed's
+    id instead, and an ``id`` field wins over both."""
+    inner = PurePosixPath(path)
+    prefix = PurePosixPath("content", lang)
+    if inner.is_relative_to(prefix):
+        inner = inner.relative_to(prefix)
+    else:
+        inner = PurePosixPath(inner.name)
+    return f"{lang}/{inner.with_suffix('').as_posix()}"
 
 
 def read_markdown(path: Path, root: Path, lang: str | None = None, *,
@@ -87,8 +86,7 @@ def read_markdown(path: Path, root: Path, lang: str | None = None, *,
         raise SahifaError(rel, f"cannot read the file ({exc.strerror or exc})") from exc
     text, encoding, decode_warnings = decode_source(data, rel)
     record = parse_markdown(text, rel, lang, trusted=trusted, schema=schema,
-                            source_hash=hashlib.sha256(data).hexdigest(),
-                            default_id=markdown_id(path, root, lang))
+                            source_hash=source_digest(data))
     if decode_warnings:
         from dataclasses import replace
         record = replace(record, warnings=tuple(decode_warnings) + record.warnings)

@@ -86,7 +86,7 @@ class FeedWriter:
         self.site = site
         self.config = config
         self.urls = Urls(config)
-        self.tag_path = term_path
+        self.term_path = term_path
         self._entries: dict[tuple[str, bool], etree._Element] = {}
         """Each article's entry is built once; feeds append copies (lxml copies in C)."""
 
@@ -103,7 +103,7 @@ class FeedWriter:
             _sub(_sub(entry, ns + "author"), ns + "name", name)
         for refs in article.terms.values():
             for ref in refs:
-                _sub(entry, ns + "category", term=ref.name, scheme=self.urls.absolute(self.tag_path(ref)))
+                _sub(entry, ns + "category", term=ref.name, scheme=self.urls.absolute(self.term_path(ref)))
         if article.summary:
             _sub(entry, ns + "summary", article.summary, type="text")
         if content and article.body_html:
@@ -140,12 +140,12 @@ class FeedWriter:
                          page_path=self.urls.home(lang), title=lcfg.title,
                          subtitle=lcfg.description, limit=LANG_ENTRIES, content=True)
 
-    def tag_atom(self, tag: Term) -> bytes:
-        lcfg = self.config.language(tag.lang)
-        return self.atom(tag.lang, tag.articles,
-                         self_path=self.urls.term_feed(tag.lang, tag.taxonomy, tag.slug),
-                         page_path=self.urls.term(tag.lang, tag.taxonomy, tag.slug),
-                         title=f"{tag.name} · {lcfg.title}", subtitle="", limit=TAG_ENTRIES,
+    def term_atom(self, term: Term) -> bytes:
+        lcfg = self.config.language(term.lang)
+        return self.atom(term.lang, term.articles,
+                         self_path=self.urls.term_feed(term.lang, term.taxonomy, term.slug),
+                         page_path=self.urls.term(term.lang, term.taxonomy, term.slug),
+                         title=f"{term.name} · {lcfg.title}", subtitle="", limit=TAG_ENTRIES,
                          content=False)
 
     # ---- RSS 2.0 ----------------------------------------------------------------------
@@ -171,7 +171,7 @@ class FeedWriter:
             _sub(item, "pubDate", rfc822(article.published))
             for refs in article.terms.values():
                 for ref in refs:
-                    _sub(item, "category", ref.name, domain=self.urls.absolute(self.tag_path(ref)))
+                    _sub(item, "category", ref.name, domain=self.urls.absolute(self.term_path(ref)))
             if article.summary:
                 # RSS readers treat <description> as HTML: the plain-text lead is escaped once
                 # more, so "<script>" in a lead stays text (Atom says type="text" instead).
@@ -191,4 +191,4 @@ class FeedWriter:
             for taxonomy in self.config.taxonomies:
                 if taxonomy.feeds:
                     for term in self.site.terms[taxonomy.name][lang]:
-                        yield self.urls.term_feed(lang, term.taxonomy, term.slug), self.tag_atom(term)
+                        yield self.urls.term_feed(lang, term.taxonomy, term.slug), self.term_atom(term)

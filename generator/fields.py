@@ -28,10 +28,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any, Mapping
 
 import yaml
 
+from .config import zone
 from .dateparse import parse_date_expression
 from .errors import SahifaError
 from .model import Image
@@ -64,9 +66,7 @@ class Schema:
 
     @property
     def tzinfo(self) -> dt.tzinfo:
-        import zoneinfo
-
-        return zoneinfo.ZoneInfo(self.timezone)
+        return zone(self.timezone)
 
     def key(self) -> str:
         """What a cached record depends on besides its bytes and the code."""
@@ -238,9 +238,27 @@ def moment_value(value: Any, name: str, tz: dt.tzinfo, warnings: list[str]) -> t
         warnings.append(f"'{name}' {text[:40]!r} read as {found_day.isoformat()}; YYYY-MM-DD is safer")
         return _midnight(found_day, tz), False
     except (OverflowError, ValueError):
-        # Year 1 in a zone east of UTC, year 9999 west of it: outside datetime's range.
-        warnings.append(f"'{name}' {str(value)[:40]!r} is outside the years Sahifa can place; ignored")
+        warnings.append(_OUT_OF_RANGE.format(name=name, value=str(value)[:40]))
         return None, False
+
+
+_OUT_OF_RANGE = "'{name}' {value!r} is outside the years Sahifa can place; ignored"
+"""Year 1 in a zone east of UTC, year 9999 west of it: outside datetime's range."""
+
+
+def day_start(day: dt.date, tz: dt.tzinfo, name: str, warnings: list[str]) -> dt.datetime | None:
+    """Midnight of ``day`` in ``tz`` (a date found in a text, e.g. a seed's dateline), or None
+    with a warning when that instant is outside the range of datetime."""
+    try:
+        return _midnight(day, tz)
+    except (OverflowError, ValueError):
+        warnings.append(_OUT_OF_RANGE.format(name=name, value=day.isoformat()))
+        return None
+
+
+def seed_id(path: str) -> str:
+    """Source id of a seed (and of an article imported from it): ``seed:<file stem>``."""
+    return f"seed:{PurePosixPath(path).stem}"
 
 
 def _offset(zone: str) -> dt.timezone | None:
@@ -268,7 +286,7 @@ def image_value(value: Any, path: str, warnings: list[str]) -> Image | None:
     if isinstance(value, str):
         value = {"src": value}
     if not isinstance(value, dict):
-        warnings.append(f"'image' must be a path, a URL or a mapping with src and alt; ignored")
+        warnings.append("'image' must be a path, a URL or a mapping with src and alt; ignored")
         return None
     unknown = sorted(set(map(str, value)) - {"src", "alt", "caption", "credit"})
     if unknown:

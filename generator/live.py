@@ -130,7 +130,7 @@ class LiveSite:
                 return None  # the full build reports the error and keeps the other articles
             if len(records) != 1:
                 return None  # an input that now carries more or fewer stories
-            screened = screen(records[0], [], [], {t.name: t.max_terms for t in self.config.taxonomies})
+            screened = screen(records[0], [], [], self.config.term_limits)
             stable = bool(self.config.permalinks)
             if screened is None or placement(screened, stable_urls=stable) != placement(article.record, stable_urls=stable):
                 return None

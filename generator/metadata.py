@@ -69,23 +69,28 @@ def news_article_ld(article: Article, urls: Urls, config: SiteConfig,
     if published:
         data["datePublished"] = published
         data["dateModified"] = modified
-    if article.sources:
-        data["sourceOrganization"] = [{"@type": "Organization", "name": s} for s in article.sources]
-    if article.tags:
-        data["keywords"] = [t.name for t in article.tags]
-    authors = article.terms.get("authors", ())
-    if authors:
-        data["author"] = [{"@type": "Person", "name": a.name, "url": urls.absolute(urls.term(a.lang, a.taxonomy, a.slug))}
-                          for a in authors]
-    sections = article.terms.get("sections", ())
-    if sections:
-        data["articleSection"] = [s.name for s in sections]
+    for taxonomy in config.taxonomies:  # each fills the property its configuration names
+        refs = article.terms.get(taxonomy.name)
+        if refs and taxonomy.jsonld:
+            data.setdefault(taxonomy.jsonld, []).extend(_ld_value(taxonomy.jsonld, ref, urls) for ref in refs)
+    if article.sources and "sourceOrganization" not in data:  # sources named, not a taxonomy
+        data["sourceOrganization"] = [_ld_value("sourceOrganization", s, urls) for s in article.sources]
     image = article.record.image
     if image is not None and image.remote:
         data["image"] = image.src
     if article.record.city:
         data["contentLocation"] = {"@type": "Place", "name": article.record.city}
     return data
+
+
+def _ld_value(prop: str, term, urls: Urls):
+    """One term (a ``TermRef``, or a plain name) as the value of a schema.org property."""
+    name = getattr(term, "name", term)
+    if prop == "author":
+        return {"@type": "Person", "name": name, "url": urls.absolute(urls.term(term.lang, term.taxonomy, term.slug))}
+    if prop == "sourceOrganization":
+        return {"@type": "Organization", "name": name}
+    return name
 
 
 def iso_moment(moment, timed: bool) -> str | None:

@@ -38,14 +38,14 @@ def extra_outputs(site: Site, config: SiteConfig, pages: Iterable[SitemapEntry |
     yield from sitemaps(config, pages, max_sitemap_urls=max_sitemap_urls)
 
 
-def feed_and_search_tasks(site: Site, config: SiteConfig, tag_path: Callable) -> list[Callable[[], list]]:
+def feed_and_search_tasks(site: Site, config: SiteConfig, term_path: Callable) -> list[Callable[[], list]]:
     """Feeds and search index (they need the model only, not the rendered pages) as
     independent jobs, one per kind and language, biggest first, so that worker processes
     can share them out with the pages."""
     def job(kind: str, lang: str) -> Callable[[], list]:
         if kind == "search":
             return lambda: list(search_outputs(site, config, (lang,)))
-        return lambda: list(FeedWriter(site, config, tag_path).outputs((lang,)))
+        return lambda: list(FeedWriter(site, config, term_path).outputs((lang,)))
     weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
     order = sorted(config.language_codes, key=lambda code: -weight[code])
     kinds = ("search", "feeds") if config.search else ("feeds",)

@@ -144,8 +144,6 @@ class PagePlanner:
         slug = self.term_slugs.get((term.taxonomy, term.lang, term.key), term.slug)
         return self.urls.term(term.lang, term.taxonomy, slug)
 
-    tag_path = term_path
-
     def _term_equivalents(self, term: Term, path: str) -> dict[str, str]:
         """The same term in the other languages (one entity), first page; this page for ``term``."""
         index = self.entities.get(term.taxonomy, {})
@@ -282,12 +280,7 @@ class PagePlanner:
         return PageSpec(path, PageKind.NOT_FOUND, "404.html", lang, view)
 
     def redirect(self, old: str, new: str) -> PageSpec:
-        lang = next((a.lang for a in self.site.articles.get(old.split("/", 1)[0], ()) if a.path == new),
-                    None) or _lang_of(new, self.config)
-        view = RedirectView(page_path=old, target=new)
-        return PageSpec(old, PageKind.REDIRECT, "redirect.html", lang, view)
-
-
-def _lang_of(path: str, config: SiteConfig) -> str:
-    first = path.split("/", 1)[0]
-    return first if first in config.language_codes else config.default_language
+        """The page left at ``old`` when an article moved to ``new`` (both in its language)."""
+        first = new.split("/", 1)[0]
+        lang = first if first in self.config.language_codes else self.config.default_language
+        return PageSpec(old, PageKind.REDIRECT, "redirect.html", lang, RedirectView(page_path=old, target=new))

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from .assemble import assemble
 from . import permalinks
-from .cache import (BuildCache, BuildState, Examination, content_hash, examine, file_signature,
-                    input_fingerprint)
+from .cache import BuildCache, BuildState, Examination, examine, file_signature, input_fingerprint
 from .config import SiteConfig
 from .errors import SahifaError
 from .importer import claimed_seeds
@@ -34,26 +33,27 @@ def read_records(config: SiteConfig, cache: BuildCache | None = None
     """Every source's records and the problems met.
 
     A source is read again only when its content changed: an unchanged stat signature is
-    the fast path; otherwise the hash of its bytes (and of its sidecar) is compared with the
-    cached one, so a fresh clone or a restored cache folder reuses every record.
+    the fast path; otherwise the digest of its bytes (and of its sidecar: ``source_hash``,
+    which every reader records) is compared with the cached one, so a fresh clone or a
+    restored cache folder reuses every record.
     """
     sources, problems = discover(config)
     options = ReadOptions.from_config(config)
+    if cache is not None:
+        cache.load_records(options.cache_key())
     records: list[ArticleRecord] = []
     todo: list[tuple[str, SourceFile]] = []
     signatures: dict[str, tuple] = {}
-    hashes: dict[str, str] = {}
     for source in sources:
         rel = source.path.relative_to(config.root).as_posix()
-        sidecar = reader_named(source.kind).sidecar
-        side = source.path.with_suffix(sidecar) if sidecar else None
-        sig = (file_signature(source.path), file_signature(side) if side else None)
-        signatures[rel] = sig
+        reader = reader_named(source.kind)
+        side = reader.sidecar_of(source.path)
+        sig = signatures[rel] = (file_signature(source.path), file_signature(side) if side else None)
         hit = cache.records.get(rel) if cache is not None else None
         if hit is not None and hit[0] != sig:
-            hashes[rel] = content_hash(source.path, side)
-            if hit[1] == hashes[rel]:
-                cache.records[rel] = (sig, hit[1], hit[2])
+            digest = _digest(reader, source.path)
+            if hit[1] == digest:  # touched or copied, not changed
+                hit = cache.records[rel] = (sig, digest, hit[2])
                 cache.records_changed = True
             else:
                 hit = None
@@ -68,9 +68,7 @@ def read_records(config: SiteConfig, cache: BuildCache | None = None
             continue
         records.extend(item)
         if cache is not None:
-            sidecar = reader_named(source.kind).sidecar
-            digest = hashes.get(rel) or content_hash(
-                source.path, source.path.with_suffix(sidecar) if sidecar else None)
+            digest = item[0].source_hash if item else _digest(reader_named(source.kind), source.path)
             cache.records[rel] = (signatures[rel], digest, tuple(item))
             cache.records_changed = True
     if cache is not None:
@@ -78,6 +76,13 @@ def read_records(config: SiteConfig, cache: BuildCache | None = None
     records.sort(key=lambda r: (r.path, r.source_id))
     claimed = claimed_seeds(records)
     return [r for r in records if not (r.kind == "seed" and r.path in claimed)], problems
+
+
+def _digest(reader, path: Path) -> str | None:
+    try:
+        return reader.digest(path)
+    except OSError:
+        return None  # unreadable now: read it again, and let the reader say why
 
 
 def _read_one(source, *, options: ReadOptions):
@@ -153,7 +158,6 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
         if examined.unchanged:
             return BuildReport.replay(examined.previous, time.perf_counter() - t0)
         state = examined.previous
-        cache.load_records(ReadOptions.from_config(config).cache_key())
     records, problems = read_records(config, cache)
     t1 = time.perf_counter()
     site = assemble(records, config, today=today, problems=problems)

@@ -9,6 +9,7 @@ format is one more ``Reader`` in ``READERS``.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -53,6 +54,28 @@ class Reader:
     def accepts(self, path: Path) -> bool:
         return path.suffix.lower() in self.suffixes
 
+    def sidecar_of(self, path: Path) -> Path | None:
+        return path.with_suffix(self.sidecar) if self.sidecar else None
+
+    def digest(self, path: Path) -> str:
+        """``source_digest`` of the file and its sidecar as they are on disk now (what the
+        reader would record as ``source_hash``)."""
+        side = self.sidecar_of(path)
+        try:
+            side_bytes = side.read_bytes() if side is not None else None
+        except FileNotFoundError:
+            side_bytes = None
+        return source_digest(path.read_bytes(), side_bytes)
+
+
+def source_digest(data: bytes, sidecar: bytes | None = None) -> str:
+    """The content key of one input: sha256 of its bytes and of its sidecar's, if it has one.
+    Readers record it as ``ArticleRecord.source_hash``; the build cache keys records on it."""
+    h = hashlib.sha256(data)
+    if sidecar is not None:
+        h.update(b"\0sidecar\0" + sidecar)
+    return h.hexdigest()
+
 
 def _read_markdown(path: Path, options: ReadOptions, lang: str | None) -> list[ArticleRecord]:
     from .content import read_markdown
@@ -81,9 +104,8 @@ def reader_named(kind: str) -> Reader:
 
 
 def reader_for(path: Path, root: Path) -> tuple[Reader, str | None] | None:
-    """(reader, language from the folder or None) for a file under ``root``'s input folders,
-    or None when no reader takes it. A file outside the input folders is read by its suffix
-    (``inspect`` on any file)."""
+    """(reader, language from the folder or None) for a file in ``root``'s input folders, or
+    None when it is not an input (another suffix, a hidden name, the wrong depth, elsewhere)."""
     path = Path(path)
     for reader in READERS:
         folder = root / reader.folder
@@ -98,20 +120,18 @@ def reader_for(path: Path, root: Path) -> tuple[Reader, str | None] | None:
                 return None
             return reader, inner.parts[0]
         return (reader, None) if len(inner.parts) == 1 else None
-    for reader in READERS:
-        if reader.accepts(path):
-            return reader, (path.parent.name if reader.per_language else None)
     return None
 
 
 def read_file(path: Path, options: ReadOptions, kind: str | None = None,
               lang: str | None = None) -> list[ArticleRecord]:
     """The records of one input file; any failure is a ``SahifaError`` naming the file."""
-    if kind is None:
-        found = reader_for(path, options.root)
-        if found is None:
+    if kind is not None:
+        return reader_named(kind).read(path, options, lang)
+    found = reader_for(path, options.root)
+    if found is None:  # a file outside the site (``inspect`` on any file): by its suffix
+        reader = next((r for r in READERS if r.accepts(path)), None)
+        if reader is None:
             raise SahifaError(str(path), "no reader takes this kind of file")
-        reader, lang = found[0], lang or found[1]
-    else:
-        reader = reader_named(kind)
-    return reader.read(path, options, lang)
+        found = reader, path.parent.name if reader.per_language else None
+    return found[0].read(path, options, lang or found[1])

@@ -75,7 +75,7 @@ def make_environment(config: SiteConfig, lang: LanguageConfig, *,
         """``14:30`` in the language's digits (the site's time zone; 24-hour clock)."""
         return to_digits(moment.strftime("%H:%M"), system)
 
-    env.globals["term_path"] = env.globals["tag_path"] = term_path
+    env.globals["term_path"] = term_path
     env.globals["taxonomies"] = config.taxonomies
     middle = lang.babel_locale.list_patterns["standard"]["middle"]
     env.globals["list_sep"] = middle.replace("{0}", "").replace("{1}", "")

@@ -19,23 +19,20 @@ tags, slug, translation_key, lang, format, sources, draft.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import hashlib
 import html
 import re
 from pathlib import Path
 
-from pathlib import PurePosixPath
-
 from . import boilerplate, htmltext
 from .dateline import date_line, parse_dateline
-from .dateparse import DateMatch, find_date, parse_date_expression
+from .dateparse import DateMatch, find_date
 from .decode import decode_bytes
 from .errors import SahifaError
 from .langdetect import detect_language
-from .fields import DEFAULT_SCHEMA, MAX_YAML_BYTES, Schema, load_yaml, moment_value, read_fields
+from .fields import DEFAULT_SCHEMA, MAX_YAML_BYTES, Schema, day_start, load_yaml, read_fields, seed_id
 from .model import ArticleRecord, make_terms
+from .readers import source_digest
 from .textnorm import clean_text, match_key, strip_bidi_controls
 
 MAX_BYTES = 20_000_000
@@ -71,17 +68,17 @@ def read_seed(path: Path, root: Path, schema: Schema = DEFAULT_SCHEMA) -> Articl
         raise SahifaError(rel, f"cannot be read: {exc.strerror or exc}") from exc
     text, encoding, warnings = decode_bytes(data, rel)
     sidecar, side_bytes = _read_sidecar(path, rel)
-    record = parse_seed(text, rel, sidecar, schema=schema, source_id=f"seed:{path.stem}")
-    digest = hashlib.sha256(data + b"\0" + side_bytes).hexdigest()
+    record = parse_seed(text, rel, sidecar, schema=schema)
+    digest = source_digest(data, side_bytes)
     extra = dict(record.extra, encoding=encoding)
     return _replace(record, warnings=tuple(warnings) + record.warnings, source_hash=digest, extra=extra)
 
 
-def _read_sidecar(path: Path, rel: str) -> tuple[dict | None, bytes]:
-    """The sidecar's fields (None without one) and its bytes (part of the seed's hash)."""
+def _read_sidecar(path: Path, rel: str) -> tuple[dict | None, bytes | None]:
+    """The sidecar's fields and its bytes (part of the seed's hash); None, None without one."""
     side = path.with_suffix(".yml")
     if not side.is_file():
-        return None, b""
+        return None, None
     what = f"sidecar {side.name}"
     try:
         if side.stat().st_size > MAX_YAML_BYTES:
@@ -112,7 +109,7 @@ def clean_line(line: str) -> str:
 
 
 def parse_seed(text: str, path_str: str, sidecar: dict | None = None, *,
-               schema: Schema = DEFAULT_SCHEMA, source_id: str | None = None) -> ArticleRecord:
+               schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:
     """Parse the decoded text of a seed into a record (pure; see the module docstring)."""
     if not isinstance(text, str):
         raise SahifaError(path_str, "seed text must be a string")
@@ -160,15 +157,13 @@ def parse_seed(text: str, path_str: str, sidecar: dict | None = None, *,
         warnings.append("undated: no complete date found (the article is sorted as undated)")
     body_for_lang = "\n".join([title] + kept)
     lang = detect_language(body_for_lang)
-    published = None
-    if date is not None:
-        published, _ = moment_value(date.isoformat(), "date", schema.tzinfo, warnings)
+    published = day_start(date, schema.tzinfo, "date", warnings) if date is not None else None
     record = ArticleRecord(
         path=path_str, kind="seed", format=fmt, lang=lang, title=title, published=published,
         summary=kept[lead_index] if len(kept) > lead_index else "", body_html=paragraphs_to_html(kept),
         paragraphs=tuple(kept), terms=make_terms({"sources": _dedupe(sources)}),
         city=dateline.city if dateline else None, warnings=tuple(warnings),
-        source_id=source_id or f"seed:{PurePosixPath(path_str).stem}",
+        source_id=seed_id(path_str),
         extra={"dir": direction(lang), "dropped": len(dropped) + len(captions),
                "dateline": dateline.text if dateline else None},
     )
@@ -351,7 +346,7 @@ def _clean_title(title: str) -> tuple[str, str | None]:
 def apply_sidecar(record: ArticleRecord, sidecar: dict, schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:
     """Fields from a sidecar mapping override what was read from the text (the same field
     schema and rules as front matter: ``fields.read_fields``)."""
-    name = PurePosixPath(record.path).with_suffix(".yml").name
+    name = Path(record.path).with_suffix(".yml").name
     values, warnings = read_fields(sidecar, record.path, schema, what=f"sidecar {name}")
     values.pop("seed", None)
     terms = values.pop("terms", None)

@@ -34,7 +34,7 @@ from .cache import CACHE_DIR_NAME, BuildCache
 from .config import SiteConfig, load_config
 from .errors import SahifaError
 from .pipeline import check_output_dir
-from .readers import READERS, reader_for
+from .readers import reader_for
 
 ERROR_PAGE = "_sahifa_build_error.html"
 QUIET = 0.02
@@ -73,8 +73,7 @@ class Rebuilder:
             return None
         if path.is_relative_to(cfg.static_dir) and path != cfg.static_dir:
             return "static"
-        if reader_for(path, cfg.root) is not None and any(
-                path.is_relative_to(cfg.root / reader.folder) for reader in READERS):
+        if reader_for(path, cfg.root) is not None:
             return "article"
         return "other"
 

@@ -18,11 +18,10 @@ from .errors import SahifaError
 from .model import ArticleRecord
 
 
-
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
-    kind: str  # "seed" or "markdown"
+    kind: str  # the kind of the reader that reads it (``readers.READERS``)
     lang: str | None
 
 

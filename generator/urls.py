@@ -122,16 +122,6 @@ class Urls:
     def term_feed(self, lang: str, taxonomy: str, slug: str) -> str:
         return f"{self.lang_prefix(lang)}{self._segment(taxonomy)}/{slug}/feed.xml"
 
-    # Tags are the first taxonomy; these name it for templates and tests.
-    def tag(self, lang: str, slug: str, page: int = 1) -> str:
-        return self.term(lang, "tags", slug, page)
-
-    def tag_index(self, lang: str) -> str:
-        return self.term_index(lang, "tags")
-
-    def tag_feed(self, lang: str, slug: str) -> str:
-        return self.term_feed(lang, "tags", slug)
-
     def archive_index(self, lang: str) -> str:
         return f"{self.lang_prefix(lang)}archive/index.html"
 

@@ -5,7 +5,6 @@ keyed on content. Sites here are small fixtures of their own, never the live con
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
 import textwrap
 import time
@@ -434,7 +433,6 @@ def test_redirect_is_followed_in_chromium(tmp_path):
 # ---- 7. cache on content ------------------------------------------------------------------
 def test_a_fresh_clone_reuses_cached_records(tmp_path, monkeypatch):
     import generator.pipeline as pipeline
-    from generator.cache import BuildCache
     from generator.config import load_config
     from generator.pipeline import build_site
 
