@@ -3,8 +3,9 @@
 
     python benchmarks/run.py [--sizes 1000 10000] [--runs 5] [--work /tmp/sahifa-bench]
 
-Generates the corpora with ``../shared/bench/make_corpus.py`` (plain layout for Sahifa, hugo
-layout for Hugo), then, for each size, times in alternation (A B A B ...):
+Generates the corpora with ``benchmarks/corpus.py`` (plain layout for Sahifa, hugo layout for
+Hugo; ``--make-corpus`` names another generator with the same arguments), then, for each
+size, times in alternation (A B A B ...):
   cold      Sahifa build with an empty output folder and no cache  vs  Hugo cold build
             (and the same build with --no-search: Hugo's site has no search index)
   no-op     Sahifa rebuild with nothing changed (the cache's fingerprint check)
@@ -31,7 +32,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
+MAKE_CORPUS = REPO / "benchmarks" / "corpus.py"
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
@@ -181,11 +182,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", default="/tmp/sahifa-bench")
     parser.add_argument("--make-corpus", default=str(MAKE_CORPUS),
-                        help="path of make_corpus.py (default: ../shared/bench/make_corpus.py)")
+                        help="corpus generator taking --articles N --out DIR --layout plain|hugo "
+                             "--seed S (default: benchmarks/corpus.py)")
     args = parser.parse_args()
     MAKE_CORPUS = Path(args.make_corpus)
     if not MAKE_CORPUS.exists():
-        raise SystemExit(f"{MAKE_CORPUS} not found: the benchmark needs ../shared/bench/make_corpus.py")
+        raise SystemExit(f"{MAKE_CORPUS} not found")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}; hugo: {shutil.which('hugo') or 'not installed'}")
