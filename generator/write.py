@@ -77,9 +77,11 @@ class OutputWriter:
     - full (no ``previous`` manifest): every file goes into a staging folder that
       ``commit()`` swaps with the output folder;
     - incremental (``previous``: the manifest of the build now in the output folder, checked
-      against the folder by the caller): a file whose bytes are unchanged is not written at
-      all; changed files are staged, then each replaces its old version with one rename;
-      files the new build no longer makes are deleted.
+      against the folder by the caller): a file whose bytes are unchanged is not written
+      again; changed files are staged, the unchanged ones are hard-linked into the staging
+      folder beside them (same inode, same mtime: the manifest stays true), and the staging
+      folder is swapped in like a full build's. Files the new build no longer makes are
+      simply not in it. A build killed at any moment leaves the previous site whole.
     """
 
     def __init__(self, out_dir: Path, previous: dict[str, tuple] | None = None) -> None:
@@ -148,18 +150,18 @@ class OutputWriter:
         if self.previous is None:
             self._swap()
             return self._manifest(self.written)
-        for rel in sorted(self.changed):
-            target = safe_join(self.out_dir, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.stage / rel, target)
-        for rel in sorted(set(self.previous) - self.written, reverse=True):
-            target = safe_join(self.out_dir, rel)
+        made: set[Path] = set()
+        for rel in sorted(self.written - self.changed):
+            target = self.stage / rel
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            source = safe_join(self.out_dir, rel)
             try:
-                target.unlink()
-            except FileNotFoundError:
-                pass
-            _prune_empty(target.parent, self.out_dir)
-        shutil.rmtree(self.stage, ignore_errors=True)
+                os.link(source, target, follow_symlinks=False)
+            except OSError:  # a file system without hard links: a copy keeps the mtime too
+                shutil.copy2(source, target, follow_symlinks=False)
+        self._swap()
         manifest = {rel: entry for rel, entry in self.previous.items()
                     if rel in self.written and rel not in self.changed}
         manifest.update(self._manifest(self.changed))
@@ -191,16 +193,6 @@ class OutputWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
-
-
-def _prune_empty(folder: Path, root: Path) -> None:
-    """Remove ``folder`` and its parents up to ``root`` while they are empty."""
-    while folder != root and folder.is_relative_to(root):
-        try:
-            folder.rmdir()
-        except OSError:
-            return
-        folder = folder.parent
 
 
 def _exchange(a: Path, b: Path) -> bool:
