@@ -28,12 +28,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any, Mapping
 
 import yaml
 
-from .config import zone
+from .config import DEFAULT_TAXONOMIES, KNOWN_TAXONOMIES, zone
 from .dateparse import parse_date_expression
 from .errors import SahifaError
 from .model import Image
@@ -60,7 +61,7 @@ class Schema:
         fields = {field: tax.name for tax in config.taxonomies for field in tax.fields}
         return cls(taxonomy_fields=fields, timezone=config.timezone)
 
-    @property
+    @cached_property
     def known(self) -> frozenset[str]:
         return frozenset(TEXT_FIELDS + DATE_FIELDS + OTHER_FIELDS) | frozenset(self.taxonomy_fields)
 
@@ -73,8 +74,9 @@ class Schema:
         return f"{list(self.taxonomy_fields.items())} tz={self.timezone}"
 
 
-DEFAULT_SCHEMA = Schema({"tags": "tags", "tag": "tags", "keywords": "tags",
-                         "sources": "sources", "source": "sources"})
+DEFAULT_SCHEMA = Schema({field: name for name in DEFAULT_TAXONOMIES
+                         for field in KNOWN_TAXONOMIES[name]["fields"]})
+"""The schema of a site that configures no taxonomy (``config.DEFAULT_TAXONOMIES``)."""
 
 
 # ---- YAML -----------------------------------------------------------------------------
