@@ -21,12 +21,10 @@ from .entities import link_entities
 from .model import Article, ArticleRecord, Site, Term, TermRef, make_terms
 from .permalinks import Entry, Register
 from .urls import RESERVED_ARTICLE_SLUGS, Urls, slugify
-from .textnorm import strip_bidi_controls
+from .textnorm import clean_value, is_blank
 
-# Format characters that make a title look empty (marks, zero-width characters, BOM).
 # An explicit slug that looks like a path (``../x``, ``/tmp/x``, ``.``, ``a\\b``).
 _PATHLIKE = re.compile(r"[/\\]|^\.+$|\.\.")
-_INVISIBLE = re.compile("[\u200b-\u200f\u061c\u2060-\u2064\ufeff\u00ad\u034f]")
 
 from .tagger import tag_key
 
@@ -66,29 +64,39 @@ def screen(record: ArticleRecord, problems: list[str], notices: list[str],
     """Site-wide safety checks on one record, whichever reader made it: no bidi overrides in
     titles and terms, a visible title, a bounded number of terms per taxonomy (``limits``),
     homograph terms reported."""
-    title = " ".join(strip_bidi_controls(record.title).split())
-    if not _INVISIBLE.sub("", title).strip():
-        problems.append(f"{record.path}: the title is empty or invisible (only format characters); skipped")
+    title = clean_value(record.title)
+    if is_blank(title):
+        problems.append(f"{record.path}: the title is empty or shows nothing (only spaces, marks or "
+                        "invisible characters); skipped")
         return None
     terms = {}
     for taxonomy, values in record.terms:
-        kept: list[str] = []
+        kept: dict[str, None] = {}
         for value in values:
-            clean = " ".join(strip_bidi_controls(value).split())
-            if clean and clean not in kept:
-                kept.append(clean)
+            clean = clean_value(value)
+            if is_blank(clean):
+                if value.strip():
+                    notices.append(f"{record.path}: {taxonomy}: a value that shows nothing "
+                                   f"({value[:20].encode('unicode_escape').decode()}) was dropped")
+                continue
+            kept[clean] = None
         limit = (limits or {}).get(taxonomy, MAX_TAGS_PER_ARTICLE)
         if len(kept) > limit:
             notices.append(f"{record.path}: {taxonomy}: {len(kept)} values, only the first {limit} are kept")
-            kept = kept[:limit]
+        kept = list(kept)[:limit]
         for value in kept:
             if _mixed_script(value):
                 notices.append(f"{record.path}: {taxonomy}: {value!r} mixes letters of different scripts "
                                "(a look-alike of another word?)")
         terms[taxonomy] = tuple(kept)
+    changes = {}
+    for name in ("summary", "city"):
+        value = getattr(record, name)
+        if value and clean_value(value) != value:
+            changes[name] = clean_value(value)
     new_terms = make_terms(terms)
-    if title != record.title or new_terms != record.terms:
-        record = replace(record, title=title, terms=new_terms)
+    if title != record.title or new_terms != record.terms or changes:
+        record = replace(record, title=title, terms=new_terms, **changes)
     return record
 
 

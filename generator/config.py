@@ -138,6 +138,9 @@ class SiteConfig:
     taxonomies: tuple[TaxonomyConfig, ...] = ()
     """The configured groupings, in ``site.toml`` order (see ``TaxonomyConfig``)."""
     timezone: str = "UTC"
+    article_time_limit: float = 10.0
+    """Seconds one input may take to read and convert before it is skipped with an error
+    (``budget.time_limit``); 0 turns the limit off."""
     """IANA zone for times written without an offset and for date-only articles in feeds."""
     permalinks: str = "permalinks.tsv"
     """Register of source id -> URL, relative to the root (empty: URLs follow the titles)."""
@@ -207,7 +210,8 @@ class SiteConfig:
 
 _TOP_KEYS = {"title", "base_url", "default_language", "default_language_at_root", "page_size",
              "publish_future", "languages", "tag_translations", "allow_raw_html",
-             "search", "taxonomies", "timezone", "permalinks", "term_translations"}
+             "search", "taxonomies", "timezone", "permalinks", "term_translations",
+             "article_time_limit"}
 _TAXONOMY_KEYS = {"segment", "title", "singular", "fields", "feeds", "index", "entities", "max_terms",
                   "show", "jsonld"}
 _LANG_KEYS = {"name", "locale", "title", "description", "calendars", "digits", "arabic_months",
@@ -256,9 +260,7 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
     default = str(data.get("default_language", languages[0].code))
     if default not in {lang.code for lang in languages}:
         raise SahifaError(str(path), f"default_language {default!r} is not among the languages")
-    base_url = str(data.get("base_url", "http://127.0.0.1:8000/"))
-    if not base_url.endswith("/"):
-        base_url += "/"
+    base_url = check_base_url(data.get("base_url", "http://127.0.0.1:8000/"), path)
     page_size = int(data.get("page_size", 10))
     if page_size < 1:
         raise SahifaError(str(path), "page_size must be at least 1")
@@ -291,7 +293,29 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
         search=bool(data.get("search", True)),
         taxonomies=_taxonomies(data.get("taxonomies"), path),
         timezone=timezone, permalinks=permalinks,
+        article_time_limit=_seconds(data.get("article_time_limit", 10.0), "article_time_limit", path),
     )
+
+
+_BASE_URL = re.compile(r"^https?://[^\s/?#<>\"'\\@:]+(?::\d{1,5})?(?:/[^\s?#<>\"'\\]*)?$", re.I)
+
+
+def check_base_url(value: Any, path: Path) -> str:
+    """``base_url`` as an absolute http(s) URL ending in ``/``, or ``SahifaError``: every
+    internal link starts with it, so ``javascript:...`` or a bare word would make every
+    link on the site wrong (or a script)."""
+    if not isinstance(value, str) or not _BASE_URL.match(value.strip()) or "//" in value.strip().split("://", 1)[1]:
+        raise SahifaError(str(path), f"base_url {str(value)[:80]!r} must be an absolute http(s) URL such as "
+                                     "'https://example.org/' or 'https://example.org/news/' "
+                                     "(no query, fragment, spaces or quotes)")
+    value = value.strip()
+    return value if value.endswith("/") else value + "/"
+
+
+def _seconds(value: Any, name: str, path: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value > 3600:
+        raise SahifaError(str(path), f"{name} must be a number of seconds between 0 and 3600")
+    return float(value)
 
 
 def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:

@@ -38,10 +38,14 @@ from .config import DEFAULT_TAXONOMIES, KNOWN_TAXONOMIES, zone
 from .dateparse import parse_date_expression
 from .errors import SahifaError
 from .model import Image
-from .textnorm import clean_text, strip_bidi_controls
+from .textnorm import clean_value, is_blank
 
 MAX_YAML_BYTES = 256_000
 """Front matter and sidecars above this size are refused (a 21 MB sidecar took minutes)."""
+
+MAX_LIST_ITEMS = 1000
+"""Items read from one list field (tags, authors ...); the rest are dropped with a warning
+while reading. Taxonomies then keep at most their ``max_terms`` (at most 1000)."""
 
 TEXT_FIELDS = ("title", "slug", "summary", "city", "translation_key", "id")
 DATE_FIELDS = ("date", "updated")
@@ -139,7 +143,8 @@ def load_yaml(text: str, path: str, what: str, *, line_offset: int = 0) -> dict[
 
 # ---- values ---------------------------------------------------------------------------
 def clean(value: str) -> str:
-    return " ".join(strip_bidi_controls(clean_text(value)).split())
+    """Every text value read from a field goes through the one value sanitiser."""
+    return clean_value(value)
 
 
 def text_value(meta: Mapping, name: str, path: str, *, required: bool = False) -> str | None:
@@ -151,8 +156,9 @@ def text_value(meta: Mapping, name: str, path: str, *, required: bool = False) -
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise SahifaError(path, f"field '{name}' must be text, not {type(value).__name__}")
     text = clean(str(value))
-    if required and not text.replace("\u200c", "").replace("\u200f", "").replace("\u200e", "").strip():
-        raise SahifaError(path, f"field '{name}' is empty")
+    if required and is_blank(text):
+        raise SahifaError(path, f"field '{name}' is empty or shows nothing (only spaces, marks "
+                                "or invisible characters)")
     return text
 
 
@@ -169,21 +175,28 @@ def list_value(value: Any, name: str, path: str, warnings: list[str]) -> tuple[s
     else:
         raise SahifaError(path, f"field '{name}' must be a list or a comma-separated text, "
                                 f"not {type(value).__name__}")
-    out: list[str] = []
-    for item in items:
+    out: dict[str, None] = {}  # ordered, and a linear de-duplication
+    for index, item in enumerate(items):
+        if len(out) >= MAX_LIST_ITEMS:
+            warnings.append(f"{name}: {len(items)} items; only the first {MAX_LIST_ITEMS} "
+                            "different ones are read")
+            break
+        if index >= 20 * MAX_LIST_ITEMS:
+            warnings.append(f"{name}: {len(items)} items, mostly empty or repeated; only the first "
+                            f"{20 * MAX_LIST_ITEMS} are read")
+            break
         if isinstance(item, (dict, list)) or item is None or isinstance(item, bool):
             raise SahifaError(path, f"field '{name}' must hold plain words, not nested lists or mappings")
         raw = str(item)
         text = clean(raw)
-        if not text:
+        if is_blank(text):
             if raw.strip() or isinstance(value, list):
                 word = "tag" if name in ("tags", "tag") else "value"
                 warnings.append(f"{name}: empty {word} {raw[:40]!r} dropped")
             continue
         if text != " ".join(raw.split()):
             warnings.append(f"{name}: {raw[:40]!r} had control or bidi characters; they were removed ({text[:40]!r})")
-        if text not in out:
-            out.append(text)
+        out[text] = None
     return tuple(out)
 
 
@@ -348,13 +361,12 @@ def read_fields(meta: Mapping[str, Any], path: str, schema: Schema, *, what: str
             text = text_value(meta, name, path)
             if text:
                 values[name] = text
-    terms: dict[str, list[str]] = {}
+    terms: dict[str, dict[str, None]] = {}
     for field_name, taxonomy in schema.taxonomy_fields.items():
         if field_name in meta:
-            bucket = terms.setdefault(taxonomy, [])
+            bucket = terms.setdefault(taxonomy, {})
             for item in list_value(meta[field_name], field_name, path, warnings):
-                if item not in bucket:
-                    bucket.append(item)
+                bucket[item] = None
     if terms:
         values["terms"] = {name: tuple(items) for name, items in terms.items()}
     return values, warnings

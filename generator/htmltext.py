@@ -52,23 +52,41 @@ def extract(source: str) -> Page | None:
         bad.drop_tree()
     title = _title(root)
     scope = (root.xpath("//article") or root.xpath("//main") or root.xpath("//body") or [root])[0]
-    paragraphs = []
-    for el in scope.iter(*_BLOCKS):
-        if any(anc.tag in _SKIP for anc in el.iterancestors()):
-            continue
-        if el.tag in ("li", "blockquote") and el.find(".//p") is not None:
-            continue
-        if any(anc.tag in ("p", "li", "blockquote") for anc in el.iterancestors()) and el.tag != "li":
-            continue
-        text = _text(el)
-        if text:
-            paragraphs.append(text)
+    paragraphs = [text for text in (_text(el) for el in _blocks(scope)) if text]
     date = _date(root)
     if not paragraphs:
         rescued = _trafilatura(source)
         if rescued:
             paragraphs = rescued
     return Page(title, tuple(paragraphs), date)
+
+
+def _blocks(scope) -> list:
+    """The block elements whose text is a paragraph, in document order, in one walk (linear
+    in the size of the tree, whatever its depth): not inside a skipped element (navigation,
+    forms ...), not inside another paragraph-like block (``p``, ``li``, ``blockquote``;
+    a ``li`` inside a ``li`` counts), and no ``li``/``blockquote`` that holds ``p``s."""
+    if any(anc.tag in _SKIP for anc in scope.iterancestors()):
+        return []
+    holds_p: set = set()
+    for p in scope.iter("p"):
+        for anc in p.iterancestors():
+            if anc in holds_p:
+                break
+            holds_p.add(anc)
+    found = []
+    stack = [(scope, any(anc.tag in ("p", "li", "blockquote") for anc in scope.iterancestors()))]
+    while stack:
+        el, in_text = stack.pop()
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _SKIP:
+            continue
+        if tag in _BLOCKS and (not in_text or tag == "li") and not (
+                tag in ("li", "blockquote") and el in holds_p):
+            found.append(el)
+        inner = in_text or tag in ("p", "li", "blockquote")
+        stack.extend((child, inner) for child in reversed(el))
+    return found
 
 
 def _title(root) -> str | None:

@@ -27,10 +27,14 @@ class ReadOptions:
     trusted: bool = False
     """Raw HTML in Markdown is kept (``allow_raw_html``) instead of sanitised."""
     schema: Schema = DEFAULT_SCHEMA
+    time_limit: float = 10.0
+    """Seconds one input may take (``budget.time_limit``); not part of the cache key: a
+    record that was read is the same whatever the limit was."""
 
     @classmethod
     def from_config(cls, config) -> "ReadOptions":
-        return cls(root=config.root, trusted=config.allow_raw_html, schema=Schema.from_config(config))
+        return cls(root=config.root, trusted=config.allow_raw_html, schema=Schema.from_config(config),
+                   time_limit=config.article_time_limit)
 
     def cache_key(self) -> str:
         return f"trusted={self.trusted} {self.schema.key()}"

@@ -153,13 +153,19 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
 
 def read_source(source: SourceFile, options) -> list[ArticleRecord]:
     """Run the registered reader; any failure becomes a ``SahifaError`` naming the file."""
+    from .budget import Overrun, time_limit
     from .readers import read_file
 
     rel = _rel(source.path, options.root)
     try:
-        return read_file(source.path, options, source.kind, source.lang)
+        with time_limit(options.time_limit):
+            return read_file(source.path, options, source.kind, source.lang)
     except SahifaError:
         raise
+    except Overrun as exc:
+        raise SahifaError(rel, f"{exc} (article_time_limit in site.toml); a shape of text the "
+                               "parsers handle slowly, such as thousands of nested brackets or "
+                               "unclosed tags; skipped") from None
     except RecursionError:
         raise SahifaError(rel, "the text is nested too deeply to read") from None
     except OSError as exc:

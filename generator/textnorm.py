@@ -64,3 +64,59 @@ def match_key(text: str, *, keep_zwnj: bool = False) -> str:
     text = text.replace("\u200c", "\u200c" if keep_zwnj else " ")
     text = text.translate(_LETTER_FOLD).translate(_DIGITS)
     return " ".join(text.split())
+
+
+# ---- the one value sanitiser ------------------------------------------------------------
+# Characters removed from every one-line text value (title, tag, summary, city, caption ...),
+# whichever reader it came from: controls (C0, C1, DEL), lone surrogates, noncharacters,
+# bidi embeddings, overrides, isolates and marks (a value is shown in a ``dir=auto``
+# element, which sets its direction), and the default-ignorable and blank-rendering
+# characters that make a value look empty or like another one: zero-width space, word
+# joiner and invisible operators, BOM, soft hyphen, combining grapheme joiner, Hangul
+# fillers, Mongolian vowel separator, braille blank, the object replacement character,
+# interlinear annotation marks, musical formatting marks, and language tags.
+# Kept: ZWNJ and ZWJ (Persian, Urdu and Indic spelling, emoji sequences) and variation
+# selectors (emoji presentation).
+_VALUE_DROP = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+    "\u200b\u2060-\u2064\u206a-\u206f\ufeff\u00ad\u034f\u115f\u1160\u3164\uffa0\u180e"
+    "\u17b4\u17b5\u2800\ufffc\ufff9-\ufffb\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+_VISIBLE_CATEGORIES = ("L", "N", "S", "P")
+
+
+def clean_value(text: str) -> str:
+    """A one-line text value as it may be shown: NFC, the characters listed above removed,
+    combining marks that have no base letter removed, white space collapsed to one space."""
+    text = _VALUE_DROP.sub("", text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    return _drop_lone_marks(text)
+
+
+def _drop_lone_marks(text: str) -> str:
+    """Combining marks at the start of the value or after a space belong to no letter: a
+    value made of them renders as nothing (or as marks stacked on the page's other text)."""
+    out = []
+    base = False
+    for ch in text:
+        if unicodedata.category(ch)[0] == "M":
+            if base:
+                out.append(ch)
+            continue
+        base = not ch.isspace()
+        out.append(ch)
+    return "".join(out).strip()
+
+
+def is_blank(text: str) -> bool:
+    """True when a value shows nothing a reader can see: no letter, digit, symbol or
+    punctuation (only spaces, format characters or marks)."""
+    return not any(unicodedata.category(ch)[0] in _VISIBLE_CATEGORIES for ch in text)
+
+
+def fold_key(text: str) -> str:
+    """Two names that case-insensitive file systems (macOS, Windows) or a deploy through
+    one treat as one: ``σοφος``/``σοφοσ``, ``STRASSE``/``straße``, ``ı``/``i`` after folding.
+    Used to keep slugs unique."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return folded.replace("ı", "i").replace("i\u0307", "i")

@@ -1,0 +1,133 @@
+"""Budgets per input: a time limit for the work one article costs.
+
+Size caps stop most hostile inputs before they are read (``sources.MAX_INPUT_BYTES``,
+``content.MAX_BYTES``, ``fields.MAX_YAML_BYTES``, ``model.MAX_TERMS``). What a size cap cannot
+stop is a small text that makes a parser work quadratically: 60 kB of ``<a `` kept
+Python-Markdown's HTML scanner busy for close to a minute. ``time_limit`` bounds that work:
+when the limit passes, a watchdog thread raises ``Overrun`` in the thread doing the work
+(``PyThreadState_SetAsyncExc``), which stops it at its next Python instruction; the reader
+turns it into an error naming the file, and the build (and ``serve``) go on with the other
+stories. It works in worker processes and in any thread, where ``SIGALRM`` would work only in
+a process's main thread.
+
+What it cannot stop is a single call into C code that itself runs for a long time; the
+parsers' quadratic paths are many short calls (one regular-expression search per tag or
+bracket), which is where the limit takes hold. ``docs/limits.md`` records the curves.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import heapq
+import itertools
+import os
+import threading
+import time
+from contextlib import contextmanager
+
+DEFAULT_SECONDS = 10.0
+"""Time one article may take to read and convert: about 100 times what a long real article
+needs, and far below the minutes the pathological shapes take."""
+
+
+class Overrun(Exception):
+    """The work went past its time limit."""
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        super().__init__(f"took longer than the {seconds:g} s limit for one article")
+        self.seconds = seconds
+
+
+class _Watchdog:
+    """One per process: sleeps until the earliest deadline, then interrupts its thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self.heap: list[tuple[float, int, int]] = []  # (deadline, token, thread id)
+        self.active: dict[int, float] = {}  # token -> seconds (while the work runs)
+        self.fired: set[int] = set()
+        self.tokens = itertools.count()
+        self.pid = os.getpid()
+        thread = threading.Thread(target=self._run, name="sahifa-watchdog", daemon=True)
+        thread.start()
+
+    def _run(self) -> None:
+        with self.lock:
+            while True:
+                while self.heap and self.heap[0][1] not in self.active:
+                    heapq.heappop(self.heap)
+                if not self.heap:
+                    self.lock.wait()
+                    continue
+                deadline, token, tid = self.heap[0]
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self.lock.wait(wait)
+                    continue
+                heapq.heappop(self.heap)
+                seconds = self.active.get(token)
+                if seconds is not None:
+                    self.fired.add(token)
+                    _raise_in(tid, Overrun)
+
+    def start(self, seconds: float) -> int:
+        token = next(self.tokens)
+        with self.lock:
+            self.active[token] = seconds
+            heapq.heappush(self.heap, (time.monotonic() + seconds, token, threading.get_ident()))
+            self.lock.notify()
+        return token
+
+    def stop(self, token: int) -> bool:
+        """Ends the watch; True when the watchdog fired (an ``Overrun`` may still be pending
+        in this thread: it is cancelled)."""
+        with self.lock:
+            self.active.pop(token, None)
+            fired = token in self.fired
+            self.fired.discard(token)
+            if fired:
+                _raise_in(threading.get_ident(), None)  # cancel one not yet delivered
+        return fired
+
+
+def _raise_in(thread_id: int, exc_type) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type is not None else None)
+
+
+_watchdog: _Watchdog | None = None
+_create = threading.Lock()
+
+
+def _get() -> _Watchdog:
+    global _watchdog
+    dog = _watchdog
+    if dog is None or dog.pid != os.getpid():  # none yet, or inherited by a fork (no thread)
+        with _create:
+            if _watchdog is None or _watchdog.pid != os.getpid():
+                _watchdog = _Watchdog()
+            dog = _watchdog
+    return dog
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Run the block with a time limit (``None`` or 0: none). Raises ``Overrun`` when the
+    block runs past it."""
+    if not seconds or seconds <= 0:
+        yield
+        return
+    dog = _get()
+    token = dog.start(seconds)
+    try:
+        yield
+    except Overrun:
+        dog.stop(token)
+        raise Overrun(seconds) from None
+    except BaseException:
+        if dog.stop(token):
+            raise Overrun(seconds) from None
+        raise
+    else:
+        if dog.stop(token):
+            raise Overrun(seconds)
