@@ -21,7 +21,7 @@ from .entities import link_entities
 from .model import Article, ArticleRecord, Site, Term, TermRef, make_terms
 from .permalinks import Entry, Register
 from .urls import RESERVED_ARTICLE_SLUGS, Urls, slugify
-from .textnorm import clean_value, is_blank
+from .textnorm import clean_value, fold_key, is_blank
 
 # An explicit slug that looks like a path (``../x``, ``/tmp/x``, ``.``, ``a\\b``).
 _PATHLIKE = re.compile(r"[/\\]|^\.+$|\.\.")
@@ -119,7 +119,11 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
     at), then slugs derived from titles for new stories (``-2``, ``-3`` when taken, also by a
     story that is gone: a published address is never given to another story).
     """
-    owners = register.taken()
+    # Keys compare slugs as a case-insensitive file system does (``fold_key``): ``σοφος`` and
+    # ``σοφοσ`` are one folder on macOS and Windows, and on any deploy through one.
+    owners: dict[tuple[str, str], str] = {}
+    for (lang, slug), ident in register.taken().items():
+        owners.setdefault((lang, fold_key(slug)), ident)
     taken: dict[tuple[str, str], str] = {}
     slugs: dict[str, str] = {}
     former: dict[str, tuple[str, ...]] = {}
@@ -133,10 +137,10 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
     records = [r for r in records if by_id.get(r.source_id) is r]
 
     def free(lang: str, slug: str, ident: str) -> bool:
-        return (lang, slug) not in taken and owners.get((lang, slug), ident) == ident
+        return (lang, fold_key(slug)) not in taken and owners.get((lang, fold_key(slug)), ident) == ident
 
     def numbered(record: ArticleRecord, base: str, slug: str) -> None:
-        holder = taken.get((record.lang, base)) or owners.get((record.lang, base))
+        holder = taken.get((record.lang, fold_key(base))) or owners.get((record.lang, fold_key(base)))
         notices.append(f"{record.path}: slug {base!r} is used by {holder}; using {slug!r}")
 
     explicit = [r for r in records if r.slug]
@@ -148,15 +152,15 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
         if slug in RESERVED_ARTICLE_SLUGS:
             notices.append(f"{record.path}: slug {slug!r} is reserved; using {slug}-article")
             slug += "-article"
-        owner = taken.get((record.lang, slug))
+        owner = taken.get((record.lang, fold_key(slug)))
         if owner:
             problems.append(f"{record.path}: slug {slug!r} is already used by {owner}; this article was skipped")
             continue
-        holder = owners.get((record.lang, slug))
+        holder = owners.get((record.lang, fold_key(slug)))
         if holder is not None and holder != record.source_id:
             notices.append(f"{record.path}: slug {slug!r} was the address of another story "
                            f"({holder}); it now belongs to this one")
-        taken[(record.lang, slug)] = record.path
+        taken[(record.lang, fold_key(slug))] = record.path
         slugs[record.path] = slug
     for record in records:
         if record.slug:
@@ -167,7 +171,7 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
         if not free(record.lang, entry.slug, record.source_id):
             notices.append(f"{record.path}: its registered slug {entry.slug!r} is taken; a new one is made")
             continue
-        taken[(record.lang, entry.slug)] = record.path
+        taken[(record.lang, fold_key(entry.slug))] = record.path
         slugs[record.path] = entry.slug
     for record in records:
         if record.slug:
@@ -188,7 +192,7 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
             slug = f"{base}-{n}"
         if n > 1:
             numbered(record, base, slug)
-        taken[(record.lang, slug)] = record.path
+        taken[(record.lang, fold_key(slug))] = record.path
         slugs[record.path] = slug
     # The register as this build leaves it, and the redirects it asks for.
     for record in records:
@@ -228,10 +232,10 @@ def _term_slugs(names: dict[tuple[str, str, str], str]) -> dict[tuple[str, str, 
         if base in ("page", "feed.xml"):
             base += "-"
         slug, n = base, 1
-        while (taxonomy, lang, slug) in used:
+        while (taxonomy, lang, fold_key(slug)) in used:
             n += 1
             slug = f"{base}-{n}"
-        used.add((taxonomy, lang, slug))
+        used.add((taxonomy, lang, fold_key(slug)))
         result[(taxonomy, lang, key)] = slug
     return result
 
@@ -288,7 +292,8 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
                                     taxonomy=taxonomy))
             if refs:
                 terms[taxonomy] = tuple(refs)
-        group = record.translation_key or record.source_id or f"path:{record.path}"
+        # The fallback key starts with NUL, which no value read from input can hold.
+        group = record.translation_key or record.source_id or f"\x00path:{record.path}"
         path = urls.article(record.lang, slug)
         old_paths = tuple(urls.article(record.lang, s) for s in former.get(record.path, ()))
         redirects.extend((old, path) for old in old_paths)

@@ -46,6 +46,7 @@ def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
         warnings.append(f"'lang: {meta['lang']}' ignored: the folder content/{lang}/ decides the language")
     values.pop("format", None)
     seed = values.pop("seed", None)
+    seed_hash = values.pop("seed_hash", None)
     body_html = markdown_to_html(body, trusted=trusted)
     paragraphs = tuple(html_to_paragraphs(body_html))
     terms = values.pop("terms", {})
@@ -55,7 +56,8 @@ def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
         path=path, kind="markdown", format="markdown", lang=lang, body_html=body_html,
         paragraphs=paragraphs, terms=make_terms(terms), source_id=source_id,
         warnings=tuple(warnings), source_hash=source_hash,
-        extra={"seed": seed} if seed else {},
+        extra={"seed": seed, "seed_hash": seed_hash or "", "own_id": markdown_id(path, lang)}
+        if seed else {},
         **{"published": None, **values},
     )
 

@@ -49,7 +49,7 @@ while reading. Taxonomies then keep at most their ``max_terms`` (at most 1000)."
 
 TEXT_FIELDS = ("title", "slug", "summary", "city", "translation_key", "id")
 DATE_FIELDS = ("date", "updated")
-OTHER_FIELDS = ("draft", "image", "lang", "format", "seed")
+OTHER_FIELDS = ("draft", "image", "lang", "format", "seed", "seed_hash")
 
 
 @dataclass(frozen=True)
@@ -356,7 +356,7 @@ def read_fields(meta: Mapping[str, Any], path: str, schema: Schema, *, what: str
         values["draft"] = meta["draft"]
     if "image" in meta:
         values["image"] = image_value(meta["image"], path, warnings)
-    for name in ("lang", "format", "seed"):
+    for name in ("lang", "format", "seed", "seed_hash"):
         if name in meta:
             text = text_value(meta, name, path)
             if text:

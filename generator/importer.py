@@ -17,15 +17,35 @@ from .config import SiteConfig
 from .errors import SahifaError
 from .model import ArticleRecord
 
-# Characters that would start Markdown syntax at the beginning of a line.
-_LINE_START = re.compile(r"^(\s*)([#>+*=-]|\d+[.)]|`{3,}|~{3,})")
+# What starts Markdown syntax (Python-Markdown with "extra") at the beginning of a line:
+# headings, block quotes, list items (``-``, ``+``, ``*``, ``1.``), rules, definition lists
+# (``:``), fenced code (``~~~``); the other syntax characters are escaped wherever they are.
+_LINE_START = re.compile(r"^([#>+\-]|\d+\.|:|~)")
+_DIGITS_DOT = re.compile(r"^(\d+)\.")
 
 
 def escape_markdown(paragraph: str) -> str:
-    """Plain text to Markdown that renders as the same plain text (no HTML, no syntax)."""
-    text = paragraph.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = re.sub(r"([*_`\[\]])", r"\\\1", text)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    """Plain text to Markdown that renders as exactly the same text (``inspect`` shows the
+    text; the imported article must show it too): HTML and entities are written as
+    entities, inline syntax characters are backslash-escaped (only characters that
+    Python-Markdown unescapes, so no backslash is ever printed), and what would start a
+    block at the beginning of the line is neutralised. Runs of white space become one space
+    (as on the page)."""
+    text = " ".join(paragraph.split())
+    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"([*_`\[\]{}|])", r"\\\1", text)
+    start = _LINE_START.match(text)
+    if start:
+        lead = start.group(1)
+        if lead == ":":
+            text = "&#58;" + text[1:]
+        elif lead == "~":
+            text = "&#126;" + text[1:]
+        elif lead[0].isdigit():
+            text = _DIGITS_DOT.sub(r"\1\\.", text, count=1)
+        else:
+            text = "\\" + text
+    return text
 
 
 def record_to_markdown(record: ArticleRecord) -> str:
@@ -42,14 +62,50 @@ def record_to_markdown(record: ArticleRecord) -> str:
     if record.summary:
         meta["summary"] = record.summary
     meta["seed"] = record.path
+    meta["seed_hash"] = record.source_hash
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)
     body = "\n\n".join(escape_markdown(p) for p in record.paragraphs)
     return f"---\n{front}---\n{body}\n"
 
 
-def claimed_seeds(records: list[ArticleRecord]) -> set[str]:
-    """Seed paths that an imported (and maybe edited) Markdown article replaces."""
-    return {r.extra["seed"] for r in records if r.kind == "markdown" and r.extra.get("seed")}
+def claimed_seeds(records: list[ArticleRecord]) -> tuple[set[str], list[ArticleRecord]]:
+    """Seed paths that an imported (and maybe edited) Markdown article replaces, and the
+    records with unproven claims undone.
+
+    An article claims a seed only with the seed's content hash (``seed_hash``, written by
+    ``import``): a ``seed:`` field typed by hand, or left over after the seed was replaced by
+    another text, does not unpublish a seed. Such an article keeps its own id (not the
+    seed's) and says why in a warning.
+    """
+    from dataclasses import replace
+
+    hashes = {r.path: r.source_hash for r in records if r.kind == "seed"}
+    claimed: set[str] = set()
+    out: list[ArticleRecord] = []
+    for record in records:
+        seed = record.extra.get("seed") if record.kind == "markdown" else None
+        if seed:
+            proof = record.extra.get("seed_hash")
+            if seed in hashes and proof and proof == hashes[seed]:
+                claimed.add(seed)
+            else:
+                why = ("there is no such seed" if seed not in hashes else
+                       "it has no seed_hash" if not proof else
+                       "the seed's text changed since it was imported (seed_hash differs)")
+                own = record.extra.get("own_id") or record.source_id
+                extra = {k: v for k, v in record.extra.items() if k not in ("seed", "seed_hash", "own_id")}
+                source_id = own if record.source_id == _seed_id(seed) else record.source_id
+                record = replace(record, source_id=source_id, extra=extra, warnings=record.warnings + (
+                    f"field 'seed' names {seed}, but {why}; the seed is not replaced by this "
+                    "article (run import again, or remove the field)",))
+        out.append(record)
+    return claimed, out
+
+
+def _seed_id(path: str) -> str:
+    from .fields import seed_id
+
+    return seed_id(path)
 
 
 def import_seeds(paths: list[Path], config: SiteConfig, *, force: bool = False) -> int:

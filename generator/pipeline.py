@@ -74,7 +74,7 @@ def read_records(config: SiteConfig, cache: BuildCache | None = None
     if cache is not None:
         cache.save_records(set(signatures))
     records.sort(key=lambda r: (r.path, r.source_id))
-    claimed = claimed_seeds(records)
+    claimed, records = claimed_seeds(records)
     return [r for r in records if not (r.kind == "seed" and r.path in claimed)], problems
 
 
