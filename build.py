@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -27,13 +26,10 @@ def _config(args):
                        search=False if getattr(args, "no_search", False) else None)
 
 
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
 def _terminal_safe(text: str) -> str:
-    """Messages quote input text: show control characters (ANSI escapes, bidi overrides,
-    undecodable file-name bytes) as escapes instead of sending them to the terminal."""
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    from generator.report import terminal_safe
+
+    return terminal_safe(text)
 
 
 def cmd_build(args) -> int:

@@ -1,6 +1,6 @@
 """Budgets per input: a time limit for the work one article costs.
 
-Size caps stop most hostile inputs before they are read (``sources.MAX_INPUT_BYTES``,
+Size caps stop most hostile inputs before they are read (``paths.MAX_INPUT_BYTES``,
 ``content.MAX_BYTES``, ``fields.MAX_YAML_BYTES``, ``model.MAX_TERMS``). What a size cap cannot
 stop is a small text that makes a parser work quadratically: 60 kB of ``<a `` kept
 Python-Markdown's HTML scanner busy for close to a minute. ``time_limit`` bounds that work:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .decode import decode_bytes
 from .errors import SahifaError
+from .paths import read_input
 from .fields import DEFAULT_SCHEMA, Schema, load_yaml, read_fields, seed_id
 from .markup import html_to_paragraphs, markdown_to_html
 from .model import ArticleRecord, make_terms
@@ -80,12 +81,7 @@ def read_markdown(path: Path, root: Path, lang: str | None = None, *,
     """Read one ``content/<lang>/NAME.md`` file."""
     rel = path.relative_to(root).as_posix() if path.is_absolute() and path.is_relative_to(root) else str(path)
     lang = lang or path.parent.name
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise SahifaError(rel, f"file is larger than {MAX_BYTES // 1_000_000} MB")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SahifaError(rel, f"cannot read the file ({exc.strerror or exc})") from exc
+    data = read_input(path, rel, limit=MAX_BYTES)
     text, encoding, decode_warnings = decode_source(data, rel)
     record = parse_markdown(text, rel, lang, trusted=trusted, schema=schema,
                             source_hash=source_digest(data))

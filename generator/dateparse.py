@@ -171,7 +171,7 @@ def _patterns() -> dict[str, re.Pattern]:
     day = rf"(?P<day>(?<![\d.])\d{{1,2}}(?!\d)|(?<![^\W\d_])(?:{days}))(?:er|st|nd|rd|th)?"
     month = rf"(?P<m1>{months}){letter_end}"
     dual = rf"(?:\s?(?:/|\(|-|–)\s?(?P<m2>{months}){letter_end}\s?\)?)?"
-    year = rf"(?P<year>(?<!\d)\d{{4}}(?!\d))"
+    year = r"(?P<year>(?<!\d)\d{4}(?!\d))"
     era = rf"(?:\s?(?P<era>{eras}){letter_end})?"
     gap = r"[ ,،.]{0,3}"
     return {

@@ -16,6 +16,7 @@ import yaml
 from .config import SiteConfig
 from .errors import SahifaError
 from .model import ArticleRecord
+from .write import atomic_write
 
 # What starts Markdown syntax (Python-Markdown with "extra") at the beginning of a line:
 # headings, block quotes, list items (``-``, ``+``, ``*``, ``1.``), rules, definition lists
@@ -109,26 +110,53 @@ def _seed_id(path: str) -> str:
 
 
 def import_seeds(paths: list[Path], config: SiteConfig, *, force: bool = False) -> int:
-    from .fields import Schema
-    from .seeds import read_seed
+    from .paths import inside, safe_name
+    from .sources import read_source, SourceFile
+    from .readers import ReadOptions
 
-    schema = Schema.from_config(config)
+    options = ReadOptions.from_config(config)
     status = 0
     for path in paths:
         try:
-            record = read_seed(path.resolve(), config.root, schema)
+            record = read_source(SourceFile(path.resolve(), "seed", None), options)[0]
         except SahifaError as exc:
-            print(f"error: {exc}")
+            print(f"error: {_safe(str(exc))}")
+            status = 1
+            continue
+        # The folder comes from data (the seed's language, maybe from its sidecar): it must be
+        # a language of the site, a plain name, and the file must land inside content/.
+        if record.lang not in config.language_codes or not safe_name(record.lang):
+            print(f"error: {_safe(record.path)}: field 'lang' {_safe(record.lang)!r} is not a language of "
+                  f"this site ({', '.join(config.language_codes)}); not imported")
+            status = 1
+            continue
+        if not safe_name(path.stem):
+            print(f"error: {_safe(record.path)}: the file name cannot name an article; not imported")
             status = 1
             continue
         target = config.content_dir / record.lang / f"{path.stem}.md"
-        if target.exists() and not force:
-            print(f"error: {target.relative_to(config.root)} exists; use --force to overwrite it")
+        if not inside(target.parent if target.parent.exists() else config.content_dir, config.content_dir):
+            print(f"error: {_safe(str(target))}: would be written outside content/; not imported")
+            status = 1
+            continue
+        if target.is_symlink() or (target.exists() and not force):
+            print(f"error: {_safe(target.relative_to(config.root).as_posix())} exists; "
+                  "use --force to overwrite it")
             status = 1
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(record_to_markdown(record), encoding="utf-8")
+        if not inside(target.parent, config.content_dir):
+            print(f"error: {_safe(str(target))}: would be written outside content/; not imported")
+            status = 1
+            continue
+        atomic_write(target, record_to_markdown(record).encode("utf-8"))
         for warning in record.warnings:
-            print(f"warning: {record.path}: {warning}")
-        print(f"{record.path} -> {target.relative_to(config.root)}")
+            print(f"warning: {_safe(record.path)}: {_safe(warning)}")
+        print(f"{_safe(record.path)} -> {_safe(target.relative_to(config.root).as_posix())}")
     return status
+
+
+def _safe(text: str) -> str:
+    from .report import terminal_safe
+
+    return terminal_safe(text)

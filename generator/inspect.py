@@ -49,15 +49,29 @@ def record_to_dict(record: ArticleRecord) -> dict:
 
 def inspect_paths(paths, root: Path, options=None) -> list[dict]:
     """Inspect each of ``paths`` (through the reader registry; one dict per story, so an input
-    carrying several gives several); errors are reported per file, never raised."""
-    from .readers import ReadOptions, read_file
+    carrying several gives several). Each file is read under the input path policy and the
+    per-input time limit; whatever goes wrong with one file (not a regular file, too large,
+    bad sidecar, a bug) is that file's ``error`` and the others go on."""
+    from .readers import READERS, ReadOptions, reader_for
+    from .sources import SourceFile, read_source
 
     options = options or ReadOptions(root=root)
     results = []
     for path in paths:
         path = Path(path)
+        name = _relative(path, root)
         try:
-            results.extend(record_to_dict(record) for record in read_file(path.resolve(), options))
+            found = reader_for(path.resolve(), options.root)
+            if found is None:
+                reader = next((r for r in READERS if r.accepts(path)), None)
+                if reader is None:
+                    raise SahifaError(name, "no reader takes this kind of file")
+                found = reader, path.parent.name if reader.per_language else None
+            reader, lang = found
+            records = read_source(SourceFile(path.resolve(), reader.kind, lang), options)
+            results.extend(record_to_dict(record) for record in records)
         except SahifaError as exc:
-            results.append({"path": exc.path or _relative(path, root), "error": exc.reason})
+            results.append({"path": exc.path or name, "error": exc.reason})
+        except Exception as exc:  # noqa: BLE001 - one file's problem never hides the others'
+            results.append({"path": name, "error": f"{type(exc).__name__}: {exc}"})
     return results

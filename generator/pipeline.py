@@ -81,7 +81,7 @@ def read_records(config: SiteConfig, cache: BuildCache | None = None
 def _digest(reader, path: Path) -> str | None:
     try:
         return reader.digest(path)
-    except OSError:
+    except (OSError, SahifaError):
         return None  # unreadable now: read it again, and let the reader say why
 
 

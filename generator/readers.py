@@ -63,13 +63,15 @@ class Reader:
 
     def digest(self, path: Path) -> str:
         """``source_digest`` of the file and its sidecar as they are on disk now (what the
-        reader would record as ``source_hash``)."""
+        reader would record as ``source_hash``). Raises ``OSError`` or ``SahifaError`` when
+        either cannot be read under the input path policy (then the reader says why)."""
+        from .paths import read_input
+
         side = self.sidecar_of(path)
-        try:
-            side_bytes = side.read_bytes() if side is not None else None
-        except FileNotFoundError:
-            side_bytes = None
-        return source_digest(path.read_bytes(), side_bytes)
+        side_bytes = None
+        if side is not None and (side.exists() or side.is_symlink()):
+            side_bytes = read_input(side, str(side), folder=path.parent)
+        return source_digest(read_input(path, str(path)), side_bytes)
 
 
 def source_digest(data: bytes, sidecar: bytes | None = None) -> str:

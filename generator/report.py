@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
+
+
+def terminal_safe(text: str) -> str:
+    """Messages quote input text (titles, file names): control characters (ANSI escapes that
+    set the terminal's title or clear the screen, line feeds that would forge a message),
+    bidi controls and undecodable file-name bytes are shown as escapes, never sent to the
+    terminal."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from .errors import SahifaError
 from .langdetect import detect_language
 from .fields import DEFAULT_SCHEMA, MAX_YAML_BYTES, Schema, day_start, load_yaml, read_fields, seed_id
 from .model import ArticleRecord, make_terms
+from .paths import read_input
 from .readers import source_digest
 from .textnorm import clean_text, match_key, strip_bidi_controls
 
@@ -59,13 +60,7 @@ def read_seed(path: Path, root: Path, schema: Schema = DEFAULT_SCHEMA) -> Articl
         rel = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         rel = path.as_posix()
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise SahifaError(rel, f"file too large ({size} bytes; the limit is {MAX_BYTES})")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SahifaError(rel, f"cannot be read: {exc.strerror or exc}") from exc
+    data = read_input(path, rel, limit=MAX_BYTES)
     text, encoding, warnings = decode_bytes(data, rel)
     sidecar, side_bytes = _read_sidecar(path, rel)
     record = parse_seed(text, rel, sidecar, schema=schema)
@@ -77,15 +72,12 @@ def read_seed(path: Path, root: Path, schema: Schema = DEFAULT_SCHEMA) -> Articl
 def _read_sidecar(path: Path, rel: str) -> tuple[dict | None, bytes | None]:
     """The sidecar's fields and its bytes (part of the seed's hash); None, None without one."""
     side = path.with_suffix(".yml")
-    if not side.is_file():
+    if not side.exists() and not side.is_symlink():
         return None, None
     what = f"sidecar {side.name}"
-    try:
-        if side.stat().st_size > MAX_YAML_BYTES:
-            raise SahifaError(rel, f"{what} is larger than {MAX_YAML_BYTES // 1000} kB; skipped")
-        raw = side.read_bytes()
-    except OSError as exc:
-        raise SahifaError(rel, f"{what} cannot be read: {exc.strerror or exc}") from exc
+    # The same policy as for inputs: a regular file, not a link out of the seed's folder,
+    # within the YAML size cap.
+    raw = read_input(side, rel, limit=MAX_YAML_BYTES, what=what, folder=path.parent)
     text = decode_bytes(raw, f"{rel} ({what})").text
     return load_yaml(text, rel, what) or None, raw
 

@@ -7,8 +7,6 @@ skipped. One bad file never stops the build: its error is recorded and the rest 
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -16,6 +14,7 @@ from typing import Callable, Iterator
 from .config import SiteConfig
 from .errors import SahifaError
 from .model import ArticleRecord
+from .paths import check_file, printable_path, rel_path as _rel, walk  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -23,86 +22,6 @@ class SourceFile:
     path: Path
     kind: str  # the kind of the reader that reads it (``readers.READERS``)
     lang: str | None
-
-
-MAX_INPUT_BYTES = 20_000_000
-"""Size cap for any input file (20 MB); larger files are skipped with an error. Markdown has
-its own, smaller cap in ``content.MAX_BYTES``."""
-
-
-def _rel(path: Path, root: Path) -> str:
-    """The path as messages show it: relative to the site, bytes that are not UTF-8 as ``\\xNN``."""
-    try:
-        text = path.relative_to(root).as_posix()
-    except ValueError:
-        text = str(path)
-    return printable_path(text)
-
-
-def printable_path(text: str) -> str:
-    """A file name that can always be printed: undecodable bytes (surrogate escapes) as \\xNN."""
-    return os.fsencode(text).decode("utf-8", "backslashreplace")
-
-
-def _has_undecodable_name(name: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in name)
-
-
-def _check_file(path: Path, folder: Path, root: Path) -> None:
-    """Raise ``SahifaError`` unless ``path`` is a regular file that resolves inside ``folder``."""
-    rel = _rel(path, root)
-    if _has_undecodable_name(path.name):
-        raise SahifaError(rel, "the file name is not valid UTF-8; rename the file; skipped")
-    if path.is_symlink():
-        try:
-            target = path.resolve(strict=True)
-        except FileNotFoundError:
-            raise SahifaError(rel, "is a broken link (its target does not exist); skipped") from None
-        except (RuntimeError, OSError):
-            raise SahifaError(rel, "is a link that loops back on itself; skipped") from None
-        if not target.is_relative_to(folder.resolve()):
-            raise SahifaError(rel, "is a link to a file outside its folder; skipped")
-    mode = path.stat().st_mode
-    if not stat.S_ISREG(mode):
-        raise SahifaError(rel, "is not a regular file (a pipe, device or folder); skipped")
-    size = path.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise SahifaError(rel, f"is {size // 1_000_000} MB, larger than the {MAX_INPUT_BYTES // 1_000_000} MB "
-                               "limit for input files; skipped")
-
-
-def _walk(folder: Path, suffixes: tuple[str, ...], root: Path, problems: list[str], *,
-          recursive: bool) -> list[Path]:
-    """Candidate files under ``folder`` in sorted order. Hidden names are ignored; links to
-    folders are reported and never followed (no escape, no loops)."""
-    found: list[Path] = []
-    try:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: os.fsencode(e.name))
-    except OSError as exc:
-        problems.append(f"{_rel(folder, root)}: cannot list the folder ({exc.strerror or exc}); skipped")
-        return found
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        path = Path(entry.path)
-        try:
-            is_link = entry.is_symlink()
-            is_dir = entry.is_dir(follow_symlinks=False)
-            points_to_dir = is_link and entry.is_dir(follow_symlinks=True)
-        except OSError:
-            is_link, is_dir, points_to_dir = True, False, False
-        if points_to_dir:
-            problems.append(f"{_rel(path, root)}: is a link to a folder; links to folders are not "
-                            "followed; skipped")
-            continue
-        if is_dir:
-            if recursive:
-                found.extend(_walk(path, suffixes, root, problems, recursive=True))
-            continue
-        if path.suffix.lower() in suffixes:
-            found.append(path)
-    return found
 
 
 def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
@@ -118,7 +37,7 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
 
     def consider(path: Path, folder: Path, kind: str, lang: str | None) -> None:
         try:
-            _check_file(path, folder, root)
+            check_file(path, folder, root)
         except SahifaError as exc:
             problems.append(str(exc))
             return
@@ -134,7 +53,7 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
         if not folder.is_dir():
             continue
         if not reader.per_language:
-            for path in _walk(folder, reader.suffixes, root, problems, recursive=False):
+            for path in walk(folder, reader.suffixes, root, problems, recursive=False):
                 consider(path, folder, reader.kind, None)
             continue
         for lang_dir in sorted(folder.iterdir()):
@@ -146,7 +65,7 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
             if lang_dir.name not in config.language_codes:
                 problems.append(f"{_rel(lang_dir, root)}: language {printable_path(lang_dir.name)!r} is not configured in site.toml; skipped")
                 continue
-            for path in _walk(lang_dir, reader.suffixes, root, problems, recursive=True):
+            for path in walk(lang_dir, reader.suffixes, root, problems, recursive=True):
                 consider(path, folder, reader.kind, lang_dir.name)
     return found, problems
 
