@@ -40,22 +40,29 @@ def cmd_build(args) -> int:
     from generator.errors import SahifaError
     from generator.report import BuildReport
 
+    from generator.lock import Busy, site_lock
+
     try:
         start = time.perf_counter()
         config = _config(args)
         out_dir = Path(os.path.abspath(args.out))
         today = dt.date.today()
         cache = examined = None
-        if not args.no_cache:
-            cache = BuildCache(Path(args.cache_dir or Path(args.root) / CACHE_DIR_NAME))
-            examined = examine(cache, config, out_dir, today)
-        if examined is not None and examined.unchanged:
-            # Nothing changed since the last build: answered before loading the renderer.
-            report = BuildReport.replay(examined.previous, time.perf_counter() - start)
-        else:
-            from generator.pipeline import build_site
+        with site_lock(config.root, out_dir, say=lambda m: print(m, file=sys.stderr, flush=True)):
+            if not args.no_cache:
+                cache = BuildCache(Path(args.cache_dir or Path(args.root) / CACHE_DIR_NAME))
+                examined = examine(cache, config, out_dir, today)
+            if examined is not None and examined.unchanged:
+                # Nothing changed since the last build: answered before loading the renderer.
+                report = BuildReport.replay(examined.previous, time.perf_counter() - start)
+            else:
+                from generator.pipeline import build_site
 
-            report = build_site(config, out_dir, today=today, cache=cache, examined=examined)
+                report = build_site(config, out_dir, today=today, cache=cache, examined=examined,
+                                    force=args.force)
+    except Busy as exc:
+        print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
+        return 75
     except SahifaError as exc:
         print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
         print("build failed; the output folder was left as it was", file=sys.stderr)
@@ -79,8 +86,16 @@ def cmd_build(args) -> int:
 def cmd_serve(args) -> int:
     from generator.server import serve
 
-    return serve(_config(args), Path(args.out), host=args.host, port=args.port,
-                 open_browser=False, cache_dir=Path(args.cache_dir) if args.cache_dir else None)
+    from generator.errors import SahifaError
+
+    try:
+        config = _config(args)
+    except SahifaError as exc:
+        print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
+        return 2
+    return serve(config, Path(args.out), host=args.host, port=args.port,
+                 open_browser=False, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                 force=args.force, debug=args.debug)
 
 
 def cmd_inspect(args) -> int:
@@ -105,35 +120,77 @@ def cmd_import(args) -> int:
     return import_seeds([Path(p) for p in args.paths], _config(args), force=args.force)
 
 
+class Terminated(BaseException):
+    """SIGTERM, as an exception: the build stops the way Ctrl-C stops it."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _common_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
+    """Options every command takes, before or after its name (``build.py serve --out x`` and
+    ``build.py --out x serve`` alike). In a subcommand they default to "not given", so they
+    never undo the same option given before the command."""
+    def add(*names, **kwargs):
+        if sub:
+            kwargs["default"] = argparse.SUPPRESS
+        parser.add_argument(*names, **kwargs)
+
+    add("--root", default=str(ROOT), help="site folder (default: this folder)")
+    add("--config", default=None, help="configuration file (default: ROOT/site.toml)")
+    add("--out", default=None, help="output folder (default: ROOT/public)")
+    add("--base-url", dest="base_url", default=None, help="override base_url from site.toml")
+    add("--cache-dir", dest="cache_dir", default=None,
+        help="build cache folder (default: ROOT/.sahifa-cache)")
+    add("--no-cache", dest="no_cache", action="store_true", default=False,
+        help="build everything from scratch, without reading or writing the cache")
+    add("--no-search", dest="no_search", action="store_true", default=False,
+        help="leave out the search page and its index (as 'search = false' in site.toml)")
+    add("--force", action="store_true", default=False,
+        help="build: replace an output folder that Sahifa did not make; import: overwrite an "
+             "existing article")
+    add("--debug", action="store_true", default=False, help="show Python tracebacks of internal errors")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="build.py", description="Sahifa static news-site generator")
-    parser.add_argument("--root", default=str(ROOT), help="site folder (default: this folder)")
-    parser.add_argument("--config", help="configuration file (default: ROOT/site.toml)")
-    parser.add_argument("--out", default=None, help="output folder (default: ROOT/public)")
-    parser.add_argument("--base-url", dest="base_url", help="override base_url from site.toml")
-    parser.add_argument("--cache-dir", dest="cache_dir",
-                        help="build cache folder (default: ROOT/.sahifa-cache)")
-    parser.add_argument("--no-cache", dest="no_cache", action="store_true",
-                        help="build everything from scratch, without reading or writing the cache")
-    parser.add_argument("--no-search", dest="no_search", action="store_true",
-                        help="leave out the search page and its index (as 'search = false' in site.toml)")
-    parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    _common_options(parser, sub=False)
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("build", help="build the site (the default)")
+    _common_options(sub.add_parser("build", help="build the site (the default)"), sub=True)
     serve = sub.add_parser("serve", help="preview with live reload")
+    _common_options(serve, sub=True)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     inspect = sub.add_parser("inspect", help="print what the readers make of files, as JSON")
+    _common_options(inspect, sub=True)
     inspect.add_argument("--json", action="store_true", help="JSON output (the only format)")
     inspect.add_argument("paths", nargs="+")
     imp = sub.add_parser("import", help="write seeds as Markdown articles under content/<lang>/")
-    imp.add_argument("--force", action="store_true", help="overwrite an existing article")
+    _common_options(imp, sub=True)
     imp.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
     args.out = args.out or str(Path(args.root) / "public")
     command = args.command or "build"
-    return {"build": cmd_build, "serve": cmd_serve, "inspect": cmd_inspect,
-            "import": cmd_import}[command](args)
+    run = {"build": cmd_build, "serve": cmd_serve, "inspect": cmd_inspect, "import": cmd_import}[command]
+    if argv is not None:  # called from Python (tests): no signal handling of our own
+        return run(args)
+    import signal
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return run(args)
+    except (KeyboardInterrupt, Terminated) as exc:
+        # Every stage cleans up on the way out (the staging folder is removed; the output
+        # folder and the site's state are as the last complete build left them). Exit at
+        # once: waiting for worker processes or library threads could hang.
+        code = 143 if isinstance(exc, Terminated) else 130
+        try:
+            print(f"\ninterrupted ({'SIGTERM' if code == 143 else 'Ctrl-C'}); the output folder was "
+                  "left as the last complete build made it", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+        finally:
+            os._exit(code)
 
 
 if __name__ == "__main__":

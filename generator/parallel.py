@@ -32,6 +32,44 @@ def worker_count(items: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def _worker_init() -> None:
+    """In each worker: signals are the parent's business. Ctrl-C reaches every process of the
+    terminal's group; a worker that died of it while holding the task queue's lock made the
+    parent wait for ever. Workers ignore SIGINT and SIGTERM; the parent kills them when it
+    stops (``run_tasks``), and on Linux they die with the parent even when it is killed."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _kill_workers() -> None:
+    """SIGKILL every worker still alive: none of them can hold a lock the parent then waits
+    for, as a terminated worker could."""
+    for child in multiprocessing.active_children():
+        try:
+            child.kill()
+        except (OSError, AttributeError):
+            pass
+
+
 @contextmanager
 def _forked_pool(n: int):
     """A pool of ``n`` forked workers. Objects that exist before the fork are frozen (the
@@ -42,9 +80,17 @@ def _forked_pool(n: int):
     gc.freeze()
     enabled = gc.isenabled()
     try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
+        pool = multiprocessing.get_context("fork").Pool(n, initializer=_worker_init)
+        try:
             gc.disable()  # the workers are forked by now: this pauses the parent's only
             yield pool
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM) or failed: kill, do not ``terminate()`` (which
+            # can wait for ever on a queue lock) and do not join.
+            _kill_workers()
+            raise
+        pool.close()
+        pool.join()
     finally:
         gc.unfreeze()
         if enabled:

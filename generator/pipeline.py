@@ -25,6 +25,7 @@ from .parallel import map_in_processes, run_tasks, slice_tasks
 from .report import BuildReport
 from .readers import ReadOptions, reader_named
 from .sources import SourceFile, discover, read_all
+from .lock import site_lock
 from .write import OutputWriter
 
 
@@ -103,6 +104,25 @@ def _stage_outputs(task, *, writer: OutputWriter) -> list[tuple[str, bytes, bool
     return [(rel, *writer.stage_file(rel, data)) for rel, data in task()]
 
 
+OUTPUT_MARKER = ".sahifa-output"
+"""A file in every output folder a build makes: the build replaces only folders that hold it."""
+MARKER_TEXT = ("This folder is made by Sahifa (python build.py) and is replaced as a whole by "
+               "every build. Do not keep other files in it.\n")
+
+
+def owned_or_empty(out: Path) -> bool:
+    """True when the build may replace ``out``: it does not exist, is empty, or holds the
+    marker of a folder Sahifa made."""
+    if not out.exists():
+        return True
+    if (out / OUTPUT_MARKER).is_file():
+        return True
+    try:
+        return next(os.scandir(out), None) is None
+    except OSError:
+        return False
+
+
 def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
     """The output folder, made absolute, or ``SahifaError`` when it is a dangerous choice.
 
@@ -129,7 +149,8 @@ def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
 
 def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = None,
                cache_dir: Path | None = None, cache: BuildCache | None = None,
-               examined: Examination | None = None, keep: bool = False) -> BuildReport:
+               examined: Examination | None = None, keep: bool = False,
+               force: bool = False) -> BuildReport:
     """Build the whole site into ``out_dir``.
 
     Without ``cache_dir`` every file is rendered into a staging folder that replaces
@@ -143,9 +164,27 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     to answer a no-op build without loading the renderer); ``keep`` puts the planned pages, the
     planner, the environments and the new manifest into the report for the caller.
 
-    Raises ``SahifaError`` before reading or writing anything when ``out_dir`` is unsafe.
+    The whole build holds the site's lock (``lock.site_lock``): a second run waits for it.
+
+    Raises ``SahifaError`` before reading or writing anything when ``out_dir`` is unsafe, or
+    when it is a folder Sahifa did not make (no ``OUTPUT_MARKER``, not empty) and ``force``
+    is not given: a build replaces its output folder as a whole, and ``--out /var/www/html``
+    must not delete what someone else keeps there.
     """
     out_dir = check_output_dir(config, out_dir)
+    with site_lock(config.root, out_dir, say=_stderr):
+        return _build_locked(config, out_dir, today=today, cache_dir=cache_dir, cache=cache,
+                             examined=examined, keep=keep, force=force)
+
+
+def _stderr(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def _build_locked(config: SiteConfig, out_dir: Path, *, today, cache_dir, cache, examined, keep,
+                  force) -> BuildReport:
     report = BuildReport()
     today = today or dt.date.today()
     t0 = time.perf_counter()
@@ -158,6 +197,11 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
         if examined.unchanged:
             return BuildReport.replay(examined.previous, time.perf_counter() - t0)
         state = examined.previous
+    if not force and state is None and not owned_or_empty(out_dir):
+        raise SahifaError(str(out_dir), "this folder exists, is not empty and was not made by Sahifa "
+                                        f"(it has no {OUTPUT_MARKER} file); the build replaces its output "
+                                        "folder as a whole, so it refuses to. Choose an empty or new folder, "
+                                        "or give --force to replace it")
     records, problems = read_records(config, cache)
     t1 = time.perf_counter()
     site = assemble(records, config, today=today, problems=problems)
@@ -196,6 +240,7 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
             writer.write(path, data)
         t3 = time.perf_counter()
         writer.copy_tree(config.static_dir, "static")
+        writer.write(OUTPUT_MARKER, MARKER_TEXT)
         manifest = writer.commit()
     except BaseException:
         writer.abort()

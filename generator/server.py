@@ -35,6 +35,7 @@ from .config import SiteConfig, load_config
 from .errors import SahifaError
 from .pipeline import check_output_dir
 from .readers import reader_for
+from .report import terminal_safe
 
 ERROR_PAGE = "_sahifa_build_error.html"
 QUIET = 0.02
@@ -57,8 +58,13 @@ class Rebuilder:
         self.site = LiveSite(config, out_dir, BuildCache(cache_dir or config.root / CACHE_DIR_NAME))
         self.lock = threading.Lock()
         self.last_error: str | None = None
+        self.problems: list[str] = []
+        """The last full build's problems (files skipped, and why): shown on 404 pages, where
+        an article that failed to read would otherwise just be missing."""
         self.reload = lambda paths: None
         """Set by ``serve``: tells the browsers to reload (called from any thread)."""
+        self.debug = False
+        """Print tracebacks of internal errors (``--debug``)."""
 
     # ---- what a path is --------------------------------------------------------------
     def _kind(self, path: Path) -> str | None:
@@ -92,6 +98,8 @@ class Rebuilder:
             if written is None:
                 return False
             print(f"updated {len(written)} pages in {time.perf_counter() - start:.3f}s", flush=True)
+            self.problems = [p for p in self.problems
+                             if not any(p.startswith(self._rel(path) + ":") for path in paths)]
         elif kinds == {"static"} and all(p.is_file() for p in paths):
             with self.site.lock:
                 written = [rel for rel in map(self._copy_static, sorted(paths)) if rel]
@@ -100,6 +108,12 @@ class Rebuilder:
             return False
         self.reload(written)
         return True
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.config.root).as_posix()
+        except ValueError:
+            return str(path)
 
     def _copy_static(self, path: Path) -> str | None:
         rel = "static/" + path.relative_to(self.config.static_dir).as_posix()
@@ -116,14 +130,21 @@ class Rebuilder:
                 report = self.site.full_build(config)
                 self.config = config
                 self.last_error = None
+                self.problems = list(report.problems)
                 self._clear_error()
                 print(f"rebuilt in {time.perf_counter() - start:.2f}s: {report.summary()}", flush=True)
                 for problem in report.problems:
-                    print(f"error: {problem}", flush=True)
+                    print(f"error: {terminal_safe(problem)}", flush=True)
             except Exception as exc:  # noqa: BLE001 - the server must survive any build error
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                detail = str(exc) if isinstance(exc, SahifaError) else traceback.format_exc()
-                print(f"build failed, still serving the last good site:\n{detail}", file=sys.stderr, flush=True)
+                if isinstance(exc, SahifaError):
+                    detail = str(exc)
+                elif self.debug:
+                    detail = traceback.format_exc()
+                else:
+                    detail = f"{type(exc).__name__}: {exc} (serve --debug shows the traceback)"
+                print(f"build failed, still serving the last good site:\n{terminal_safe(detail)}",
+                      file=sys.stderr, flush=True)
                 self._show_error(detail)
         self.reload(["*"])
 
@@ -257,7 +278,8 @@ class ChangeQueue:
 _BODY_TAG = re.compile(rb"<body[^>]*>", re.I)
 
 
-def preview_handler(out_dir: Path, rebuild: Rebuilder):
+def preview_handler(out_dir: Path, rebuild: Rebuilder, allowed_hosts: frozenset[str] = frozenset(
+        {"127.0.0.1", "localhost", "::1"})):
     """livereload's static file handler with two additions, made for one server (no globals).
 
     - Nothing that resolves outside the output folder is served: ``..`` and encoded forms are
@@ -273,6 +295,17 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder):
     real_root = os.path.realpath(out_dir)
 
     class PreviewFileHandler(StaticFileHandler):
+        def prepare(self) -> None:
+            """Only requests addressed to this preview: a page on another site that resolves
+            its own name to 127.0.0.1 (DNS rebinding) sends its own name as ``Host`` and is
+            refused, so it cannot read unpublished pages. No NUL in a path."""
+            host = (self.request.host or "").lower()
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if "*" not in allowed_hosts and name.strip("[]") not in allowed_hosts:
+                raise HTTPError(403, "this preview answers only to " + ", ".join(sorted(allowed_hosts)))
+            if "\x00" in self.request.path or "%00" in self.request.path:
+                raise HTTPError(400, "bad path")
+
         def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
             path = super().validate_absolute_path(root, absolute_path)
             if path is not None:
@@ -317,6 +350,10 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder):
                 return
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.set_header("Cache-Control", "no-store")
+            if rebuild.problems:
+                match = _BODY_TAG.search(page)
+                at = match.end() if match else 0
+                page = page[:at] + _problems_banner(rebuild.problems) + page[at:]
             self.finish(page)
 
         def _not_found_page(self) -> bytes | None:
@@ -339,6 +376,18 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder):
             return len(self._with_banner(self.absolute_path, banner))
 
     return PreviewFileHandler
+
+
+def _problems_banner(problems: list[str]) -> bytes:
+    """What the last build skipped, on the page a reader of the preview lands on when their
+    article is missing (a YAML typo makes it a 404): the file, the field and the reason."""
+    items = "".join(f"<li>{html.escape(p)}</li>" for p in problems[:20])
+    more = f"<li>... and {len(problems) - 20} more</li>" if len(problems) > 20 else ""
+    return ('<div role="alert" dir="ltr" lang="en" style="background:#fee;color:#600;'
+            'border:2px solid #c00;padding:1em;font-family:monospace;white-space:pre-wrap">'
+            '<strong>Sahifa: the last build skipped these files; this page may be one of them. '
+            'Fix the file and save: this page reloads.</strong>'
+            f'<ul>{items}{more}</ul></div>').encode("utf-8")
 
 
 def watched_paths(config: SiteConfig, config_path: Path | None = None) -> list[Path]:
@@ -385,7 +434,32 @@ def start_watching(paths: list[Path], queue: ChangeQueue):
 
 def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: int = 8000,
           open_browser: bool = False, config_path: Path | None = None,
-          cache_dir: Path | None = None) -> int:
+          cache_dir: Path | None = None, force: bool = False, debug: bool = False) -> int:
+    """Build, then serve ``out_dir`` with live reload until interrupted. The site's lock is
+    held for as long as the server runs (its rebuilds write the output folder at any time):
+    a command-line build of the same site waits, then says why."""
+    from .lock import Busy, site_lock
+    from .pipeline import owned_or_empty
+
+    try:
+        out_dir = check_output_dir(config, out_dir)
+        if not force and not owned_or_empty(out_dir):
+            raise SahifaError(str(out_dir), "this folder exists, is not empty and was not made by "
+                                            "Sahifa; serve replaces it as a whole, so it refuses to. "
+                                            "Choose another --out, or give --force")
+        with site_lock(config.root, out_dir, timeout=5, say=lambda m: print(m, file=sys.stderr, flush=True)):
+            return _serve(config, out_dir, host=host, port=port, open_browser=open_browser,
+                          config_path=config_path, cache_dir=cache_dir, debug=debug)
+    except Busy as exc:
+        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
+        return 75
+    except SahifaError as exc:
+        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
+        return 2
+
+
+def _serve(config: SiteConfig, out_dir: Path, *, host: str, port: int, open_browser: bool,
+           config_path: Path | None, cache_dir: Path | None, debug: bool) -> int:
     from livereload import Server
     from livereload.handlers import LiveReloadHandler
     from livereload.watcher import Watcher
@@ -397,12 +471,8 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
     # Links must point at this server, whatever base_url the published site uses.
     base = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}/"
     config = load_config(config.root, config_path, base_url=base)
-    try:
-        out_dir = check_output_dir(config, out_dir)
-    except SahifaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     rebuild = Rebuilder(config, out_dir, config_path=config_path, cache_dir=cache_dir)
+    rebuild.debug = debug
     rebuild.full()
 
     class NoPolling(Watcher):
@@ -419,7 +489,11 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
             return None, None
 
     server = Server(watcher=NoPolling())
-    server.SFH = preview_handler(out_dir, rebuild)
+    # A wildcard bind (--host 0.0.0.0) is a choice to be reached by other machines, under
+    # whatever name or address they use: then every Host is answered.
+    wildcard = host in ("0.0.0.0", "::")
+    allowed = frozenset({"*"} if wildcard else {"127.0.0.1", "localhost", "::1", host.lower().strip("[]")})
+    server.SFH = preview_handler(out_dir, rebuild, allowed)
     loop = IOLoop.current()
 
     def reload(paths) -> None:

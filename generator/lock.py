@@ -1,0 +1,101 @@
+"""One writer at a time: a build, ``serve``'s rebuilds (and later ``fetch``) hold a lock on
+the site folder and on the folder that holds its output for as long as they write.
+
+Two builds of one site started a second apart used to interleave their staging folders and
+swaps (once both reported success with files missing). The lock is ``flock`` on the folders
+themselves, so nothing is written to take it, a killed process releases it at once (the
+kernel closes its descriptors), and it covers every Sahifa process on the machine. A second
+run waits for the first (``timeout`` seconds at most, saying that it waits), then gives up
+with a clear message. On systems without ``fcntl`` (Windows) there is no lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import SahifaError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+_held: dict[str, int] = {}
+"""Folder -> times taken by this process. The lock belongs to the process: ``serve`` holds it
+while it runs, and its rebuild threads enter it again (they are serialised by ``serve``)."""
+_guard = threading.Lock()  # guards ``_held`` only
+
+
+class Busy(SahifaError):
+    """Another Sahifa run holds the lock."""
+
+
+@contextmanager
+def site_lock(root: Path, out_dir: Path, *, timeout: float = 600.0, say=None):
+    """Hold the lock on ``root`` and on ``out_dir``'s parent folder for the block.
+
+    ``say`` (a function taking a message) is told once when the lock has to be waited for.
+    Raises ``Busy`` when it is still held after ``timeout`` seconds.
+    """
+    folders = []
+    for folder in (root, out_dir.parent):
+        try:
+            key = os.path.realpath(folder)
+        except OSError:
+            continue
+        if key not in folders and os.path.isdir(key):
+            folders.append(key)
+    taken: list[tuple[str, int | None]] = []
+    try:
+        for key in sorted(folders):  # one order everywhere: no deadlock between two runs
+            taken.append((key, _take(key, timeout, say)))
+        yield
+    finally:
+        for key, fd in reversed(taken):
+            _release(key, fd)
+
+
+def _take(key: str, timeout: float, say) -> int | None:
+    with _guard:
+        if _held.get(key):
+            _held[key] += 1
+            return None
+        if fcntl is None:  # pragma: no cover
+            _held[key] = 1
+            return None
+    fd = os.open(key, os.O_RDONLY)
+    deadline = time.monotonic() + timeout
+    told = False
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy(key, "another Sahifa run (a build, serve or fetch) is writing this "
+                                    f"site; gave up after waiting {timeout:g} s. Run again when it "
+                                    "has finished") from None
+                if not told and say is not None:
+                    say(f"waiting for another Sahifa run on {key} to finish ...")
+                    told = True
+                time.sleep(0.1)
+    except BaseException:
+        os.close(fd)
+        raise
+    with _guard:
+        _held[key] = 1
+    return fd
+
+
+def _release(key: str, fd: int | None) -> None:
+    with _guard:
+        _held[key] -= 1
+        if _held[key] == 0:
+            del _held[key]
+    if fd is not None:
+        os.close(fd)  # releases the flock
