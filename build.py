@@ -180,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return run(args)
+    except Exception as exc:  # noqa: BLE001 - a bug or an environment problem: no traceback
+        if args.debug:
+            raise
+        print(f"error: {command} failed: {type(exc).__name__}: {_terminal_safe(str(exc))} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return 2
     except (KeyboardInterrupt, Terminated) as exc:
         # Every stage cleans up on the way out (the staging folder is removed; the output
         # folder and the site's state are as the last complete build left them). Exit at

@@ -118,19 +118,29 @@ def _scan(folder: str, rel: str, out: list) -> None:
             out.append((path, signature(st), st.st_mode))
 
 
-def input_fingerprint(config: Any, out_dir: Path, today: dt.date) -> str:
+def input_fingerprint(config: Any, out_dir: Path, today: dt.date, *, inputs: str | None = None) -> str:
     """Everything a build reads, by stat signature, plus the day, the output folder, the
-    configuration as parsed (so overrides such as ``--base-url`` count) and the code."""
-    h = hashlib.sha256()
-    h.update(code_fingerprint().encode())
-    h.update(repr(config).encode())
-    h.update(f"{today.isoformat()} {out_dir}".encode())
+    configuration as parsed (so overrides such as ``--base-url`` count) and the code.
+
+    ``inputs`` is ``inputs_digest`` taken earlier: a build that has just written the
+    permalink register describes the register as it is now, but the inputs as they were
+    when it started (an article saved while it ran is then seen as changed next time)."""
+    h = hashlib.sha256((inputs or inputs_digest(config, out_dir, today)).encode())
     register = config.permalinks_path
     if register is not None:
         try:
             h.update(b"permalinks\0" + register.read_bytes())
         except OSError:
             h.update(b"permalinks absent")
+    return h.hexdigest()
+
+
+def inputs_digest(config: Any, out_dir: Path, today: dt.date) -> str:
+    """The part of ``input_fingerprint`` that the build itself never writes."""
+    h = hashlib.sha256()
+    h.update(code_fingerprint().encode())
+    h.update(repr(config).encode())
+    h.update(f"{today.isoformat()} {out_dir}".encode())
     for folder in config.input_dirs:
         entries: list = []
         _scan(str(folder), "", entries) if folder.is_dir() else entries.append("absent")
@@ -266,6 +276,8 @@ class Examination:
     previous: BuildState | None
     """The last build into ``out_dir``, if the folder still holds exactly what it wrote
     (nothing edited, added or removed by hand): its manifest says which files need no write."""
+    inputs: str = ""
+    """``inputs_digest`` now (see ``input_fingerprint``)."""
 
     @property
     def unchanged(self) -> bool:
@@ -279,4 +291,6 @@ def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Ex
     state = cache.load_state(out_dir)
     if state is not None and not (out_dir.is_dir() and manifest_matches(out_dir, state.manifest, state.folders)):
         state = None
-    return Examination(out_dir, today, input_fingerprint(config, out_dir, today), state)
+    inputs = inputs_digest(config, out_dir, today)
+    return Examination(out_dir, today, input_fingerprint(config, out_dir, today, inputs=inputs), state,
+                       inputs)

@@ -255,7 +255,7 @@ def _build_locked(config: SiteConfig, out_dir: Path, *, today, cache_dir, cache,
     if cache is not None:
         fingerprint = examined.fingerprint
         if registered:  # the register is an input too: describe the inputs as they now are
-            fingerprint = input_fingerprint(config, out_dir, today)
+            fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)
         cache.save_state(out_dir, BuildState(fingerprint, manifest, tuple(report.problems),
                                              tuple(report.notices), report.articles))
     report.timings = {"read": t1 - t0, "model": t2 - t1,

@@ -504,9 +504,24 @@ def _serve(config: SiteConfig, out_dir: Path, *, host: str, port: int, open_brow
     queue = ChangeQueue(rebuild, loop)
     observer = start_watching(watched_paths(config, config_path), queue)
     print(f"Serving {out_dir} at {base} (Ctrl+C to stop)", flush=True)
+    stopped: list[int] = []
+
+    def stop(signum, frame) -> None:
+        """SIGTERM (and SIGINT): stop the loop between two requests; no traceback."""
+        stopped.append(128 + signum)
+        loop.add_callback_from_signal(loop.stop)
+
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
     try:
         server.serve(host=host, port=port, root=str(out_dir),
                      open_url_delay=1 if open_browser else None, restart_delay=0)
     finally:
         observer.stop()
+    if stopped:
+        print("stopped", file=sys.stderr, flush=True)
+        return stopped[0]
     return 0

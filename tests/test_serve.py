@@ -276,3 +276,75 @@ def test_open_tab_follows_a_page_whose_url_changed(server):
         assert browser.run(lambda b: page.locator("h1").inner_text()).startswith("Newsrooms mark")
     finally:
         browser.close()
+
+
+def get_with_host(base: str, path: str, host_header: str) -> tuple[int, bytes]:
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return int(data.split(b" ", 2)[1]), data.split(b"\r\n\r\n", 1)[-1]
+
+
+def test_preview_answers_only_its_own_host(server):
+    """DNS rebinding: a page on evil.example that resolves its name to 127.0.0.1 sends
+    ``Host: evil.example``; the preview (unpublished edits) must not answer it."""
+    _, base, _ = server
+    port = base.rsplit(":", 1)[1]
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", "attacker"):
+        status, body = get_with_host(base, "/en/", host)
+        assert status == 403, (host, status)
+        assert b"<article" not in body
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost"):
+        assert get_with_host(base, "/en/", host)[0] == 200, host
+
+
+def test_nul_in_url_is_a_client_error_without_traceback(server):
+    root, base, _ = server
+    for path in ("/en/%00", "/%00/index.html", "/en/index.html%00.txt"):
+        status, body = raw_get(base, path)
+        assert status in (400, 404), (path, status)
+        assert b"Traceback" not in body
+    assert "Traceback" not in terminal(root)
+
+
+def test_yaml_typo_in_previewed_article_shows_the_error_and_the_tab_comes_back(server):
+    """The article being previewed gets a YAML typo: its address shows the site's 404 page with
+    the problem (file and reason) and the live-reload script; fixed, the page is back."""
+    root, base, _ = server
+    article = root / "content/en/typo-watch.md"
+    article.write_text("---\ntitle: Typo watch\ndate: 2022-01-14\n---\n\nTYPO-WATCH-BODY\n", encoding="utf-8")
+    url = base + "/en/articles/typo-watch/"
+    wait_for(lambda: "TYPO-WATCH-BODY" in fetch(url)[1], timeout=30)
+    article.write_text("---\ntitle: [Typo watch\ndate: 2022-01-14\n---\n\nTYPO-WATCH-BODY\n", encoding="utf-8")
+    wait_for(lambda: "content/en/typo-watch.md" in fetch(url)[1], timeout=30)
+    status, body = fetch(url)
+    assert status == 404 and "invalid YAML" in body
+    assert "livereload.js" in body  # the open tab reloads after the next build
+    article.write_text("---\ntitle: Typo watch\ndate: 2022-01-14\n---\n\nTYPO-WATCH-FIXED\n", encoding="utf-8")
+    wait_for(lambda: "TYPO-WATCH-FIXED" in fetch(url)[1], timeout=30)
+    wait_for(lambda: "the last build skipped" not in fetch(base + "/en/no-such-page/")[1], timeout=30)
+
+
+def test_terminal_escapes_in_file_names_are_not_sent_to_the_terminal(server):
+    root, base, _ = server
+    evil = root / "content/en" / "x\x1b]0;pwned\x07\x1b[2J.md"
+    evil.write_text("---\ntitle: [broken\n---\nbody\n", encoding="utf-8")
+    wait_for(lambda: "pwned" in terminal(root), timeout=30)
+    log = (root.parent / "serve.log").read_bytes()
+    assert b"\x1b]0;" not in log and b"\x1b[2J" not in log and b"\x07" not in log
+
+
+def test_serve_refuses_an_unrelated_output_folder(tmp_path):
+    root = copy_site(tmp_path / "site")
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "index.html").write_text("SOMEONE ELSE'S SITE", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--out",
+                           str(www), "serve", "--port", str(free_port())],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "not made by Sahifa" in proc.stderr, proc.stderr
+    assert (www / "index.html").read_text(encoding="utf-8") == "SOMEONE ELSE'S SITE"
+    assert sorted(p.name for p in www.iterdir()) == ["index.html"]
