@@ -166,10 +166,21 @@ def archive_label(year: int, month: int, lang: str, calendar: str, *,
     Uses ICU's pattern for the skeleton ``yMMMM`` of the locale and calendar (so the order
     and digits are CLDR's; note fa@persian is ``y MMMM``); the era mark (هـ) is dropped
     unless ``era`` is true."""
-    first = calendar_to_gregorian(year, month, 1, calendar)
+    first = _first_placeable_day(year, month, calendar)
     locale_id = icu_locale_id(lang, locale, calendar, normalize_digits(digits))
     pattern = skeleton_pattern(locale_id, "GyMMMM" if era else "yMMMM", era)
     return format_pattern(first, locale_id, calendar, pattern, month_names)
+
+
+def _first_placeable_day(year: int, month: int, calendar: str) -> dt.date:
+    """The month's first day, or its first day inside datetime's years 1..9999: the Hijri
+    month that holds 1 January of year 1 began before it (its archive page still exists)."""
+    for day in range(1, 31):
+        try:
+            return calendar_to_gregorian(year, month, day, calendar)
+        except ValueError:
+            continue
+    raise ValueError(f"no day of {year}-{month:02d} ({calendar}) is inside the years 1..9999")
 
 
 def _setting(settings: Any, name: str, default: Any) -> Any:
