@@ -154,6 +154,10 @@ def _common_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the command line: SIGTERM stops a build as Ctrl-C does, from the start
+        import signal
+
+        signal.signal(signal.SIGTERM, _on_sigterm)
     parser = argparse.ArgumentParser(prog="build.py", description="Sahifa static news-site generator")
     _common_options(parser, sub=False)
     sub = parser.add_subparsers(dest="command")
@@ -175,9 +179,6 @@ def main(argv: list[str] | None = None) -> int:
     run = {"build": cmd_build, "serve": cmd_serve, "inspect": cmd_inspect, "import": cmd_import}[command]
     if argv is not None:  # called from Python (tests): no signal handling of our own
         return run(args)
-    import signal
-
-    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return run(args)
     except Exception as exc:  # noqa: BLE001 - a bug or an environment problem: no traceback
