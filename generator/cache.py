@@ -91,15 +91,18 @@ def _normalise(name: str) -> str:
 
 def _scan(folder: str, rel: str, out: list) -> None:
     """(path, stat signature, mode) of every entry below ``folder``, in a fixed order; links
-    are described by both the link and its target. One ``lstat`` per entry (``scandir``)."""
-    try:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        out.append((rel, "unreadable", exc.errno))
-        return
-    for entry in entries:
-        path = f"{rel}/{entry.name}"
+    are described by both the link and its target. One ``lstat`` per entry (``scandir``).
+    Iterative, and no deeper than the readers look (``paths.MAX_DEPTH``)."""
+    from .paths import MAX_DEPTH
+
+    stack = [(iter(_listing(folder, rel, out)), rel, 0)]
+    while stack:
+        entries, base, depth = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        path = f"{base}/{entry.name}"
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError:
@@ -113,9 +116,19 @@ def _scan(folder: str, rel: str, out: list) -> None:
                 out.append((path, "broken link"))
         elif entry.is_dir(follow_symlinks=False):
             out.append((path, "dir"))
-            _scan(entry.path, path, out)
+            if depth < MAX_DEPTH:
+                stack.append((iter(_listing(entry.path, path, out)), path, depth + 1))
         else:
             out.append((path, signature(st), st.st_mode))
+
+
+def _listing(folder: str, rel: str, out: list) -> list:
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        out.append((rel, "unreadable", exc.errno))
+        return []
 
 
 def input_fingerprint(config: Any, out_dir: Path, today: dt.date, *, inputs: str | None = None) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from .decode import decode_bytes
 from .errors import SahifaError
 from .paths import read_input
+from .textnorm import clean_text
 from .fields import DEFAULT_SCHEMA, Schema, load_yaml, read_fields, seed_id
 from .markup import html_to_paragraphs, markdown_to_html
 from .model import ArticleRecord, make_terms
@@ -40,8 +41,9 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str]:
 
 def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
                    source_hash: str = "", schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:
-    """Pure function: the text of one Markdown file -> ``ArticleRecord``."""
-    meta, body = split_front_matter(text, path)
+    """Pure function: the text of one Markdown file -> ``ArticleRecord``. The text is cleaned
+    first (``clean_text``: no lone surrogates or control characters, NFC), whoever calls."""
+    meta, body = split_front_matter(clean_text(text), path)
     values, warnings = read_fields(meta, path, schema, what="front matter", require_title=True)
     if "lang" in values and values.pop("lang") != lang:
         warnings.append(f"'lang: {meta['lang']}' ignored: the folder content/{lang}/ decides the language")

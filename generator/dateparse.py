@@ -102,7 +102,7 @@ def _fold_with_map(text: str) -> tuple[str, list[int]]:
 
 def fold(text: str) -> str:
     """The matching key of a word: folded letters, ASCII digits, no spaces."""
-    return _fold_with_map(text)[0].replace(" ", "")
+    return _squash(_fold_with_map(text)[0])
 
 
 # --- tables --------------------------------------------------------------------------------
@@ -264,16 +264,16 @@ def _numeric(m: re.Match, context: str | None) -> _Candidate:
 
 def _textual(m: re.Match, folded: str, pats: dict) -> _Candidate:
     table = month_table()
-    calendar, month = table[m.group("m1").replace(" ", "")]
+    calendar, month = table[_squash(m.group("m1"))]
     start, end = m.start(), m.end()
     if m.groupdict().get("m2"):
-        other_cal, other_month = table[m.group("m2").replace(" ", "")]
+        other_cal, other_month = table[_squash(m.group("m2"))]
         if other_month != month:
             return _Candidate(start, end, calendar, None, "two different month names side by side")
     day_text = m.groupdict().get("day")
     if day_text is None:
         return _Candidate(start, end, calendar, None, "day missing (a month, not a date)")
-    day = int(day_text) if day_text.isdigit() else _day_words()[day_text.replace(" ", "")]
+    day = int(day_text) if day_text.isdigit() else _day_words()[_squash(day_text)]
     if m.groupdict().get("year") is None:
         return _Candidate(start, end, calendar, None, "year missing: the date is not complete")
     if pats["range_before"].search(folded, max(0, start - 8), start):
@@ -302,7 +302,7 @@ def _candidates(folded: str, context: str | None) -> list[_Candidate]:
             if not free(*m.span()):
                 continue
             if name == "my":
-                cand = _Candidate(m.start(), m.end(), month_table()[m.group("m1").replace(" ", "")][0],
+                cand = _Candidate(m.start(), m.end(), month_table()[_squash(m.group("m1"))][0],
                                   None, "day missing (a month, not a date)")
             else:
                 cand = _textual(m, folded, pats)
@@ -322,6 +322,12 @@ def _resolve(c: _Candidate) -> tuple[dt.date | None, list[str]]:
         return None, [f"no such day: {y:04d}-{m:02d}-{d:02d} does not exist in the {c.calendar} calendar"]
     except ImportError:
         return None, [f"cannot convert a {c.calendar} date: generator.calendars is missing"]
+
+
+def _squash(text: str) -> str:
+    """A month or day name as the tables key it: no white space of any kind (a name may be
+    broken across a line or spaced with other blanks in a scraped page)."""
+    return "".join(text.split())
 
 
 def find_date(text: str, lang: str | None = None) -> DateMatch | None:
@@ -366,7 +372,7 @@ def find_date(text: str, lang: str | None = None) -> DateMatch | None:
     wd = pats["weekday_before"].search(folded, max(0, start - 40), start)
     if wd:
         start = wd.start()
-        weekday = weekday_table().get(wd.group("wd").replace(" ", ""))
+        weekday = weekday_table().get(_squash(wd.group("wd")))
         if date is not None and weekday is not None and weekday != date.weekday():
             warnings.append(f"the weekday does not match {date.isoformat()}; the date is used")
     return DateMatch(date, _span(start, end, index, len(text)), calendar, tuple(warnings))

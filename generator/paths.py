@@ -115,12 +115,13 @@ def _size(limit: int) -> str:
     return f"{limit // 1_000_000} MB" if limit >= 1_000_000 else f"{limit // 1000} kB"
 
 
-def walk(folder: Path, suffixes: tuple[str, ...], root: Path, problems: list[str], *,
-         recursive: bool) -> list[Path]:
+def walk(folder: Path, suffixes: tuple[str, ...] | None, root: Path, problems: list[str], *,
+         recursive: bool, hidden: bool = False) -> list[Path]:
     """Candidate files under ``folder``, sorted (by bytes of each name, folder by folder).
     Hidden names are ignored; links to folders are reported and never followed (no escape,
     no loops); folders deeper than ``MAX_DEPTH`` are reported and not entered. Iterative:
-    any depth of nesting costs no recursion."""
+    any depth of nesting costs no recursion. ``suffixes`` None: every file; ``hidden``: hidden
+    names too (static files such as ``.well-known/``)."""
     found: list[Path] = []
     stack = [(iter(_entries(folder, root, problems)), 0)]
     while stack:
@@ -129,7 +130,7 @@ def walk(folder: Path, suffixes: tuple[str, ...], root: Path, problems: list[str
         if entry is None:
             stack.pop()
             continue
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") and not hidden:
             continue
         path = Path(entry.path)
         try:
@@ -151,7 +152,7 @@ def walk(folder: Path, suffixes: tuple[str, ...], root: Path, problems: list[str
                 continue
             stack.append((iter(_entries(path, root, problems)), depth + 1))
             continue
-        if path.suffix.lower() in suffixes:
+        if suffixes is None or path.suffix.lower() in suffixes:
             found.append(path)
     return found
 

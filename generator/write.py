@@ -137,10 +137,14 @@ class OutputWriter:
         self.note(rel, *self.stage_file(rel, data.encode("utf-8") if isinstance(data, str) else data))
 
     def copy_tree(self, src: Path, rel: str) -> None:
-        """Copy a folder of static files (regular files only; links are not followed)."""
+        """Copy a folder of static files (regular files only; links are not followed; the
+        walk is ``paths.walk``, iterative and depth-limited)."""
+        from .paths import walk
+
         if not src.is_dir():
             return
-        for path in sorted(src.rglob("*")):
+        problems: list[str] = []
+        for path in sorted(walk(src, None, src, problems, recursive=True, hidden=True)):
             if path.is_symlink() or not path.is_file():
                 continue
             self.write(f"{rel}/{path.relative_to(src).as_posix()}", path.read_bytes())
