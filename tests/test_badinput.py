@@ -935,6 +935,12 @@ def test_g05_symlink_inside_output_is_not_written_through(gsite, allowed):
     (gsite / "outside-tags").mkdir()
     (gsite / "public").mkdir()
     (gsite / "public/tags").symlink_to(gsite / "outside-tags", target_is_directory=True)
+    # A folder Sahifa did not make is refused whole (nothing written through the link) ...
+    refused = do_build(gsite, allowed)
+    assert refused.rc == 2 and "not made by Sahifa" in refused.stderr
+    assert list((gsite / "outside-tags").iterdir()) == []
+    # ... and in one it made (the marker), the planted link is replaced, not followed.
+    (gsite / "public/.sahifa-output").write_text("made by Sahifa\n", encoding="utf-8")
     built = do_build(gsite, allowed)
     check_common(built, [])
     assert list((gsite / "outside-tags").iterdir()) == []
