@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sys
@@ -133,14 +134,14 @@ def run_target(name: str, func, expected_error, seconds: float, use_atheris: boo
 
         def test_one(data: bytes) -> None:
             if time.monotonic() > deadline:
-                raise SystemExit(0)
+                # libFuzzer has no clean way back to the caller: report and leave.
+                stats["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+                print(json.dumps(stats, ensure_ascii=False), flush=True)
+                os._exit(1 if stats["failures"] else 0)
             one(atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(len(data)))
 
-        try:
-            atheris.Setup([sys.argv[0], "-rss_limit_mb=4096"], test_one)
-            atheris.Fuzz()
-        except SystemExit:
-            pass
+        atheris.Setup([sys.argv[0], "-rss_limit_mb=4096"], test_one)
+        atheris.Fuzz()
     else:
         rng = random.Random(name)
         deadline = time.monotonic() + seconds
@@ -224,11 +225,10 @@ def main() -> int:
     names = args.target or list(targets)
     use_atheris = args.engine == "atheris"
     if args.engine == "auto":
-        try:
-            import atheris  # noqa: F401
-            use_atheris = len(names) == 1  # libFuzzer runs one target per process
-        except ImportError:
-            use_atheris = False
+        import importlib.util
+
+        # libFuzzer runs one target per process.
+        use_atheris = importlib.util.find_spec("atheris") is not None and len(names) == 1
     failed = 0
     for name in names:
         stats = run_target(name, targets[name], expected, args.seconds, use_atheris, Path(args.out))
