@@ -93,9 +93,17 @@ def cmd_serve(args) -> int:
     except SahifaError as exc:
         print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
         return 2
-    return serve(config, Path(args.out), host=args.host, port=args.port,
+    code = serve(config, Path(args.out), host=args.host, port=args.port,
                  open_browser=False, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                  force=args.force, debug=args.debug)
+    # A rebuild may still be running in its thread, with worker processes: stop them and
+    # leave at once (the interpreter's exit would wait for that thread's pool).
+    from generator.parallel import kill_workers
+
+    kill_workers()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def cmd_inspect(args) -> int:

@@ -23,15 +23,16 @@ import itertools
 import os
 import threading
 import time
-from contextlib import contextmanager
 
 DEFAULT_SECONDS = 10.0
 """Time one article may take to read and convert: about 100 times what a long real article
 needs, and far below the minutes the pathological shapes take."""
 
 
-class Overrun(Exception):
-    """The work went past its time limit."""
+class Overrun(BaseException):
+    """The work went past its time limit. A ``BaseException``, so that the ``except
+    Exception`` of a library (or of a fallback path of ours) cannot swallow it and go on
+    without a limit."""
 
     def __init__(self, seconds: float = 0.0) -> None:
         super().__init__(f"took longer than the {seconds:g} s limit for one article")
@@ -69,6 +70,9 @@ class _Watchdog:
                 if seconds is not None:
                     self.fired.add(token)
                     _raise_in(tid, Overrun)
+                    # Again every half second until the block ends: code that catches
+                    # everything cannot keep running past the limit.
+                    heapq.heappush(self.heap, (time.monotonic() + 0.5, token, tid))
 
     def start(self, seconds: float) -> int:
         token = next(self.tokens)
@@ -110,24 +114,35 @@ def _get() -> _Watchdog:
     return dog
 
 
-@contextmanager
-def time_limit(seconds: float | None):
-    """Run the block with a time limit (``None`` or 0: none). Raises ``Overrun`` when the
-    block runs past it."""
-    if not seconds or seconds <= 0:
-        yield
-        return
-    dog = _get()
-    token = dog.start(seconds)
-    try:
-        yield
-    except Overrun:
-        dog.stop(token)
-        raise Overrun(seconds) from None
-    except BaseException:
-        if dog.stop(token):
-            raise Overrun(seconds) from None
-        raise
-    else:
-        if dog.stop(token):
-            raise Overrun(seconds)
+class time_limit:
+    """``with time_limit(seconds):`` runs the block with a time limit (``None`` or 0: none).
+    Raises ``Overrun`` when the block runs past it. Other exceptions (Ctrl-C, SIGTERM, a
+    ``SahifaError``) pass through unchanged, even after the limit has fired."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds if seconds and seconds > 0 else None
+        self.token: int | None = None
+
+    def __enter__(self) -> "time_limit":
+        if self.seconds is not None:
+            self.dog = _get()
+            self.token = self.dog.start(self.seconds)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.token is None:
+            return False
+        # End the watch first; an Overrun delivered while doing so is the one we expected
+        # (``stop`` cancels any that is still pending once the watch is over).
+        while True:
+            try:
+                fired = self.dog.stop(self.token)
+                break
+            except Overrun:
+                continue
+        self.token = None
+        if exc_type is None or issubclass(exc_type, Overrun) or (fired and issubclass(exc_type, Exception)):
+            if fired or exc_type is not None:
+                raise Overrun(self.seconds) from None
+            return False
+        return False  # KeyboardInterrupt, SystemExit, SIGTERM's exception ...: as they are

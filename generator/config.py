@@ -6,6 +6,7 @@ are rejected so that a typo is an error, not a silently ignored setting.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 import zoneinfo
@@ -297,7 +298,7 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
     )
 
 
-_BASE_URL = re.compile(r"^https?://[^\s/?#<>\"'\\@:]+(?::\d{1,5})?(?:/[^\s?#<>\"'\\]*)?$", re.I)
+_BASE_URL = re.compile(r"^https?://(?:[^\s/?#<>\"'\\@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:/[^\s?#<>\"'\\]*)?$", re.I)
 
 
 def check_base_url(value: Any, path: Path) -> str:
@@ -313,7 +314,8 @@ def check_base_url(value: Any, path: Path) -> str:
 
 
 def _seconds(value: Any, name: str, path: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value > 3600:
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            or value < 0 or value > 3600):
         raise SahifaError(str(path), f"{name} must be a number of seconds between 0 and 3600")
     return float(value)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .decode import decode_bytes
 from .errors import SahifaError
-from .paths import read_input
+from .paths import home_folder, read_input
 from .textnorm import clean_text
 from .fields import DEFAULT_SCHEMA, Schema, load_yaml, read_fields, seed_id
 from .markup import html_to_paragraphs, markdown_to_html
@@ -83,7 +83,7 @@ def read_markdown(path: Path, root: Path, lang: str | None = None, *,
     """Read one ``content/<lang>/NAME.md`` file."""
     rel = path.relative_to(root).as_posix() if path.is_absolute() and path.is_relative_to(root) else str(path)
     lang = lang or path.parent.name
-    data = read_input(path, rel, limit=MAX_BYTES)
+    data = read_input(path, rel, limit=MAX_BYTES, folder=home_folder(path, root, "content"))
     text, encoding, decode_warnings = decode_source(data, rel)
     record = parse_markdown(text, rel, lang, trusted=trusted, schema=schema,
                             source_hash=source_digest(data))

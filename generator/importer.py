@@ -8,6 +8,7 @@ and the seed stays as the untouched original.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -30,9 +31,9 @@ def escape_markdown(paragraph: str) -> str:
     text; the imported article must show it too): HTML and entities are written as
     entities, inline syntax characters are backslash-escaped (only characters that
     Python-Markdown unescapes, so no backslash is ever printed), and what would start a
-    block at the beginning of the line is neutralised. Runs of white space become one space
-    (as on the page)."""
-    text = " ".join(paragraph.split())
+    block at the beginning of the line is neutralised. Runs of ASCII white space become one
+    space (as on the page); other spaces (no-break, thin) are kept."""
+    text = " ".join(re.split(r"[ \t\n\r\f\v]+", paragraph.strip(" \t\n\r\f\v")))
     text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = re.sub(r"([*_`\[\]{}|])", r"\\\1", text)
     start = _LINE_START.match(text)
@@ -90,15 +91,19 @@ def claimed_seeds(records: list[ArticleRecord]) -> tuple[set[str], list[ArticleR
             if seed in hashes and proof and proof == hashes[seed]:
                 claimed.add(seed)
             else:
-                why = ("there is no such seed" if seed not in hashes else
-                       "it has no seed_hash" if not proof else
-                       "the seed's text changed since it was imported (seed_hash differs)")
+                if seed not in hashes:
+                    why = "there is no such seed; remove the field"
+                else:
+                    why = ("it has no seed_hash (articles imported before seed_hash existed)"
+                           if not proof else "the seed's text changed since it was imported")
+                    why += (f"; if this article replaces that seed, set 'seed_hash: {hashes[seed]}' in "
+                            "its front matter, else remove the field")
                 own = record.extra.get("own_id") or record.source_id
                 extra = {k: v for k, v in record.extra.items() if k not in ("seed", "seed_hash", "own_id")}
                 source_id = own if record.source_id == _seed_id(seed) else record.source_id
                 record = replace(record, source_id=source_id, extra=extra, warnings=record.warnings + (
-                    f"field 'seed' names {seed}, but {why}; the seed is not replaced by this "
-                    "article (run import again, or remove the field)",))
+                    f"field 'seed' names {seed}, but {why}. Until then the seed is published "
+                    "as well",))
         out.append(record)
     return claimed, out
 
@@ -118,7 +123,7 @@ def import_seeds(paths: list[Path], config: SiteConfig, *, force: bool = False) 
     status = 0
     for path in paths:
         try:
-            record = read_source(SourceFile(path.resolve(), "seed", None), options)[0]
+            record = read_source(SourceFile(Path(os.path.abspath(path)), "seed", None), options)[0]
         except SahifaError as exc:
             print(f"error: {_safe(str(exc))}")
             status = 1

@@ -9,6 +9,7 @@ Seeds (any extension but ``.md``) go to ``seeds.read_seed``; Markdown files to
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .errors import SahifaError
@@ -61,14 +62,15 @@ def inspect_paths(paths, root: Path, options=None) -> list[dict]:
         path = Path(path)
         name = _relative(path, root)
         try:
-            found = reader_for(path.resolve(), options.root)
+            path = Path(os.path.abspath(path))  # links are not resolved: the reader checks them
+            found = reader_for(path, options.root)
             if found is None:
                 reader = next((r for r in READERS if r.accepts(path)), None)
                 if reader is None:
                     raise SahifaError(name, "no reader takes this kind of file")
                 found = reader, path.parent.name if reader.per_language else None
             reader, lang = found
-            records = read_source(SourceFile(path.resolve(), reader.kind, lang), options)
+            records = read_source(SourceFile(path, reader.kind, lang), options)
             results.extend(record_to_dict(record) for record in records)
         except SahifaError as exc:
             results.append({"path": exc.path or name, "error": exc.reason})

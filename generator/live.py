@@ -48,6 +48,8 @@ class LiveSite:
         self.cache = cache
         self.today = today
         self.lock = threading.Lock()
+        self.force = False
+        """Replace an output folder Sahifa did not make (``serve --force``)."""
         self.specs: dict[str, object] = {}
         self.by_source: dict[str, Article] = {}
         self.shown_on: dict[int, set[str]] = {}
@@ -70,7 +72,7 @@ class LiveSite:
             self.building, self.touched = True, set()
         try:
             report = build_site(config, self.out_dir, today=self.today or dt.date.today(),
-                                cache=self.cache, keep=True)
+                                cache=self.cache, keep=True, force=self.force)
         finally:
             with self.lock:
                 self.building = False

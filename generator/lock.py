@@ -1,9 +1,11 @@
 """One writer at a time: a build, ``serve``'s rebuilds (and later ``fetch``) hold a lock on
-the site folder and on the folder that holds its output for as long as they write.
+the site folder, and on the output folder when it lies outside the site, for as long as they
+write.
 
 Two builds of one site started a second apart used to interleave their staging folders and
 swaps (once both reported success with files missing). The lock is ``flock`` on the folders
-themselves, so nothing is written to take it, a killed process releases it at once (the
+themselves (for an output outside the site, on ``.<name>.lock`` beside it), so nothing is
+written in the site to take it, a killed process releases it at once (the
 kernel closes its descriptors), and it covers every Sahifa process on the machine. A second
 run waits for the first (``timeout`` seconds at most, saying that it waits), then gives up
 with a clear message. On systems without ``fcntl`` (Windows) there is no lock.
@@ -41,14 +43,14 @@ def site_lock(root: Path, out_dir: Path, *, timeout: float = 600.0, say=None):
     ``say`` (a function taking a message) is told once when the lock has to be waited for.
     Raises ``Busy`` when it is still held after ``timeout`` seconds.
     """
-    folders = []
-    for folder in (root, out_dir.parent):
-        try:
-            key = os.path.realpath(folder)
-        except OSError:
-            continue
-        if key not in folders and os.path.isdir(key):
-            folders.append(key)
+    folders = [os.path.realpath(root)]
+    parent = os.path.realpath(out_dir.parent)
+    if parent != folders[0]:
+        # An output outside the site folder (``--out /var/www/news``): a lock file of its
+        # own beside it, where the build also stages (``.news.new-*``), so that two sites
+        # with outputs in one parent folder do not wait for each other.
+        os.makedirs(parent, exist_ok=True)
+        folders.append(os.path.join(parent, f".{out_dir.name}.lock"))
     taken: list[tuple[str, int | None]] = []
     try:
         for key in sorted(folders):  # one order everywhere: no deadlock between two runs
@@ -67,7 +69,7 @@ def _take(key: str, timeout: float, say) -> int | None:
         if fcntl is None:  # pragma: no cover
             _held[key] = 1
             return None
-    fd = os.open(key, os.O_RDONLY)
+    fd = os.open(key, os.O_RDONLY) if os.path.isdir(key) else os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout
     told = False
     try:

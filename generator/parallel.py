@@ -33,14 +33,15 @@ def worker_count(items: int) -> int:
 
 
 def _worker_init() -> None:
-    """In each worker: signals are the parent's business. Ctrl-C reaches every process of the
+    """In each worker: Ctrl-C is the parent's business. It reaches every process of the
     terminal's group; a worker that died of it while holding the task queue's lock made the
-    parent wait for ever. Workers ignore SIGINT and SIGTERM; the parent kills them when it
-    stops (``run_tasks``), and on Linux they die with the parent even when it is killed."""
+    parent wait for ever. Workers ignore SIGINT; the parent kills them when it stops
+    (``_forked_pool``), and on Linux they die with the parent even when it is killed. SIGTERM
+    keeps its default action, so the interpreter's own clean-up (which terminates and joins
+    pool workers at exit) cannot wait for ever either."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
 
 
@@ -60,7 +61,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _kill_workers() -> None:
+def kill_workers() -> None:
     """SIGKILL every worker still alive: none of them can hold a lock the parent then waits
     for, as a terminated worker could."""
     for child in multiprocessing.active_children():
@@ -87,7 +88,7 @@ def _forked_pool(n: int):
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM) or failed: kill, do not ``terminate()`` (which
             # can wait for ever on a queue lock) and do not join.
-            _kill_workers()
+            kill_workers()
             raise
         pool.close()
         pool.join()

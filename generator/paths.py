@@ -79,14 +79,31 @@ def check_file(path: Path, folder: Path, root: Path) -> None:
                                f"{MAX_INPUT_BYTES // 1_000_000} MB limit for input files; skipped")
 
 
+def home_folder(path: Path, root: Path, folder: str) -> Path:
+    """The folder a file given on the command line must stay in (links included): the
+    site's input folder ``folder`` when the file is in it, else the file's own folder."""
+    base = root / folder
+    try:
+        Path(os.path.abspath(path)).relative_to(os.path.abspath(base))
+        return base
+    except ValueError:
+        return Path(os.path.abspath(path)).parent
+
+
 def read_input(path: Path, rel: str, *, limit: int = MAX_INPUT_BYTES, what: str = "the file",
                folder: Path | None = None) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes, or ``SahifaError`` (naming
-    ``rel`` and ``what``): not a regular file, a link out of ``folder``, too large, unreadable."""
-    if folder is not None and path.is_symlink() and not inside(path, folder):
+    ``rel`` and ``what``): not a regular file, a link out of ``folder``, too large, unreadable.
+    A path that is not a link now is opened with ``O_NOFOLLOW``: swapped for a link between
+    this check and the open, it is refused, not followed."""
+    is_link = path.is_symlink()
+    if folder is not None and is_link and not inside(path, folder):
         raise SahifaError(rel, f"{what} is a link to a file outside its folder; not read")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if not is_link:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        fd = os.open(path, flags)
     except OSError as exc:
         raise SahifaError(rel, f"{what} cannot be read ({exc.strerror or exc})") from None
     try:

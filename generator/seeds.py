@@ -32,7 +32,7 @@ from .errors import SahifaError
 from .langdetect import detect_language
 from .fields import DEFAULT_SCHEMA, MAX_YAML_BYTES, Schema, day_start, load_yaml, read_fields, seed_id
 from .model import ArticleRecord, make_terms
-from .paths import read_input
+from .paths import home_folder, read_input
 from .readers import source_digest
 from .textnorm import clean_text, match_key, strip_bidi_controls
 
@@ -60,7 +60,7 @@ def read_seed(path: Path, root: Path, schema: Schema = DEFAULT_SCHEMA) -> Articl
         rel = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         rel = path.as_posix()
-    data = read_input(path, rel, limit=MAX_BYTES)
+    data = read_input(path, rel, limit=MAX_BYTES, folder=home_folder(path, root, "seeds"))
     text, encoding, warnings = decode_bytes(data, rel)
     sidecar, side_bytes = _read_sidecar(path, rel)
     record = parse_seed(text, rel, sidecar, schema=schema)

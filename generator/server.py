@@ -143,8 +143,8 @@ class Rebuilder:
                     detail = traceback.format_exc()
                 else:
                     detail = f"{type(exc).__name__}: {exc} (serve --debug shows the traceback)"
-                print(f"build failed, still serving the last good site:\n{terminal_safe(detail)}",
-                      file=sys.stderr, flush=True)
+                shown = "\n".join(terminal_safe(line) for line in detail.splitlines())
+                print(f"build failed, still serving the last good site:\n{shown}", file=sys.stderr, flush=True)
                 self._show_error(detail)
         self.reload(["*"])
 
@@ -299,9 +299,7 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder, allowed_hosts: frozenset[
             """Only requests addressed to this preview: a page on another site that resolves
             its own name to 127.0.0.1 (DNS rebinding) sends its own name as ``Host`` and is
             refused, so it cannot read unpublished pages. No NUL in a path."""
-            host = (self.request.host or "").lower()
-            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-            if "*" not in allowed_hosts and name.strip("[]") not in allowed_hosts:
+            if not _host_allowed(self.request.host, allowed_hosts):
                 raise HTTPError(403, "this preview answers only to " + ", ".join(sorted(allowed_hosts)))
             if "\x00" in self.request.path or "%00" in self.request.path:
                 raise HTTPError(400, "bad path")
@@ -378,6 +376,62 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder, allowed_hosts: frozenset[
     return PreviewFileHandler
 
 
+def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
+    host = (host or "").lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return "*" in allowed or name.strip("[]") in allowed
+
+
+def _guard_live_handlers(allowed: frozenset[str]) -> None:
+    """livereload's WebSocket (``/livereload``) and ``/forcereload`` accept any origin and any
+    ``Host``: a page on another site could connect and have its messages logged. The routes
+    ``livereload.server.Server.application`` registers get subclasses that answer only this
+    preview's own host and origin (the library offers no other way to configure them)."""
+    import livereload.server as live_server
+    from livereload.handlers import ForceReloadHandler, LiveReloadHandler
+    from tornado.web import HTTPError
+
+    def guard(base):
+        class Guarded(base):
+            def prepare(self) -> None:
+                if not _host_allowed(self.request.host, allowed):
+                    raise HTTPError(403)
+                return super().prepare()
+
+            def check_origin(self, origin: str) -> bool:
+                from urllib.parse import urlsplit
+
+                return _host_allowed(urlsplit(origin).netloc, allowed)
+
+        Guarded.__name__ = f"Guarded{base.__name__}"
+        return Guarded
+
+    if not getattr(live_server.LiveReloadHandler, "_sahifa_guarded", False):
+        live_server.LiveReloadHandler = guard(LiveReloadHandler)
+        live_server.ForceReloadHandler = guard(ForceReloadHandler)
+        live_server.LiveReloadHandler._sahifa_guarded = True
+
+
+class _EscapeFilter:
+    """Log records of livereload and tornado quote what clients send (URLs, a WebSocket's
+    ``info`` message): shown with control characters escaped, never raw."""
+
+    @staticmethod
+    def filter(record) -> bool:
+        record.msg = terminal_safe(record.getMessage())
+        record.args = ()
+        return True
+
+
+def _escape_library_logs() -> None:
+    import logging
+
+    for name in ("livereload", "tornado.access", "tornado.application", "tornado.general"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _EscapeFilter) for f in logger.filters):
+            logger.addFilter(_EscapeFilter())
+
+
 def _problems_banner(problems: list[str]) -> bytes:
     """What the last build skipped, on the page a reader of the preview lands on when their
     article is missing (a YAML typo makes it a 404): the file, the field and the reason."""
@@ -449,7 +503,7 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
                                             "Choose another --out, or give --force")
         with site_lock(config.root, out_dir, timeout=5, say=lambda m: print(m, file=sys.stderr, flush=True)):
             return _serve(config, out_dir, host=host, port=port, open_browser=open_browser,
-                          config_path=config_path, cache_dir=cache_dir, debug=debug)
+                          config_path=config_path, cache_dir=cache_dir, debug=debug, force=force)
     except Busy as exc:
         print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return 75
@@ -459,9 +513,8 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
 
 
 def _serve(config: SiteConfig, out_dir: Path, *, host: str, port: int, open_browser: bool,
-           config_path: Path | None, cache_dir: Path | None, debug: bool) -> int:
+           config_path: Path | None, cache_dir: Path | None, debug: bool, force: bool) -> int:
     from livereload import Server
-    from livereload.handlers import LiveReloadHandler
     from livereload.watcher import Watcher
     from tornado.ioloop import IOLoop
 
@@ -469,10 +522,12 @@ def _serve(config: SiteConfig, out_dir: Path, *, host: str, port: int, open_brow
         print(f"warning: serving on {host}: other machines on the network can reach this preview",
               file=sys.stderr)
     # Links must point at this server, whatever base_url the published site uses.
-    base = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}/"
+    name = "localhost" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+    base = f"http://{name}:{port}/"
     config = load_config(config.root, config_path, base_url=base)
     rebuild = Rebuilder(config, out_dir, config_path=config_path, cache_dir=cache_dir)
     rebuild.debug = debug
+    rebuild.site.force = force
     rebuild.full()
 
     class NoPolling(Watcher):
@@ -494,11 +549,16 @@ def _serve(config: SiteConfig, out_dir: Path, *, host: str, port: int, open_brow
     wildcard = host in ("0.0.0.0", "::")
     allowed = frozenset({"*"} if wildcard else {"127.0.0.1", "localhost", "::1", host.lower().strip("[]")})
     server.SFH = preview_handler(out_dir, rebuild, allowed)
+    _guard_live_handlers(allowed)
+    _escape_library_logs()
     loop = IOLoop.current()
 
     def reload(paths) -> None:
         path = "/" + paths[0] if len(paths) == 1 and paths[0] != "*" else "*"
-        loop.add_callback(LiveReloadHandler.reload_waiters, path if path.endswith(".css") else None)
+        # The guarded handler class (``_guard_live_handlers``) holds the watcher and waiters.
+        import livereload.server as live_server
+
+        loop.add_callback(live_server.LiveReloadHandler.reload_waiters, path if path.endswith(".css") else None)
 
     rebuild.reload = reload
     queue = ChangeQueue(rebuild, loop)

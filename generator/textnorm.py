@@ -69,19 +69,23 @@ def match_key(text: str, *, keep_zwnj: bool = False) -> str:
 # ---- the one value sanitiser ------------------------------------------------------------
 # Characters removed from every one-line text value (title, tag, summary, city, caption ...),
 # whichever reader it came from: controls (C0, C1, DEL), lone surrogates, noncharacters,
-# bidi embeddings, overrides, isolates and marks (a value is shown in a ``dir=auto``
-# element, which sets its direction), and the default-ignorable and blank-rendering
+# bidi embeddings, overrides and isolates (they can reorder the text around a value; the
+# marks LRM, RLM and ALM stay: a leading RLM is how a title that starts with a Latin word
+# keeps its right-to-left direction in a ``dir=auto`` element), and the default-ignorable and blank-rendering
 # characters that make a value look empty or like another one: zero-width space, word
 # joiner and invisible operators, BOM, soft hyphen, combining grapheme joiner, Hangul
 # fillers, Mongolian vowel separator, braille blank, the object replacement character,
 # interlinear annotation marks, musical formatting marks, and language tags.
-# Kept: ZWNJ and ZWJ (Persian, Urdu and Indic spelling, emoji sequences) and variation
-# selectors (emoji presentation).
+# Kept: ZWNJ and ZWJ (Persian, Urdu and Indic spelling, emoji sequences), the bidi marks, and
+# variation selectors (emoji presentation, ideographic variants).
 _VALUE_DROP = re.compile(
     "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-    "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+    "\u202a-\u202e\u2066-\u2069"
     "\u200b\u2060-\u2064\u206a-\u206f\ufeff\u00ad\u034f\u115f\u1160\u3164\uffa0\u180e"
-    "\u17b4\u17b5\u2800\ufffc\ufff9-\ufffb\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+    "\u17b4\u17b5\u2800\ufffc\ufff9-\ufffb\U0001d173-\U0001d17a]")
+# Tag characters: kept only inside an emoji flag tag sequence (🏴 + tags + cancel tag, e.g. the
+# flag of Scotland); variation selectors 17-256 (U+E0100-E01EF) are kept.
+_TAGS = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f|[\U000e0000-\U000e00ff\U000e01f0-\U000e0fff]")
 _VISIBLE_CATEGORIES = ("L", "N", "S", "P")
 
 
@@ -89,6 +93,8 @@ def clean_value(text: str) -> str:
     """A one-line text value as it may be shown: NFC, the characters listed above removed,
     combining marks that have no base letter removed, white space collapsed to one space."""
     text = _VALUE_DROP.sub("", text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+    if "\U000e0000" <= max(text, default=" "):
+        text = _TAGS.sub(lambda m: m.group() if len(m.group()) > 1 else "", text)
     text = unicodedata.normalize("NFC", " ".join(text.split()))
     return _drop_lone_marks(text)
 

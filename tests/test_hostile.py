@@ -381,7 +381,8 @@ def test_a_hand_typed_seed_field_does_not_unpublish_a_seed(tmp_path):
     report, out = build(root)
     titles = sorted(a.title for a in report.site.articles["ar"])
     assert titles == sorted(["عنوان الخبر التجريبي", "خبر ثان التجريبي", "مقال"]), titles
-    assert any("claim.md" in n and "seed_hash differs" in n for n in report.notices), report.notices
+    assert any("claim.md" in n and "changed since it was imported" in n and "seed_hash: " in n
+               for n in report.notices), report.notices
 
 
 def test_imported_article_still_claims_its_seed(tmp_path):
@@ -484,3 +485,36 @@ def test_import_round_trip_on_seeds(tmp_path):
         again = read_markdown(md, root, "en")
         assert list(again.paragraphs) == [" ".join(p.split()) for p in record.paragraphs], seed.name
         assert again.title == record.title
+
+
+def test_import_and_inspect_do_not_follow_a_seed_link_out_of_the_site(tmp_path):
+    secret = tmp_path / "creds.txt"
+    secret.write_text("عنوان سري\nعنوان سري\nSECRET-CREDENTIALS-LINE in the body of the file.\n", encoding="utf-8")
+    root = site_with(tmp_path, {"content/en/good.md": GOOD})
+    (root / "seeds/leak.txt").symlink_to(secret)
+    proc = cli("--root", str(root), "inspect", str(root / "seeds/leak.txt"), timeout=60)
+    assert "SECRET-CREDENTIALS" not in proc.stdout and "outside its folder" in proc.stdout
+    proc = cli("--root", str(root), "import", str(root / "seeds/leak.txt"), timeout=60)
+    assert proc.returncode == 1 and "outside its folder" in proc.stdout
+    assert not list((root / "content").rglob("leak.md"))
+
+
+def test_sanitiser_keeps_what_real_text_needs():
+    from generator.textnorm import clean_value
+
+    for text in ("\u200fiPhone 15 معرفی شد", "می\u200cخواهم", "👨\u200d👩\u200d👧", "1\ufe0f\u20e3",
+                 "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F Scotland",
+                 "葛\U000E0100", "नमस्ते", "كِتَابٌ"):
+        assert clean_value(text) == text, repr(text)
+
+
+def test_time_limit_and_base_url_values(tmp_path):
+    from generator.config import check_base_url
+    from generator.errors import SahifaError
+
+    assert check_base_url("http://[::1]:8000", tmp_path) == "http://[::1]:8000/"
+    root = site_with(tmp_path, {}, toml_extra="article_time_limit = nan")
+    proc = cli("--root", str(root))
+    assert proc.returncode == 2 and "article_time_limit" in proc.stderr
+    with pytest.raises(SahifaError):
+        check_base_url("http://[evil.example]/", tmp_path)

@@ -348,3 +348,32 @@ def test_serve_refuses_an_unrelated_output_folder(tmp_path):
     assert proc.returncode == 2 and "not made by Sahifa" in proc.stderr, proc.stderr
     assert (www / "index.html").read_text(encoding="utf-8") == "SOMEONE ELSE'S SITE"
     assert sorted(p.name for p in www.iterdir()) == ["index.html"]
+
+
+def test_livereload_socket_refuses_foreign_origins(server):
+    """The WebSocket a page opens to be told to reload: only this preview's own pages may."""
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.ioloop import IOLoop
+    from tornado.websocket import websocket_connect
+
+    root, base, _ = server
+    url = base.replace("http://", "ws://") + "/livereload"
+
+    async def attempt(origin: str, host: str | None = None) -> str:
+        headers = {"Origin": origin}
+        if host:
+            headers["Host"] = host
+        try:
+            conn = await websocket_connect(HTTPRequest(url, headers=headers, connect_timeout=5))
+        except HTTPClientError as exc:
+            return str(exc.code)
+        await conn.write_message('{"command":"info","url":"\\u001b]0;PWNED\\u0007"}')
+        conn.close()
+        return "open"
+
+    loop = IOLoop.current()
+    assert loop.run_sync(lambda: attempt("http://evil.example")) == "403"
+    assert loop.run_sync(lambda: attempt(base, "evil.example")) == "403"
+    assert loop.run_sync(lambda: attempt(base)) == "open"
+    time.sleep(0.5)
+    assert "\x1b]0;PWNED" not in terminal(root)
