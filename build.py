@@ -48,6 +48,9 @@ def cmd_build(args) -> int:
         out_dir = Path(os.path.abspath(args.out))
         today = dt.date.today()
         cache = examined = None
+        from generator.write import check_output_dir
+
+        out_dir = check_output_dir(config, out_dir)  # before anything is written, a lock included
         with site_lock(config.root, out_dir, say=lambda m: print(m, file=sys.stderr, flush=True)):
             if not args.no_cache:
                 cache = BuildCache(Path(args.cache_dir or Path(args.root) / CACHE_DIR_NAME))

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from functools import partial
 from pathlib import Path
@@ -26,7 +25,7 @@ from .report import BuildReport
 from .readers import ReadOptions, reader_named
 from .sources import SourceFile, discover, read_all
 from .lock import site_lock
-from .write import OutputWriter
+from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, check_output_dir, owned_or_empty  # noqa: F401
 
 
 def read_records(config: SiteConfig, cache: BuildCache | None = None
@@ -102,49 +101,6 @@ def _stage_outputs(task, *, writer: OutputWriter) -> list[tuple[str, bytes, bool
     """Run a task that makes files (feeds, search index) and stage them in the worker: the
     parent only claims the paths and notes the digests."""
     return [(rel, *writer.stage_file(rel, data)) for rel, data in task()]
-
-
-OUTPUT_MARKER = ".sahifa-output"
-"""A file in every output folder a build makes: the build replaces only folders that hold it."""
-MARKER_TEXT = ("This folder is made by Sahifa (python build.py) and is replaced as a whole by "
-               "every build. Do not keep other files in it.\n")
-
-
-def owned_or_empty(out: Path) -> bool:
-    """True when the build may replace ``out``: it does not exist, is empty, or holds the
-    marker of a folder Sahifa made."""
-    if not out.exists():
-        return True
-    if (out / OUTPUT_MARKER).is_file():
-        return True
-    try:
-        return next(os.scandir(out), None) is None
-    except OSError:
-        return False
-
-
-def check_output_dir(config: SiteConfig, out_dir: Path) -> Path:
-    """The output folder, made absolute, or ``SahifaError`` when it is a dangerous choice.
-
-    The build replaces the whole output folder, so it must not be (or contain) the site root,
-    and must not be or lie inside an input folder (``content/``, ``seeds/``, ``templates/``,
-    ``static/``, ``locale/``): Pelican users lost whole folders to such a setting.
-    """
-    out = Path(os.path.abspath(out_dir))
-    resolved = out.resolve()
-    root = config.root.resolve()
-    if root.is_relative_to(resolved):
-        raise SahifaError(str(out_dir), "the output folder is the site folder or contains it; "
-                                        "refusing to build (choose e.g. ROOT/public)")
-    for folder in config.input_dirs:
-        folder = folder.resolve()
-        if resolved.is_relative_to(folder):
-            raise SahifaError(str(out_dir), f"the output folder is inside the input folder "
-                                            f"{folder.name}/; refusing to build")
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise SahifaError(str(out_dir), "the output path exists and is not a plain folder "
-                                        "(a link or a file); refusing to replace it")
-    return out
 
 
 def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = None,

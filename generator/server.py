@@ -33,7 +33,7 @@ from pathlib import Path
 from .cache import CACHE_DIR_NAME, BuildCache
 from .config import SiteConfig, load_config
 from .errors import SahifaError
-from .pipeline import check_output_dir
+from .write import check_output_dir
 from .readers import reader_for
 from .report import terminal_safe
 
@@ -493,7 +493,7 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
     held for as long as the server runs (its rebuilds write the output folder at any time):
     a command-line build of the same site waits, then says why."""
     from .lock import Busy, site_lock
-    from .pipeline import owned_or_empty
+    from .write import owned_or_empty
 
     try:
         out_dir = check_output_dir(config, out_dir)

@@ -221,3 +221,47 @@ def recover(out_dir: Path) -> None:
         os.replace(old, out_dir)
     for stale in out_dir.parent.glob(f".{out_dir.name}.new-*"):
         shutil.rmtree(stale, ignore_errors=True)
+
+
+OUTPUT_MARKER = ".sahifa-output"
+"""A file in every output folder a build makes: the build replaces only folders that hold it."""
+MARKER_TEXT = ("This folder is made by Sahifa (python build.py) and is replaced as a whole by "
+               "every build. Do not keep other files in it.\n")
+
+
+def owned_or_empty(out: Path) -> bool:
+    """True when the build may replace ``out``: it does not exist, is empty, or holds the
+    marker of a folder Sahifa made."""
+    if not out.exists():
+        return True
+    if (out / OUTPUT_MARKER).is_file():
+        return True
+    try:
+        with os.scandir(out) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False
+
+
+def check_output_dir(config, out_dir: Path) -> Path:
+    """The output folder, made absolute, or ``SahifaError`` when it is a dangerous choice.
+
+    The build replaces the whole output folder, so it must not be (or contain) the site root,
+    and must not be or lie inside an input folder (``content/``, ``seeds/``, ``templates/``,
+    ``static/``, ``locale/``): Pelican users lost whole folders to such a setting.
+    """
+    out = Path(os.path.abspath(out_dir))
+    resolved = out.resolve()
+    root = config.root.resolve()
+    if root.is_relative_to(resolved):
+        raise SahifaError(str(out_dir), "the output folder is the site folder or contains it; "
+                                        "refusing to build (choose e.g. ROOT/public)")
+    for folder in config.input_dirs:
+        folder = folder.resolve()
+        if resolved.is_relative_to(folder):
+            raise SahifaError(str(out_dir), f"the output folder is inside the input folder "
+                                            f"{folder.name}/; refusing to build")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise SahifaError(str(out_dir), "the output path exists and is not a plain folder "
+                                        "(a link or a file); refusing to replace it")
+    return out

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TODAY, build, copy_site
+from conftest import REPO, build, copy_site
 
 
 def site_with(tmp_path: Path, files: dict[str, str | bytes], *, toml_extra: str = "") -> Path:

@@ -353,7 +353,6 @@ def test_serve_refuses_an_unrelated_output_folder(tmp_path):
 def test_livereload_socket_refuses_foreign_origins(server):
     """The WebSocket a page opens to be told to reload: only this preview's own pages may."""
     from tornado.httpclient import HTTPClientError, HTTPRequest
-    from tornado.ioloop import IOLoop
     from tornado.websocket import websocket_connect
 
     root, base, _ = server
@@ -371,9 +370,17 @@ def test_livereload_socket_refuses_foreign_origins(server):
         conn.close()
         return "open"
 
-    loop = IOLoop.current()
-    assert loop.run_sync(lambda: attempt("http://evil.example")) == "403"
-    assert loop.run_sync(lambda: attempt(base, "evil.example")) == "403"
-    assert loop.run_sync(lambda: attempt(base)) == "open"
+    import asyncio
+
+    def run(coro):  # a loop of its own: other tests' loops are left alone
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(coro)
+        finally:
+            loop.close()
+
+    assert run(attempt("http://evil.example")) == "403"
+    assert run(attempt(base, "evil.example")) == "403"
+    assert run(attempt(base)) == "open"
     time.sleep(0.5)
     assert "\x1b]0;PWNED" not in terminal(root)
