@@ -217,7 +217,7 @@ def test_interrupted_incremental_builds_leave_all_old_or_all_new(two_states, sig
         write_articles(site, SIGNAL_ARTICLES, target)
         proc = subprocess.Popen(build_cmd(site), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
-        time.sleep(rng.uniform(0.3, duration * 1.1))  # after the interpreter's own start-up
+        time.sleep(rng.uniform(1.0, max(1.5, duration * 1.1)))  # after the interpreter's start-up
         if proc.poll() is None:
             if sig == signal.SIGKILL:
                 os.killpg(proc.pid, sig)  # the whole group: workers too, as the OOM killer might
