@@ -51,7 +51,7 @@ def cmd_build(args) -> int:
         from generator.write import check_output_dir
 
         out_dir = check_output_dir(config, out_dir)  # before anything is written, a lock included
-        with site_lock(config.root, out_dir, say=lambda m: print(m, file=sys.stderr, flush=True)):
+        with site_lock(config.root, out_dir):
             if not args.no_cache:
                 cache = BuildCache(Path(args.cache_dir or Path(args.root) / CACHE_DIR_NAME))
                 examined = examine(cache, config, out_dir, today)

@@ -92,8 +92,9 @@ def screen(record: ArticleRecord, problems: list[str], notices: list[str],
     changes = {}
     for name in ("summary", "city"):
         value = getattr(record, name)
-        if value and clean_value(value) != value:
-            changes[name] = clean_value(value)
+        cleaned = clean_value(value) if value else value
+        if cleaned != value:
+            changes[name] = cleaned
     new_terms = make_terms(terms)
     if title != record.title or new_terms != record.terms or changes:
         record = replace(record, title=title, terms=new_terms, **changes)

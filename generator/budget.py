@@ -45,7 +45,7 @@ class _Watchdog:
     def __init__(self) -> None:
         self.lock = threading.Condition()
         self.heap: list[tuple[float, int, int]] = []  # (deadline, token, thread id)
-        self.active: dict[int, float] = {}  # token -> seconds (while the work runs)
+        self.active: set[int] = set()  # tokens of the blocks still running
         self.fired: set[int] = set()
         self.tokens = itertools.count()
         self.pid = os.getpid()
@@ -66,8 +66,7 @@ class _Watchdog:
                     self.lock.wait(wait)
                     continue
                 heapq.heappop(self.heap)
-                seconds = self.active.get(token)
-                if seconds is not None:
+                if token in self.active:
                     self.fired.add(token)
                     _raise_in(tid, Overrun)
                     # Again every half second until the block ends: code that catches
@@ -77,7 +76,7 @@ class _Watchdog:
     def start(self, seconds: float) -> int:
         token = next(self.tokens)
         with self.lock:
-            self.active[token] = seconds
+            self.active.add(token)
             heapq.heappush(self.heap, (time.monotonic() + seconds, token, threading.get_ident()))
             self.lock.notify()
         return token
@@ -86,7 +85,7 @@ class _Watchdog:
         """Ends the watch; True when the watchdog fired (an ``Overrun`` may still be pending
         in this thread: it is cancelled)."""
         with self.lock:
-            self.active.pop(token, None)
+            self.active.discard(token)
             fired = token in self.fired
             self.fired.discard(token)
             if fired:
@@ -141,8 +140,8 @@ class time_limit:
             except Overrun:
                 continue
         self.token = None
-        if exc_type is None or issubclass(exc_type, Overrun) or (fired and issubclass(exc_type, Exception)):
-            if fired or exc_type is not None:
-                raise Overrun(self.seconds) from None
-            return False
-        return False  # KeyboardInterrupt, SystemExit, SIGTERM's exception ...: as they are
+        overran = fired or (exc_type is not None and issubclass(exc_type, Overrun))
+        # KeyboardInterrupt, SystemExit, SIGTERM's exception ... pass as they are.
+        if overran and (exc_type is None or issubclass(exc_type, (Exception, Overrun))):
+            raise Overrun(self.seconds) from None
+        return False

@@ -123,9 +123,10 @@ def _scan(folder: str, rel: str, out: list) -> None:
 
 
 def _listing(folder: str, rel: str, out: list) -> list:
+    from .paths import sorted_entries
+
     try:
-        with os.scandir(folder) as it:
-            return sorted(it, key=lambda e: e.name)
+        return sorted_entries(folder)
     except OSError as exc:
         out.append((rel, "unreadable", exc.errno))
         return []

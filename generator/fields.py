@@ -142,11 +142,6 @@ def load_yaml(text: str, path: str, what: str, *, line_offset: int = 0) -> dict[
 
 
 # ---- values ---------------------------------------------------------------------------
-def clean(value: str) -> str:
-    """Every text value read from a field goes through the one value sanitiser."""
-    return clean_value(value)
-
-
 def text_value(meta: Mapping, name: str, path: str, *, required: bool = False) -> str | None:
     value = meta.get(name)
     if value is None:
@@ -155,7 +150,7 @@ def text_value(meta: Mapping, name: str, path: str, *, required: bool = False) -
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise SahifaError(path, f"field '{name}' must be text, not {type(value).__name__}")
-    text = clean(str(value))
+    text = clean_value(str(value))
     if required and is_blank(text):
         raise SahifaError(path, f"field '{name}' is empty or shows nothing (only spaces, marks "
                                 "or invisible characters)")
@@ -188,7 +183,7 @@ def list_value(value: Any, name: str, path: str, warnings: list[str]) -> tuple[s
         if isinstance(item, (dict, list)) or item is None or isinstance(item, bool):
             raise SahifaError(path, f"field '{name}' must hold plain words, not nested lists or mappings")
         raw = str(item)
-        text = clean(raw)
+        text = clean_value(raw)
         if is_blank(text):
             if raw.strip() or isinstance(value, list):
                 word = "tag" if name in ("tags", "tag") else "value"
@@ -312,7 +307,7 @@ def image_value(value: Any, path: str, warnings: list[str]) -> Image | None:
         if item is not None and (isinstance(item, bool) or not isinstance(item, (str, int, float))):
             warnings.append(f"'image.{key}' must be text; the image is ignored")
             return None
-        parts[key] = clean(str(item)) if item is not None else ""
+        parts[key] = clean_value(str(item)) if item is not None else ""
     src = parts["src"]
     if not src:
         warnings.append("'image' has no src; ignored")

@@ -53,7 +53,7 @@ def inspect_paths(paths, root: Path, options=None) -> list[dict]:
     carrying several gives several). Each file is read under the input path policy and the
     per-input time limit; whatever goes wrong with one file (not a regular file, too large,
     bad sidecar, a bug) is that file's ``error`` and the others go on."""
-    from .readers import READERS, ReadOptions, reader_for
+    from .readers import ReadOptions, choose_reader
     from .sources import SourceFile, read_source
 
     options = options or ReadOptions(root=root)
@@ -63,13 +63,7 @@ def inspect_paths(paths, root: Path, options=None) -> list[dict]:
         name = _relative(path, root)
         try:
             path = Path(os.path.abspath(path))  # links are not resolved: the reader checks them
-            found = reader_for(path, options.root)
-            if found is None:
-                reader = next((r for r in READERS if r.accepts(path)), None)
-                if reader is None:
-                    raise SahifaError(name, "no reader takes this kind of file")
-                found = reader, path.parent.name if reader.per_language else None
-            reader, lang = found
+            reader, lang = choose_reader(path, options.root, name)
             records = read_source(SourceFile(path, reader.kind, lang), options)
             results.extend(record_to_dict(record) for record in records)
         except SahifaError as exc:

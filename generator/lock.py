@@ -14,6 +14,7 @@ with a clear message. On systems without ``fcntl`` (Windows) there is no lock.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -38,9 +39,10 @@ class Busy(SahifaError):
 
 @contextmanager
 def site_lock(root: Path, out_dir: Path, *, timeout: float = 600.0, say=None):
-    """Hold the lock on ``root`` and on ``out_dir``'s parent folder for the block.
+    """Hold the lock on ``root`` (and on the output when it is outside the site) for the block.
 
-    ``say`` (a function taking a message) is told once when the lock has to be waited for.
+    ``say`` (a function taking a message; default: print it on stderr) is told once when the
+    lock has to be waited for.
     Raises ``Busy`` when it is still held after ``timeout`` seconds.
     """
     folders = [os.path.realpath(root)]
@@ -51,6 +53,7 @@ def site_lock(root: Path, out_dir: Path, *, timeout: float = 600.0, say=None):
         # with outputs in one parent folder do not wait for each other.
         os.makedirs(parent, exist_ok=True)
         folders.append(os.path.join(parent, f".{out_dir.name}.lock"))
+    say = say or _stderr
     taken: list[tuple[str, int | None]] = []
     try:
         for key in sorted(folders):  # one order everywhere: no deadlock between two runs
@@ -92,6 +95,10 @@ def _take(key: str, timeout: float, say) -> int | None:
     with _guard:
         _held[key] = 1
     return fd
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _release(key: str, fd: int | None) -> None:

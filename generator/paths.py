@@ -174,10 +174,16 @@ def walk(folder: Path, suffixes: tuple[str, ...] | None, root: Path, problems: l
     return found
 
 
+def sorted_entries(folder) -> list:
+    """The entries of a folder (``os.DirEntry``), sorted by the bytes of their names: the one
+    order every walk uses. Raises ``OSError``."""
+    with os.scandir(folder) as it:
+        return sorted(it, key=lambda e: os.fsencode(e.name))
+
+
 def _entries(folder: Path, root: Path, problems: list[str]) -> list:
     try:
-        with os.scandir(folder) as it:
-            return sorted(it, key=lambda e: os.fsencode(e.name))
+        return sorted_entries(folder)
     except OSError as exc:
         problems.append(f"{rel_path(folder, root)}: cannot list the folder ({exc.strerror or exc}); skipped")
         return []

@@ -25,7 +25,7 @@ from .report import BuildReport
 from .readers import ReadOptions, reader_named
 from .sources import SourceFile, discover, read_all
 from .lock import site_lock
-from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, check_output_dir, owned_or_empty  # noqa: F401
+from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, check_output_dir, owned_or_empty
 
 
 def read_records(config: SiteConfig, cache: BuildCache | None = None
@@ -128,15 +128,9 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     must not delete what someone else keeps there.
     """
     out_dir = check_output_dir(config, out_dir)
-    with site_lock(config.root, out_dir, say=_stderr):
+    with site_lock(config.root, out_dir):
         return _build_locked(config, out_dir, today=today, cache_dir=cache_dir, cache=cache,
                              examined=examined, keep=keep, force=force)
-
-
-def _stderr(message: str) -> None:
-    import sys
-
-    print(message, file=sys.stderr, flush=True)
 
 
 def _build_locked(config: SiteConfig, out_dir: Path, *, today, cache_dir, cache, examined, keep,

@@ -134,10 +134,17 @@ def read_file(path: Path, options: ReadOptions, kind: str | None = None,
     """The records of one input file; any failure is a ``SahifaError`` naming the file."""
     if kind is not None:
         return reader_named(kind).read(path, options, lang)
-    found = reader_for(path, options.root)
-    if found is None:  # a file outside the site (``inspect`` on any file): by its suffix
-        reader = next((r for r in READERS if r.accepts(path)), None)
-        if reader is None:
-            raise SahifaError(str(path), "no reader takes this kind of file")
-        found = reader, path.parent.name if reader.per_language else None
-    return found[0].read(path, options, lang or found[1])
+    reader, found_lang = choose_reader(path, options.root)
+    return reader.read(path, options, lang or found_lang)
+
+
+def choose_reader(path: Path, root: Path, name: str | None = None) -> tuple[Reader, str | None]:
+    """``reader_for`` inside the site; for a file elsewhere (``inspect`` on any file), the
+    reader that takes its suffix. ``SahifaError`` (naming ``name`` or the path) when none does."""
+    found = reader_for(path, root)
+    if found is not None:
+        return found
+    reader = next((r for r in READERS if r.accepts(path)), None)
+    if reader is None:
+        raise SahifaError(name or str(path), "no reader takes this kind of file")
+    return reader, path.parent.name if reader.per_language else None

@@ -318,10 +318,8 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder, allowed_hosts: frozenset[
                 return None
             if os.path.basename(abspath) == ERROR_PAGE:
                 return None
-            return ('<div role="alert" dir="ltr" lang="en" style="background:#fee;color:#600;'
-                    'border:2px solid #c00;padding:1em;font-family:monospace;white-space:pre-wrap">'
-                    '<strong>Sahifa: the last rebuild failed; this is the last good build.</strong>\n'
-                    f'{html.escape(rebuild.last_error)}</div>').encode("utf-8")
+            return _alert('<strong>Sahifa: the last rebuild failed; this is the last good build.</strong>\n'
+                          + html.escape(rebuild.last_error))
 
         @classmethod
         def _with_banner(cls, abspath: str, banner: bytes) -> bytes:
@@ -437,11 +435,15 @@ def _problems_banner(problems: list[str]) -> bytes:
     article is missing (a YAML typo makes it a 404): the file, the field and the reason."""
     items = "".join(f"<li>{html.escape(p)}</li>" for p in problems[:20])
     more = f"<li>... and {len(problems) - 20} more</li>" if len(problems) > 20 else ""
+    return _alert('<strong>Sahifa: the last build skipped these files; this page may be one of them. '
+                  f'Fix the file and save: this page reloads.</strong><ul>{items}{more}</ul>')
+
+
+def _alert(inner_html: str) -> bytes:
+    """The preview's own notice at the top of a page (English, left to right, whatever the page)."""
     return ('<div role="alert" dir="ltr" lang="en" style="background:#fee;color:#600;'
             'border:2px solid #c00;padding:1em;font-family:monospace;white-space:pre-wrap">'
-            '<strong>Sahifa: the last build skipped these files; this page may be one of them. '
-            'Fix the file and save: this page reloads.</strong>'
-            f'<ul>{items}{more}</ul></div>').encode("utf-8")
+            f'{inner_html}</div>').encode("utf-8")
 
 
 def watched_paths(config: SiteConfig, config_path: Path | None = None) -> list[Path]:
@@ -501,7 +503,7 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
             raise SahifaError(str(out_dir), "this folder exists, is not empty and was not made by "
                                             "Sahifa; serve replaces it as a whole, so it refuses to. "
                                             "Choose another --out, or give --force")
-        with site_lock(config.root, out_dir, timeout=5, say=lambda m: print(m, file=sys.stderr, flush=True)):
+        with site_lock(config.root, out_dir, timeout=5):
             return _serve(config, out_dir, host=host, port=port, open_browser=open_browser,
                           config_path=config_path, cache_dir=cache_dir, debug=debug, force=force)
     except Busy as exc:

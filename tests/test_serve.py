@@ -152,11 +152,12 @@ def terminal(root) -> str:
     return (root.parent / "serve.log").read_bytes().decode("utf-8", "replace")
 
 
-def raw_get(base: str, path: str) -> tuple[int, bytes]:
-    """GET with the path sent exactly as written (like ``curl --path-as-is``)."""
+def raw_get(base: str, path: str, host_header: str | None = None) -> tuple[int, bytes]:
+    """GET with the path sent exactly as written (like ``curl --path-as-is``), and the
+    ``Host`` header given (default: the server's own)."""
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host_header or host}\r\nConnection: close\r\n\r\n".encode())
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -278,27 +279,17 @@ def test_open_tab_follows_a_page_whose_url_changed(server):
         browser.close()
 
 
-def get_with_host(base: str, path: str, host_header: str) -> tuple[int, bytes]:
-    host, port = base.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host_header}\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    return int(data.split(b" ", 2)[1]), data.split(b"\r\n\r\n", 1)[-1]
-
-
 def test_preview_answers_only_its_own_host(server):
     """DNS rebinding: a page on evil.example that resolves its name to 127.0.0.1 sends
     ``Host: evil.example``; the preview (unpublished edits) must not answer it."""
     _, base, _ = server
     port = base.rsplit(":", 1)[1]
     for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", "attacker"):
-        status, body = get_with_host(base, "/en/", host)
+        status, body = raw_get(base, "/en/", host)
         assert status == 403, (host, status)
         assert b"<article" not in body
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost"):
-        assert get_with_host(base, "/en/", host)[0] == 200, host
+        assert raw_get(base, "/en/", host)[0] == 200, host
 
 
 def test_nul_in_url_is_a_client_error_without_traceback(server):
