@@ -110,7 +110,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_inspect(args) -> int:
-    from generator.inspect import inspect_paths
+    from generator.inspection import inspect_paths
 
     from generator.errors import SahifaError
     from generator.readers import ReadOptions

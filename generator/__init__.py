@@ -1,8 +1,9 @@
 """Sahifa: a static-site generator for multilingual, right-to-left-aware news sites.
 
 The package is a one-way pipeline of small stages:
-read (``seeds``, ``content``) -> model (``model``, ``taxonomy``) -> render (``render``,
-``calendars``, ``i18n``) -> write (``write``) -> serve (``server``).
+read (``readers``: ``seeds``, ``content``) -> model (``model``, ``assemble``) -> plan
+(``pages``) -> render (``render``, ``calendars``, ``i18n``) -> write (``write``) -> serve
+(``server``, ``live``).
 ``pipeline.build_site`` is the recipe that runs them in order.
 """
 

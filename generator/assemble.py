@@ -20,13 +20,13 @@ from .config import SiteConfig
 from .entities import link_entities
 from .model import Article, ArticleRecord, Site, Term, TermRef, make_terms
 from .permalinks import Entry, Register
+from .tagger import tag_key
 from .urls import RESERVED_ARTICLE_SLUGS, Urls, slugify
 from .textnorm import clean_value, fold_key, is_blank
 
 # An explicit slug that looks like a path (``../x``, ``/tmp/x``, ``.``, ``a\\b``).
 _PATHLIKE = re.compile(r"[/\\]|^\.+$|\.\.")
 
-from .tagger import tag_key
 
 
 def _newest_first(article: Article) -> tuple:

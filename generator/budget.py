@@ -24,11 +24,6 @@ import os
 import threading
 import time
 
-DEFAULT_SECONDS = 10.0
-"""Time one article may take to read and convert: about 100 times what a long real article
-needs, and far below the minutes the pathological shapes take."""
-
-
 class Overrun(BaseException):
     """The work went past its time limit. A ``BaseException``, so that the ``except
     Exception`` of a library (or of a fallback path of ours) cannot swallow it and go on

@@ -139,10 +139,11 @@ class SiteConfig:
     taxonomies: tuple[TaxonomyConfig, ...] = ()
     """The configured groupings, in ``site.toml`` order (see ``TaxonomyConfig``)."""
     timezone: str = "UTC"
+    """IANA zone for times written without an offset and for date-only articles in feeds."""
     article_time_limit: float = 10.0
     """Seconds one input may take to read and convert before it is skipped with an error
-    (``budget.time_limit``); 0 turns the limit off."""
-    """IANA zone for times written without an offset and for date-only articles in feeds."""
+    (``budget.time_limit``); 0 turns the limit off. The default is about 100 times what a
+    long real article needs, and far below the minutes pathological shapes take."""
     permalinks: str = "permalinks.tsv"
     """Register of source id -> URL, relative to the root (empty: URLs follow the titles)."""
 

@@ -267,7 +267,7 @@ def _textual(m: re.Match, folded: str, pats: dict) -> _Candidate:
     calendar, month = table[_squash(m.group("m1"))]
     start, end = m.start(), m.end()
     if m.groupdict().get("m2"):
-        other_cal, other_month = table[_squash(m.group("m2"))]
+        _, other_month = table[_squash(m.group("m2"))]
         if other_month != month:
             return _Candidate(start, end, calendar, None, "two different month names side by side")
     day_text = m.groupdict().get("day")

@@ -1,7 +1,7 @@
 """Model stage: immutable records that flow from the readers to the renderer.
 
 Both readers (``seeds`` for raw scraped text, ``content`` for Markdown with front matter)
-return the same ``ArticleRecord``; ``taxonomy``/``pipeline`` turn records into ``Article``s
+return the same ``ArticleRecord``; ``assemble`` turns records into ``Article``s
 with slugs, URLs and translation links. No I/O happens here.
 """
 
@@ -157,8 +157,6 @@ class TermRef:
     lang: str
     taxonomy: str = "tags"
 
-
-TagRef = TermRef
 
 
 @dataclass(frozen=True)

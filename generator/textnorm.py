@@ -45,11 +45,6 @@ def strip_bidi_controls(text: str) -> str:
     return BIDI_CONTROLS.sub("", text)
 
 
-def fold_digits(text: str) -> str:
-    """Arabic-Indic and Extended Arabic-Indic digits to ASCII digits."""
-    return text.translate(_DIGITS)
-
-
 def match_key(text: str, *, keep_zwnj: bool = False) -> str:
     """A comparison key: variants of one spelling map to one key.
 

@@ -59,3 +59,19 @@ def demo_site(tmp_path_factory):
     root = copy_site(tmp_path_factory.mktemp("demo"))
     report, out = build(root)
     return report, out
+
+
+@pytest.fixture(scope="session")
+def news_site(tmp_path_factory):
+    """The demo site built under a sub-path base URL, once per session: (report, out, base)."""
+    from newsite import BASE_URL, build_demo
+
+    report, out = build_demo(tmp_path_factory.mktemp("news"), base_url=BASE_URL)
+    return report, out, BASE_URL
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests are slow tests too: ``-m "not slow"`` is the quick loop without Chromium."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)

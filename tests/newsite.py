@@ -13,7 +13,6 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
 
 from conftest import build, copy_site
 
@@ -68,13 +67,6 @@ def free_port() -> int:
 
 
 BASE_URL = "https://example.org/news/"
-
-
-@pytest.fixture(scope="session")
-def news_site(tmp_path_factory):
-    """The demo site built under a sub-path base URL, once per session: (report, out, base)."""
-    report, out = build_demo(tmp_path_factory.mktemp("news"), base_url=BASE_URL)
-    return report, out, BASE_URL
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -20,6 +20,8 @@ import pytest
 
 from conftest import REPO, copy_site
 
+pytestmark = pytest.mark.slow  # kills real builds at random moments, many times
+
 ARTICLES = 3000
 
 

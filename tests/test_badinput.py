@@ -32,7 +32,7 @@ import pytest
 
 from conftest import REPO, build, copy_site, shared_path
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 BUILD_TIMEOUT = 300  # seconds; the whole corpus builds in well under a minute on an idle machine
 BASE_URL = "http://127.0.0.1:8000/"  # site.toml's base_url (absolute links map back to files)

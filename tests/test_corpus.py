@@ -6,7 +6,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO, shared_path
+
+pytestmark = pytest.mark.corpus
 
 
 def test_corpus_full_score():

@@ -33,6 +33,7 @@ def _check(text, lang, expected):
         assert 0 <= start < end <= len(text)
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize(
     "case", DATELINES or [None], ids=[c["id"] for c in DATELINES] if DATELINES else ["missing"])
 def test_datelines_json(case):
@@ -41,6 +42,7 @@ def test_datelines_json(case):
     _check(case["text"], case["lang"], case["expected"])
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize(
     "case", CORPUS or [None],
     ids=[f"corpus-{i:02d}" for i in range(len(CORPUS))] if CORPUS else ["missing"])

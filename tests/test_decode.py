@@ -78,6 +78,7 @@ def test_empty_bytes_decode_to_empty_text():
     assert decode_bytes(b"").text == ""
 
 
+@pytest.mark.corpus
 def test_badinput_seeds_decode():
     base = shared_path("badinput")
     manifest = json.loads((base / "MANIFEST.json").read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from generator.config import load_config
 from generator.feeds import FeedWriter, entry_id, xml_text
 from generator.model import Article, ArticleRecord, Site
 from generator.urls import Urls
-from newsite import SEED_LOC_PATH, news_site  # noqa: F401  (fixture)
+from newsite import SEED_LOC_PATH
 
 LANGS = ("ar", "fa", "ur", "en", "fr")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")

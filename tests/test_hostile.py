@@ -82,6 +82,7 @@ def test_empty_or_new_output_folder_is_fine(tmp_path):
 
 
 # ---- one writer at a time -------------------------------------------------------------------
+@pytest.mark.slow
 def test_two_builds_of_one_site_do_not_corrupt_each_other(tmp_path):
     """Two builds started a moment apart: the second waits for the first; both succeed and
     the output is exactly a clean build's."""
@@ -257,6 +258,7 @@ SLOW_MARKDOWN = {
 }
 
 
+@pytest.mark.slow
 def test_slow_markdown_shapes_stop_at_the_time_limit(tmp_path):
     files = {f"content/en/slow-{name}.md": f"---\ntitle: Slow {name}\n---\n\n{body}\n"
              for name, body in SLOW_MARKDOWN.items()}
@@ -441,6 +443,7 @@ def test_build_messages_escape_control_characters(tmp_path):
 
 
 # ---- import round trip --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_import_writes_markdown_that_renders_the_inspected_text():
     from hypothesis import given, settings, strategies as st
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gettext
 import re
-import shutil
 import urllib.parse
 from pathlib import Path
 

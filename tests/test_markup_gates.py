@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -69,6 +68,7 @@ def test_same_html_on_hand_picked_markup(text):
     assert "<" in gated
 
 
+@pytest.mark.corpus
 def test_same_html_on_the_shared_corpora(tmp_path):
     """Every Markdown file of the demo site and of a generated bench site."""
     make_corpus = shared_path("bench", "make_corpus.py")

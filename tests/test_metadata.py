@@ -9,7 +9,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from newsite import BASE_URL, SEED_LOC_PATH, SEED_SLUG, build_demo, news_site  # noqa: F401  (fixture)
+from newsite import BASE_URL, SEED_LOC_PATH, SEED_SLUG, build_demo
 
 SEED_PAGE = f"ar/articles/{SEED_SLUG}/index.html"
 

@@ -87,13 +87,14 @@ def seed_site(tmp_path: Path) -> Path:
 
 
 # ---- 1. the user's seed ------------------------------------------------------------------
+@pytest.mark.corpus
 def test_the_users_seed_is_in_the_project_byte_for_byte():
     ours = (REPO / "seeds" / SEED_NAME).read_bytes()
     assert ours == shared_path("seeds", SEED_NAME).read_bytes()
     assert not (REPO / "seeds" / "000_92923d39de616abf.yml").exists(), "the page must be right without a sidecar"
 
 
-@pytest.mark.shared
+@pytest.mark.corpus
 def test_golden_seed_page(tmp_path):
     root = seed_site(tmp_path)
     report, out = build(root)

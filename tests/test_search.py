@@ -8,7 +8,6 @@ the Python one on a sample of words from every language.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
 
@@ -142,6 +141,7 @@ def _manifest():
 ERRORS = {"seeds/s01-empty.txt", "seeds/s02-whitespace-only.txt", "seeds/s03-binary-png-as-txt.txt"}
 
 
+@pytest.mark.corpus
 def test_badinput_seeds():
     base, entries = _manifest()
     for rel, entry in entries.items():
@@ -161,6 +161,7 @@ def test_badinput_seeds():
         assert record.date != dt.date(2022, 3, 3), rel
 
 
+@pytest.mark.corpus
 def test_badinput_specific_outcomes():
     base, _ = _manifest()
     seeds = base / "seeds"
@@ -179,6 +180,7 @@ def test_badinput_specific_outcomes():
     assert not any("تستمر" in p or "محفوظة" in p or "ذات صلة" in p for p in control.paragraphs)
 
 
+@pytest.mark.corpus
 def test_five_megabyte_line_is_fast():
     import time
 

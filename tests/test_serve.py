@@ -15,6 +15,8 @@ import pytest
 
 from conftest import REPO, copy_site
 
+pytestmark = pytest.mark.slow  # starts real preview servers
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -10,7 +10,7 @@ from lxml import etree
 from generator.config import load_config
 from generator.sitemap import SITEMAP_NS, XHTML_NS, SitemapEntry, sitemap_outputs
 from generator.urls import Urls
-from newsite import SEED_LOC_PATH, news_site  # noqa: F401  (fixture)
+from newsite import SEED_LOC_PATH
 
 NS = {"s": SITEMAP_NS, "x": XHTML_NS}
 
@@ -43,7 +43,7 @@ def test_translations_have_hreflang_alternates_and_x_default(news_site):
     root = etree.parse(str(out / "sitemap.xml")).getroot()
     url = root.xpath("s:url[s:loc=$loc]", namespaces=NS, loc=f"{base}{SEED_LOC_PATH}")
     assert len(url) == 1
-    links = {l.get("hreflang"): l.get("href") for l in url[0].xpath("x:link", namespaces=NS)}
+    links = {link.get("hreflang"): link.get("href") for link in url[0].xpath("x:link", namespaces=NS)}
     assert set(links) == {"ar", "en", "fa", "fr", "ur", "x-default"}
     assert links["ar"] == links["x-default"] == f"{base}{SEED_LOC_PATH}"
     assert url[0].findtext(f"{{{SITEMAP_NS}}}lastmod") == "2022-01-11"
