@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Sahifa command line: a thin layer over ``generator``.
 
-    python build.py                 build the site into public/
-    python build.py serve           preview on 127.0.0.1 with live reload
-    python build.py inspect FILE..  show what the readers make of input files (JSON)
-    python build.py import SEED..   turn seeds into editable Markdown articles
+python build.py                 build the site into public/
+python build.py serve           preview on 127.0.0.1 with live reload
+python build.py inspect FILE..  show what the readers make of input files (JSON)
+python build.py import SEED..   turn seeds into editable Markdown articles
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ ROOT = Path(__file__).resolve().parent
 def _config(args):
     from generator.config import load_config
 
-    return load_config(Path(args.root), Path(args.config) if args.config else None,
-                       base_url=getattr(args, "base_url", None),
-                       search=False if getattr(args, "no_search", False) else None)
+    return load_config(
+        Path(args.root),
+        Path(args.config) if args.config else None,
+        base_url=getattr(args, "base_url", None),
+        search=False if getattr(args, "no_search", False) else None,
+    )
 
 
 def _terminal_safe(text: str) -> str:
@@ -61,8 +64,9 @@ def cmd_build(args) -> int:
             else:
                 from generator.pipeline import build_site
 
-                report = build_site(config, out_dir, today=today, cache=cache, examined=examined,
-                                    force=args.force)
+                report = build_site(
+                    config, out_dir, today=today, cache=cache, examined=examined, force=args.force
+                )
     except Busy as exc:
         print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
         return 75
@@ -73,8 +77,11 @@ def cmd_build(args) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug or an environment problem: fatal, no traceback
         if args.debug:
             raise
-        print(f"error: the build failed: {type(exc).__name__}: {_terminal_safe(str(exc))} "
-              "(run with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"error: the build failed: {type(exc).__name__}: {_terminal_safe(str(exc))} "
+            "(run with --debug for the traceback)",
+            file=sys.stderr,
+        )
         print("build failed; the output folder was left as it was", file=sys.stderr)
         return 2
     for problem in report.problems:
@@ -96,9 +103,16 @@ def cmd_serve(args) -> int:
     except SahifaError as exc:
         print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
         return 2
-    code = serve(config, Path(args.out), host=args.host, port=args.port,
-                 open_browser=False, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-                 force=args.force, debug=args.debug)
+    code = serve(
+        config,
+        Path(args.out),
+        host=args.host,
+        port=args.port,
+        open_browser=False,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+        force=args.force,
+        debug=args.debug,
+    )
     # A rebuild may still be running in its thread, with worker processes: stop them and
     # leave at once (the interpreter's exit would wait for that thread's pool).
     from generator.parallel import kill_workers
@@ -143,6 +157,7 @@ def _common_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     """Options every command takes, before or after its name (``build.py serve --out x`` and
     ``build.py --out x serve`` alike). In a subcommand they default to "not given", so they
     never undo the same option given before the command."""
+
     def add(*names, **kwargs):
         if sub:
             kwargs["default"] = argparse.SUPPRESS
@@ -152,15 +167,30 @@ def _common_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     add("--config", default=None, help="configuration file (default: ROOT/site.toml)")
     add("--out", default=None, help="output folder (default: ROOT/public)")
     add("--base-url", dest="base_url", default=None, help="override base_url from site.toml")
-    add("--cache-dir", dest="cache_dir", default=None,
-        help="build cache folder (default: ROOT/.sahifa-cache)")
-    add("--no-cache", dest="no_cache", action="store_true", default=False,
-        help="build everything from scratch, without reading or writing the cache")
-    add("--no-search", dest="no_search", action="store_true", default=False,
-        help="leave out the search page and its index (as 'search = false' in site.toml)")
-    add("--force", action="store_true", default=False,
+    add(
+        "--cache-dir", dest="cache_dir", default=None, help="build cache folder (default: ROOT/.sahifa-cache)"
+    )
+    add(
+        "--no-cache",
+        dest="no_cache",
+        action="store_true",
+        default=False,
+        help="build everything from scratch, without reading or writing the cache",
+    )
+    add(
+        "--no-search",
+        dest="no_search",
+        action="store_true",
+        default=False,
+        help="leave out the search page and its index (as 'search = false' in site.toml)",
+    )
+    add(
+        "--force",
+        action="store_true",
+        default=False,
         help="build: replace an output folder that Sahifa did not make; import: overwrite an "
-             "existing article")
+        "existing article",
+    )
     add("--debug", action="store_true", default=False, help="show Python tracebacks of internal errors")
 
 
@@ -195,8 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug or an environment problem: no traceback
         if args.debug:
             raise
-        print(f"error: {command} failed: {type(exc).__name__}: {_terminal_safe(str(exc))} "
-              "(run with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"error: {command} failed: {type(exc).__name__}: {_terminal_safe(str(exc))} "
+            "(run with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 2
     except (KeyboardInterrupt, Terminated) as exc:
         # Every stage cleans up on the way out (the staging folder is removed; the output
@@ -204,8 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         # once: waiting for worker processes or library threads could hang.
         code = 143 if isinstance(exc, Terminated) else 130
         try:
-            print(f"\ninterrupted ({'SIGTERM' if code == 143 else 'Ctrl-C'}); the output folder was "
-                  "left as the last complete build made it", file=sys.stderr, flush=True)
+            print(
+                f"\ninterrupted ({'SIGTERM' if code == 143 else 'Ctrl-C'}); the output folder was "
+                "left as the last complete build made it",
+                file=sys.stderr,
+                flush=True,
+            )
             sys.stdout.flush()
         finally:
             os._exit(code)

@@ -37,31 +37,41 @@ TAGS_PER_LANG = 2000
 MULTI = 0.3  # share of stories told in 2-4 languages
 
 WORDS = {
-    "ar": ("الحكومة الوزير المدينة الشارع السوق المدرسة المستشفى الطريق المطر الشتاء الصيف "
-           "الأسعار العمال الطلاب الاجتماع البرلمان الرئيس الشركة المصنع الميناء القطار المطار "
-           "الكهرباء المياه الخبز القمح النفط الغاز الانتخابات المحكمة الشرطة الجامعة المكتبة "
-           "المسرح الملعب الفريق المباراة الحدود القرية الجبل البحر النهر أعلن قال أكد افتتح "
-           "قرر ارتفع انخفض وصل غادر بدأ انتهى جديد كبير صغير سريع عام محلي دولي اليوم أمس غدا"),
-    "en": ("government minister city street market school hospital road rain winter summer prices "
-           "workers students meeting parliament president company factory port train airport "
-           "electricity water bread wheat oil gas election court police university library theatre "
-           "stadium team match border village mountain sea river announced said confirmed opened "
-           "decided rose fell arrived left began ended new large small fast public local national "
-           "today yesterday tomorrow"),
-    "fa": ("دولت وزیر شهر خیابان بازار مدرسه بیمارستان جاده باران زمستان تابستان قیمت‌ها کارگران "
-           "دانشجویان نشست مجلس رئیس شرکت کارخانه بندر قطار فرودگاه برق آب نان گندم نفت گاز انتخابات "
-           "دادگاه پلیس دانشگاه کتابخانه تئاتر ورزشگاه تیم مسابقه مرز روستا کوه دریا رود اعلام گفت "
-           "تأیید گشود تصمیم افزایش کاهش رسید رفت آغاز پایان تازه بزرگ کوچک سریع عمومی محلی ملی امروز دیروز فردا"),
-    "ur": ("حکومت وزیر شہر سڑک بازار اسکول ہسپتال راستہ بارش سردی گرمی قیمتیں مزدور طلبہ اجلاس "
-           "پارلیمان صدر کمپنی کارخانہ بندرگاہ ریل ہوائی اڈا بجلی پانی روٹی گندم تیل گیس انتخابات "
-           "عدالت پولیس جامعہ کتب خانہ تھیٹر اسٹیڈیم ٹیم مقابلہ سرحد گاؤں پہاڑ سمندر دریا اعلان کہا "
-           "تصدیق کھولا فیصلہ اضافہ کمی پہنچا گیا شروع ختم نیا بڑا چھوٹا تیز عوامی مقامی قومی آج کل"),
-    "fr": ("gouvernement ministre ville rue marché école hôpital route pluie hiver été prix ouvriers "
-           "étudiants réunion parlement président entreprise usine port train aéroport électricité "
-           "eau pain blé pétrole gaz élection tribunal police université bibliothèque théâtre stade "
-           "équipe match frontière village montagne mer fleuve annoncé déclaré confirmé ouvert décidé "
-           "hausse baisse arrivé parti commencé terminé nouveau grand petit rapide public local "
-           "national aujourd'hui hier demain"),
+    "ar": (
+        "الحكومة الوزير المدينة الشارع السوق المدرسة المستشفى الطريق المطر الشتاء الصيف "
+        "الأسعار العمال الطلاب الاجتماع البرلمان الرئيس الشركة المصنع الميناء القطار المطار "
+        "الكهرباء المياه الخبز القمح النفط الغاز الانتخابات المحكمة الشرطة الجامعة المكتبة "
+        "المسرح الملعب الفريق المباراة الحدود القرية الجبل البحر النهر أعلن قال أكد افتتح "
+        "قرر ارتفع انخفض وصل غادر بدأ انتهى جديد كبير صغير سريع عام محلي دولي اليوم أمس غدا"
+    ),
+    "en": (
+        "government minister city street market school hospital road rain winter summer prices "
+        "workers students meeting parliament president company factory port train airport "
+        "electricity water bread wheat oil gas election court police university library theatre "
+        "stadium team match border village mountain sea river announced said confirmed opened "
+        "decided rose fell arrived left began ended new large small fast public local national "
+        "today yesterday tomorrow"
+    ),
+    "fa": (
+        "دولت وزیر شهر خیابان بازار مدرسه بیمارستان جاده باران زمستان تابستان قیمت‌ها کارگران "
+        "دانشجویان نشست مجلس رئیس شرکت کارخانه بندر قطار فرودگاه برق آب نان گندم نفت گاز انتخابات "
+        "دادگاه پلیس دانشگاه کتابخانه تئاتر ورزشگاه تیم مسابقه مرز روستا کوه دریا رود اعلام گفت "
+        "تأیید گشود تصمیم افزایش کاهش رسید رفت آغاز پایان تازه بزرگ کوچک سریع عمومی محلی ملی امروز دیروز فردا"
+    ),
+    "ur": (
+        "حکومت وزیر شہر سڑک بازار اسکول ہسپتال راستہ بارش سردی گرمی قیمتیں مزدور طلبہ اجلاس "
+        "پارلیمان صدر کمپنی کارخانہ بندرگاہ ریل ہوائی اڈا بجلی پانی روٹی گندم تیل گیس انتخابات "
+        "عدالت پولیس جامعہ کتب خانہ تھیٹر اسٹیڈیم ٹیم مقابلہ سرحد گاؤں پہاڑ سمندر دریا اعلان کہا "
+        "تصدیق کھولا فیصلہ اضافہ کمی پہنچا گیا شروع ختم نیا بڑا چھوٹا تیز عوامی مقامی قومی آج کل"
+    ),
+    "fr": (
+        "gouvernement ministre ville rue marché école hôpital route pluie hiver été prix ouvriers "
+        "étudiants réunion parlement président entreprise usine port train aéroport électricité "
+        "eau pain blé pétrole gaz élection tribunal police université bibliothèque théâtre stade "
+        "équipe match frontière village montagne mer fleuve annoncé déclaré confirmé ouvert décidé "
+        "hausse baisse arrivé parti commencé terminé nouveau grand petit rapide public local "
+        "national aujourd'hui hier demain"
+    ),
 }
 AGENCIES = ("Wire One", "Press Two", "Agency Three", "News Four", "Dispatch Five")
 START = dt.datetime(2015, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=3)))
@@ -139,11 +149,18 @@ def generate(n: int, seed: int) -> list[dict]:
                 break
             left[code] -= 1
             lang = languages[code]
-            articles.append({
-                "lang": code, "slug": slug, "key": f"k{story:06d}", "source": source,
-                "title": lang.phrase(rng, 5, 11), "date": when.isoformat(timespec="seconds"),
-                "tags": lang.pick_tags(rng), "body": lang.body(rng, f"https://example.org/{slug}"),
-            })
+            articles.append(
+                {
+                    "lang": code,
+                    "slug": slug,
+                    "key": f"k{story:06d}",
+                    "source": source,
+                    "title": lang.phrase(rng, 5, 11),
+                    "date": when.isoformat(timespec="seconds"),
+                    "tags": lang.pick_tags(rng),
+                    "body": lang.body(rng, f"https://example.org/{slug}"),
+                }
+            )
     return articles
 
 
@@ -154,9 +171,11 @@ def _yaml_text(text: str) -> str:
 def front_matter(article: dict, hugo: bool) -> str:
     key = "translationKey" if hugo else "translation_key"
     tags = ", ".join(_yaml_text(t) for t in article["tags"])
-    return (f"---\ntitle: {_yaml_text(article['title'])}\ndate: {article['date']}\n"
-            f"tags: [{tags}]\nslug: {article['slug']}\n{key}: {article['key']}\n"
-            f"source: {_yaml_text(article['source'])}\n---\n\n")
+    return (
+        f"---\ntitle: {_yaml_text(article['title'])}\ndate: {article['date']}\n"
+        f"tags: [{tags}]\nslug: {article['slug']}\n{key}: {article['key']}\n"
+        f"source: {_yaml_text(article['source'])}\n---\n\n"
+    )
 
 
 HUGO_LAYOUTS = {
@@ -192,12 +211,25 @@ HUGO_LAYOUTS = {
 
 
 def hugo_config() -> str:
-    lines = ['baseURL = "https://example.org/"', 'title = "Bench"', 'defaultContentLanguage = "ar"',
-             "defaultContentLanguageInSubdir = true", "paginate = 10", "", "[taxonomies]", 'tag = "tags"']
+    lines = [
+        'baseURL = "https://example.org/"',
+        'title = "Bench"',
+        'defaultContentLanguage = "ar"',
+        "defaultContentLanguageInSubdir = true",
+        "paginate = 10",
+        "",
+        "[taxonomies]",
+        'tag = "tags"',
+    ]
     for weight, code in enumerate(LANGS, 1):
-        lines += ["", f"[languages.{code}]", f'languageName = "{NAMES[code]}"', f"weight = {weight}",
-                  f'contentDir = "content/{code}"',
-                  f'languageDirection = "{"rtl" if code in RTL else "ltr"}"']
+        lines += [
+            "",
+            f"[languages.{code}]",
+            f'languageName = "{NAMES[code]}"',
+            f"weight = {weight}",
+            f'contentDir = "content/{code}"',
+            f'languageDirection = "{"rtl" if code in RTL else "ltr"}"',
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -207,7 +239,9 @@ def write(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--layout", choices=("plain", "hugo"), default="plain")

@@ -48,9 +48,22 @@ def make_site(size: int, work: Path) -> tuple[Path, Path]:
     plain, hugo = work / f"plain_{size}", work / f"hugo_{size}"
     for layout, path in (("plain", plain), ("hugo", hugo)):
         if not path.exists():
-            subprocess.run([sys.executable, str(MAKE_CORPUS), "--articles", str(size), "--out",
-                            str(path), "--layout", layout, "--seed", "1"], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(MAKE_CORPUS),
+                    "--articles",
+                    str(size),
+                    "--out",
+                    str(path),
+                    "--layout",
+                    layout,
+                    "--seed",
+                    "1",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
     for name in ("site.toml", "templates", "static", "locale"):
         src, dst = REPO / name, plain / name
         if dst.exists():
@@ -88,8 +101,12 @@ def serve_edit(site: Path, out: Path, edits: int) -> list[float]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(sahifa(site, out) + ["serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        sahifa(site, out) + ["serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 600
@@ -103,6 +120,7 @@ def serve_edit(site: Path, out: Path, edits: int) -> list[float]:
         article = sorted((site / "content" / "ar").glob("*.md"))[0]
         original = article.read_text(encoding="utf-8")
         import yaml
+
         slug = yaml.safe_load(original.split("---")[1])["slug"]
         url = f"{base}/ar/articles/{slug}/"
         for n in range(edits):
@@ -162,12 +180,16 @@ def bench(size: int, runs: int, work: Path) -> None:
     files = sum(1 for p in out.rglob("*") if p.is_file())
     print(f"\n## {size:,} articles ({files:,} files written by Sahifa)")
     print(f"Sahifa cold build      {fmt(cold)}, peak {statistics.median(cold_mem):.0f} MiB")
-    print(f"  without search index {fmt(bare)} (the index: {statistics.median(cold) - statistics.median(bare):.2f} s)")
+    print(
+        f"  without search index {fmt(bare)} (the index: {statistics.median(cold) - statistics.median(bare):.2f} s)"
+    )
     if hugo:
         hugo_wall, hugo_mem, ratios, bare_ratios = hugo_wall[1:], hugo_mem[1:], ratios[1:], bare_ratios[1:]
         print(f"Hugo cold build        {fmt(hugo_wall)}, peak {statistics.median(hugo_mem):.0f} MiB")
-        print(f"ratio Sahifa/Hugo      wall {fmt(ratios, 'x')}, "
-              f"memory {statistics.median(cold_mem) / statistics.median(hugo_mem):.2f}x")
+        print(
+            f"ratio Sahifa/Hugo      wall {fmt(ratios, 'x')}, "
+            f"memory {statistics.median(cold_mem) / statistics.median(hugo_mem):.2f}x"
+        )
         print(f"  without search index wall {fmt(bare_ratios, 'x')}")
     print(f"Sahifa no-op rebuild   {fmt(noop)}")
     print(f"Sahifa one-edit build  {fmt(edit)}")
@@ -177,20 +199,27 @@ def bench(size: int, runs: int, work: Path) -> None:
 
 def main() -> int:
     global MAKE_CORPUS
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", default="/tmp/sahifa-bench")
-    parser.add_argument("--make-corpus", default=str(MAKE_CORPUS),
-                        help="corpus generator taking --articles N --out DIR --layout plain|hugo "
-                             "--seed S (default: benchmarks/corpus.py)")
+    parser.add_argument(
+        "--make-corpus",
+        default=str(MAKE_CORPUS),
+        help="corpus generator taking --articles N --out DIR --layout plain|hugo "
+        "--seed S (default: benchmarks/corpus.py)",
+    )
     args = parser.parse_args()
     MAKE_CORPUS = Path(args.make_corpus)
     if not MAKE_CORPUS.exists():
         raise SystemExit(f"{MAKE_CORPUS} not found")
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}; hugo: {shutil.which('hugo') or 'not installed'}")
+    print(
+        f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}; hugo: {shutil.which('hugo') or 'not installed'}"
+    )
     for size in args.sizes:
         bench(size, args.runs, work)
     return 0

@@ -17,8 +17,14 @@ def year_groups(months: Iterable[dict[str, Any]], lang: LanguageConfig) -> list[
     groups: list[dict[str, Any]] = []
     for month in months:
         if not groups or groups[-1]["year"] != month["year"]:
-            groups.append({"year": month["year"], "label": to_digits(str(month["year"]), system),
-                           "count": 0, "months": []})
+            groups.append(
+                {
+                    "year": month["year"],
+                    "label": to_digits(str(month["year"]), system),
+                    "count": 0,
+                    "months": [],
+                }
+            )
         groups[-1]["months"].append(month)
         groups[-1]["count"] += month["count"]
     return groups

@@ -28,7 +28,6 @@ from .textnorm import clean_value, fold_key, is_blank
 _PATHLIKE = re.compile(r"[/\\]|^\.+$|\.\.")
 
 
-
 def _newest_first(article: Article) -> tuple:
     """Newest first by publication time (stories of one day by their time), undated last."""
     published = article.record.published
@@ -59,15 +58,18 @@ def _mixed_script(tag: str) -> bool:
     return False
 
 
-def screen(record: ArticleRecord, problems: list[str], notices: list[str],
-           limits: dict[str, int] | None = None) -> ArticleRecord | None:
+def screen(
+    record: ArticleRecord, problems: list[str], notices: list[str], limits: dict[str, int] | None = None
+) -> ArticleRecord | None:
     """Site-wide safety checks on one record, whichever reader made it: no bidi overrides in
     titles and terms, a visible title, a bounded number of terms per taxonomy (``limits``),
     homograph terms reported."""
     title = clean_value(record.title)
     if is_blank(title):
-        problems.append(f"{record.path}: the title is empty or shows nothing (only spaces, marks or "
-                        "invisible characters); skipped")
+        problems.append(
+            f"{record.path}: the title is empty or shows nothing (only spaces, marks or "
+            "invisible characters); skipped"
+        )
         return None
     terms = {}
     for taxonomy, values in record.terms:
@@ -76,8 +78,10 @@ def screen(record: ArticleRecord, problems: list[str], notices: list[str],
             clean = clean_value(value)
             if is_blank(clean):
                 if value.strip():
-                    notices.append(f"{record.path}: {taxonomy}: a value that shows nothing "
-                                   f"({value[:20].encode('unicode_escape').decode()}) was dropped")
+                    notices.append(
+                        f"{record.path}: {taxonomy}: a value that shows nothing "
+                        f"({value[:20].encode('unicode_escape').decode()}) was dropped"
+                    )
                 continue
             kept[clean] = None
         limit = (limits or {}).get(taxonomy, MAX_TAGS_PER_ARTICLE)
@@ -86,8 +90,10 @@ def screen(record: ArticleRecord, problems: list[str], notices: list[str],
         kept = list(kept)[:limit]
         for value in kept:
             if _mixed_script(value):
-                notices.append(f"{record.path}: {taxonomy}: {value!r} mixes letters of different scripts "
-                               "(a look-alike of another word?)")
+                notices.append(
+                    f"{record.path}: {taxonomy}: {value!r} mixes letters of different scripts "
+                    "(a look-alike of another word?)"
+                )
         terms[taxonomy] = tuple(kept)
     changes = {}
     for name in ("summary", "city"):
@@ -106,13 +112,23 @@ def placement(record: ArticleRecord, *, stable_urls: bool = True) -> tuple:
     to it: slug, URL, language, order, terms, translations, publication. Two records with the
     same placement give the same site structure; only the pages showing the article differ.
     With the permalink register (``stable_urls``) the title no longer decides the URL."""
-    return (record.kind, record.lang, record.draft, record.published, record.terms, record.slug,
-            None if record.slug or stable_urls else record.title, record.translation_key,
-            record.source_id, record.extra.get("seed"))
+    return (
+        record.kind,
+        record.lang,
+        record.draft,
+        record.published,
+        record.terms,
+        record.slug,
+        None if record.slug or stable_urls else record.title,
+        record.translation_key,
+        record.source_id,
+        record.extra.get("seed"),
+    )
 
 
-def _assign_slugs(records: list[ArticleRecord], register: Register, problems: list[str],
-                  notices: list[str]) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+def _assign_slugs(
+    records: list[ArticleRecord], register: Register, problems: list[str], notices: list[str]
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
     """Slug per record path, and the former slugs of each (redirects).
 
     In order: explicit slugs (a duplicate is an error; a change from the registered slug keeps
@@ -131,8 +147,10 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
     by_id: dict[str, ArticleRecord] = {}
     for record in records:
         if record.source_id in by_id:
-            problems.append(f"{record.path}: source id {record.source_id!r} is already used by "
-                            f"{by_id[record.source_id].path}; this article was skipped")
+            problems.append(
+                f"{record.path}: source id {record.source_id!r} is already used by "
+                f"{by_id[record.source_id].path}; this article was skipped"
+            )
             continue
         by_id[record.source_id] = record
     records = [r for r in records if by_id.get(r.source_id) is r]
@@ -148,19 +166,25 @@ def _assign_slugs(records: list[ArticleRecord], register: Register, problems: li
     for record in explicit:
         slug = slugify(record.slug or "", record.path)
         if _PATHLIKE.search(record.slug or "") or slug.startswith("a-") and not record.slug.startswith("a-"):
-            notices.append(f"{record.path}: slug {record.slug!r} is not a plain name (path characters "
-                           f"or nothing usable); using {slug!r}")
+            notices.append(
+                f"{record.path}: slug {record.slug!r} is not a plain name (path characters "
+                f"or nothing usable); using {slug!r}"
+            )
         if slug in RESERVED_ARTICLE_SLUGS:
             notices.append(f"{record.path}: slug {slug!r} is reserved; using {slug}-article")
             slug += "-article"
         owner = taken.get((record.lang, fold_key(slug)))
         if owner:
-            problems.append(f"{record.path}: slug {slug!r} is already used by {owner}; this article was skipped")
+            problems.append(
+                f"{record.path}: slug {slug!r} is already used by {owner}; this article was skipped"
+            )
             continue
         holder = owners.get((record.lang, fold_key(slug)))
         if holder is not None and holder != record.source_id:
-            notices.append(f"{record.path}: slug {slug!r} was the address of another story "
-                           f"({holder}); it now belongs to this one")
+            notices.append(
+                f"{record.path}: slug {slug!r} was the address of another story "
+                f"({holder}); it now belongs to this one"
+            )
         taken[(record.lang, fold_key(slug))] = record.path
         slugs[record.path] = slug
     for record in records:
@@ -228,7 +252,7 @@ def _term_slugs(names: dict[tuple[str, str, str], str]) -> dict[tuple[str, str, 
     ``-3`` in the order of their keys, so the choice is stable across builds."""
     result: dict[tuple[str, str, str], str] = {}
     used: set[tuple[str, str, str]] = set()
-    for (taxonomy, lang, key) in sorted(names):
+    for taxonomy, lang, key in sorted(names):
         base = slugify(names[(taxonomy, lang, key)], key)
         if base in ("page", "feed.xml"):
             base += "-"
@@ -241,8 +265,14 @@ def _term_slugs(names: dict[tuple[str, str, str], str]) -> dict[tuple[str, str, 
     return result
 
 
-def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.date,
-             problems: Iterable[str] = (), register: Register | None = None) -> Site:
+def assemble(
+    records: Iterable[ArticleRecord],
+    config: SiteConfig,
+    *,
+    today: dt.date,
+    problems: Iterable[str] = (),
+    register: Register | None = None,
+) -> Site:
     """The site's model. ``register`` is the permalink register as read (``None``: read it
     from the site folder); the one this build leaves is ``Site.permalinks``."""
     urls = Urls(config)
@@ -256,12 +286,16 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
     limits = config.term_limits
     for record in sorted(records, key=lambda r: r.path):
         if record.lang not in config.language_codes:
-            problems.append(f"{record.path}: language {record.lang!r} is not configured in site.toml; skipped")
+            problems.append(
+                f"{record.path}: language {record.lang!r} is not configured in site.toml; skipped"
+            )
             continue
         if record.draft:
             continue
         if record.date and record.date > today and not config.publish_future:
-            notices.append(f"{record.path}: dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)")
+            notices.append(
+                f"{record.path}: dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)"
+            )
             continue
         notices.extend(f"{record.path}: {w}" for w in record.warnings)
         record = screen(record, problems, notices, limits)
@@ -288,9 +322,15 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
                 if not key or key in seen:
                     continue
                 seen.add(key)
-                refs.append(TermRef(key=key, name=names[(taxonomy, record.lang, key)],
-                                    slug=term_slugs[(taxonomy, record.lang, key)], lang=record.lang,
-                                    taxonomy=taxonomy))
+                refs.append(
+                    TermRef(
+                        key=key,
+                        name=names[(taxonomy, record.lang, key)],
+                        slug=term_slugs[(taxonomy, record.lang, key)],
+                        lang=record.lang,
+                        taxonomy=taxonomy,
+                    )
+                )
             if refs:
                 terms[taxonomy] = tuple(refs)
         # The fallback key starts with NUL, which no value read from input can hold.
@@ -298,29 +338,47 @@ def assemble(records: Iterable[ArticleRecord], config: SiteConfig, *, today: dt.
         path = urls.article(record.lang, slug)
         old_paths = tuple(urls.article(record.lang, s) for s in former.get(record.path, ()))
         redirects.extend((old, path) for old in old_paths)
-        articles[record.lang].append(Article(record=record, slug=slug, path=path, terms=terms,
-                                             translation_group=group, former_paths=old_paths))
+        articles[record.lang].append(
+            Article(
+                record=record,
+                slug=slug,
+                path=path,
+                terms=terms,
+                translation_group=group,
+                former_paths=old_paths,
+            )
+        )
 
-    by_lang = {lang: tuple(sorted(articles.get(lang, ()), key=_newest_first))
-               for lang in config.language_codes}
+    by_lang = {
+        lang: tuple(sorted(articles.get(lang, ()), key=_newest_first)) for lang in config.language_codes
+    }
     translations: dict[str, list[Article]] = defaultdict(list)
     for lang in config.language_codes:
         for article in by_lang[lang]:
             group = translations[article.translation_group]
             if any(a.lang == article.lang for a in group):
-                notices.append(f"{article.record.path}: translation key {article.translation_group!r} "
-                               f"has two {article.lang} articles; linking the newest only")
+                notices.append(
+                    f"{article.record.path}: translation key {article.translation_group!r} "
+                    f"has two {article.lang} articles; linking the newest only"
+                )
                 continue
             group.append(article)
     terms = {}
     for taxonomy in config.taxonomies:
-        per_lang = {lang: _terms_of(by_lang[lang], taxonomy.name, config.language(lang).locale)
-                    for lang in config.language_codes}
+        per_lang = {
+            lang: _terms_of(by_lang[lang], taxonomy.name, config.language(lang).locale)
+            for lang in config.language_codes
+        }
         terms[taxonomy.name] = link_entities(per_lang, config) if taxonomy.entities else per_lang
-    return Site(articles=by_lang, terms=terms,
-                translations={k: tuple(v) for k, v in translations.items() if len(v) > 1},
-                problems=tuple(problems), notices=tuple(notices),
-                redirects=tuple(sorted(redirects)), permalinks=register)
+    return Site(
+        articles=by_lang,
+        terms=terms,
+        translations={k: tuple(v) for k, v in translations.items() if len(v) > 1},
+        problems=tuple(problems),
+        notices=tuple(notices),
+        redirects=tuple(sorted(redirects)),
+        permalinks=register,
+    )
 
 
 def _terms_of(articles: tuple[Article, ...], taxonomy: str, locale: str) -> tuple[Term, ...]:
@@ -331,6 +389,14 @@ def _terms_of(articles: tuple[Article, ...], taxonomy: str, locale: str) -> tupl
             grouped[ref.key].append(article)
             refs[ref.key] = ref
     collate = sort_key(locale)
-    return tuple(Term(lang=refs[key].lang, key=key, name=refs[key].name, slug=refs[key].slug,
-                      articles=tuple(grouped[key]), taxonomy=taxonomy)
-                 for key in sorted(grouped, key=lambda k: (collate(refs[k].name), k)))
+    return tuple(
+        Term(
+            lang=refs[key].lang,
+            key=key,
+            name=refs[key].name,
+            slug=refs[key].slug,
+            articles=tuple(grouped[key]),
+            taxonomy=taxonomy,
+        )
+        for key in sorted(grouped, key=lambda k: (collate(refs[k].name), k))
+    )

@@ -57,8 +57,9 @@ def catalogue() -> Catalogue:
         end.update(line_key(x) for x in entry.get("end") or ())
         blocks.extend((re.compile(a), re.compile(b), int(n)) for a, b, n in entry.get("blocks") or ())
         headers.extend(entry.get("headers") or ())
-    return Catalogue(frozenset(lines), tuple(patterns), tuple(inline), frozenset(end),
-                     tuple(blocks), tuple(headers))
+    return Catalogue(
+        frozenset(lines), tuple(patterns), tuple(inline), frozenset(end), tuple(blocks), tuple(headers)
+    )
 
 
 def is_boilerplate(line: str, cat: Catalogue | None = None) -> bool:
@@ -114,8 +115,12 @@ def remove_boilerplate(lines: list[str]) -> tuple[list[str], list[str]]:
         if short and line_key(line) in cat.end:
             drop[i] = True
             j = i + 1
-            while j < n and (drop[j] or len(lines[j]) < _SHORT or _LIST_ITEM.match(lines[j])
-                             or is_boilerplate(lines[j], cat)):
+            while j < n and (
+                drop[j]
+                or len(lines[j]) < _SHORT
+                or _LIST_ITEM.match(lines[j])
+                or is_boilerplate(lines[j], cat)
+            ):
                 drop[j] = True
                 j += 1
             i = j
@@ -139,15 +144,18 @@ def drop_repeated_captions(lines: list[str]) -> tuple[list[str], list[str]]:
     while i < len(lines):
         line = lines[i]
         j = i + 1
-        while j < len(lines) and abs(len(lines[j]) - len(line)) <= 8 + len(line) // 5 \
-                and line_key(lines[j]) == line_key(line):
+        while (
+            j < len(lines)
+            and abs(len(lines[j]) - len(line)) <= 8 + len(line) // 5
+            and line_key(lines[j]) == line_key(line)
+        ):
             j += 1
         if j - i > 1:
             if len(line) <= _CAPTION_MAX:
                 dropped.extend(lines[i:j])
             else:
                 kept.append(line)
-                dropped.extend(lines[i + 1:j])
+                dropped.extend(lines[i + 1 : j])
         else:
             kept.append(line)
         i = j

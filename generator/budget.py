@@ -24,6 +24,7 @@ import os
 import threading
 import time
 
+
 class Overrun(BaseException):
     """The work went past its time limit. A ``BaseException``, so that the ``except
     Exception`` of a library (or of a fallback path of ours) cannot swallow it and go on
@@ -90,7 +91,8 @@ class _Watchdog:
 
 def _raise_in(thread_id: int, exc_type) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type is not None else None)
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type is not None else None
+    )
 
 
 _watchdog: _Watchdog | None = None

@@ -36,8 +36,19 @@ from .write import atomic_write
 
 FORMAT = 2
 CACHE_DIR_NAME = ".sahifa-cache"
-LIBRARIES = ("jinja2", "markdown", "babel", "nh3", "PyYAML", "MarkupSafe", "charset-normalizer",
-             "trafilatura", "lxml", "pyicu-wheels", "PyICU")
+LIBRARIES = (
+    "jinja2",
+    "markdown",
+    "babel",
+    "nh3",
+    "PyYAML",
+    "MarkupSafe",
+    "charset-normalizer",
+    "trafilatura",
+    "lxml",
+    "pyicu-wheels",
+    "PyICU",
+)
 PACKAGE = Path(__file__).resolve().parent
 
 Signature = tuple[int, int, int, int]
@@ -206,8 +217,9 @@ def folder_times(out_dir: Path, manifest: dict[str, ManifestEntry]) -> dict[str,
     return times
 
 
-def manifest_matches(out_dir: Path, manifest: dict[str, ManifestEntry],
-                     folders: dict[str, int] | None) -> bool:
+def manifest_matches(
+    out_dir: Path, manifest: dict[str, ManifestEntry], folders: dict[str, int] | None
+) -> bool:
     """True when every file of the manifest is in ``out_dir`` with its recorded size and
     mtime, and no folder gained or lost a file (an output file edited, deleted or added by
     hand means: rebuild). Stat calls only, no directory listing (threads were tried: the
@@ -303,8 +315,11 @@ def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Ex
     """Cheap: stat calls only, and this module imports none of the rendering machinery, so
     the command line can answer a no-op build before loading it."""
     state = cache.load_state(out_dir)
-    if state is not None and not (out_dir.is_dir() and manifest_matches(out_dir, state.manifest, state.folders)):
+    if state is not None and not (
+        out_dir.is_dir() and manifest_matches(out_dir, state.manifest, state.folders)
+    ):
         state = None
     inputs = inputs_digest(config, out_dir, today)
-    return Examination(out_dir, today, input_fingerprint(config, out_dir, today, inputs=inputs), state,
-                       inputs)
+    return Examination(
+        out_dir, today, input_fingerprint(config, out_dir, today, inputs=inputs), state, inputs
+    )

@@ -33,32 +33,49 @@ import icu
 CALENDARS = ("gregorian", "islamic-umalqura", "islamic-civil", "persian")
 STYLES = ("full", "long", "medium", "short")
 DIGITS = ("latn", "arab", "arabext")
-MONTH_NAME_FAMILIES = MappingProxyType({
-    "egyptian": "ar_EG", "levantine": "ar_SY", "maghrebi": "ar_DZ", "both": None})
+MONTH_NAME_FAMILIES = MappingProxyType(
+    {"egyptian": "ar_EG", "levantine": "ar_SY", "maghrebi": "ar_DZ", "both": None}
+)
 DEFAULT_LOCALES = MappingProxyType({"ar": "ar", "fa": "fa", "ur": "ur", "en": "en", "fr": "fr"})
 
 # CLDR month names we deliberately do not print as CLDR has them:
 # (language, calendar family, width) -> {CLDR name: printed name}. Applies to both contexts.
-CLDR_CORRECTIONS = MappingProxyType({
-    ("ur", "islamic", "wide"): MappingProxyType({
-        "ر بیع الاول": "ربیع الاول",
-        "ر بیع الثانی": "ربیع الثانی",
-    }),
-})
+CLDR_CORRECTIONS = MappingProxyType(
+    {
+        ("ur", "islamic", "wide"): MappingProxyType(
+            {
+                "ر بیع الاول": "ربیع الاول",
+                "ر بیع الثانی": "ربیع الثانی",
+            }
+        ),
+    }
+)
 
-_STYLE_CODES = MappingProxyType({
-    "full": icu.DateFormat.kFull, "long": icu.DateFormat.kLong,
-    "medium": icu.DateFormat.kMedium, "short": icu.DateFormat.kShort})
-_WIDTHS = MappingProxyType({
-    "wide": icu.DateFormatSymbols.WIDE, "abbreviated": icu.DateFormatSymbols.ABBREVIATED,
-    "narrow": icu.DateFormatSymbols.NARROW})
-_CONTEXTS = MappingProxyType({
-    "format": icu.DateFormatSymbols.FORMAT, "standalone": icu.DateFormatSymbols.STANDALONE})
-_DIGIT_SETS = MappingProxyType({
-    "latn": "0123456789",
-    "arab": "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
-    "arabext": "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9",
-})
+_STYLE_CODES = MappingProxyType(
+    {
+        "full": icu.DateFormat.kFull,
+        "long": icu.DateFormat.kLong,
+        "medium": icu.DateFormat.kMedium,
+        "short": icu.DateFormat.kShort,
+    }
+)
+_WIDTHS = MappingProxyType(
+    {
+        "wide": icu.DateFormatSymbols.WIDE,
+        "abbreviated": icu.DateFormatSymbols.ABBREVIATED,
+        "narrow": icu.DateFormatSymbols.NARROW,
+    }
+)
+_CONTEXTS = MappingProxyType(
+    {"format": icu.DateFormatSymbols.FORMAT, "standalone": icu.DateFormatSymbols.STANDALONE}
+)
+_DIGIT_SETS = MappingProxyType(
+    {
+        "latn": "0123456789",
+        "arab": "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+        "arabext": "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9",
+    }
+)
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 # Far before year 1: makes ICU's Gregorian calendar proleptic (no Julian switch).
 _PURE_GREGORIAN_CHANGE = -8.64e12
@@ -139,8 +156,9 @@ def _correct(names: tuple[str, ...], lang: str, calendar: str, width: str) -> tu
 
 
 @lru_cache(maxsize=256)
-def cldr_month_names(locale_id: str, calendar: str, width: str = "wide",
-                     context: str = "format") -> tuple[str, ...]:
+def cldr_month_names(
+    locale_id: str, calendar: str, width: str = "wide", context: str = "format"
+) -> tuple[str, ...]:
     """The 12 month names exactly as ICU/CLDR has them (no corrections)."""
     if width not in _WIDTHS or context not in _CONTEXTS:
         raise ValueError(f"width must be in {tuple(_WIDTHS)}, context in {tuple(_CONTEXTS)}")
@@ -152,14 +170,20 @@ def cldr_month_names(locale_id: str, calendar: str, width: str = "wide",
 
 def _check_family(month_names: str | None) -> str | None:
     if month_names is not None and month_names not in MONTH_NAME_FAMILIES:
-        raise ValueError(f"unknown month_names {month_names!r}; "
-                         f"expected None or one of {tuple(MONTH_NAME_FAMILIES)}")
+        raise ValueError(
+            f"unknown month_names {month_names!r}; expected None or one of {tuple(MONTH_NAME_FAMILIES)}"
+        )
     return month_names
 
 
 @lru_cache(maxsize=256)
-def month_names_for(locale_id: str, calendar: str, width: str = "wide", context: str = "format",
-                    month_names: str | None = None) -> tuple[str, ...]:
+def month_names_for(
+    locale_id: str,
+    calendar: str,
+    width: str = "wide",
+    context: str = "format",
+    month_names: str | None = None,
+) -> tuple[str, ...]:
     """The 12 names we print: CLDR's, with ``CLDR_CORRECTIONS`` and, for Arabic Gregorian
     dates, the chosen month-name family (ignored for other languages and calendars)."""
     _check_family(month_names)
@@ -168,15 +192,21 @@ def month_names_for(locale_id: str, calendar: str, width: str = "wide", context:
         levantine = cldr_month_names("ar_SY", calendar, width, context)
         egyptian = cldr_month_names("ar_EG", calendar, width, context)
         if month_names == "both":
-            return tuple(f"{lev}/{egy}" if lev != egy else lev
-                         for lev, egy in zip(levantine, egyptian))
+            return tuple(f"{lev}/{egy}" if lev != egy else lev for lev, egy in zip(levantine, egyptian))
         return cldr_month_names(MONTH_NAME_FAMILIES[month_names], calendar, width, context)
     return _correct(cldr_month_names(locale_id, calendar, width, context), lang, calendar, width)
 
 
-def month_name(month: int, lang: str, calendar: str, *, locale: str | None = None,
-               width: str = "wide", context: str = "format",
-               month_names: str | None = None) -> str:
+def month_name(
+    month: int,
+    lang: str,
+    calendar: str,
+    *,
+    locale: str | None = None,
+    width: str = "wide",
+    context: str = "format",
+    month_names: str | None = None,
+) -> str:
     """Name of ``month`` (1..12) in ``calendar`` from CLDR via ICU (see ``month_names_for``)."""
     if not 1 <= month <= 12:
         raise ValueError(f"month must be 1..12, got {month}")
@@ -184,8 +214,9 @@ def month_name(month: int, lang: str, calendar: str, *, locale: str | None = Non
     return month_names_for(locale_id, calendar, width, context, month_names)[month - 1]
 
 
-def _install(fmt: icu.SimpleDateFormat, locale_id: str, calendar: str,
-             month_names: str | None) -> icu.SimpleDateFormat:
+def _install(
+    fmt: icu.SimpleDateFormat, locale_id: str, calendar: str, month_names: str | None
+) -> icu.SimpleDateFormat:
     """GMT, proleptic Gregorian and our month names on a fresh ICU formatter."""
     loc = icu.Locale(locale_id)
     if calendar == "gregorian":
@@ -195,8 +226,9 @@ def _install(fmt: icu.SimpleDateFormat, locale_id: str, calendar: str,
     fmt.setTimeZone(icu.TimeZone.getGMT())
     wide = month_names_for(locale_id, calendar, "wide", "format", month_names)
     short = month_names_for(locale_id, calendar, "abbreviated", "format", month_names)
-    if (wide != cldr_month_names(locale_id, calendar, "wide")
-            or short != cldr_month_names(locale_id, calendar, "abbreviated")):
+    if wide != cldr_month_names(locale_id, calendar, "wide") or short != cldr_month_names(
+        locale_id, calendar, "abbreviated"
+    ):
         # PyICU can only replace the *format* names; our patterns use MMMM/MMM (format
         # context), which the tests check for every locale where names are replaced.
         symbols = icu.DateFormatSymbols(loc, calendar)
@@ -207,22 +239,25 @@ def _install(fmt: icu.SimpleDateFormat, locale_id: str, calendar: str,
 
 
 @lru_cache(maxsize=512)
-def _style_formatter(locale_id: str, calendar: str, style: str, month_names: str | None,
-                     thread: int) -> icu.SimpleDateFormat:
+def _style_formatter(
+    locale_id: str, calendar: str, style: str, month_names: str | None, thread: int
+) -> icu.SimpleDateFormat:
     fmt = icu.DateFormat.createDateInstance(_STYLE_CODES[style], icu.Locale(locale_id))
     return _install(fmt, locale_id, calendar, month_names)
 
 
 @lru_cache(maxsize=512)
-def _pattern_formatter(locale_id: str, calendar: str, pattern: str, month_names: str | None,
-                       thread: int) -> icu.SimpleDateFormat:
+def _pattern_formatter(
+    locale_id: str, calendar: str, pattern: str, month_names: str | None, thread: int
+) -> icu.SimpleDateFormat:
     fmt = icu.SimpleDateFormat(pattern, icu.Locale(locale_id))
     return _install(fmt, locale_id, calendar, month_names)
 
 
 @lru_cache(maxsize=1024)
-def _resolve(lang: str, calendar: str, style: str, locale: str | None, digits: str | None,
-             month_names: str | None) -> tuple[str, str, str, str | None]:
+def _resolve(
+    lang: str, calendar: str, style: str, locale: str | None, digits: str | None, month_names: str | None
+) -> tuple[str, str, str, str | None]:
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; expected one of {STYLES}")
     _check_family(month_names)
@@ -232,9 +267,16 @@ def _resolve(lang: str, calendar: str, style: str, locale: str | None, digits: s
     return locale_id, calendar, style, month_names
 
 
-def format_date(d: dt.date, lang: str, calendar: str = "gregorian", style: str = "long", *,
-                locale: str | None = None, digits: str | None = None,
-                month_names: str | None = None) -> str:
+def format_date(
+    d: dt.date,
+    lang: str,
+    calendar: str = "gregorian",
+    style: str = "long",
+    *,
+    locale: str | None = None,
+    digits: str | None = None,
+    month_names: str | None = None,
+) -> str:
     """``d`` printed by ICU in ``calendar`` with the locale's CLDR pattern for ``style``.
 
     ``locale`` is an ICU locale id (default: the language's own, e.g. ``ar``); ``digits``
@@ -249,8 +291,7 @@ def format_date(d: dt.date, lang: str, calendar: str = "gregorian", style: str =
 @lru_cache(maxsize=256)
 def skeleton_pattern(locale_id: str, skeleton: str, era: bool = True) -> str:
     """ICU's best pattern for a skeleton (e.g. ``yMMMM``); ``era=False`` drops ``G`` fields."""
-    pattern = icu.DateTimePatternGenerator.createInstance(
-        icu.Locale(locale_id)).getBestPattern(skeleton)
+    pattern = icu.DateTimePatternGenerator.createInstance(icu.Locale(locale_id)).getBestPattern(skeleton)
     return pattern if era else _drop_era(pattern)
 
 
@@ -269,11 +310,11 @@ def _drop_era(pattern: str) -> str:
     return "".join(out).strip()
 
 
-def format_pattern(d: dt.date, locale_id: str, calendar: str, pattern: str,
-                   month_names: str | None = None) -> str:
+def format_pattern(
+    d: dt.date, locale_id: str, calendar: str, pattern: str, month_names: str | None = None
+) -> str:
     """``d`` printed by ICU with an explicit pattern (cached formatter)."""
     if not (month_names and _language(locale_id) == "ar" and calendar == "gregorian"):
         month_names = None
-    fmt = _pattern_formatter(locale_id, check_calendar(calendar), pattern, month_names,
-                             threading.get_ident())
+    fmt = _pattern_formatter(locale_id, check_calendar(calendar), pattern, month_names, threading.get_ident())
     return fmt.format(to_udate(d))

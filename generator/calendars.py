@@ -32,27 +32,56 @@ from typing import Any, Callable, Mapping
 
 import icu
 
-from .calendar_format import (CALENDARS, CLDR_CORRECTIONS, DIGITS, MONTH_NAME_FAMILIES,
-                              STYLES, apply_digits, check_calendar, format_date,
-                              format_pattern, from_udate, icu_locale_id, month_name,
-                              normalize_digits, skeleton_pattern, to_udate)
+from .calendar_format import (
+    CALENDARS,
+    CLDR_CORRECTIONS,
+    DIGITS,
+    MONTH_NAME_FAMILIES,
+    STYLES,
+    apply_digits,
+    check_calendar,
+    format_date,
+    format_pattern,
+    from_udate,
+    icu_locale_id,
+    month_name,
+    normalize_digits,
+    skeleton_pattern,
+    to_udate,
+)
 
 __all__ = [
-    "CALENDARS", "CLDR_CORRECTIONS", "DEFAULT_CALENDARS", "DIGITS", "MONTH_NAME_FAMILIES",
-    "STYLES", "UMALQURA_TABLE_RANGE", "apply_digits", "archive_key", "archive_label",
-    "calendar_to_gregorian", "format_date", "gregorian_to_calendar", "gregorian_to_hijri",
-    "gregorian_to_persian", "hijri_to_gregorian", "make_filters", "month_name",
+    "CALENDARS",
+    "CLDR_CORRECTIONS",
+    "DEFAULT_CALENDARS",
+    "DIGITS",
+    "MONTH_NAME_FAMILIES",
+    "STYLES",
+    "UMALQURA_TABLE_RANGE",
+    "apply_digits",
+    "archive_key",
+    "archive_label",
+    "calendar_to_gregorian",
+    "format_date",
+    "gregorian_to_calendar",
+    "gregorian_to_hijri",
+    "gregorian_to_persian",
+    "hijri_to_gregorian",
+    "make_filters",
+    "month_name",
     "persian_to_gregorian",
 ]
 
 # Default calendars per language, main one first. Only a default: site config overrides.
-DEFAULT_CALENDARS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "ar": ("gregorian", "islamic-umalqura"),
-    "ur": ("gregorian", "islamic-umalqura"),
-    "fa": ("persian", "gregorian"),
-    "en": ("gregorian", "islamic-umalqura"),
-    "fr": ("gregorian", "islamic-umalqura"),
-})
+DEFAULT_CALENDARS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "ar": ("gregorian", "islamic-umalqura"),
+        "ur": ("gregorian", "islamic-umalqura"),
+        "fa": ("persian", "gregorian"),
+        "en": ("gregorian", "islamic-umalqura"),
+        "fr": ("gregorian", "islamic-umalqura"),
+    }
+)
 
 # Hijri years covered by ICU's Umm al-Qura table and the Gregorian days they span.
 UMALQURA_TABLE_RANGE = ((1300, 1600), (dt.date(1882, 11, 12), dt.date(2174, 11, 25)))
@@ -74,8 +103,7 @@ def _hijri_calendar(variant: str) -> str:
     try:
         return _HIJRI_VARIANTS[variant]
     except KeyError:
-        raise ValueError(f"unknown Hijri variant {variant!r}; expected 'umalqura' or 'civil'") \
-            from None
+        raise ValueError(f"unknown Hijri variant {variant!r}; expected 'umalqura' or 'civil'") from None
 
 
 def _as_date(d: Any) -> dt.date:
@@ -158,9 +186,17 @@ def archive_key(d: dt.date, calendar: str) -> tuple[int, int]:
     return y, m
 
 
-def archive_label(year: int, month: int, lang: str, calendar: str, *,
-                  locale: str | None = None, digits: str | None = None,
-                  month_names: str | None = None, era: bool = False) -> str:
+def archive_label(
+    year: int,
+    month: int,
+    lang: str,
+    calendar: str,
+    *,
+    locale: str | None = None,
+    digits: str | None = None,
+    month_names: str | None = None,
+    era: bool = False,
+) -> str:
     """Heading of a month archive, e.g. ``رمضان 1443`` or ``كانون الثاني 2022``.
 
     Uses ICU's pattern for the skeleton ``yMMMM`` of the locale and calendar (so the order
@@ -211,18 +247,19 @@ def make_filters(lang: str, settings: Any = None) -> dict[str, Callable[..., str
     digits = normalize_digits(_setting(settings, "digits", None))
     months = _setting(settings, "arabic_months", None)
     calendars = tuple(_setting(settings, "calendars", DEFAULT_CALENDARS.get(lang, ())))
-    hijri_calendar = ("islamic-civil" if "islamic-civil" in calendars
-                      and "islamic-umalqura" not in calendars else "islamic-umalqura")
+    hijri_calendar = (
+        "islamic-civil"
+        if "islamic-civil" in calendars and "islamic-umalqura" not in calendars
+        else "islamic-umalqura"
+    )
     # Validate once, now, so a bad setting fails at start-up and not in a template.
-    format_date(dt.date(2022, 1, 11), lang, "gregorian", locale=locale, digits=digits,
-                month_names=months)
+    format_date(dt.date(2022, 1, 11), lang, "gregorian", locale=locale, digits=digits, month_names=months)
 
     def date_in(d: Any, calendar: str, style: str = "long") -> str:
         day = _filter_date(d)
         if day is None:
             return ""
-        return format_date(day, lang, calendar, style, locale=locale, digits=digits,
-                           month_names=months)
+        return format_date(day, lang, calendar, style, locale=locale, digits=digits, month_names=months)
 
     def gregorian(d: Any, style: str = "long") -> str:
         return date_in(d, "gregorian", style)
@@ -233,5 +270,4 @@ def make_filters(lang: str, settings: Any = None) -> dict[str, Callable[..., str
     def solar_hijri(d: Any, style: str = "long") -> str:
         return date_in(d, "persian", style)
 
-    return {"gregorian": gregorian, "hijri": hijri, "solar_hijri": solar_hijri,
-            "date_in": date_in}
+    return {"gregorian": gregorian, "hijri": hijri, "solar_hijri": solar_hijri, "date_in": date_in}

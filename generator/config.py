@@ -21,8 +21,20 @@ from babel import Locale
 from .errors import SahifaError
 
 CALENDARS = ("gregorian", "islamic-umalqura", "islamic-civil", "persian")
-RESERVED_SEGMENTS = frozenset({"articles", "archive", "page", "static", "search", "feed.xml",
-                               "rss.xml", "404.html", "index.html", "sitemaps"})
+RESERVED_SEGMENTS = frozenset(
+    {
+        "articles",
+        "archive",
+        "page",
+        "static",
+        "search",
+        "feed.xml",
+        "rss.xml",
+        "404.html",
+        "index.html",
+        "sitemaps",
+    }
+)
 """URL segments a taxonomy may not take: the site's other page kinds live there."""
 _SEGMENT = re.compile(r"^[^\s/\\?#%.][^\s/\\?#%]{0,60}$")
 ARABIC_MONTH_STYLES = ("egyptian", "levantine", "maghrebi", "both")
@@ -105,14 +117,26 @@ class TaxonomyConfig:
 JSONLD_PROPERTIES = ("keywords", "author", "articleSection", "sourceOrganization")
 SHOW = ("header", "footer", "none")
 KNOWN_TAXONOMIES = {
-    "tags": {"fields": ["tags", "tag", "keywords"], "title": "Tags", "singular": "Tags:",
-             "show": "footer", "jsonld": "keywords"},
-    "sources": {"fields": ["sources", "source"], "title": "Sources", "singular": "Sources:",
-                "jsonld": "sourceOrganization"},
-    "authors": {"fields": ["authors", "author"], "title": "Authors", "singular": "By",
-                "jsonld": "author"},
-    "sections": {"fields": ["sections", "section", "category"], "title": "Sections",
-                 "singular": "Section:", "jsonld": "articleSection"},
+    "tags": {
+        "fields": ["tags", "tag", "keywords"],
+        "title": "Tags",
+        "singular": "Tags:",
+        "show": "footer",
+        "jsonld": "keywords",
+    },
+    "sources": {
+        "fields": ["sources", "source"],
+        "title": "Sources",
+        "singular": "Sources:",
+        "jsonld": "sourceOrganization",
+    },
+    "authors": {"fields": ["authors", "author"], "title": "Authors", "singular": "By", "jsonld": "author"},
+    "sections": {
+        "fields": ["sections", "section", "category"],
+        "title": "Sections",
+        "singular": "Section:",
+        "jsonld": "articleSection",
+    },
 }
 """Defaults for taxonomies of these names (each setting can be given in ``site.toml``)."""
 DEFAULT_TAXONOMIES = ("tags", "sources")
@@ -189,8 +213,7 @@ class SiteConfig:
     @property
     def input_dirs(self) -> tuple[Path, ...]:
         """Every folder a build reads (the configuration file aside)."""
-        return (self.content_dir, self.seeds_dir, self.templates_dir, self.static_dir,
-                self.root / "locale")
+        return (self.content_dir, self.seeds_dir, self.templates_dir, self.static_dir, self.root / "locale")
 
     @property
     def language_codes(self) -> tuple[str, ...]:
@@ -210,14 +233,36 @@ class SiteConfig:
         return path if path.endswith("/") else path + "/"
 
 
-_TOP_KEYS = {"title", "base_url", "default_language", "default_language_at_root", "page_size",
-             "publish_future", "languages", "tag_translations", "allow_raw_html",
-             "search", "taxonomies", "timezone", "permalinks", "term_translations",
-             "article_time_limit"}
-_TAXONOMY_KEYS = {"segment", "title", "singular", "fields", "feeds", "index", "entities", "max_terms",
-                  "show", "jsonld"}
-_LANG_KEYS = {"name", "locale", "title", "description", "calendars", "digits", "arabic_months",
-              "weight"}
+_TOP_KEYS = {
+    "title",
+    "base_url",
+    "default_language",
+    "default_language_at_root",
+    "page_size",
+    "publish_future",
+    "languages",
+    "tag_translations",
+    "allow_raw_html",
+    "search",
+    "taxonomies",
+    "timezone",
+    "permalinks",
+    "term_translations",
+    "article_time_limit",
+}
+_TAXONOMY_KEYS = {
+    "segment",
+    "title",
+    "singular",
+    "fields",
+    "feeds",
+    "index",
+    "entities",
+    "max_terms",
+    "show",
+    "jsonld",
+}
+_LANG_KEYS = {"name", "locale", "title", "description", "calendars", "digits", "arabic_months", "weight"}
 
 
 def _check_keys(where: str, table: Mapping[str, Any], allowed: set[str], path: Path) -> None:
@@ -244,9 +289,14 @@ def _language(code: str, table: Mapping[str, Any], index: int, path: Path) -> La
     if months not in ARABIC_MONTH_STYLES:
         raise SahifaError(str(path), f"language {code}: arabic_months must be one of {ARABIC_MONTH_STYLES}")
     return LanguageConfig(
-        code=code, name=str(table.get("name", code)), locale=locale,
-        title=str(table.get("title", code)), description=str(table.get("description", "")),
-        calendars=calendars, digits=digits, arabic_months=months,
+        code=code,
+        name=str(table.get("name", code)),
+        locale=locale,
+        title=str(table.get("title", code)),
+        description=str(table.get("description", "")),
+        calendars=calendars,
+        digits=digits,
+        arabic_months=months,
         weight=int(table.get("weight", index)),
     )
 
@@ -256,9 +306,12 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
     path = path or root / "site.toml"
     _check_keys("the top level", data, _TOP_KEYS, path)
     langs_table = data.get("languages") or {"en": {"locale": "en"}}
-    languages = tuple(sorted(
-        (_language(code, table, i, path) for i, (code, table) in enumerate(langs_table.items())),
-        key=lambda lang: (lang.weight, lang.code)))
+    languages = tuple(
+        sorted(
+            (_language(code, table, i, path) for i, (code, table) in enumerate(langs_table.items())),
+            key=lambda lang: (lang.weight, lang.code),
+        )
+    )
     default = str(data.get("default_language", languages[0].code))
     if default not in {lang.code for lang in languages}:
         raise SahifaError(str(path), f"default_language {default!r} is not among the languages")
@@ -269,54 +322,77 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
     # A value is one name or a list of spellings: { ar = ["قاسم جومرت توكاييف", "توكاييف"] }.
     # ``term_translations`` (any taxonomy) and its older name ``tag_translations``.
     tables = {**(data.get("tag_translations") or {}), **(data.get("term_translations") or {})}
-    tag_tr = {str(k): MappingProxyType({str(lk): tuple(map(str, lv)) if isinstance(lv, list) else str(lv)
-                                        for lk, lv in v.items()})
-              for k, v in tables.items()}
+    tag_tr = {
+        str(k): MappingProxyType(
+            {str(lk): tuple(map(str, lv)) if isinstance(lv, list) else str(lv) for lk, lv in v.items()}
+        )
+        for k, v in tables.items()
+    }
     timezone = data.get("timezone", "UTC")
     if not isinstance(timezone, str):
         raise SahifaError(str(path), "timezone must be an IANA zone name such as 'Asia/Riyadh'")
     try:
         zone(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise SahifaError(str(path), f"timezone {timezone!r} is not an IANA zone name "
-                                     "(such as 'Asia/Riyadh' or 'UTC')") from exc
+        raise SahifaError(
+            str(path), f"timezone {timezone!r} is not an IANA zone name (such as 'Asia/Riyadh' or 'UTC')"
+        ) from exc
     permalinks = data.get("permalinks", "permalinks.tsv")
     if permalinks is False:
         permalinks = ""
     if not isinstance(permalinks, str) or permalinks.startswith(("/", "\\")) or ".." in permalinks.split("/"):
         raise SahifaError(str(path), "permalinks must be a file name inside the site folder, or false")
     return SiteConfig(
-        root=root, title=str(data.get("title", "Sahifa")), base_url=base_url,
+        root=root,
+        title=str(data.get("title", "Sahifa")),
+        base_url=base_url,
         default_language=default,
         default_language_at_root=bool(data.get("default_language_at_root", False)),
-        page_size=page_size, publish_future=bool(data.get("publish_future", False)),
-        languages=languages, tag_translations=MappingProxyType(tag_tr),
+        page_size=page_size,
+        publish_future=bool(data.get("publish_future", False)),
+        languages=languages,
+        tag_translations=MappingProxyType(tag_tr),
         allow_raw_html=bool(data.get("allow_raw_html", False)),
         search=bool(data.get("search", True)),
         taxonomies=_taxonomies(data.get("taxonomies"), path),
-        timezone=timezone, permalinks=permalinks,
+        timezone=timezone,
+        permalinks=permalinks,
         article_time_limit=_seconds(data.get("article_time_limit", 10.0), "article_time_limit", path),
     )
 
 
-_BASE_URL = re.compile(r"^https?://(?:[^\s/?#<>\"'\\@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:/[^\s?#<>\"'\\]*)?$", re.I)
+_BASE_URL = re.compile(
+    r"^https?://(?:[^\s/?#<>\"'\\@:\[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:/[^\s?#<>\"'\\]*)?$", re.I
+)
 
 
 def check_base_url(value: Any, path: Path) -> str:
     """``base_url`` as an absolute http(s) URL ending in ``/``, or ``SahifaError``: every
     internal link starts with it, so ``javascript:...`` or a bare word would make every
     link on the site wrong (or a script)."""
-    if not isinstance(value, str) or not _BASE_URL.match(value.strip()) or "//" in value.strip().split("://", 1)[1]:
-        raise SahifaError(str(path), f"base_url {str(value)[:80]!r} must be an absolute http(s) URL such as "
-                                     "'https://example.org/' or 'https://example.org/news/' "
-                                     "(no query, fragment, spaces or quotes)")
+    if (
+        not isinstance(value, str)
+        or not _BASE_URL.match(value.strip())
+        or "//" in value.strip().split("://", 1)[1]
+    ):
+        raise SahifaError(
+            str(path),
+            f"base_url {str(value)[:80]!r} must be an absolute http(s) URL such as "
+            "'https://example.org/' or 'https://example.org/news/' "
+            "(no query, fragment, spaces or quotes)",
+        )
     value = value.strip()
     return value if value.endswith("/") else value + "/"
 
 
 def _seconds(value: Any, name: str, path: Path) -> float:
-    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-            or value < 0 or value > 3600):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+        or value > 3600
+    ):
         raise SahifaError(str(path), f"{name} must be a number of seconds between 0 and 3600")
     return float(value)
 
@@ -336,15 +412,23 @@ def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
             raise SahifaError(str(path), f"{where} must be a table")
         _check_keys(where, options, _TAXONOMY_KEYS, path)
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", name):
-            raise SahifaError(str(path), f"{where}: a taxonomy name is lower-case ASCII letters, "
-                                         "digits and _ (it is also a front matter field)")
+            raise SahifaError(
+                str(path),
+                f"{where}: a taxonomy name is lower-case ASCII letters, "
+                "digits and _ (it is also a front matter field)",
+            )
         defaults = KNOWN_TAXONOMIES.get(name, {})
         segment = options.get("segment", name)
         if not isinstance(segment, str) or not _SEGMENT.match(segment) or segment in RESERVED_SEGMENTS:
-            raise SahifaError(str(path), f"{where}: segment {segment!r} cannot be a URL segment "
-                                         f"(no spaces, slashes, ?, #, %; not one of {sorted(RESERVED_SEGMENTS)})")
+            raise SahifaError(
+                str(path),
+                f"{where}: segment {segment!r} cannot be a URL segment "
+                f"(no spaces, slashes, ?, #, %; not one of {sorted(RESERVED_SEGMENTS)})",
+            )
         if segment in segments:
-            raise SahifaError(str(path), f"{where}: segment {segment!r} is already used by {segments[segment]}")
+            raise SahifaError(
+                str(path), f"{where}: segment {segment!r} is already used by {segments[segment]}"
+            )
         segments[segment] = name
         names = options.get("fields", defaults.get("fields", [name]))
         if not isinstance(names, list) or not all(isinstance(f, str) and f for f in names):
@@ -352,7 +436,9 @@ def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
         names = tuple(dict.fromkeys([name, *names]))
         for field_name in names:
             if field_name in fields:
-                raise SahifaError(str(path), f"{where}: field {field_name!r} already fills {fields[field_name]}")
+                raise SahifaError(
+                    str(path), f"{where}: field {field_name!r} already fills {fields[field_name]}"
+                )
             fields[field_name] = name
         flags = {}
         for flag in ("feeds", "index", "entities"):
@@ -374,9 +460,19 @@ def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
         jsonld = options.get("jsonld", defaults.get("jsonld"))
         if jsonld is not None and jsonld not in JSONLD_PROPERTIES:
             raise SahifaError(str(path), f"{where}: jsonld must be one of {', '.join(JSONLD_PROPERTIES)}")
-        result.append(TaxonomyConfig(name=name, segment=segment, title=title, singular=singular,
-                                     fields=names, max_terms=max_terms, show=show, jsonld=jsonld,
-                                     **flags))
+        result.append(
+            TaxonomyConfig(
+                name=name,
+                segment=segment,
+                title=title,
+                singular=singular,
+                fields=names,
+                max_terms=max_terms,
+                show=show,
+                jsonld=jsonld,
+                **flags,
+            )
+        )
     return tuple(result)
 
 

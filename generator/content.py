@@ -36,11 +36,18 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], str]:
     match = _FENCE.match(text)
     if not match:
         raise SahifaError(path, "front matter starts with '---' but has no closing '---' line")
-    return load_yaml(match.group(1), path, "front matter", line_offset=1), text[match.end():]
+    return load_yaml(match.group(1), path, "front matter", line_offset=1), text[match.end() :]
 
 
-def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
-                   source_hash: str = "", schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:
+def parse_markdown(
+    text: str,
+    path: str,
+    lang: str,
+    *,
+    trusted: bool = False,
+    source_hash: str = "",
+    schema: Schema = DEFAULT_SCHEMA,
+) -> ArticleRecord:
     """Pure function: the text of one Markdown file -> ``ArticleRecord``. The text is cleaned
     first (``clean_text``: no lone surrogates or control characters, NFC), whoever calls."""
     meta, body = split_front_matter(clean_text(text), path)
@@ -56,11 +63,17 @@ def parse_markdown(text: str, path: str, lang: str, *, trusted: bool = False,
     source_id = values.pop("source_id", None) or (seed_id(seed) if seed else markdown_id(path, lang))
     values.setdefault("summary", paragraphs[0] if paragraphs else "")
     return ArticleRecord(
-        path=path, kind="markdown", format="markdown", lang=lang, body_html=body_html,
-        paragraphs=paragraphs, terms=make_terms(terms), source_id=source_id,
-        warnings=tuple(warnings), source_hash=source_hash,
-        extra={"seed": seed, "seed_hash": seed_hash or "", "own_id": markdown_id(path, lang)}
-        if seed else {},
+        path=path,
+        kind="markdown",
+        format="markdown",
+        lang=lang,
+        body_html=body_html,
+        paragraphs=paragraphs,
+        terms=make_terms(terms),
+        source_id=source_id,
+        warnings=tuple(warnings),
+        source_hash=source_hash,
+        extra={"seed": seed, "seed_hash": seed_hash or "", "own_id": markdown_id(path, lang)} if seed else {},
         **{"published": None, **values},
     )
 
@@ -78,16 +91,17 @@ def markdown_id(path: str, lang: str) -> str:
     return f"{lang}/{inner.with_suffix('').as_posix()}"
 
 
-def read_markdown(path: Path, root: Path, lang: str | None = None, *,
-                  trusted: bool = False, schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:
+def read_markdown(
+    path: Path, root: Path, lang: str | None = None, *, trusted: bool = False, schema: Schema = DEFAULT_SCHEMA
+) -> ArticleRecord:
     """Read one ``content/<lang>/NAME.md`` file."""
     rel = path.relative_to(root).as_posix() if path.is_absolute() and path.is_relative_to(root) else str(path)
     lang = lang or path.parent.name
     data = read_input(path, rel, limit=MAX_BYTES, folder=home_folder(path, root, "content"))
     text, encoding, decode_warnings = decode_source(data, rel)
-    record = parse_markdown(text, rel, lang, trusted=trusted, schema=schema,
-                            source_hash=source_digest(data))
+    record = parse_markdown(text, rel, lang, trusted=trusted, schema=schema, source_hash=source_digest(data))
     if decode_warnings:
         from dataclasses import replace
+
         record = replace(record, warnings=tuple(decode_warnings) + record.warnings)
     return record

@@ -28,16 +28,21 @@ from .dateparse import DateMatch, find_date
 _HEAD = 260
 _SEP = r"[-–—ـ:]"
 _PAREN = re.compile(
-    r"^(?:(?P<city>[^()\d\n.!?؟]{2,60}?)\s*(?P<pre>" + _SEP + r")?\s*)?\((?P<inner>[^()\n]{2,200})\)\s*(?P<sep>"
-    + _SEP + r"+)?\s*"
+    r"^(?:(?P<city>[^()\d\n.!?؟]{2,60}?)\s*(?P<pre>"
+    + _SEP
+    + r")?\s*)?\((?P<inner>[^()\n]{2,200})\)\s*(?P<sep>"
+    + _SEP
+    + r"+)?\s*"
 )
 _CITY_LINE = re.compile(r"^(?P<city>[^\W\d][^\n.!?؟:()]{0,40}?)\s*[-–—]+\s*$")
 _NAME_SPLIT = re.compile(r"\s*(?:/|\s[-–—ـ]\s|[-–—ـ]\s|\s[-–—ـ]|۔|،|,|:|\|)\s*")
 _TRIM = " \t-–—ـ:،,.۔/«»\"'()"
 _TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\s?(?:[صم]|am|pm|AM|PM|UTC|GMT))?|\d{1,2}:\d{2}")
 _WORDS = re.compile(r"[^\W\d_]+")
-_AFTER_DATE = re.compile(r"^\s*[.,،]?\s*(?:,\s*(?P<place>[^\W\d][^\d.:\-–—\n]{1,40}?)\s*\.?)?\s*(?:[-–—ـ]+|:(?!\d))\s*"
-                         r"(?:(?P<place2>[^\W\d][^\d:\-–—\n.]{1,30}?)\s*[-–—ـ]+\s*)?")
+_AFTER_DATE = re.compile(
+    r"^\s*[.,،]?\s*(?:,\s*(?P<place>[^\W\d][^\d.:\-–—\n]{1,40}?)\s*\.?)?\s*(?:[-–—ـ]+|:(?!\d))\s*"
+    r"(?:(?P<place2>[^\W\d][^\d:\-–—\n.]{1,30}?)\s*[-–—ـ]+\s*)?"
+)
 _BEFORE_END = re.compile(r"(?:[-–—ـ:،,/(]|\s(?:في|fi|in|à|le))\s*$")
 
 
@@ -91,8 +96,10 @@ def parse_dateline(paragraph: str, lang: str | None = None) -> Dateline | None:
         before = head[: match.span[0]]
         if re.search(r"[^\W\d_]:$", before):  # "Category:April 26, 2008": a page title
             return None
-        after = _AFTER_DATE.match(head[match.span[1]:])
-        if before.strip(_TRIM) and (not _short_words(before.strip(_TRIM), 6) or not _BEFORE_END.search(before)):
+        after = _AFTER_DATE.match(head[match.span[1] :])
+        if before.strip(_TRIM) and (
+            not _short_words(before.strip(_TRIM), 6) or not _BEFORE_END.search(before)
+        ):
             return None
         if after is None and not before.strip(_TRIM) and match.span[1] < len(paragraph.rstrip()):
             return None
@@ -117,13 +124,16 @@ def _paren_dateline(m: re.Match, paragraph: str, lang: str | None) -> Dateline |
     if match is not None and match.span[0] == 0 and not city_text and match.span[1] >= len(inner.strip()) - 1:
         names: list[str] = []
     else:
-        rest_inner = inner[: match.span[0]] + " " + inner[match.span[1]:] if match else inner
+        rest_inner = inner[: match.span[0]] + " " + inner[match.span[1] :] if match else inner
         names = _names(rest_inner)
-    return Dateline(_city(city_text), tuple(names), match, paragraph[m.end():].strip(),
-                    paragraph[: m.end()].strip())
+    return Dateline(
+        _city(city_text), tuple(names), match, paragraph[m.end() :].strip(), paragraph[: m.end()].strip()
+    )
 
 
-def date_line(line: str, lang: str | None = None, labels: tuple[str, ...] = ()) -> tuple[DateMatch, bool] | None:
+def date_line(
+    line: str, lang: str | None = None, labels: tuple[str, ...] = ()
+) -> tuple[DateMatch, bool] | None:
     """``(date match, is_clock)`` when ``line`` holds nothing but a date (plus weekday, time,
     a label or a place name); ``is_clock`` is True for a page header clock (a time of day or
     a clock label such as التوقيت). None for any other line."""

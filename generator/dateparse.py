@@ -41,8 +41,27 @@ _CAL_NAMES = {"gregorian": GREGORIAN, "islamic": ISLAMIC, "persian": PERSIAN}
 
 _CLDR_SOURCES = (
     # (ICU calendar type, locales whose month names are read)
-    ("gregorian", ("ar", "ar_EG", "ar_SA", "ar_SY", "ar_LB", "ar_IQ", "ar_JO", "ar_DZ", "ar_TN",
-                   "ar_MA", "ar_MR", "fa", "fa_AF", "ur", "en", "fr")),
+    (
+        "gregorian",
+        (
+            "ar",
+            "ar_EG",
+            "ar_SA",
+            "ar_SY",
+            "ar_LB",
+            "ar_IQ",
+            "ar_JO",
+            "ar_DZ",
+            "ar_TN",
+            "ar_MA",
+            "ar_MR",
+            "fa",
+            "fa_AF",
+            "ur",
+            "en",
+            "fr",
+        ),
+    ),
     ("islamic", ("ar", "fa", "ur")),
     ("persian", ("fa", "fa_AF")),
 )
@@ -63,6 +82,7 @@ class DateMatch:
 
 
 # --- folding -----------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
@@ -106,6 +126,7 @@ def fold(text: str) -> str:
 
 
 # --- tables --------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=1)
 def _words() -> dict:
@@ -179,7 +200,9 @@ def _patterns() -> dict[str, re.Pattern]:
             rf"{day}{gap}(?:(?:من|of|de)\s)?{month}{dual}"
             rf"(?:{gap}(?:(?:{after_month}){letter_end}{gap})?{year}{era})?"
         ),
-        "mdy": re.compile(rf"(?<![^\W\d_]){month}\s?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?!\d)[ ,،]{{0,2}}{year}"),
+        "mdy": re.compile(
+            rf"(?<![^\W\d_]){month}\s?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?!\d)[ ,،]{{0,2}}{year}"
+        ),
         "my": re.compile(rf"(?<![^\W\d_]){month}{dual}{gap}{year}"),
         "numeric": re.compile(
             r"(?<![\d/.\-])(?P<a>\d{1,4})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})"
@@ -190,7 +213,8 @@ def _patterns() -> dict[str, re.Pattern]:
             r"(?:\d{1,2}:\d{2}\s?(?:[صم]|am|pm)?\s?)?$"
         ),
         "connector": re.compile(
-            r"^[ ,،\-–(/=]{0,4}(?:" + _alternation(fold(w) for w in words["dual_connectors"])
+            r"^[ ,،\-–(/=]{0,4}(?:"
+            + _alternation(fold(w) for w in words["dual_connectors"])
             + r")?[ ,،\-–(/=]{0,4}$"
         ),
         "range_before": re.compile(r"\d{1,2}\s?[-–]\s?$"),
@@ -203,6 +227,7 @@ def _era_calendars() -> dict[str, str]:
 
 
 # --- conversion ----------------------------------------------------------------------------
+
 
 def to_gregorian(calendar: str, y: int, m: int, d: int) -> dt.date:
     """The Gregorian day of (y, m, d) in ``calendar``; ValueError if that day does not exist."""
@@ -218,6 +243,7 @@ def to_gregorian(calendar: str, y: int, m: int, d: int) -> dt.date:
 
 
 # --- search --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Candidate:
@@ -302,8 +328,13 @@ def _candidates(folded: str, context: str | None) -> list[_Candidate]:
             if not free(*m.span()):
                 continue
             if name == "my":
-                cand = _Candidate(m.start(), m.end(), month_table()[_squash(m.group("m1"))][0],
-                                  None, "day missing (a month, not a date)")
+                cand = _Candidate(
+                    m.start(),
+                    m.end(),
+                    month_table()[_squash(m.group("m1"))][0],
+                    None,
+                    "day missing (a month, not a date)",
+                )
             else:
                 cand = _textual(m, folded, pats)
             found.append(cand)
@@ -340,34 +371,46 @@ def find_date(text: str, lang: str | None = None) -> DateMatch | None:
     folded, index = _fold_with_map(text[:_SCAN_LIMIT])
     context = _script_context(folded, lang)
     candidates = _candidates(folded, context)
-    complete = [c for c in candidates if c.ymd is not None or c.problem not in
-                ("year missing: the date is not complete", "day missing (a month, not a date)")]
+    complete = [
+        c
+        for c in candidates
+        if c.ymd is not None
+        or c.problem not in ("year missing: the date is not complete", "day missing (a month, not a date)")
+    ]
     if not complete:
         if not candidates:
             return None
         first = candidates[0]
-        return DateMatch(None, _span(first.start, first.end, index, len(text)), first.calendar,
-                         (first.problem or "not a date",))
+        return DateMatch(
+            None,
+            _span(first.start, first.end, index, len(text)),
+            first.calendar,
+            (first.problem or "not a date",),
+        )
     chosen = complete[0]
     date, warnings = _resolve(chosen)
     start, end, calendar = chosen.start, chosen.end, chosen.calendar
     pats = _patterns()
     # A dual dateline: "<Hijri> الموافق <Gregorian>" or the other way round.
     later = [c for c in complete[1:] if c.start >= end and c.start - end <= 30]
-    if later and pats["connector"].match(folded[end:later[0].start]):
+    if later and pats["connector"].match(folded[end : later[0].start]):
         partner = later[0]
         other, other_warnings = _resolve(partner)
         if partner.calendar == GREGORIAN and calendar != GREGORIAN:
             if date is not None and other is not None and date != other:
-                warnings.append(f"the {calendar} date ({date.isoformat()}) and the Gregorian date "
-                                f"({other.isoformat()}) disagree; the Gregorian date is used")
+                warnings.append(
+                    f"the {calendar} date ({date.isoformat()}) and the Gregorian date "
+                    f"({other.isoformat()}) disagree; the Gregorian date is used"
+                )
             date, warnings, calendar = other, warnings + other_warnings, GREGORIAN
             if date is None:
                 warnings = other_warnings
         elif calendar == GREGORIAN and partner.calendar != GREGORIAN:
             if date is not None and other is not None and date != other:
-                warnings.append(f"the Gregorian date ({date.isoformat()}) and the {partner.calendar} "
-                                f"date ({other.isoformat()}) disagree; the Gregorian date is used")
+                warnings.append(
+                    f"the Gregorian date ({date.isoformat()}) and the {partner.calendar} "
+                    f"date ({other.isoformat()}) disagree; the Gregorian date is used"
+                )
         end = partner.end
     wd = pats["weekday_before"].search(folded, max(0, start - 40), start)
     if wd:

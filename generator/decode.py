@@ -78,7 +78,7 @@ def decode_bytes(data: bytes, path: str = "<input>") -> Decoded:
 
     for bom, name in _BOMS:
         if data.startswith(bom):
-            body = data[len(bom):]
+            body = data[len(bom) :]
             if name == "utf-8":
                 text, enc, more = _decode_utf8(body, path)
                 return _finish(text, "utf-8-sig" if enc == "utf-8" else enc, warnings + more)
@@ -152,7 +152,9 @@ def _decode_utf8(data: bytes, path: str) -> tuple[str | None, str, list[str]]:
     if valid_multibyte < _MIN_VALID_PER_BAD * len(offsets):
         return None, "", warnings
     shown = ", ".join(str(o) for o in offsets[:_MAX_OFFSETS_REPORTED])
-    more = "" if len(offsets) <= _MAX_OFFSETS_REPORTED else f" and {len(offsets) - _MAX_OFFSETS_REPORTED} more"
+    more = (
+        "" if len(offsets) <= _MAX_OFFSETS_REPORTED else f" and {len(offsets) - _MAX_OFFSETS_REPORTED} more"
+    )
     warnings.append(
         f"{len(offsets)} invalid UTF-8 sequence(s) replaced by U+FFFD at byte offset(s) {shown}{more}"
     )
@@ -230,7 +232,9 @@ def _sniff_utf16(data: bytes) -> str | None:
                 text = data.decode(name)
             except UnicodeDecodeError:
                 continue
-            if not _looks_binary(text) and sum(ch.isalpha() for ch in text[:2048]) >= 0.3 * min(len(text), 2048):
+            if not _looks_binary(text) and sum(ch.isalpha() for ch in text[:2048]) >= 0.3 * min(
+                len(text), 2048
+            ):
                 return name
     return None
 

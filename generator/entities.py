@@ -44,8 +44,9 @@ def _territory_names(locales: tuple[str, ...]) -> dict[str, str]:
     return {key: _territory_id(next(iter(codes))) for key, codes in found.items() if len(codes) == 1}
 
 
-def _configured_names(tag_translations: Mapping[str, Mapping[str, str | tuple[str, ...]]],
-                      territories: set[str]) -> dict[str, str]:
+def _configured_names(
+    tag_translations: Mapping[str, Mapping[str, str | tuple[str, ...]]], territories: set[str]
+) -> dict[str, str]:
     names: dict[str, str] = {}
     for ident, values in sorted(tag_translations.items()):
         entity = _territory_id(ident) if ident in territories else f"tag:{ident}"
@@ -74,8 +75,10 @@ def entity_resolver(config: SiteConfig) -> Callable[[str], str | None]:
 def link_entities(tags: Mapping[str, tuple[Tag, ...]], config: SiteConfig) -> dict[str, tuple[Tag, ...]]:
     """``tags`` (per language) with ``Tag.entity`` filled in where an entity is known."""
     resolve = entity_resolver(config)
-    return {lang: tuple(replace(tag, entity=tag.entity or resolve(tag.name)) for tag in items)
-            for lang, items in tags.items()}
+    return {
+        lang: tuple(replace(tag, entity=tag.entity or resolve(tag.name)) for tag in items)
+        for lang, items in tags.items()
+    }
 
 
 def entity_index(tags: Mapping[str, tuple[Tag, ...]]) -> dict[tuple[str, str], Tag]:

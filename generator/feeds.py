@@ -110,8 +110,18 @@ class FeedWriter:
             _sub(entry, ns + "content", article.body_html, type="html")
         return entry
 
-    def atom(self, lang: str, articles: Iterable[Article], *, self_path: str, page_path: str,
-             title: str, subtitle: str, limit: int, content: bool) -> bytes:
+    def atom(
+        self,
+        lang: str,
+        articles: Iterable[Article],
+        *,
+        self_path: str,
+        page_path: str,
+        title: str,
+        subtitle: str,
+        limit: int,
+        content: bool,
+    ) -> bytes:
         ns = f"{{{ATOM}}}"
         lcfg = self.config.language(lang)
         items = _dated(articles, limit)
@@ -121,8 +131,14 @@ class FeedWriter:
         if subtitle:
             _sub(feed, ns + "subtitle", subtitle)
         _sub(feed, ns + "link", rel="self", type="application/atom+xml", href=self.urls.absolute(self_path))
-        _sub(feed, ns + "link", rel="alternate", type="text/html", hreflang=lang,
-             href=self.urls.absolute(page_path))
+        _sub(
+            feed,
+            ns + "link",
+            rel="alternate",
+            type="text/html",
+            hreflang=lang,
+            href=self.urls.absolute(page_path),
+        )
         newest = max((_modified(a) for a in items), default=EPOCH)
         _sub(feed, ns + "updated", rfc3339(newest))
         _sub(_sub(feed, ns + "author"), ns + "name", lcfg.title)
@@ -136,17 +152,29 @@ class FeedWriter:
 
     def language_atom(self, lang: str) -> bytes:
         lcfg = self.config.language(lang)
-        return self.atom(lang, self.site.articles[lang], self_path=self.urls.feed(lang),
-                         page_path=self.urls.home(lang), title=lcfg.title,
-                         subtitle=lcfg.description, limit=LANG_ENTRIES, content=True)
+        return self.atom(
+            lang,
+            self.site.articles[lang],
+            self_path=self.urls.feed(lang),
+            page_path=self.urls.home(lang),
+            title=lcfg.title,
+            subtitle=lcfg.description,
+            limit=LANG_ENTRIES,
+            content=True,
+        )
 
     def term_atom(self, term: Term) -> bytes:
         lcfg = self.config.language(term.lang)
-        return self.atom(term.lang, term.articles,
-                         self_path=self.urls.term_feed(term.lang, term.taxonomy, term.slug),
-                         page_path=self.urls.term(term.lang, term.taxonomy, term.slug),
-                         title=f"{term.name} · {lcfg.title}", subtitle="", limit=TAG_ENTRIES,
-                         content=False)
+        return self.atom(
+            term.lang,
+            term.articles,
+            self_path=self.urls.term_feed(term.lang, term.taxonomy, term.slug),
+            page_path=self.urls.term(term.lang, term.taxonomy, term.slug),
+            title=f"{term.name} · {lcfg.title}",
+            subtitle="",
+            limit=TAG_ENTRIES,
+            content=False,
+        )
 
     # ---- RSS 2.0 ----------------------------------------------------------------------
     def language_rss(self, lang: str) -> bytes:
@@ -158,8 +186,13 @@ class FeedWriter:
         _sub(channel, "link", self.urls.absolute(self.urls.home(lang)))
         _sub(channel, "description", lcfg.description or lcfg.title)
         _sub(channel, "language", lang)
-        _sub(channel, f"{{{ATOM}}}link", rel="self", type="application/rss+xml",
-             href=self.urls.absolute(self.urls.rss(lang)))
+        _sub(
+            channel,
+            f"{{{ATOM}}}link",
+            rel="self",
+            type="application/rss+xml",
+            href=self.urls.absolute(self.urls.rss(lang)),
+        )
         newest = max((_modified(a) for a in items), default=EPOCH)
         _sub(channel, "lastBuildDate", rfc822(newest))
         _sub(channel, "generator", "Sahifa")

@@ -78,8 +78,9 @@ class Schema:
         return f"{list(self.taxonomy_fields.items())} tz={self.timezone}"
 
 
-DEFAULT_SCHEMA = Schema({field: name for name in DEFAULT_TAXONOMIES
-                         for field in KNOWN_TAXONOMIES[name]["fields"]})
+DEFAULT_SCHEMA = Schema(
+    {field: name for name in DEFAULT_TAXONOMIES for field in KNOWN_TAXONOMIES[name]["fields"]}
+)
 """The schema of a site that configures no taxonomy (``config.DEFAULT_TAXONOMIES``)."""
 
 
@@ -90,8 +91,7 @@ class _SafeLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed",
-                                       event.start_mark)
+            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed", event.start_mark)
         return super().compose_node(parent, index)
 
 
@@ -103,6 +103,7 @@ _SafeLoader.yaml_implicit_resolvers = _RESOLVERS
 
 _CBase = getattr(yaml, "CSafeLoader", None)
 if _CBase is not None:
+
     class _FastLoader(_CBase):  # type: ignore[misc, valid-type]
         """libyaml's safe loader, same resolvers; used only when no anchor or alias can occur."""
 
@@ -152,8 +153,9 @@ def text_value(meta: Mapping, name: str, path: str, *, required: bool = False) -
         raise SahifaError(path, f"field '{name}' must be text, not {type(value).__name__}")
     text = clean_value(str(value))
     if required and is_blank(text):
-        raise SahifaError(path, f"field '{name}' is empty or shows nothing (only spaces, marks "
-                                "or invisible characters)")
+        raise SahifaError(
+            path, f"field '{name}' is empty or shows nothing (only spaces, marks or invisible characters)"
+        )
     return text
 
 
@@ -168,17 +170,21 @@ def list_value(value: Any, name: str, path: str, warnings: list[str]) -> tuple[s
     elif isinstance(value, list):
         items = value
     else:
-        raise SahifaError(path, f"field '{name}' must be a list or a comma-separated text, "
-                                f"not {type(value).__name__}")
+        raise SahifaError(
+            path, f"field '{name}' must be a list or a comma-separated text, not {type(value).__name__}"
+        )
     out: dict[str, None] = {}  # ordered, and a linear de-duplication
     for index, item in enumerate(items):
         if len(out) >= MAX_LIST_ITEMS:
-            warnings.append(f"{name}: {len(items)} items; only the first {MAX_LIST_ITEMS} "
-                            "different ones are read")
+            warnings.append(
+                f"{name}: {len(items)} items; only the first {MAX_LIST_ITEMS} different ones are read"
+            )
             break
         if index >= 20 * MAX_LIST_ITEMS:
-            warnings.append(f"{name}: {len(items)} items, mostly empty or repeated; only the first "
-                            f"{20 * MAX_LIST_ITEMS} are read")
+            warnings.append(
+                f"{name}: {len(items)} items, mostly empty or repeated; only the first "
+                f"{20 * MAX_LIST_ITEMS} are read"
+            )
             break
         if isinstance(item, (dict, list)) or item is None or isinstance(item, bool):
             raise SahifaError(path, f"field '{name}' must hold plain words, not nested lists or mappings")
@@ -190,16 +196,23 @@ def list_value(value: Any, name: str, path: str, warnings: list[str]) -> tuple[s
                 warnings.append(f"{name}: empty {word} {raw[:40]!r} dropped")
             continue
         if text != " ".join(raw.split()):
-            warnings.append(f"{name}: {raw[:40]!r} had control or bidi characters; they were removed ({text[:40]!r})")
+            warnings.append(
+                f"{name}: {raw[:40]!r} had control or bidi characters; they were removed ({text[:40]!r})"
+            )
         out[text] = None
     return tuple(out)
 
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
-                  r"\s*(Z|[+-]\d{2}:?\d{2})?)?$", re.I)
+_ISO = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?)?$",
+    re.I,
+)
 
 
-def moment_value(value: Any, name: str, tz: dt.tzinfo, warnings: list[str]) -> tuple[dt.datetime | None, bool]:
+def moment_value(
+    value: Any, name: str, tz: dt.tzinfo, warnings: list[str]
+) -> tuple[dt.datetime | None, bool]:
     """(aware date-time in ``tz``, whether a time of day was given) or (None, False).
 
     A day alone is midnight of that day in ``tz``. A time without an offset is in ``tz``; one
@@ -209,15 +222,18 @@ def moment_value(value: Any, name: str, tz: dt.tzinfo, warnings: list[str]) -> t
     if value is None or value == "":
         return None, False
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        warnings.append(f"'{name}' must be a date like 2022-01-11 or 2022-01-11 14:30, "
-                        f"not {type(value).__name__}; ignored")
+        warnings.append(
+            f"'{name}' must be a date like 2022-01-11 or 2022-01-11 14:30, "
+            f"not {type(value).__name__}; ignored"
+        )
         return None, False
     try:
         if isinstance(value, int):
             if 10**8 <= value < 10**11:
                 found = dt.datetime.fromtimestamp(value, tz=dt.timezone.utc).astimezone(tz)
-                warnings.append(f"'{name}' {value} read as Unix time: {found.isoformat()}; "
-                                "YYYY-MM-DD is safer")
+                warnings.append(
+                    f"'{name}' {value} read as Unix time: {found.isoformat()}; YYYY-MM-DD is safer"
+                )
                 return found, True
             warnings.append(f"'{name}' {value} is a number, not a date; ignored")
             return None, False
@@ -242,8 +258,10 @@ def moment_value(value: Any, name: str, tz: dt.tzinfo, warnings: list[str]) -> t
             return local.replace(tzinfo=tz), True
         found_day = parse_date_expression(text[:200])
         if found_day is None:
-            warnings.append(f"'{name}' {text[:40]!r} is not a date Sahifa can read "
-                            "(use YYYY-MM-DD or YYYY-MM-DD HH:MM); ignored")
+            warnings.append(
+                f"'{name}' {text[:40]!r} is not a date Sahifa can read "
+                "(use YYYY-MM-DD or YYYY-MM-DD HH:MM); ignored"
+            )
             return None, False
         warnings.append(f"'{name}' {text[:40]!r} read as {found_day.isoformat()}; YYYY-MM-DD is safer")
         return _midnight(found_day, tz), False
@@ -314,16 +332,30 @@ def image_value(value: Any, path: str, warnings: list[str]) -> Image | None:
         return None
     remote = bool(_URL.match(src))
     if not remote:
-        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", src):
-            warnings.append(f"'image' {src[:60]!r} is neither an http(s) URL nor a path inside the site; ignored")
+        if (
+            re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I)
+            or src.startswith(("/", "\\"))
+            or ".." in re.split(r"[/\\]", src)
+        ):
+            warnings.append(
+                f"'image' {src[:60]!r} is neither an http(s) URL nor a path inside the site; ignored"
+            )
             return None
         if not parts["alt"]:
-            warnings.append(f"'image' {src[:60]!r} has no alt text (describe the photo for readers who cannot see it)")
+            warnings.append(
+                f"'image' {src[:60]!r} has no alt text (describe the photo for readers who cannot see it)"
+            )
     return Image(src=src, alt=parts["alt"], caption=parts["caption"], credit=parts["credit"], remote=remote)
 
 
-def read_fields(meta: Mapping[str, Any], path: str, schema: Schema, *, what: str = "front matter",
-                require_title: bool = False) -> tuple[dict[str, Any], list[str]]:
+def read_fields(
+    meta: Mapping[str, Any],
+    path: str,
+    schema: Schema,
+    *,
+    what: str = "front matter",
+    require_title: bool = False,
+) -> tuple[dict[str, Any], list[str]]:
     """Check ``meta`` against the schema: (record values for the fields present, warnings).
 
     Keys of the result: ``title slug summary city translation_key source_id published timed

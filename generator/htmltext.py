@@ -19,11 +19,32 @@ import re
 from dataclasses import dataclass
 
 _BLOCKS = {"p", "h2", "h3", "h4", "li", "blockquote", "pre", "dd", "figcaption"}
-_SKIP = {"script", "style", "nav", "header", "footer", "form", "aside", "noscript", "template",
-         "button", "select", "iframe", "svg"}
+_SKIP = {
+    "script",
+    "style",
+    "nav",
+    "header",
+    "footer",
+    "form",
+    "aside",
+    "noscript",
+    "template",
+    "button",
+    "select",
+    "iframe",
+    "svg",
+}
 _SUFFIX = re.compile(r"\s+[|｜\-–—]\s+[^|｜\-–—]{2,40}$")
-_DATE_META = ("article:published_time", "og:published_time", "datePublished", "date",
-              "pubdate", "publishdate", "dc.date", "dc.date.issued")
+_DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "datePublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "dc.date",
+    "dc.date.issued",
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +66,9 @@ def extract(source: str) -> Page | None:
     except ImportError:  # pragma: no cover - lxml is a dependency
         return None
     try:
-        root = lxml.html.document_fromstring(source.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+        root = lxml.html.document_fromstring(
+            source.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8")
+        )
     except (lxml.etree.ParserError, ValueError, lxml.etree.XMLSyntaxError):
         return None
     for bad in root.xpath("//script|//style|//noscript|//template"):
@@ -81,8 +104,11 @@ def _blocks(scope) -> list:
         tag = el.tag
         if not isinstance(tag, str) or tag in _SKIP:
             continue
-        if tag in _BLOCKS and (not in_text or tag == "li") and not (
-                tag in ("li", "blockquote") and el in holds_p):
+        if (
+            tag in _BLOCKS
+            and (not in_text or tag == "li")
+            and not (tag in ("li", "blockquote") and el in holds_p)
+        ):
             found.append(el)
         inner = in_text or tag in ("p", "li", "blockquote")
         stack.extend((child, inner) for child in reversed(el))

@@ -54,8 +54,9 @@ def escape_markdown(paragraph: str) -> str:
 def record_to_markdown(record: ArticleRecord) -> str:
     meta: dict = {"title": record.title}
     if record.published is not None:
-        meta["date"] = (record.published.isoformat(timespec="minutes") if record.timed
-                        else record.date.isoformat())
+        meta["date"] = (
+            record.published.isoformat(timespec="minutes") if record.timed else record.date.isoformat()
+        )
     for key in ("slug", "translation_key", "city"):
         value = getattr(record, key)
         if value:
@@ -95,16 +96,25 @@ def claimed_seeds(records: list[ArticleRecord]) -> tuple[set[str], list[ArticleR
                 if seed not in hashes:
                     why = "there is no such seed; remove the field"
                 else:
-                    why = ("it has no seed_hash (articles imported before seed_hash existed)"
-                           if not proof else "the seed's text changed since it was imported")
-                    why += (f"; if this article replaces that seed, set 'seed_hash: {hashes[seed]}' in "
-                            "its front matter, else remove the field")
+                    why = (
+                        "it has no seed_hash (articles imported before seed_hash existed)"
+                        if not proof
+                        else "the seed's text changed since it was imported"
+                    )
+                    why += (
+                        f"; if this article replaces that seed, set 'seed_hash: {hashes[seed]}' in "
+                        "its front matter, else remove the field"
+                    )
                 own = record.extra.get("own_id") or record.source_id
                 extra = {k: v for k, v in record.extra.items() if k not in ("seed", "seed_hash", "own_id")}
                 source_id = own if record.source_id == seed_id(seed) else record.source_id
-                record = replace(record, source_id=source_id, extra=extra, warnings=record.warnings + (
-                    f"field 'seed' names {seed}, but {why}. Until then the seed is published "
-                    "as well",))
+                record = replace(
+                    record,
+                    source_id=source_id,
+                    extra=extra,
+                    warnings=record.warnings
+                    + (f"field 'seed' names {seed}, but {why}. Until then the seed is published as well",),
+                )
         out.append(record)
     return claimed, out
 
@@ -126,8 +136,10 @@ def import_seeds(paths: list[Path], config: SiteConfig, *, force: bool = False) 
         # The folder comes from data (the seed's language, maybe from its sidecar): it must be
         # a language of the site, a plain name, and the file must land inside content/.
         if record.lang not in config.language_codes or not safe_name(record.lang):
-            print(f"error: {_safe(record.path)}: field 'lang' {_safe(record.lang)!r} is not a language of "
-                  f"this site ({', '.join(config.language_codes)}); not imported")
+            print(
+                f"error: {_safe(record.path)}: field 'lang' {_safe(record.lang)!r} is not a language of "
+                f"this site ({', '.join(config.language_codes)}); not imported"
+            )
             status = 1
             continue
         if not safe_name(path.stem):
@@ -141,8 +153,10 @@ def import_seeds(paths: list[Path], config: SiteConfig, *, force: bool = False) 
             status = 1
             continue
         if target.is_symlink() or (target.exists() and not force):
-            print(f"error: {_safe(target.relative_to(config.root).as_posix())} exists; "
-                  "use --force to overwrite it")
+            print(
+                f"error: {_safe(target.relative_to(config.root).as_posix())} exists; "
+                "use --force to overwrite it"
+            )
             status = 1
             continue
         target.parent.mkdir(parents=True, exist_ok=True)

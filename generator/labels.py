@@ -10,9 +10,14 @@ def N_(message: str) -> str:
 
 
 LABELS = (
-    N_("Tags"), N_("Tags:"),
-    N_("Sections"), N_("Section:"),
-    N_("Authors"), N_("By"),
-    N_("Sources"), N_("Sources:"),
-    N_("Regions"), N_("Region:"),
+    N_("Tags"),
+    N_("Tags:"),
+    N_("Sections"),
+    N_("Section:"),
+    N_("Authors"),
+    N_("By"),
+    N_("Sources"),
+    N_("Sources:"),
+    N_("Regions"),
+    N_("Region:"),
 )

@@ -64,8 +64,9 @@ def detect_language(text: str, default: str = "ar") -> str:
         return _arabic_script_language(sample)
     if script == "latin":
         return _latin_language(sample)
-    return {"han": "zh", "hangul": "ko", "cyrillic": "ru", "hebrew": "he", "greek": "el",
-            "kana": "ja"}[script]
+    return {"han": "zh", "hangul": "ko", "cyrillic": "ru", "hebrew": "he", "greek": "el", "kana": "ja"}[
+        script
+    ]
 
 
 def _word_hits(words: list[str], lang: str) -> int:

@@ -36,12 +36,14 @@ from .readers import ReadOptions, reader_for
 from .sources import SourceFile, read_source
 from .write import atomic_write, digest, manifest_entry, safe_join
 
+
 class LiveSite:
     """One site as the preview server holds it. Not thread-safe by itself: the server
     serialises calls with ``lock``."""
 
-    def __init__(self, config: SiteConfig, out_dir: Path, cache: BuildCache, *,
-                 today: dt.date | None = None) -> None:
+    def __init__(
+        self, config: SiteConfig, out_dir: Path, cache: BuildCache, *, today: dt.date | None = None
+    ) -> None:
         self.config = config
         self.options = ReadOptions.from_config(config)
         self.out_dir = out_dir
@@ -71,8 +73,14 @@ class LiveSite:
         with self.lock:
             self.building, self.touched = True, set()
         try:
-            report = build_site(config, self.out_dir, today=self.today or dt.date.today(),
-                                cache=self.cache, keep=True, force=self.force)
+            report = build_site(
+                config,
+                self.out_dir,
+                today=self.today or dt.date.today(),
+                cache=self.cache,
+                keep=True,
+                force=self.force,
+            )
         finally:
             with self.lock:
                 self.building = False
@@ -134,7 +142,9 @@ class LiveSite:
                 return None  # an input that now carries more or fewer stories
             screened = screen(records[0], [], [], self.config.term_limits)
             stable = bool(self.config.permalinks)
-            if screened is None or placement(screened, stable_urls=stable) != placement(article.record, stable_urls=stable):
+            if screened is None or placement(screened, stable_urls=stable) != placement(
+                article.record, stable_urls=stable
+            ):
                 return None
             updates.append((article, screened))
         pages: set[str] = set()
@@ -167,8 +177,9 @@ class LiveSite:
 
         def job(conn) -> None:
             written = {}
-            for rel, data in extra_outputs(site, config, (sitemap_entry(s) for s in specs),
-                                           planner.term_path):
+            for rel, data in extra_outputs(
+                site, config, (sitemap_entry(s) for s in specs), planner.term_path
+            ):
                 if self.write_file(rel, data):
                     written[rel] = self.manifest[rel]
             conn.send(written)

@@ -82,9 +82,12 @@ def _take(key: str, timeout: float, say) -> int | None:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise Busy(key, "another Sahifa run (a build, serve or fetch) is writing this "
-                                    f"site; gave up after waiting {timeout:g} s. Run again when it "
-                                    "has finished") from None
+                    raise Busy(
+                        key,
+                        "another Sahifa run (a build, serve or fetch) is writing this "
+                        f"site; gave up after waiting {timeout:g} s. Run again when it "
+                        "has finished",
+                    ) from None
                 if not told and say is not None:
                     say(f"waiting for another Sahifa run on {key} to finish ...")
                     told = True

@@ -18,10 +18,50 @@ from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code", "em", "strong",
-    "b", "i", "u", "s", "sub", "sup", "small", "mark", "abbr", "cite", "q", "bdi", "bdo", "span",
-    "ul", "ol", "li", "dl", "dt", "dd", "a", "img", "figure", "figcaption", "table", "thead",
-    "tbody", "tr", "th", "td", "caption",
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "code",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "u",
+    "s",
+    "sub",
+    "sup",
+    "small",
+    "mark",
+    "abbr",
+    "cite",
+    "q",
+    "bdi",
+    "bdo",
+    "span",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "a",
+    "img",
+    "figure",
+    "figcaption",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "caption",
 }
 _GENERIC_ATTRS = {"dir", "lang", "title", "id"}
 ALLOWED_ATTRIBUTES = {tag: set(_GENERIC_ATTRS) for tag in ALLOWED_TAGS}
@@ -138,8 +178,12 @@ def _markdown() -> markdown.Markdown:
 def sanitize_html(fragment: str) -> str:
     """Clean untrusted HTML to the allow-list (nh3/Ammonia)."""
     return nh3.clean(
-        fragment, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer", strip_comments=True,
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
     )
 
 

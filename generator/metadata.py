@@ -46,8 +46,9 @@ def reading_minutes(article: Article, words: int | None = None) -> int:
     return max(1, math.ceil(words / words_per_minute(article) - 0.25))
 
 
-def news_article_ld(article: Article, urls: Urls, config: SiteConfig,
-                    words: int | None = None) -> dict[str, Any]:
+def news_article_ld(
+    article: Article, urls: Urls, config: SiteConfig, words: int | None = None
+) -> dict[str, Any]:
     """schema.org ``NewsArticle`` for one article page (``words`` as in ``reading_minutes``)."""
     lcfg = config.language(article.lang)
     url = urls.absolute(article.path)
@@ -61,8 +62,11 @@ def news_article_ld(article: Article, urls: Urls, config: SiteConfig,
         "inLanguage": article.lang,
         "url": url,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
-        "publisher": {"@type": "Organization", "name": lcfg.title,
-                      "url": urls.absolute(urls.home(article.lang))},
+        "publisher": {
+            "@type": "Organization",
+            "name": lcfg.title,
+            "url": urls.absolute(urls.home(article.lang)),
+        },
         "isAccessibleForFree": True,
         "wordCount": word_count(article) if words is None else words,
     }
@@ -87,7 +91,11 @@ def _ld_value(prop: str, term, urls: Urls):
     """One term (a ``TermRef``, or a plain name) as the value of a schema.org property."""
     name = getattr(term, "name", term)
     if prop == "author":
-        return {"@type": "Person", "name": name, "url": urls.absolute(urls.term(term.lang, term.taxonomy, term.slug))}
+        return {
+            "@type": "Person",
+            "name": name,
+            "url": urls.absolute(urls.term(term.lang, term.taxonomy, term.slug)),
+        }
     if prop == "sourceOrganization":
         return {"@type": "Organization", "name": name}
     return name

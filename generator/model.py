@@ -45,7 +45,9 @@ class Packed:
             text = json.dumps(value, ensure_ascii=False) if value else None
         else:
             text = value if value else None
-        obj.__dict__[self.slot] = None if text is None else zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+        obj.__dict__[self.slot] = (
+            None if text is None else zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+        )
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,6 @@ class TermRef:
     slug: str
     lang: str
     taxonomy: str = "tags"
-
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from .search_index import search_outputs
 from .sitemap import MAX_URLS, SitemapEntry, sitemap_outputs
 from .urls import Urls
 
+
 def sitemap_entry(spec) -> SitemapEntry | None:
     """What the sitemap needs to know about one planned page (None: leave it out), from the
     page's own declaration: its kind, its alternates and its lastmod."""
@@ -25,13 +26,22 @@ def sitemap_entry(spec) -> SitemapEntry | None:
     view = spec.view
     alternates = tuple((choice.lang, choice.path) for choice in view.alternates)
     lastmod = spec.lastmod
-    return SitemapEntry(path=spec.path, alternates=alternates,
-                        x_default=view.x_default if alternates else None,
-                        lastmod=lastmod.date() if lastmod is not None else None)
+    return SitemapEntry(
+        path=spec.path,
+        alternates=alternates,
+        x_default=view.x_default if alternates else None,
+        lastmod=lastmod.date() if lastmod is not None else None,
+    )
 
 
-def extra_outputs(site: Site, config: SiteConfig, pages: Iterable[SitemapEntry | None],
-                  term_path: Callable, *, max_sitemap_urls: int = MAX_URLS) -> Iterator[tuple[str, bytes]]:
+def extra_outputs(
+    site: Site,
+    config: SiteConfig,
+    pages: Iterable[SitemapEntry | None],
+    term_path: Callable,
+    *,
+    max_sitemap_urls: int = MAX_URLS,
+) -> Iterator[tuple[str, bytes]]:
     """(output path, bytes) of every generated file that is not an HTML page."""
     for task in feed_and_search_tasks(site, config, term_path):
         yield from task()
@@ -42,17 +52,19 @@ def feed_and_search_tasks(site: Site, config: SiteConfig, term_path: Callable) -
     """Feeds and search index (they need the model only, not the rendered pages) as
     independent jobs, one per kind and language, biggest first, so that worker processes
     can share them out with the pages."""
+
     def job(kind: str, lang: str) -> Callable[[], list]:
         if kind == "search":
             return lambda: list(search_outputs(site, config, (lang,)))
         return lambda: list(FeedWriter(site, config, term_path).outputs((lang,)))
+
     weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
     order = sorted(config.language_codes, key=lambda code: -weight[code])
     kinds = ("search", "feeds") if config.search else ("feeds",)
     return [job(kind, lang) for lang in order for kind in kinds]
 
 
-def sitemaps(config: SiteConfig, pages: Iterable[SitemapEntry | None], *,
-             max_sitemap_urls: int = MAX_URLS) -> Iterator[tuple[str, bytes]]:
-    yield from sitemap_outputs((p for p in pages if p is not None), Urls(config),
-                               max_urls=max_sitemap_urls)
+def sitemaps(
+    config: SiteConfig, pages: Iterable[SitemapEntry | None], *, max_sitemap_urls: int = MAX_URLS
+) -> Iterator[tuple[str, bytes]]:
+    yield from sitemap_outputs((p for p in pages if p is not None), Urls(config), max_urls=max_sitemap_urls)

@@ -23,8 +23,18 @@ from .model import Article, Site, Term
 from .related import build_index
 from .search_index import index_dir
 from .urls import Urls
-from .views import (ArchiveView, ArticleView, Choice, ListView, NotFoundView, PageView,
-                    RedirectView, RootView, SearchView, TermIndexView)
+from .views import (
+    ArchiveView,
+    ArticleView,
+    Choice,
+    ListView,
+    NotFoundView,
+    PageView,
+    RedirectView,
+    RootView,
+    SearchView,
+    TermIndexView,
+)
 
 
 class PageKind(enum.Enum):
@@ -52,8 +62,12 @@ class PageKind(enum.Enum):
         return self.value[0]
 
 
-_MONTH_KINDS = {"gregorian": PageKind.ARCHIVE_MONTH, "islamic-umalqura": PageKind.HIJRI_ARCHIVE_MONTH,
-                "islamic-civil": PageKind.HIJRI_ARCHIVE_MONTH, "persian": PageKind.SOLAR_HIJRI_ARCHIVE_MONTH}
+_MONTH_KINDS = {
+    "gregorian": PageKind.ARCHIVE_MONTH,
+    "islamic-umalqura": PageKind.HIJRI_ARCHIVE_MONTH,
+    "islamic-civil": PageKind.HIJRI_ARCHIVE_MONTH,
+    "persian": PageKind.SOLAR_HIJRI_ARCHIVE_MONTH,
+}
 
 
 class PageSpec:
@@ -65,8 +79,15 @@ class PageSpec:
 
     __slots__ = ("path", "kind", "template", "lang", "_view", "_factory")
 
-    def __init__(self, path: str, kind: PageKind, template: str, lang: str,
-                 view: PageView | None = None, factory: Callable[[], PageView] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        kind: PageKind,
+        template: str,
+        lang: str,
+        view: PageView | None = None,
+        factory: Callable[[], PageView] | None = None,
+    ) -> None:
         self.path, self.kind, self.template, self.lang = path, kind, template, lang
         self._view, self._factory = view, factory
 
@@ -116,10 +137,13 @@ def paginate(items: tuple, size: int, path_of) -> Iterator[tuple[Pager, tuple, s
     """Split ``items`` into pages; ``path_of(n)`` gives page n's path. Always one page at least."""
     count = max(1, -(-len(items) // size))
     for n in range(1, count + 1):
-        pager = Pager(number=n, count=count,
-                      prev=path_of(n - 1) if n > 1 else None,
-                      next=path_of(n + 1) if n < count else None)
-        yield pager, items[(n - 1) * size: n * size], path_of(n)
+        pager = Pager(
+            number=n,
+            count=count,
+            prev=path_of(n - 1) if n > 1 else None,
+            next=path_of(n + 1) if n < count else None,
+        )
+        yield pager, items[(n - 1) * size : n * size], path_of(n)
 
 
 class PagePlanner:
@@ -129,14 +153,22 @@ class PagePlanner:
         self.site = site
         self.config = config
         self.urls = Urls(config)
-        self.term_slugs = {(t.taxonomy, t.lang, t.key): t.slug for per_lang in site.terms.values()
-                           for terms in per_lang.values() for t in terms}
+        self.term_slugs = {
+            (t.taxonomy, t.lang, t.key): t.slug
+            for per_lang in site.terms.values()
+            for terms in per_lang.values()
+            for t in terms
+        }
         self.languages = config.languages
         self.entities = {name: entity_index(per_lang) for name, per_lang in site.terms.items()}
         self.stories = build_index(site)
-        self.months = {(lang.code, cal, *calendars.archive_key(a.date, cal))
-                       for lang in config.languages for cal in lang.calendars
-                       for a in site.articles[lang.code] if a.date}
+        self.months = {
+            (lang.code, cal, *calendars.archive_key(a.date, cal))
+            for lang in config.languages
+            for cal in lang.calendars
+            for a in site.articles[lang.code]
+            if a.date
+        }
 
     # ---- cross-language links -------------------------------------------------------
     def term_path(self, term) -> str:
@@ -147,27 +179,43 @@ class PagePlanner:
     def _term_equivalents(self, term: Term, path: str) -> dict[str, str]:
         """The same term in the other languages (one entity), first page; this page for ``term``."""
         index = self.entities.get(term.taxonomy, {})
-        found = {lang.code: self.urls.term(lang.code, term.taxonomy, other.slug) for lang in self.languages
-                 if term.entity and (other := index.get((term.entity, lang.code)))}
+        found = {
+            lang.code: self.urls.term(lang.code, term.taxonomy, other.slug)
+            for lang in self.languages
+            if term.entity and (other := index.get((term.entity, lang.code)))
+        }
         found[term.lang] = path
         return found
 
-    def _month_equivalents(self, lang: str, calendar: str, year: int, month: int, path: str) -> dict[str, str]:
+    def _month_equivalents(
+        self, lang: str, calendar: str, year: int, month: int, path: str
+    ) -> dict[str, str]:
         """The same calendar month's archive in the languages that have one; this page for ``lang``."""
-        found = {other.code: self.urls.archive_month(other.code, calendar, year, month)
-                 for other in self.languages if (other.code, calendar, year, month) in self.months}
+        found = {
+            other.code: self.urls.archive_month(other.code, calendar, year, month)
+            for other in self.languages
+            if (other.code, calendar, year, month) in self.months
+        }
         found[lang] = path
         return found
 
     def _switcher(self, equivalents: dict[str, str]) -> list[Choice]:
-        return [Choice(lang, equivalents.get(lang.code, self.urls.home(lang.code))) for lang in self.languages]
+        return [
+            Choice(lang, equivalents.get(lang.code, self.urls.home(lang.code))) for lang in self.languages
+        ]
 
     def _common(self, path: str, equivalents: dict[str, str], *, real: bool) -> dict[str, Any]:
         """What every page view has: switcher (all languages) and hreflang alternates."""
-        alternates = [Choice(code, p) for code, p in equivalents.items()] if real and len(equivalents) > 1 else []
+        alternates = (
+            [Choice(code, p) for code, p in equivalents.items()] if real and len(equivalents) > 1 else []
+        )
         default = self.config.default_language
-        return {"page_path": path, "switcher": self._switcher(equivalents), "alternates": alternates,
-                "x_default": equivalents.get(default, path)}
+        return {
+            "page_path": path,
+            "switcher": self._switcher(equivalents),
+            "alternates": alternates,
+            "x_default": equivalents.get(default, path),
+        }
 
     def _all_langs(self, path_of) -> dict[str, str]:
         return {lang.code: path_of(lang.code) for lang in self.languages}
@@ -202,42 +250,71 @@ class PagePlanner:
 
     def home_pages(self, lang: str) -> Iterator[PageSpec]:
         lcfg = self.config.language(lang)
-        for pager, items, path in paginate(self.site.articles[lang], self.config.page_size,
-                                           lambda n: self.urls.home(lang, n)):
+        for pager, items, path in paginate(
+            self.site.articles[lang], self.config.page_size, lambda n: self.urls.home(lang, n)
+        ):
             equivalents = self._all_langs(self.urls.home) if pager.number == 1 else {lang: path}
-            view = ListView(**self._common(path, equivalents, real=pager.number == 1),
-                            heading=lcfg.title, intro=lcfg.description, items=items, pager=pager)
+            view = ListView(
+                **self._common(path, equivalents, real=pager.number == 1),
+                heading=lcfg.title,
+                intro=lcfg.description,
+                items=items,
+                pager=pager,
+            )
             yield PageSpec(path, PageKind.HOME, "list.html", lang, view)
 
     def article_page(self, article: Article, *, lazy: bool = False) -> PageSpec:
         if lazy:
-            return PageSpec(article.path, PageKind.ARTICLE, "article.html", article.lang,
-                            factory=lambda: self._article_view(article))
-        return PageSpec(article.path, PageKind.ARTICLE, "article.html", article.lang,
-                        self._article_view(article))
+            return PageSpec(
+                article.path,
+                PageKind.ARTICLE,
+                "article.html",
+                article.lang,
+                factory=lambda: self._article_view(article),
+            )
+        return PageSpec(
+            article.path, PageKind.ARTICLE, "article.html", article.lang, self._article_view(article)
+        )
 
     def _article_view(self, article: Article) -> ArticleView:
         group = self.site.translations.get(article.translation_group, ())
         others = tuple(a for a in group if a.lang != article.lang)
         equivalents = {a.lang: a.path for a in group} or {article.lang: article.path}
-        return ArticleView(**self._common(article.path, equivalents, real=True), article=article,
-                           translations=others,
-                           **article_context(self.stories, article, self.urls, self.config))
+        return ArticleView(
+            **self._common(article.path, equivalents, real=True),
+            article=article,
+            translations=others,
+            **article_context(self.stories, article, self.urls, self.config),
+        )
 
     def term_index(self, lang: str, taxonomy: TaxonomyConfig) -> PageSpec:
         path = self.urls.term_index(lang, taxonomy.name)
-        view = TermIndexView(**self._common(path, self._all_langs(lambda code: self.urls.term_index(code, taxonomy.name)),
-                                            real=True),
-                             taxonomy=taxonomy, items=self.site.terms[taxonomy.name][lang])
+        view = TermIndexView(
+            **self._common(
+                path, self._all_langs(lambda code: self.urls.term_index(code, taxonomy.name)), real=True
+            ),
+            taxonomy=taxonomy,
+            items=self.site.terms[taxonomy.name][lang],
+        )
         return PageSpec(path, PageKind.TERM_INDEX, "terms.html", lang, view)
 
     def term_pages(self, term: Term, taxonomy: TaxonomyConfig) -> Iterator[PageSpec]:
         feed = self.urls.term_feed(term.lang, term.taxonomy, term.slug) if taxonomy.feeds else None
-        for pager, items, path in paginate(term.articles, self.config.page_size,
-                                           lambda n: self.urls.term(term.lang, term.taxonomy, term.slug, n)):
-            view = ListView(**self._common(path, self._term_equivalents(term, path), real=pager.number == 1),
-                            heading=term.name, intro="", items=items, pager=pager, term=term,
-                            taxonomy=taxonomy, feed=feed)
+        for pager, items, path in paginate(
+            term.articles,
+            self.config.page_size,
+            lambda n: self.urls.term(term.lang, term.taxonomy, term.slug, n),
+        ):
+            view = ListView(
+                **self._common(path, self._term_equivalents(term, path), real=pager.number == 1),
+                heading=term.name,
+                intro="",
+                items=items,
+                pager=pager,
+                term=term,
+                taxonomy=taxonomy,
+                feed=feed,
+            )
             yield PageSpec(path, PageKind.TERM, "list.html", term.lang, view)
 
     def archive_pages(self, lang: str) -> Iterator[PageSpec]:
@@ -249,29 +326,50 @@ class PagePlanner:
                 if article.date:
                     months[calendars.archive_key(article.date, calendar)].append(article)
             entries = []
-            for (year, month) in sorted(months, reverse=True):
+            for year, month in sorted(months, reverse=True):
                 items = tuple(months[(year, month)])
-                label = calendars.archive_label(year, month, lang, calendar, locale=lcfg.locale,
-                                                digits=None if lcfg.digits == "default" else lcfg.digits)
+                label = calendars.archive_label(
+                    year,
+                    month,
+                    lang,
+                    calendar,
+                    locale=lcfg.locale,
+                    digits=None if lcfg.digits == "default" else lcfg.digits,
+                )
                 first = self.urls.archive_month(lang, calendar, year, month)
                 entries.append({"path": first, "label": label, "count": len(items), "year": year})
                 for pager, page_items, path in paginate(
-                        items, self.config.page_size,
-                        lambda n, y=year, m=month: self.urls.archive_month(lang, calendar, y, m, n)):
-                    view = ListView(**self._common(path, self._month_equivalents(lang, calendar, year, month, path),
-                                                   real=pager.number == 1),
-                                    heading=label, intro="", items=page_items, pager=pager)
+                    items,
+                    self.config.page_size,
+                    lambda n, y=year, m=month: self.urls.archive_month(lang, calendar, y, m, n),
+                ):
+                    view = ListView(
+                        **self._common(
+                            path,
+                            self._month_equivalents(lang, calendar, year, month, path),
+                            real=pager.number == 1,
+                        ),
+                        heading=label,
+                        intro="",
+                        items=page_items,
+                        pager=pager,
+                    )
                     yield PageSpec(path, _MONTH_KINDS[calendar], "list.html", lang, view)
             sections.append({"calendar": calendar, "months": entries, "years": year_groups(entries, lcfg)})
         path = self.urls.archive_index(lang)
-        view = ArchiveView(**self._common(path, self._all_langs(self.urls.archive_index), real=True),
-                           sections=sections, shown=self.site.articles[lang])
+        view = ArchiveView(
+            **self._common(path, self._all_langs(self.urls.archive_index), real=True),
+            sections=sections,
+            shown=self.site.articles[lang],
+        )
         yield PageSpec(path, PageKind.ARCHIVE_INDEX, "archive.html", lang, view)
 
     def search_page(self, lang: str) -> PageSpec:
         path = self.urls.search(lang)
-        view = SearchView(**self._common(path, self._all_langs(self.urls.search), real=False),
-                          search_index=index_dir(self.urls, lang))
+        view = SearchView(
+            **self._common(path, self._all_langs(self.urls.search), real=False),
+            search_index=index_dir(self.urls, lang),
+        )
         return PageSpec(path, PageKind.SEARCH, "search.html", lang, view)
 
     def not_found(self, lang: str, path: str | None = None) -> PageSpec:
@@ -283,4 +381,6 @@ class PagePlanner:
         """The page left at ``old`` when an article moved to ``new`` (both in its language)."""
         first = new.split("/", 1)[0]
         lang = first if first in self.config.language_codes else self.config.default_language
-        return PageSpec(old, PageKind.REDIRECT, "redirect.html", lang, RedirectView(page_path=old, target=new))
+        return PageSpec(
+            old, PageKind.REDIRECT, "redirect.html", lang, RedirectView(page_path=old, target=new)
+        )

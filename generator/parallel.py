@@ -111,8 +111,10 @@ def slices(count: int, parts: int) -> list[tuple[int, int]]:
 def slice_tasks(func: Callable[[Any], Any], items: Sequence[Any]) -> list[Callable[[], list]]:
     """``func`` over ``items`` as a few tasks per worker (contiguous slices, see ``slices``):
     handed out as workers become free, they keep every worker busy to the end."""
-    return [partial(_run_slice, func, items, start, stop)
-            for start, stop in slices(len(items), 8 * worker_count(len(items)))]
+    return [
+        partial(_run_slice, func, items, start, stop)
+        for start, stop in slices(len(items), 8 * worker_count(len(items)))
+    ]
 
 
 def _run_slice(func, items, start: int, stop: int) -> list:

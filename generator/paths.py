@@ -53,8 +53,15 @@ def inside(path: Path, folder: Path) -> bool:
 
 def safe_name(value: str) -> bool:
     """True for a single plain file or folder name taken from data."""
-    return (bool(value) and value not in (".", "..") and "/" not in value and "\\" not in value
-            and "\x00" not in value and not value.startswith(".") and ":" not in value)
+    return (
+        bool(value)
+        and value not in (".", "..")
+        and "/" not in value
+        and "\\" not in value
+        and "\x00" not in value
+        and not value.startswith(".")
+        and ":" not in value
+    )
 
 
 def check_file(path: Path, folder: Path, root: Path) -> None:
@@ -75,8 +82,11 @@ def check_file(path: Path, folder: Path, root: Path) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise SahifaError(rel, "is not a regular file (a pipe, device, socket or folder); skipped")
     if st.st_size > MAX_INPUT_BYTES:
-        raise SahifaError(rel, f"is {st.st_size // 1_000_000} MB, larger than the "
-                               f"{MAX_INPUT_BYTES // 1_000_000} MB limit for input files; skipped")
+        raise SahifaError(
+            rel,
+            f"is {st.st_size // 1_000_000} MB, larger than the "
+            f"{MAX_INPUT_BYTES // 1_000_000} MB limit for input files; skipped",
+        )
 
 
 def home_folder(path: Path, root: Path, folder: str) -> Path:
@@ -90,8 +100,9 @@ def home_folder(path: Path, root: Path, folder: str) -> Path:
         return Path(os.path.abspath(path)).parent
 
 
-def read_input(path: Path, rel: str, *, limit: int = MAX_INPUT_BYTES, what: str = "the file",
-               folder: Path | None = None) -> bytes:
+def read_input(
+    path: Path, rel: str, *, limit: int = MAX_INPUT_BYTES, what: str = "the file", folder: Path | None = None
+) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes, or ``SahifaError`` (naming
     ``rel`` and ``what``): not a regular file, a link out of ``folder``, too large, unreadable.
     A path that is not a link now is opened with ``O_NOFOLLOW``: swapped for a link between
@@ -109,7 +120,9 @@ def read_input(path: Path, rel: str, *, limit: int = MAX_INPUT_BYTES, what: str 
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise SahifaError(rel, f"{what} is not a regular file (a pipe, device, socket or folder); not read")
+            raise SahifaError(
+                rel, f"{what} is not a regular file (a pipe, device, socket or folder); not read"
+            )
         if st.st_size > limit:
             raise SahifaError(rel, f"{what} is larger than the {_size(limit)} limit; not read")
         chunks, size = [], 0
@@ -132,8 +145,15 @@ def _size(limit: int) -> str:
     return f"{limit // 1_000_000} MB" if limit >= 1_000_000 else f"{limit // 1000} kB"
 
 
-def walk(folder: Path, suffixes: tuple[str, ...] | None, root: Path, problems: list[str], *,
-         recursive: bool, hidden: bool = False) -> list[Path]:
+def walk(
+    folder: Path,
+    suffixes: tuple[str, ...] | None,
+    root: Path,
+    problems: list[str],
+    *,
+    recursive: bool,
+    hidden: bool = False,
+) -> list[Path]:
     """Candidate files under ``folder``, sorted (by bytes of each name, folder by folder).
     Hidden names are ignored; links to folders are reported and never followed (no escape,
     no loops); folders deeper than ``MAX_DEPTH`` are reported and not entered. Iterative:
@@ -157,15 +177,17 @@ def walk(folder: Path, suffixes: tuple[str, ...] | None, root: Path, problems: l
         except OSError:
             is_link, is_dir, points_to_dir = True, False, False
         if points_to_dir:
-            problems.append(f"{rel_path(path, root)}: is a link to a folder; links to folders are not "
-                            "followed; skipped")
+            problems.append(
+                f"{rel_path(path, root)}: is a link to a folder; links to folders are not followed; skipped"
+            )
             continue
         if is_dir:
             if not recursive:
                 continue
             if depth + 1 > MAX_DEPTH:
-                problems.append(f"{rel_path(path, root)}: folders nested more than {MAX_DEPTH} deep "
-                                "are not read; skipped")
+                problems.append(
+                    f"{rel_path(path, root)}: folders nested more than {MAX_DEPTH} deep are not read; skipped"
+                )
                 continue
             stack.append((iter(_entries(path, root, problems)), depth + 1))
             continue

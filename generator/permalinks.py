@@ -70,10 +70,15 @@ class Register:
                 continue
             ident = _unescape(parts[0])
             if ident in register.entries:
-                register.problems.append(f"{name}: line {number}: {ident!r} is listed twice; the first line wins")
+                register.problems.append(
+                    f"{name}: line {number}: {ident!r} is listed twice; the first line wins"
+                )
                 continue
-            register.entries[ident] = Entry(parts[1].strip(), _unescape(parts[2].strip()),
-                                            tuple(_unescape(p.strip()) for p in parts[3:] if p.strip()))
+            register.entries[ident] = Entry(
+                parts[1].strip(),
+                _unescape(parts[2].strip()),
+                tuple(_unescape(p.strip()) for p in parts[3:] if p.strip()),
+            )
         return register
 
     @classmethod
@@ -86,7 +91,9 @@ class Register:
             return cls()
         except OSError as exc:
             register = cls()
-            register.problems.append(f"{path.name}: cannot be read ({exc.strerror or exc}); URLs follow the titles")
+            register.problems.append(
+                f"{path.name}: cannot be read ({exc.strerror or exc}); URLs follow the titles"
+            )
             return register
         return cls.parse(data.decode("utf-8", "replace"), path.name)
 

@@ -28,8 +28,9 @@ from .lock import site_lock
 from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, check_output_dir, owned_or_empty
 
 
-def read_records(config: SiteConfig, cache: BuildCache | None = None
-                 ) -> tuple[list[ArticleRecord], list[str]]:
+def read_records(
+    config: SiteConfig, cache: BuildCache | None = None
+) -> tuple[list[ArticleRecord], list[str]]:
     """Every source's records and the problems met.
 
     A source is read again only when its content changed: an unchanged stat signature is
@@ -103,10 +104,17 @@ def _stage_outputs(task, *, writer: OutputWriter) -> list[tuple[str, bytes, bool
     return [(rel, *writer.stage_file(rel, data)) for rel, data in task()]
 
 
-def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = None,
-               cache_dir: Path | None = None, cache: BuildCache | None = None,
-               examined: Examination | None = None, keep: bool = False,
-               force: bool = False) -> BuildReport:
+def build_site(
+    config: SiteConfig,
+    out_dir: Path,
+    *,
+    today: dt.date | None = None,
+    cache_dir: Path | None = None,
+    cache: BuildCache | None = None,
+    examined: Examination | None = None,
+    keep: bool = False,
+    force: bool = False,
+) -> BuildReport:
     """Build the whole site into ``out_dir``.
 
     Without ``cache_dir`` every file is rendered into a staging folder that replaces
@@ -129,12 +137,21 @@ def build_site(config: SiteConfig, out_dir: Path, *, today: dt.date | None = Non
     """
     out_dir = check_output_dir(config, out_dir)
     with site_lock(config.root, out_dir):
-        return _build_locked(config, out_dir, today=today, cache_dir=cache_dir, cache=cache,
-                             examined=examined, keep=keep, force=force)
+        return _build_locked(
+            config,
+            out_dir,
+            today=today,
+            cache_dir=cache_dir,
+            cache=cache,
+            examined=examined,
+            keep=keep,
+            force=force,
+        )
 
 
-def _build_locked(config: SiteConfig, out_dir: Path, *, today, cache_dir, cache, examined, keep,
-                  force) -> BuildReport:
+def _build_locked(
+    config: SiteConfig, out_dir: Path, *, today, cache_dir, cache, examined, keep, force
+) -> BuildReport:
     report = BuildReport()
     today = today or dt.date.today()
     t0 = time.perf_counter()
@@ -148,10 +165,13 @@ def _build_locked(config: SiteConfig, out_dir: Path, *, today, cache_dir, cache,
             return BuildReport.replay(examined.previous, time.perf_counter() - t0)
         state = examined.previous
     if not force and state is None and not owned_or_empty(out_dir):
-        raise SahifaError(str(out_dir), "this folder exists, is not empty and was not made by Sahifa "
-                                        f"(it has no {OUTPUT_MARKER} file); the build replaces its output "
-                                        "folder as a whole, so it refuses to. Choose an empty or new folder, "
-                                        "or give --force to replace it")
+        raise SahifaError(
+            str(out_dir),
+            "this folder exists, is not empty and was not made by Sahifa "
+            f"(it has no {OUTPUT_MARKER} file); the build replaces its output "
+            "folder as a whole, so it refuses to. Choose an empty or new folder, "
+            "or give --force to replace it",
+        )
     records, problems = read_records(config, cache)
     t1 = time.perf_counter()
     site = assemble(records, config, today=today, problems=problems)
@@ -174,16 +194,18 @@ def _build_locked(config: SiteConfig, out_dir: Path, *, today, cache_dir, cache,
         # One pool for everything that can run in parallel: feeds and search index per
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
-        extras = [partial(_stage_outputs, task, writer=writer)
-                  for task in feed_and_search_tasks(site, config, planner.term_path)]
+        extras = [
+            partial(_stage_outputs, task, writer=writer)
+            for task in feed_and_search_tasks(site, config, planner.term_path)
+        ]
         pages = slice_tasks(partial(_render_page, envs=envs, writer=writer), specs)
         outcome = run_tasks(extras + pages, size=len(specs))
         t_pages = time.perf_counter()
-        staged_extras = [item for files in outcome[:len(extras)] for item in files]
+        staged_extras = [item for files in outcome[: len(extras)] for item in files]
         writer.claim(rel for rel, _, _ in staged_extras)
         for rel, data_digest, staged in staged_extras:
             writer.note(rel, data_digest, staged)
-        results = [result for part in outcome[len(extras):] for result in part]
+        results = [result for part in outcome[len(extras) :] for result in part]
         for spec, (data_digest, staged, _) in zip(specs, results):
             writer.note(spec.path, data_digest, staged)
         for path, data in sitemaps(config, (entry for _, _, entry in results)):
@@ -206,10 +228,15 @@ def _build_locked(config: SiteConfig, out_dir: Path, *, today, cache_dir, cache,
         fingerprint = examined.fingerprint
         if registered:  # the register is an input too: describe the inputs as they now are
             fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)
-        cache.save_state(out_dir, BuildState(fingerprint, manifest, tuple(report.problems),
-                                             tuple(report.notices), report.articles))
-    report.timings = {"read": t1 - t0, "model": t2 - t1,
-                      "render (pages, feeds, search)": t_pages - t2,
-                      "sitemap": t3 - t_pages,
-                      "static and commit": time.perf_counter() - t3}
+        cache.save_state(
+            out_dir,
+            BuildState(fingerprint, manifest, tuple(report.problems), tuple(report.notices), report.articles),
+        )
+    report.timings = {
+        "read": t1 - t0,
+        "model": t2 - t1,
+        "render (pages, feeds, search)": t_pages - t2,
+        "sitemap": t3 - t_pages,
+        "static and commit": time.perf_counter() - t3,
+    }
     return report

@@ -33,8 +33,12 @@ class ReadOptions:
 
     @classmethod
     def from_config(cls, config) -> "ReadOptions":
-        return cls(root=config.root, trusted=config.allow_raw_html, schema=Schema.from_config(config),
-                   time_limit=config.article_time_limit)
+        return cls(
+            root=config.root,
+            trusted=config.allow_raw_html,
+            schema=Schema.from_config(config),
+            time_limit=config.article_time_limit,
+        )
 
     def cache_key(self) -> str:
         return f"trusted={self.trusted} {self.schema.key()}"
@@ -97,8 +101,7 @@ def _read_seed(path: Path, options: ReadOptions, lang: str | None) -> list[Artic
 
 READERS: tuple[Reader, ...] = (
     Reader("markdown", "content", (".md",), per_language=True, read=_read_markdown),
-    Reader("seed", "seeds", (".txt", ".html", ".htm"), per_language=False, read=_read_seed,
-           sidecar=".yml"),
+    Reader("seed", "seeds", (".txt", ".html", ".htm"), per_language=False, read=_read_seed, sidecar=".yml"),
 )
 
 
@@ -129,8 +132,9 @@ def reader_for(path: Path, root: Path) -> tuple[Reader, str | None] | None:
     return None
 
 
-def read_file(path: Path, options: ReadOptions, kind: str | None = None,
-              lang: str | None = None) -> list[ArticleRecord]:
+def read_file(
+    path: Path, options: ReadOptions, kind: str | None = None, lang: str | None = None
+) -> list[ArticleRecord]:
     """The records of one input file; any failure is a ``SahifaError`` naming the file."""
     if kind is not None:
         return reader_named(kind).read(path, options, lang)

@@ -53,8 +53,9 @@ def build_index(site: Site) -> StoryIndex:
             tag_members[(lang, tag.key)] = members
             for i, pos in enumerate(members):
                 tag_position[(lang, tag.key, pos)] = i
-    return StoryIndex(order=site.articles, position=position, tag_members=tag_members,
-                      tag_position=tag_position)
+    return StoryIndex(
+        order=site.articles, position=position, tag_members=tag_members, tag_position=tag_position
+    )
 
 
 def related(index: StoryIndex, article: Article, limit: int = RELATED) -> tuple[Article, ...]:
@@ -65,7 +66,7 @@ def related(index: StoryIndex, article: Article, limit: int = RELATED) -> tuple[
     for ref in article.tags:
         members = index.tag_members.get((article.lang, ref.key), ())
         at = index.tag_position.get((article.lang, ref.key, me), 0)
-        shared.update(members[max(0, at - WINDOW): at + WINDOW + 1])
+        shared.update(members[max(0, at - WINDOW) : at + WINDOW + 1])
     shared.pop(me, None)
     # Most shared tags first, then newest (the smaller position).
     best = heapq.nsmallest(limit, shared.items(), key=lambda item: (-item[1], item[0]))

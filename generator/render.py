@@ -38,15 +38,21 @@ class SharedBytecode(jinja2.BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
-def make_environment(config: SiteConfig, lang: LanguageConfig, *,
-                     templates_dir: Path | None = None,
-                     bytecode: SharedBytecode | None = None) -> jinja2.Environment:
+def make_environment(
+    config: SiteConfig,
+    lang: LanguageConfig,
+    *,
+    templates_dir: Path | None = None,
+    bytecode: SharedBytecode | None = None,
+) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir or config.templates_dir)),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
-        trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True,
+        trim_blocks=False,
+        lstrip_blocks=False,
+        keep_trailing_newline=True,
         # One environment serves one build; templates do not change under it, so there is
         # no need to stat every template file on every render.
         auto_reload=False,
@@ -60,14 +66,21 @@ def make_environment(config: SiteConfig, lang: LanguageConfig, *,
 
     def calendar_date(value: dt.date, calendar: str, style: str = "long") -> str:
         return calendars.format_date(
-            value, lang.code, calendar, style, locale=lang.locale, digits=digits,
-            month_names=lang.arabic_months if lang.code == "ar" else None)
+            value,
+            lang.code,
+            calendar,
+            style,
+            locale=lang.locale,
+            digits=digits,
+            month_names=lang.arabic_months if lang.code == "ar" else None,
+        )
 
     def archive_href(value: dt.date, calendar: str) -> str:
         year, month = calendars.archive_key(value, calendar)
         return urls.archive_month(lang.code, calendar, year, month)
 
     languages = {other.code: other for other in config.languages}
+
     def term_path(ref) -> str:
         return urls.term(ref.lang, ref.taxonomy, ref.slug)
 
@@ -82,8 +95,13 @@ def make_environment(config: SiteConfig, lang: LanguageConfig, *,
     env.filters["calendar_date"] = calendar_date
     env.filters["time_of_day"] = time_of_day
     env.globals.update(
-        lang=lang, urls=urls, href=urls.href, absolute=urls.absolute, static=urls.static,
-        archive_href=archive_href, site=config,
+        lang=lang,
+        urls=urls,
+        href=urls.href,
+        absolute=urls.absolute,
+        static=urls.static,
+        archive_href=archive_href,
+        site=config,
         number=partial(format_number, locale=lang.locale, system=system),
         lang_name=lambda code: languages[code].name,
         lang_dir=lambda code: languages[code].direction,

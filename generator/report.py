@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069"
-                          "\ud800-\udfff]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def terminal_safe(text: str) -> str:
@@ -42,12 +41,21 @@ class BuildReport:
     @classmethod
     def replay(cls, state, seconds: float) -> "BuildReport":
         """The report of a build that had nothing to do: the last build's messages, again."""
-        return cls(articles=state.articles, problems=list(state.problems), notices=list(state.notices),
-                   timings={"check": seconds}, unchanged=True)
+        return cls(
+            articles=state.articles,
+            problems=list(state.problems),
+            notices=list(state.notices),
+            timings={"check": seconds},
+            unchanged=True,
+        )
 
     def summary(self) -> str:
         if self.unchanged:
-            return (f"nothing changed since the last build ({self.articles} articles); "
-                    f"skipped {len(self.problems)}, warnings {len(self.notices)}")
-        return (f"built {self.articles} articles, {self.pages} files ({self.changed} written); "
-                f"skipped {len(self.problems)}, warnings {len(self.notices)}")
+            return (
+                f"nothing changed since the last build ({self.articles} articles); "
+                f"skipped {len(self.problems)}, warnings {len(self.notices)}"
+            )
+        return (
+            f"built {self.articles} articles, {self.pages} files ({self.changed} written); "
+            f"skipped {len(self.problems)}, warnings {len(self.notices)}"
+        )

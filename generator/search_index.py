@@ -44,9 +44,15 @@ MAX_WEIGHT = 255
 CLITIC_LANGS = frozenset({"ar"})
 _TOKEN = re.compile(r"[^\W_]+")
 # Non-spacing marks (accents, harakat, hamza above/below after NFD), BMP and SMP.
-_MN = re.compile("[" + "".join(
-    re.escape(chr(cp)) for cp in range(0x300, 0x20000)
-    if unicodedata.category(chr(cp)) == "Mn" and not 0xD800 <= cp <= 0xDFFF) + "]")
+_MN = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(cp))
+        for cp in range(0x300, 0x20000)
+        if unicodedata.category(chr(cp)) == "Mn" and not 0xD800 <= cp <= 0xDFFF
+    )
+    + "]"
+)
 
 
 def search_key(text: str) -> str:
@@ -120,8 +126,7 @@ def _snippet(text: str) -> str:
     return cut + "…"
 
 
-def _article_weights(article: Article, clitics: bool,
-                     cache: dict[str, tuple[str, ...]]) -> dict[str, int]:
+def _article_weights(article: Article, clitics: bool, cache: dict[str, tuple[str, ...]]) -> dict[str, int]:
     """Key -> weight for one article: title words count 8, tags 4, body words 1 each (max 8).
 
     Text is split on white space first and each distinct chunk is normalised once per build
@@ -129,8 +134,11 @@ def _article_weights(article: Article, clitics: bool,
     per distinct word, not per word read.
     """
     weights: dict[str, int] = defaultdict(int)
-    fields = ((article.title, 8, 1), (" ".join(t.name for t in article.tags), 4, 1),
-              (" ".join((article.summary,) + tuple(article.record.paragraphs)), 1, 8))
+    fields = (
+        (article.title, 8, 1),
+        (" ".join(t.name for t in article.tags), 4, 1),
+        (" ".join((article.summary,) + tuple(article.record.paragraphs)), 1, 8),
+    )
     for text, weight, cap in fields:
         for chunk, n in Counter(text.split()).items():
             forms = cache.get(chunk)
@@ -168,26 +176,41 @@ def language_index(lang: str, articles: Iterable[Article], urls: Urls) -> Iterat
     postings: dict[str, list[int]] = defaultdict(list)
     docs = []
     for doc, article in enumerate(articles):
-        docs.append([article.title, urls.href(article.path),
-                     article.date.isoformat() if article.date else "", _snippet(article.summary)])
+        docs.append(
+            [
+                article.title,
+                urls.href(article.path),
+                article.date.isoformat() if article.date else "",
+                _snippet(article.summary),
+            ]
+        )
         for key, weight in _article_weights(article, clitics, cache).items():
             postings[key].extend((doc, weight if weight < MAX_WEIGHT else MAX_WEIGHT))
     plan = plan_shards({key: len(plist) + 2 for key, plist in postings.items()}, SHARD_LIMIT)
     base = index_dir(urls, lang)
     listing = []
-    for (prefix, terminal) in sorted(plan):
+    for prefix, terminal in sorted(plan):
         listing.append([prefix, 1 if terminal else 0])
         shard = {key: postings[key] for key in plan[(prefix, terminal)]}
         yield f"{base}t-{shard_name(prefix, terminal)}.json", _dump(shard)
     for n, start in enumerate(range(0, len(docs), CHUNK)):
-        yield f"{base}d-{n}.json", _dump(docs[start:start + CHUNK])
-    meta = {"format": FORMAT, "lang": lang, "clitics": clitics, "fold": fold_table(),
-            "chunk": CHUNK, "count": len(docs), "shards": listing, "min": MIN_TOKEN}
+        yield f"{base}d-{n}.json", _dump(docs[start : start + CHUNK])
+    meta = {
+        "format": FORMAT,
+        "lang": lang,
+        "clitics": clitics,
+        "fold": fold_table(),
+        "chunk": CHUNK,
+        "count": len(docs),
+        "shards": listing,
+        "min": MIN_TOKEN,
+    }
     yield f"{base}meta.json", _dump(meta)
 
 
-def search_outputs(site: Site, config: SiteConfig,
-                   languages: tuple[str, ...] | None = None) -> Iterator[tuple[str, bytes]]:
+def search_outputs(
+    site: Site, config: SiteConfig, languages: tuple[str, ...] | None = None
+) -> Iterator[tuple[str, bytes]]:
     urls = Urls(config)
     for lcfg in config.languages:
         if languages is not None and lcfg.code not in languages:

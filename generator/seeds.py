@@ -100,8 +100,9 @@ def clean_line(line: str) -> str:
     return " ".join(_INVISIBLE.sub("", line).split())
 
 
-def parse_seed(text: str, path_str: str, sidecar: dict | None = None, *,
-               schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:
+def parse_seed(
+    text: str, path_str: str, sidecar: dict | None = None, *, schema: Schema = DEFAULT_SCHEMA
+) -> ArticleRecord:
     """Parse the decoded text of a seed into a record (pure; see the module docstring)."""
     if not isinstance(text, str):
         raise SahifaError(path_str, "seed text must be a string")
@@ -151,13 +152,24 @@ def parse_seed(text: str, path_str: str, sidecar: dict | None = None, *,
     lang = detect_language(body_for_lang)
     published = day_start(date, schema.tzinfo, "date", warnings) if date is not None else None
     record = ArticleRecord(
-        path=path_str, kind="seed", format=fmt, lang=lang, title=title, published=published,
-        summary=kept[lead_index] if len(kept) > lead_index else "", body_html=paragraphs_to_html(kept),
-        paragraphs=tuple(kept), terms=make_terms({"sources": _dedupe(sources)}),
-        city=dateline.city if dateline else None, warnings=tuple(warnings),
+        path=path_str,
+        kind="seed",
+        format=fmt,
+        lang=lang,
+        title=title,
+        published=published,
+        summary=kept[lead_index] if len(kept) > lead_index else "",
+        body_html=paragraphs_to_html(kept),
+        paragraphs=tuple(kept),
+        terms=make_terms({"sources": _dedupe(sources)}),
+        city=dateline.city if dateline else None,
+        warnings=tuple(warnings),
         source_id=seed_id(path_str),
-        extra={"dir": direction(lang), "dropped": len(dropped) + len(captions),
-               "dateline": dateline.text if dateline else None},
+        extra={
+            "dir": direction(lang),
+            "dropped": len(dropped) + len(captions),
+            "dateline": dateline.text if dateline else None,
+        },
     )
     record = record.with_terms("tags", _auto_tags(record))
     if sidecar:
@@ -236,8 +248,12 @@ def _find_title(lines: list[str], warnings: list[str]):
     date_lines: list[tuple[DateMatch, bool, bool]] = []
     remaining = list(lines)
     title = None
-    if (len(remaining) > 1 and len(remaining[0]) <= 1000 and same_text(remaining[0], remaining[1])
-            and not _SENTENCE_BREAK.search(remaining[0].rstrip(" .!?؟。！？…"))):
+    if (
+        len(remaining) > 1
+        and len(remaining[0]) <= 1000
+        and same_text(remaining[0], remaining[1])
+        and not _SENTENCE_BREAK.search(remaining[0].rstrip(" .!?؟。！？…"))
+    ):
         title = remaining[0]  # the wire layout: the headline printed twice, whatever its length
         while remaining and same_text(remaining[0], title):
             del remaining[0]
@@ -306,9 +322,13 @@ def _drop_extractor_repeat(lines: list[str], title: str | None) -> list[str]:
     lead_key = match_key(lines[0][:200])[:60]
     title_key = match_key(title)
     return [lines[0]] + [
-        p for p in lines[1:]
-        if not (match_key(p[:len(title) + 80]).startswith(title_key) and lead_key and
-                lead_key in match_key(p[:len(title) + 120]))
+        p
+        for p in lines[1:]
+        if not (
+            match_key(p[: len(title) + 80]).startswith(title_key)
+            and lead_key
+            and lead_key in match_key(p[: len(title) + 120])
+        )
     ]
 
 

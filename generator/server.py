@@ -48,8 +48,14 @@ brought up to date (in a forked process)."""
 class Rebuilder:
     """Turns batches of changed paths into quick updates or full builds (one at a time)."""
 
-    def __init__(self, config: SiteConfig, out_dir: Path, *, config_path: Path | None = None,
-                 cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: SiteConfig,
+        out_dir: Path,
+        *,
+        config_path: Path | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         from .live import LiveSite
 
         self.config = config
@@ -98,8 +104,9 @@ class Rebuilder:
             if written is None:
                 return False
             print(f"updated {len(written)} pages in {time.perf_counter() - start:.3f}s", flush=True)
-            self.problems = [p for p in self.problems
-                             if not any(p.startswith(self._rel(path) + ":") for path in paths)]
+            self.problems = [
+                p for p in self.problems if not any(p.startswith(self._rel(path) + ":") for path in paths)
+            ]
         elif kinds == {"static"} and all(p.is_file() for p in paths):
             with self.site.lock:
                 written = [rel for rel in map(self._copy_static, sorted(paths)) if rel]
@@ -144,17 +151,21 @@ class Rebuilder:
                 else:
                     detail = f"{type(exc).__name__}: {exc} (serve --debug shows the traceback)"
                 shown = "\n".join(terminal_safe(line) for line in detail.splitlines())
-                print(f"build failed, still serving the last good site:\n{shown}", file=sys.stderr, flush=True)
+                print(
+                    f"build failed, still serving the last good site:\n{shown}", file=sys.stderr, flush=True
+                )
                 self._show_error(detail)
         self.reload(["*"])
 
     def _show_error(self, detail: str) -> None:
         if not self.out_dir.is_dir():
             return
-        page = (f'<!DOCTYPE html><html lang="en" dir="ltr"><meta charset="utf-8"><title>Build failed</title>'
-                f'<body style="font-family:monospace"><h1>Sahifa: build failed</h1>'
-                f'<p>The last good site is still being served. Fix the file and save to rebuild.</p>'
-                f'<pre style="white-space:pre-wrap">{html.escape(detail)}</pre></body></html>')
+        page = (
+            f'<!DOCTYPE html><html lang="en" dir="ltr"><meta charset="utf-8"><title>Build failed</title>'
+            f'<body style="font-family:monospace"><h1>Sahifa: build failed</h1>'
+            f"<p>The last good site is still being served. Fix the file and save to rebuild.</p>"
+            f'<pre style="white-space:pre-wrap">{html.escape(detail)}</pre></body></html>'
+        )
         (self.out_dir / ERROR_PAGE).write_text(page, encoding="utf-8")
 
     def _clear_error(self) -> None:
@@ -278,8 +289,11 @@ class ChangeQueue:
 _BODY_TAG = re.compile(rb"<body[^>]*>", re.I)
 
 
-def preview_handler(out_dir: Path, rebuild: Rebuilder, allowed_hosts: frozenset[str] = frozenset(
-        {"127.0.0.1", "localhost", "::1"})):
+def preview_handler(
+    out_dir: Path,
+    rebuild: Rebuilder,
+    allowed_hosts: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"}),
+):
     """livereload's static file handler with two additions, made for one server (no globals).
 
     - Nothing that resolves outside the output folder is served: ``..`` and encoded forms are
@@ -318,8 +332,10 @@ def preview_handler(out_dir: Path, rebuild: Rebuilder, allowed_hosts: frozenset[
                 return None
             if os.path.basename(abspath) == ERROR_PAGE:
                 return None
-            return _alert('<strong>Sahifa: the last rebuild failed; this is the last good build.</strong>\n'
-                          + html.escape(rebuild.last_error))
+            return _alert(
+                "<strong>Sahifa: the last rebuild failed; this is the last good build.</strong>\n"
+                + html.escape(rebuild.last_error)
+            )
 
         @classmethod
         def _with_banner(cls, abspath: str, banner: bytes) -> bytes:
@@ -435,15 +451,19 @@ def _problems_banner(problems: list[str]) -> bytes:
     article is missing (a YAML typo makes it a 404): the file, the field and the reason."""
     items = "".join(f"<li>{html.escape(p)}</li>" for p in problems[:20])
     more = f"<li>... and {len(problems) - 20} more</li>" if len(problems) > 20 else ""
-    return _alert('<strong>Sahifa: the last build skipped these files; this page may be one of them. '
-                  f'Fix the file and save: this page reloads.</strong><ul>{items}{more}</ul>')
+    return _alert(
+        "<strong>Sahifa: the last build skipped these files; this page may be one of them. "
+        f"Fix the file and save: this page reloads.</strong><ul>{items}{more}</ul>"
+    )
 
 
 def _alert(inner_html: str) -> bytes:
     """The preview's own notice at the top of a page (English, left to right, whatever the page)."""
-    return ('<div role="alert" dir="ltr" lang="en" style="background:#fee;color:#600;'
-            'border:2px solid #c00;padding:1em;font-family:monospace;white-space:pre-wrap">'
-            f'{inner_html}</div>').encode("utf-8")
+    return (
+        '<div role="alert" dir="ltr" lang="en" style="background:#fee;color:#600;'
+        'border:2px solid #c00;padding:1em;font-family:monospace;white-space:pre-wrap">'
+        f"{inner_html}</div>"
+    ).encode("utf-8")
 
 
 def watched_paths(config: SiteConfig, config_path: Path | None = None) -> list[Path]:
@@ -488,9 +508,18 @@ def start_watching(paths: list[Path], queue: ChangeQueue):
     return observer
 
 
-def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: int = 8000,
-          open_browser: bool = False, config_path: Path | None = None,
-          cache_dir: Path | None = None, force: bool = False, debug: bool = False) -> int:
+def serve(
+    config: SiteConfig,
+    out_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    open_browser: bool = False,
+    config_path: Path | None = None,
+    cache_dir: Path | None = None,
+    force: bool = False,
+    debug: bool = False,
+) -> int:
     """Build, then serve ``out_dir`` with live reload until interrupted. The site's lock is
     held for as long as the server runs (its rebuilds write the output folder at any time):
     a command-line build of the same site waits, then says why."""
@@ -500,12 +529,24 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
     try:
         out_dir = check_output_dir(config, out_dir)
         if not force and not owned_or_empty(out_dir):
-            raise SahifaError(str(out_dir), "this folder exists, is not empty and was not made by "
-                                            "Sahifa; serve replaces it as a whole, so it refuses to. "
-                                            "Choose another --out, or give --force")
+            raise SahifaError(
+                str(out_dir),
+                "this folder exists, is not empty and was not made by "
+                "Sahifa; serve replaces it as a whole, so it refuses to. "
+                "Choose another --out, or give --force",
+            )
         with site_lock(config.root, out_dir, timeout=5):
-            return _serve(config, out_dir, host=host, port=port, open_browser=open_browser,
-                          config_path=config_path, cache_dir=cache_dir, debug=debug, force=force)
+            return _serve(
+                config,
+                out_dir,
+                host=host,
+                port=port,
+                open_browser=open_browser,
+                config_path=config_path,
+                cache_dir=cache_dir,
+                debug=debug,
+                force=force,
+            )
     except Busy as exc:
         print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return 75
@@ -514,15 +555,27 @@ def serve(config: SiteConfig, out_dir: Path, *, host: str = "127.0.0.1", port: i
         return 2
 
 
-def _serve(config: SiteConfig, out_dir: Path, *, host: str, port: int, open_browser: bool,
-           config_path: Path | None, cache_dir: Path | None, debug: bool, force: bool) -> int:
+def _serve(
+    config: SiteConfig,
+    out_dir: Path,
+    *,
+    host: str,
+    port: int,
+    open_browser: bool,
+    config_path: Path | None,
+    cache_dir: Path | None,
+    debug: bool,
+    force: bool,
+) -> int:
     from livereload import Server
     from livereload.watcher import Watcher
     from tornado.ioloop import IOLoop
 
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {host}: other machines on the network can reach this preview",
-              file=sys.stderr)
+        print(
+            f"warning: serving on {host}: other machines on the network can reach this preview",
+            file=sys.stderr,
+        )
     # Links must point at this server, whatever base_url the published site uses.
     name = "localhost" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     base = f"http://{name}:{port}/"
@@ -560,7 +613,9 @@ def _serve(config: SiteConfig, out_dir: Path, *, host: str, port: int, open_brow
         # The guarded handler class (``_guard_live_handlers``) holds the watcher and waiters.
         import livereload.server as live_server
 
-        loop.add_callback(live_server.LiveReloadHandler.reload_waiters, path if path.endswith(".css") else None)
+        loop.add_callback(
+            live_server.LiveReloadHandler.reload_waiters, path if path.endswith(".css") else None
+        )
 
     rebuild.reload = reload
     queue = ChangeQueue(rebuild, loop)
@@ -579,8 +634,13 @@ def _serve(config: SiteConfig, out_dir: Path, *, host: str, port: int, open_brow
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
     try:
-        server.serve(host=host, port=port, root=str(out_dir),
-                     open_url_delay=1 if open_browser else None, restart_delay=0)
+        server.serve(
+            host=host,
+            port=port,
+            root=str(out_dir),
+            open_url_delay=1 if open_browser else None,
+            restart_delay=0,
+        )
     finally:
         observer.stop()
     if stopped:

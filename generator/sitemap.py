@@ -45,11 +45,17 @@ def _urlset(entries: Sequence[SitemapEntry], urls: Urls) -> bytes:
             etree.SubElement(url, s + "lastmod").text = entry.lastmod.isoformat()
         if len(entry.alternates) > 1:
             for lang, path in entry.alternates:
-                etree.SubElement(url, x + "link", rel="alternate", hreflang=lang,
-                                 href=xml_text(urls.absolute(path)))
+                etree.SubElement(
+                    url, x + "link", rel="alternate", hreflang=lang, href=xml_text(urls.absolute(path))
+                )
             if entry.x_default:
-                etree.SubElement(url, x + "link", rel="alternate", hreflang="x-default",
-                                 href=xml_text(urls.absolute(entry.x_default)))
+                etree.SubElement(
+                    url,
+                    x + "link",
+                    rel="alternate",
+                    hreflang="x-default",
+                    href=xml_text(urls.absolute(entry.x_default)),
+                )
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
@@ -64,8 +70,9 @@ def _index(parts: Sequence[tuple[str, dt.date | None]], urls: Urls) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
-def sitemap_outputs(entries: Iterable[SitemapEntry], urls: Urls, *,
-                    max_urls: int = MAX_URLS) -> Iterator[tuple[str, bytes]]:
+def sitemap_outputs(
+    entries: Iterable[SitemapEntry], urls: Urls, *, max_urls: int = MAX_URLS
+) -> Iterator[tuple[str, bytes]]:
     """(path, bytes) of ``sitemap.xml`` (and its parts when there are more than ``max_urls``)."""
     entries = list(entries)
     if len(entries) <= max_urls:
@@ -73,7 +80,7 @@ def sitemap_outputs(entries: Iterable[SitemapEntry], urls: Urls, *,
     else:
         parts = []
         for n, start in enumerate(range(0, len(entries), max_urls), 1):
-            chunk = entries[start:start + max_urls]
+            chunk = entries[start : start + max_urls]
             path = f"sitemaps/sitemap-{n}.xml"
             parts.append((path, max((e.lastmod for e in chunk if e.lastmod), default=None)))
             yield path, _urlset(chunk, urls)
@@ -84,5 +91,4 @@ def sitemap_outputs(entries: Iterable[SitemapEntry], urls: Urls, *,
 def robots_txt(urls: Urls) -> bytes:
     """Allow everything, name the sitemap. Crawlers read robots.txt only at a host's root:
     under a sub-path, copy these lines into the host's own robots.txt."""
-    return ("User-agent: *\nAllow: /\n\n"
-            f"Sitemap: {urls.absolute('sitemap.xml')}\n").encode("utf-8")
+    return (f"User-agent: *\nAllow: /\n\nSitemap: {urls.absolute('sitemap.xml')}\n").encode("utf-8")

@@ -60,10 +60,14 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
             if lang_dir.name.startswith(".") or not lang_dir.is_dir():
                 continue
             if lang_dir.is_symlink():
-                problems.append(f"{_rel(lang_dir, root)}: is a link to a folder; links to folders are not followed; skipped")
+                problems.append(
+                    f"{_rel(lang_dir, root)}: is a link to a folder; links to folders are not followed; skipped"
+                )
                 continue
             if lang_dir.name not in config.language_codes:
-                problems.append(f"{_rel(lang_dir, root)}: language {printable_path(lang_dir.name)!r} is not configured in site.toml; skipped")
+                problems.append(
+                    f"{_rel(lang_dir, root)}: language {printable_path(lang_dir.name)!r} is not configured in site.toml; skipped"
+                )
                 continue
             for path in walk(lang_dir, reader.suffixes, root, problems, recursive=True):
                 consider(path, folder, reader.kind, lang_dir.name)
@@ -82,9 +86,12 @@ def read_source(source: SourceFile, options) -> list[ArticleRecord]:
     except SahifaError:
         raise
     except Overrun as exc:
-        raise SahifaError(rel, f"{exc} (article_time_limit in site.toml); a shape of text the "
-                               "parsers handle slowly, such as thousands of nested brackets or "
-                               "unclosed tags; skipped") from None
+        raise SahifaError(
+            rel,
+            f"{exc} (article_time_limit in site.toml); a shape of text the "
+            "parsers handle slowly, such as thousands of nested brackets or "
+            "unclosed tags; skipped",
+        ) from None
     except RecursionError:
         raise SahifaError(rel, "the text is nested too deeply to read") from None
     except OSError as exc:
@@ -93,9 +100,9 @@ def read_source(source: SourceFile, options) -> list[ArticleRecord]:
         raise SahifaError(rel, f"could not be read: {type(exc).__name__}: {exc}") from exc
 
 
-def read_all(sources: list[SourceFile], options, *,
-             reader: Callable[..., list[ArticleRecord]] = read_source
-             ) -> Iterator[list[ArticleRecord] | SahifaError]:
+def read_all(
+    sources: list[SourceFile], options, *, reader: Callable[..., list[ArticleRecord]] = read_source
+) -> Iterator[list[ArticleRecord] | SahifaError]:
     """Each source's records (a list: one input may carry several stories) or its error."""
     for source in sources:
         try:

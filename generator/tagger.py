@@ -31,24 +31,88 @@ _ARABIC = re.compile("[\u0600-\u06ff]")
 _PROCLITICS = ("وبال", "وال", "بال", "فال", "كال", "ولل", "لل", "ال", "و", "ف", "ب", "ل", "ك")
 _NISBA = ("يون", "يين", "يه", "ي")
 _ORG_HEADS = {
-    "منظمة", "منظمه", "وزارة", "وزاره", "حزب", "حركة", "حركه", "جامعة", "جامعه", "هيئة", "هيئه",
-    "اتحاد", "شركة", "شركه", "وكالة", "وكاله", "مجلس", "جمعية", "جمعيه", "مؤسسة", "مؤسسه",
-    "سازمان", "وزارت", "حزب", "شرکت", "دانشگاه", "خبرگزاری", "تنظیم", "جماعت", "تحریک",
-    "Organization", "Organisation", "Ministry", "Party", "University", "Council", "Agency",
-    "Organisation", "Ministère", "Parti", "Université", "Conseil", "Agence",
+    "منظمة",
+    "منظمه",
+    "وزارة",
+    "وزاره",
+    "حزب",
+    "حركة",
+    "حركه",
+    "جامعة",
+    "جامعه",
+    "هيئة",
+    "هيئه",
+    "اتحاد",
+    "شركة",
+    "شركه",
+    "وكالة",
+    "وكاله",
+    "مجلس",
+    "جمعية",
+    "جمعيه",
+    "مؤسسة",
+    "مؤسسه",
+    "سازمان",
+    "وزارت",
+    "حزب",
+    "شرکت",
+    "دانشگاه",
+    "خبرگزاری",
+    "تنظیم",
+    "جماعت",
+    "تحریک",
+    "Organization",
+    "Organisation",
+    "Ministry",
+    "Party",
+    "University",
+    "Council",
+    "Agency",
+    "Organisation",
+    "Ministère",
+    "Parti",
+    "Université",
+    "Conseil",
+    "Agence",
 }
 _PERSON_TITLES = {
-    "الرئيس", "رئيس", "الملك", "الأمير", "الشيخ", "وزير", "الوزير", "المستشار", "السيد",
-    "السيدة", "الدكتور", "رئيسة", "آقای", "خانم", "صدر", "وزیراعظم", "جناب",
-    "President", "Prime", "Minister", "King", "Mr", "Mrs", "Ms", "Dr", "Président", "M.",
+    "الرئيس",
+    "رئيس",
+    "الملك",
+    "الأمير",
+    "الشيخ",
+    "وزير",
+    "الوزير",
+    "المستشار",
+    "السيد",
+    "السيدة",
+    "الدكتور",
+    "رئيسة",
+    "آقای",
+    "خانم",
+    "صدر",
+    "وزیراعظم",
+    "جناب",
+    "President",
+    "Prime",
+    "Minister",
+    "King",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "Président",
+    "M.",
 }
-_STOP = set("""
+_STOP = set(
+    """
 في من على إلى عن مع أن إن أنه كان قد لا ما أو ثم بعد قبل بين خلال حول عند منذ التي الذي الذين هذا هذه
 ذلك تلك هو هي هم نحن كما حيث لكن بل إذا اليوم أمس غدا وقال قال وأضاف أعلن أمام كلمة العاصمة الجديد
 the a an of in on at to for and or but with by from as is was were are be this that it its his her
 de la le les des du et en un une pour par sur au aux dans
 در به از که این را با است و برای آن یک تا کے کی میں ہے اور کو سے نے
-""".split())
+""".split()
+)
 _STOP_KEYS = frozenset(match_key(w) for w in _STOP)
 _ADJ_SUFFIX = re.compile(r"^ال.+(?:ي|ية|يه)$")
 
@@ -79,9 +143,9 @@ def _variants(token_key: str, arabic: bool) -> tuple[str, ...]:
         return tuple(out)
     for clitic in _PROCLITICS:
         if token_key.startswith(clitic) and len(token_key) - len(clitic) >= 3:
-            out.append(token_key[len(clitic):])
+            out.append(token_key[len(clitic) :])
             if clitic.endswith("ل") and clitic != "ل":
-                out.append("ال" + token_key[len(clitic):])
+                out.append("ال" + token_key[len(clitic) :])
     for base in list(out):
         for suffix in _NISBA:
             if base.endswith(suffix) and len(base) - len(suffix) >= 4:
@@ -142,7 +206,7 @@ def _places(texts: list[str], lang: str, arabic: bool) -> Counter:
         while i < len(tokens):
             longest = max((firsts.get(v, 0) for v in _variants(tokens[i], arabic)), default=0)
             for n in range(min(longest, len(tokens) - i), 0, -1):
-                rest = " ".join(tokens[i + 1:i + n])
+                rest = " ".join(tokens[i + 1 : i + n])
                 hit = None
                 for first in _variants(tokens[i], arabic):
                     phrase = (first + " " + rest).strip()
@@ -158,7 +222,9 @@ def _places(texts: list[str], lang: str, arabic: bool) -> Counter:
 
 
 def _strip_clitic(word: str, arabic: bool, heads: set[str]) -> str | None:
-    for cand in [word] + ([word[len(c):] for c in ("و", "ف", "ب", "ل", "ك", "لل") if word.startswith(c)] if arabic else []):
+    for cand in [word] + (
+        [word[len(c) :] for c in ("و", "ف", "ب", "ل", "ك", "لل") if word.startswith(c)] if arabic else []
+    ):
         if cand in heads:
             return cand
     return None
@@ -173,7 +239,7 @@ def _phrases_after(texts: list[str], heads: set[str], arabic: bool, max_words: i
             for i, word in enumerate(words):
                 head = _strip_clitic(word, arabic, heads)
                 if head:
-                    out.append([head] + words[i + 1:i + 1 + max_words])
+                    out.append([head] + words[i + 1 : i + 1 + max_words])
     return out
 
 
@@ -212,8 +278,11 @@ def _people(texts: list[str], arabic: bool) -> list[list[str]]:
                 rest = rest[1:]
         name = []
         for word in rest[:3]:
-            if match_key(word) in _STOP_KEYS or (arabic and word.startswith("ال")) or (
-                    not arabic and not word[:1].isupper()):
+            if (
+                match_key(word) in _STOP_KEYS
+                or (arabic and word.startswith("ال"))
+                or (not arabic and not word[:1].isupper())
+            ):
                 break
             name.append(word)
         if name:
@@ -223,7 +292,9 @@ def _people(texts: list[str], arabic: bool) -> list[list[str]]:
 
 def _latin_phrases(texts: list[str]) -> Counter:
     found: Counter = Counter()
-    pattern = re.compile(r"(?<![.!?]\s)\b([A-Z][\w’'\-]+(?:\s+(?:of|de|al|bin|van|von)?\s*[A-Z][\w’'\-]+){1,3})")
+    pattern = re.compile(
+        r"(?<![.!?]\s)\b([A-Z][\w’'\-]+(?:\s+(?:of|de|al|bin|van|von)?\s*[A-Z][\w’'\-]+){1,3})"
+    )
     for text in texts:
         for m in pattern.finditer(text):
             found[re.sub(r"['’]s$", "", m.group(1))] += 1
@@ -241,7 +312,7 @@ def _close(a: str, b: str) -> bool:
     i = 0
     while i < len(a) and a[i] == b[i]:
         i += 1
-    return a[i + (len(a) == len(b)):] == b[i + 1:]
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
 
 
 def extract_tags(paragraphs, title: str, lang: str) -> tuple[str, ...]:

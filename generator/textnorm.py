@@ -21,14 +21,31 @@ BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _INVISIBLE = re.compile("[\u200b\u200d\u200e\u200f\u061c\u2060\ufeff\u00ad]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
-_LETTER_FOLD = str.maketrans({
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
-    "ى": "ي", "ی": "ي", "ې": "ي", "ۍ": "ي", "ئ": "ي", "ے": "ي",
-    "ک": "ك", "ڪ": "ك",
-    "ة": "ه", "ۀ": "ه", "ہ": "ه", "ھ": "ه", "ە": "ه",
-    "ؤ": "و",
-    "ٹ": "ت",
-})
+_LETTER_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ٲ": "ا",
+        "ٳ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ې": "ي",
+        "ۍ": "ي",
+        "ئ": "ي",
+        "ے": "ي",
+        "ک": "ك",
+        "ڪ": "ك",
+        "ة": "ه",
+        "ۀ": "ه",
+        "ہ": "ه",
+        "ھ": "ه",
+        "ە": "ه",
+        "ؤ": "و",
+        "ٹ": "ت",
+    }
+)
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
@@ -77,10 +94,13 @@ _VALUE_DROP = re.compile(
     "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
     "\u202a-\u202e\u2066-\u2069"
     "\u200b\u2060-\u2064\u206a-\u206f\ufeff\u00ad\u034f\u115f\u1160\u3164\uffa0\u180e"
-    "\u17b4\u17b5\u2800\ufffc\ufff9-\ufffb\U0001d173-\U0001d17a]")
+    "\u17b4\u17b5\u2800\ufffc\ufff9-\ufffb\U0001d173-\U0001d17a]"
+)
 # Tag characters: kept only inside an emoji flag tag sequence (🏴 + tags + cancel tag, e.g. the
 # flag of Scotland); variation selectors 17-256 (U+E0100-E01EF) are kept.
-_TAGS = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f|[\U000e0000-\U000e00ff\U000e01f0-\U000e0fff]")
+_TAGS = re.compile(
+    "\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f|[\U000e0000-\U000e00ff\U000e01f0-\U000e0fff]"
+)
 _VISIBLE_CATEGORIES = ("L", "N", "S", "P")
 
 

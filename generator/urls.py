@@ -20,7 +20,9 @@ from .config import SiteConfig
 
 _TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 # Characters unsafe in a path segment on some host or file system, and URL syntax characters.
-_UNSAFE = re.compile(r"[\s<>:\"/\\|?*#%&+=;,'`!$@^~\[\]{}()\u060c\u061b\u061f\u06d4\u066a-\u066c.\u2010-\u2015\u00ab\u00bb\u2018-\u201f\u2026]+")
+_UNSAFE = re.compile(
+    r"[\s<>:\"/\\|?*#%&+=;,'`!$@^~\[\]{}()\u060c\u061b\u061f\u06d4\u066a-\u066c.\u2010-\u2015\u00ab\u00bb\u2018-\u201f\u2026]+"
+)
 _DEVICE = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.I)
 MAX_SLUG_BYTES = 120
 RESERVED_ARTICLE_SLUGS = frozenset({"tags", "archive", "page", "static", "search", "feed.xml"})
@@ -37,7 +39,9 @@ def slugify(text: str, fallback_seed: str = "") -> str:
     """
     text = unicodedata.normalize("NFKC", text).lower()
     text = _TASHKEEL.sub("", text)
-    text = "".join(ch for ch in text if ch == "\u200c" or unicodedata.category(ch) not in ("Cf", "Cc", "Cs", "Co", "Cn"))
+    text = "".join(
+        ch for ch in text if ch == "\u200c" or unicodedata.category(ch) not in ("Cf", "Cc", "Cs", "Co", "Cn")
+    )
     text = _UNSAFE.sub("-", text)
     # A run of hyphens and ZWNJs is one hyphen (a word break) or, without a hyphen, one ZWNJ.
     text = re.sub("[-\u200c]+", lambda m: "-" if "-" in m.group(0) else "\u200c", text)
@@ -45,7 +49,7 @@ def slugify(text: str, fallback_seed: str = "") -> str:
     encoded = text.encode("utf-8")
     if len(encoded) > MAX_SLUG_BYTES:
         text = encoded[:MAX_SLUG_BYTES].decode("utf-8", "ignore")
-        if "-" in text[len(text) // 2:]:
+        if "-" in text[len(text) // 2 :]:
             text = text.rsplit("-", 1)[0]
         text = text.strip("-\u200c")
     if _DEVICE.match(text):
@@ -69,9 +73,11 @@ def iri(path: str) -> str:
     if _PLAIN_ASCII.fullmatch(path):
         return path
     return "".join(
-        ch if (ord(ch) > 127 and unicodedata.category(ch) != "Cf") or ch in _URL_SAFE or ch.isalnum()
+        ch
+        if (ord(ch) > 127 and unicodedata.category(ch) != "Cf") or ch in _URL_SAFE or ch.isalnum()
         else quote(ch, safe="")
-        for ch in path)
+        for ch in path
+    )
 
 
 def _folder(path: str) -> str:
@@ -126,8 +132,12 @@ class Urls:
         return f"{self.lang_prefix(lang)}archive/index.html"
 
     def archive_month(self, lang: str, calendar: str, year: int, month: int, page: int = 1) -> str:
-        part = {"gregorian": "", "islamic-umalqura": "hijri/", "islamic-civil": "hijri-civil/",
-                "persian": "shamsi/"}[calendar]
+        part = {
+            "gregorian": "",
+            "islamic-umalqura": "hijri/",
+            "islamic-civil": "hijri-civil/",
+            "persian": "shamsi/",
+        }[calendar]
         return f"{self.lang_prefix(lang)}archive/{part}{year:04d}/{month:02d}/{self._page(page)}index.html"
 
     def feed(self, lang: str) -> str:

@@ -42,8 +42,12 @@ class PageView:
         return ()
 
     def terms(self) -> tuple[tuple[str, str, str], ...]:
-        return tuple((ref.taxonomy, ref.lang, ref.key)
-                     for article in self.articles() for refs in article.terms.values() for ref in refs)
+        return tuple(
+            (ref.taxonomy, ref.lang, ref.key)
+            for article in self.articles()
+            for refs in article.terms.values()
+            for ref in refs
+        )
 
     def lastmod(self) -> dt.datetime | None:
         return newest(self.articles())

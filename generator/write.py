@@ -166,8 +166,11 @@ class OutputWriter:
             except OSError:  # a file system without hard links: a copy keeps the mtime too
                 shutil.copy2(source, target, follow_symlinks=False)
         self._swap()
-        manifest = {rel: entry for rel, entry in self.previous.items()
-                    if rel in self.written and rel not in self.changed}
+        manifest = {
+            rel: entry
+            for rel, entry in self.previous.items()
+            if rel in self.written and rel not in self.changed
+        }
         manifest.update(self._manifest(self.changed))
         return manifest
 
@@ -225,8 +228,10 @@ def recover(out_dir: Path) -> None:
 
 OUTPUT_MARKER = ".sahifa-output"
 """A file in every output folder a build makes: the build replaces only folders that hold it."""
-MARKER_TEXT = ("This folder is made by Sahifa (python build.py) and is replaced as a whole by "
-               "every build. Do not keep other files in it.\n")
+MARKER_TEXT = (
+    "This folder is made by Sahifa (python build.py) and is replaced as a whole by "
+    "every build. Do not keep other files in it.\n"
+)
 
 
 def owned_or_empty(out: Path) -> bool:
@@ -254,14 +259,21 @@ def check_output_dir(config, out_dir: Path) -> Path:
     resolved = out.resolve()
     root = config.root.resolve()
     if root.is_relative_to(resolved):
-        raise SahifaError(str(out_dir), "the output folder is the site folder or contains it; "
-                                        "refusing to build (choose e.g. ROOT/public)")
+        raise SahifaError(
+            str(out_dir),
+            "the output folder is the site folder or contains it; "
+            "refusing to build (choose e.g. ROOT/public)",
+        )
     for folder in config.input_dirs:
         folder = folder.resolve()
         if resolved.is_relative_to(folder):
-            raise SahifaError(str(out_dir), f"the output folder is inside the input folder "
-                                            f"{folder.name}/; refusing to build")
+            raise SahifaError(
+                str(out_dir),
+                f"the output folder is inside the input folder {folder.name}/; refusing to build",
+            )
     if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise SahifaError(str(out_dir), "the output path exists and is not a plain folder "
-                                        "(a link or a file); refusing to replace it")
+        raise SahifaError(
+            str(out_dir),
+            "the output path exists and is not a plain folder (a link or a file); refusing to replace it",
+        )
     return out

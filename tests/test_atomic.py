@@ -26,8 +26,11 @@ ARTICLES = 3000
 
 
 def tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def build_cmd(site: Path) -> list[str]:
@@ -40,7 +43,9 @@ def write_articles(site: Path, count: int, marker: str) -> None:
     for i in range(count):
         (folder / f"a{i:05d}.md").write_text(
             f"---\ntitle: Article {i} {marker}\ndate: 2022-01-{1 + i % 28:02d}\n"
-            f"tags: [t{i % 40}, common]\n---\n\nBody of article {i}, {marker}.\n", encoding="utf-8")
+            f"tags: [t{i % 40}, common]\n---\n\nBody of article {i}, {marker}.\n",
+            encoding="utf-8",
+        )
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +61,12 @@ def big_site(tmp_path_factory):
     write_articles(site, ARTICLES, "second")
     # What a complete build of the new content is (byte-identical to an incremental one).
     expected = site.parent / "expected-second"
-    proc = subprocess.run(build_cmd(site)[:-2] + ["--out", str(expected), "--no-cache"],
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        build_cmd(site)[:-2] + ["--out", str(expected), "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return site, before, tree(expected)
 
@@ -68,8 +77,9 @@ def leftovers(site: Path) -> list[str]:
 
 def kill_after(site: Path, seconds: float) -> str:
     """Start a build, SIGKILL it after ``seconds``; returns how far it got (for the report)."""
-    proc = subprocess.Popen(build_cmd(site), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        build_cmd(site), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     time.sleep(seconds)
     finished = proc.poll() is not None
     if not finished:
@@ -97,8 +107,9 @@ def test_kill_during_commit(big_site):
     build (the old one or the new one), never a mix or missing."""
     site, _, _ = big_site
     before = tree(site / "public")
-    proc = subprocess.Popen(build_cmd(site), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        build_cmd(site), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 600
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -116,10 +127,12 @@ def test_kill_during_commit(big_site):
         now = tree(public)
         if now != before:  # the swap happened: it must be the complete new build
             # Article pages and search-index shards depend on the text, which changed.
-            assert set(now) >= {p for p in before
-                                if "/articles/" not in p and "/search/index/" not in p}
-            assert any("second" in (public / p).read_text(encoding="utf-8")
-                       for p in now if p.endswith("en/index.html"))
+            assert set(now) >= {p for p in before if "/articles/" not in p and "/search/index/" not in p}
+            assert any(
+                "second" in (public / p).read_text(encoding="utf-8")
+                for p in now
+                if p.endswith("en/index.html")
+            )
         # (else: the old site, unchanged)
 
 
@@ -158,8 +171,9 @@ def test_failed_build_keeps_old_output(tmp_path):
     assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0
     before = tree(site / "public")
     base = site / "templates/base.html"
-    base.write_text(base.read_text(encoding="utf-8").replace("{% endblock %}", "{% endblock", 1),
-                    encoding="utf-8")
+    base.write_text(
+        base.read_text(encoding="utf-8").replace("{% endblock %}", "{% endblock", 1), encoding="utf-8"
+    )
     write_articles(site, 6, "broken")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stderr
@@ -184,8 +198,12 @@ def two_states(tmp_path_factory):
     for marker in ("alpha", "beta"):
         write_articles(site, SIGNAL_ARTICLES, marker)
         out = site.parent / f"clean-{marker}"
-        proc = subprocess.run(build_cmd(site)[:-2] + ["--out", str(out), "--no-cache"],
-                              capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            build_cmd(site)[:-2] + ["--out", str(out), "--no-cache"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         trees[marker] = tree(out)
     # public/ starts as the beta site, built with the cache (the next builds are incremental).
@@ -217,8 +235,9 @@ def test_interrupted_incremental_builds_leave_all_old_or_all_new(two_states, sig
     for round_ in range(6):
         target = "alpha" if current == "beta" else "beta"
         write_articles(site, SIGNAL_ARTICLES, target)
-        proc = subprocess.Popen(build_cmd(site), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            build_cmd(site), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         time.sleep(rng.uniform(1.0, max(1.5, duration * 1.1)))  # after the interpreter's start-up
         if proc.poll() is None:
             if sig == signal.SIGKILL:
@@ -243,14 +262,24 @@ def test_interrupted_incremental_builds_leave_all_old_or_all_new(two_states, sig
         elif sig != signal.SIGKILL:
             assert proc.returncode == 128 + int(sig), (proc.returncode, err[-2000:])
             assert "Traceback" not in err and "interrupted" in err, err[-2000:]
-        outcomes.append((round_, proc.returncode, "new" if now == trees[target] else "old",
-                         round(time.monotonic() - started, 1)))
+        outcomes.append(
+            (
+                round_,
+                proc.returncode,
+                "new" if now == trees[target] else "old",
+                round(time.monotonic() - started, 1),
+            )
+        )
         assert "waiting for another Sahifa run" not in err, err[-2000:]
         current = "beta" if now == trees["beta"] else "alpha"
         assert not [p for p in site.iterdir() if p.name.startswith(".public.new-")] or sig == signal.SIGKILL
     # Whatever happened, the next build completes and is exactly the clean build.
     proc = subprocess.run(build_cmd(site), capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert tree(site / "public") == trees[current if tree(site / "public") == trees[current] else
-                                          ("alpha" if current == "beta" else "beta")]
+    assert (
+        tree(site / "public")
+        == trees[
+            current if tree(site / "public") == trees[current] else ("alpha" if current == "beta" else "beta")
+        ]
+    )
     print(sig.name, f"{duration:.1f}s", outcomes)

@@ -88,8 +88,18 @@ KNOWN_LOSSES = {"content/ar/m04-entities-and-mxss.md": "M04-VISIBLE"}
 BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 INVISIBLE = {0x200B, 0x200C, 0x200D, 0xFEFF, 0x2060, 0x00AD}
 C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
-             "cite", "ping"}
+URL_ATTRS = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "background",
+    "cite",
+    "ping",
+}
 BAD_TAGS = {"iframe", "frame", "frameset", "object", "embed", "applet", "base"}
 DATA_TYPES = {"application/ld+json", "application/json"}
 DEVICE = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.I)
@@ -97,6 +107,7 @@ TEXT_EXTS = {".html", ".htm", ".xml", ".rss", ".atom", ".json", ".txt", ".css", 
 
 
 # ---- the corpus ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def corpus() -> Path:
@@ -137,6 +148,7 @@ def published_marks(entry: dict) -> list[str]:
 
 
 # ---- scratch sites and builds ---------------------------------------------------------------
+
 
 def make_site(dest: Path, corpus: Path, entries: list[dict]) -> Path:
     site = copy_site(dest, content=False, seeds=False)
@@ -196,8 +208,11 @@ def snapshot(site: Path, output: Path | None) -> dict[str, str]:
 
 def tree_hashes(root: Path) -> dict[str, str]:
     """Every file under ``root`` (the output folder) -> sha256."""
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def clear_tmp_canaries() -> None:
@@ -212,17 +227,26 @@ def clear_tmp_canaries() -> None:
 
 
 def tmp_canaries() -> list[str]:
-    return [os.path.join(tmp, n) for tmp in {tempfile.gettempdir(), "/tmp"} if os.path.isdir(tmp)
-            for n in os.listdir(tmp) if n.startswith("badinput-")]
+    return [
+        os.path.join(tmp, n)
+        for tmp in {tempfile.gettempdir(), "/tmp"}
+        if os.path.isdir(tmp)
+        for n in os.listdir(tmp)
+        if n.startswith("badinput-")
+    ]
 
 
-def run_build(site: Path, *args: str, out: str | Path | None = None,
-              cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_build(
+    site: Path, *args: str, out: str | Path | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     out = str(out if out is not None else site / "public")
     return subprocess.run(
         [sys.executable, str(REPO / "build.py"), "--root", str(site), "--out", out, *args],
-        cwd=str(cwd or site), capture_output=True, timeout=BUILD_TIMEOUT,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        cwd=str(cwd or site),
+        capture_output=True,
+        timeout=BUILD_TIMEOUT,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
 
 
 @dataclass
@@ -243,8 +267,7 @@ class Built:
 
     def messages(self, rel: str) -> list[str]:
         """Error and warning lines about one site file (``error: PATH: reason``)."""
-        return [line for line in self.lines
-                if line.split(": ", 1)[-1].startswith(rel + ":")]
+        return [line for line in self.lines if line.split(": ", 1)[-1].startswith(rel + ":")]
 
     def pages_with(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFC", text)
@@ -267,16 +290,30 @@ def do_build(site: Path, allowed: "Allowed | None") -> Built:
     out = site / "public"
     clear_tmp_canaries()
     before = snapshot(site, out)
-    files = sorted(p.relative_to(site).as_posix() for d in ("content", "seeds")
-                   for p in (site / d).rglob("*") if p.is_symlink() or not p.is_dir())
+    files = sorted(
+        p.relative_to(site).as_posix()
+        for d in ("content", "seeds")
+        for p in (site / d).rglob("*")
+        if p.is_symlink() or not p.is_dir()
+    )
     proc = run_build(site)
     after = snapshot(site, out)
     scan = scan_output(out, allowed) if out.is_dir() else Scan()
-    return Built(site, out, proc.returncode, proc.stdout.decode("utf-8", "replace"),
-                 proc.stderr.decode("utf-8", "replace"), before, after, scan, files)
+    return Built(
+        site,
+        out,
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+        before,
+        after,
+        scan,
+        files,
+    )
 
 
 # ---- reading the output ----------------------------------------------------------------------
+
 
 def scheme_of(value: str) -> str:
     v = "".join(ch for ch in html.unescape(value) if ord(ch) > 0x20 and ord(ch) not in BIDI | INVISIBLE)
@@ -329,7 +366,9 @@ class PageCheck(html.parser.HTMLParser):
                 self.risky(("event-handler", tag, k))
             if k in ("srcdoc", "style"):
                 self.risky(("attribute", tag, k, v if k == "style" else ""))
-            if k in URL_ATTRS or (tag == "meta" and k == "content" and a.get("property", "").endswith(":image")):
+            if k in URL_ATTRS or (
+                tag == "meta" and k == "content" and a.get("property", "").endswith(":image")
+            ):
                 s = scheme_of(v)
                 if s in ("javascript", "vbscript", "livescript", "data"):
                     self.risky(("url", tag, k, s))
@@ -365,7 +404,9 @@ class PageCheck(html.parser.HTMLParser):
                 digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
                 self.scan.inline_scripts.add(digest)
                 if self.allowed is not None and digest not in self.allowed.inline_scripts:
-                    self.scan.findings.append(f"{self.where}: inline <script> is not one of ours: {body[:60]!r}")
+                    self.scan.findings.append(
+                        f"{self.where}: inline <script> is not one of ours: {body[:60]!r}"
+                    )
             self.script = None
 
     def handle_data(self, data):
@@ -377,7 +418,7 @@ class PageCheck(html.parser.HTMLParser):
 
 def resolve_link(out: Path, page: Path, link: str) -> bool:
     if link.startswith(BASE_URL):
-        link = "/" + link[len(BASE_URL):]
+        link = "/" + link[len(BASE_URL) :]
     path = urllib.parse.unquote(urllib.parse.urlsplit(link).path)
     if not path:
         return True
@@ -441,7 +482,11 @@ def scan_output(out: Path, allowed: Allowed | None) -> Scan:
                         pc.feed(el.text)
                         pc.close()
                     for k, v in el.attrib.items():
-                        if k.rsplit("}", 1)[-1] in ("href", "src") and scheme_of(v) in ("javascript", "vbscript", "data"):
+                        if k.rsplit("}", 1)[-1] in ("href", "src") and scheme_of(v) in (
+                            "javascript",
+                            "vbscript",
+                            "data",
+                        ):
                             scan.findings.append(f"{rel}: bad URL scheme in a feed attribute")
             elif ext == ".json":
                 try:
@@ -454,6 +499,7 @@ def scan_output(out: Path, allowed: Allowed | None) -> Scan:
 
 
 # ---- fixtures: the baseline (controls only) and the full corpus -------------------------------
+
 
 @pytest.fixture(scope="module")
 def allowed(corpus, tmp_path_factory) -> Allowed:
@@ -483,6 +529,7 @@ def test_corpus_is_byte_exact(corpus):
 
 # ---- checks shared by the full build and the per-file builds ---------------------------------
 
+
 def check_common(built: Built, entries: list[dict]) -> None:
     assert "Traceback" not in built.stderr + built.stdout, built.stderr[-3000:]
     assert built.rc in (0, 1), f"exit {built.rc}: {built.stderr[-2000:]}"
@@ -498,7 +545,7 @@ def check_common(built: Built, entries: list[dict]) -> None:
         reason = rest.split(":", 1)[1] if ":" in rest else ""
         for f in built.site_files:
             if rest.startswith(f + ":"):
-                reason = rest[len(f) + 1:]
+                reason = rest[len(f) + 1 :]
         assert re.search(r"[a-zA-Z]{3,}", reason), f"no reason given: {line}"
     # Nothing written outside the output folder; no canary anywhere.
     assert built.after == built.before, "the site tree outside the output folder changed"
@@ -546,6 +593,7 @@ def test_full_corpus_feeds_parse(full):
 
 # ---- one build per file ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", [e["path"] for e in BAD])
 def test_each_file(path, corpus, allowed, tmp_path):
     entry = ENTRIES[path]
@@ -563,6 +611,7 @@ def test_each_file(path, corpus, allowed, tmp_path):
 
 
 # ---- the per-file "must" assertions ----------------------------------------------------------
+
 
 def body_of(page: str) -> str:
     m = re.search(r'<div class="body">(.*?)</div>', page, re.S)
@@ -592,6 +641,7 @@ def must_warns(words):
         assert msgs, f"no warning names {entry['path']}"
         for w in words:
             assert w.lower() in msgs.lower(), (w, msgs)
+
     return check
 
 
@@ -610,6 +660,7 @@ def must_no_char(*chars):
                 data = p.read_text(encoding="utf-8")
                 assert not any(c in data for c in chars), rel
                 assert "%EF%BB%BF" not in data.upper() and "&#13;" not in data, rel
+
     return check
 
 
@@ -742,8 +793,10 @@ def must_m08(built, entry):
 def tag_links(page: str) -> list[tuple[str, str]]:
     """The article's own tags (the footer after the "Tags" heading)."""
     footer = page.split('class="tags-label"', 1)[1].split('<ul class="tags">', 1)[1].split("</ul>", 1)[0]
-    return [(urllib.parse.unquote(h), html.unescape(t))
-            for h, t in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', footer)]
+    return [
+        (urllib.parse.unquote(h), html.unescape(t))
+        for h, t in re.findall(r'<a href="([^"]+)"[^>]*>(.*?)</a>', footer)
+    ]
 
 
 def must_m09(built, entry):
@@ -778,12 +831,15 @@ def must_fixed_slug(marker):
         assert rel.startswith("ar/articles/") and rel.count("/") == 3, rel
         assert any("slug" in m for m in built.messages(site_rel(entry)))
         assert not Path("/tmp/badinput-abs-slug").exists()
+
     return check
 
 
 def must_m14(built, entry):
     must_fixed_slug("M14-VISIBLE")(built, entry)
-    assert ENTRIES["controls/content/ar/c02-good-ar.md"]["expect_text"][0] in built.scan.texts["ar/index.html"]
+    assert (
+        ENTRIES["controls/content/ar/c02-good-ar.md"]["expect_text"][0] in built.scan.texts["ar/index.html"]
+    )
 
 
 def must_m16(built, entry):
@@ -805,6 +861,7 @@ def must_error_says(*words):
         msgs = " ".join(built.messages(site_rel(entry)))
         for w in words:
             assert w in msgs, (w, msgs)
+
     return check
 
 
@@ -817,7 +874,7 @@ def must_m23(built, entry):
 def must_m24(built, entry):
     rel, page = built.article_page(entry["expect_text"][0])
     assert "\r" not in page and "&#13;" not in page
-    assert ("اختبار", ) == tuple(t for _, t in tag_links(page))
+    assert ("اختبار",) == tuple(t for _, t in tag_links(page))
 
 
 def must_m32(built, entry):
@@ -978,8 +1035,13 @@ def test_g08_non_utf8_file_name(gsite, allowed):
 
 @pytest.mark.parametrize("where", ["content", "seeds", "root", "parent", "templates-child"])
 def test_g09_output_folder_misconfigured(gsite, where):
-    out = {"content": gsite / "content", "seeds": gsite / "seeds", "root": gsite,
-           "parent": Path(".."), "templates-child": gsite / "templates" / "public"}[where]
+    out = {
+        "content": gsite / "content",
+        "seeds": gsite / "seeds",
+        "root": gsite,
+        "parent": Path(".."),
+        "templates-child": gsite / "templates" / "public",
+    }[where]
     scope = gsite.parent
     before = snapshot(scope, None)
     proc = run_build(gsite, out=out, cwd=gsite)
@@ -1009,10 +1071,14 @@ def test_g12_file_vanishes_between_listing_and_reading(corpus, tmp_path, monkeyp
     assert report.articles == 2 and report.exit_code == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "m04: after the unclosed mXSS vector <math><mtext><table><mglyph><style>, Python-Markdown "
-    "keeps the rest of the file in one raw-HTML block and nh3 drops the text inside it, so the "
-    "last paragraph (M04-VISIBLE) is lost from that article. Nothing executes; no other article "
-    "is affected."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "m04: after the unclosed mXSS vector <math><mtext><table><mglyph><style>, Python-Markdown "
+        "keeps the rest of the file in one raw-HTML block and nh3 drops the text inside it, so the "
+        "last paragraph (M04-VISIBLE) is lost from that article. Nothing executes; no other article "
+        "is affected."
+    ),
+)
 def test_known_loss_after_mxss_vector(full):
     assert full.pages_with("M04-VISIBLE")

@@ -29,15 +29,25 @@ from conftest import REPO
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 ARTIFACTS = REPO / "test-artifacts"
 LANGS = ("ar", "fa", "ur", "en", "fr")
 KINDS = ("home", "article", "tags")
 WIDTHS = (360, 1280)
 DIRECTION = {"ar": "rtl", "fa": "rtl", "ur": "rtl", "en": "ltr", "fr": "ltr"}
-FONTS = {"ar": ("Noto Naskh Arabic", "العربية"), "fa": ("Vazirmatn", "فارسی"),
-         "ur": ("Noto Nastaliq Urdu", "اردو")}
+FONTS = {
+    "ar": ("Noto Naskh Arabic", "العربية"),
+    "fa": ("Vazirmatn", "فارسی"),
+    "ur": ("Noto Nastaliq Urdu", "اردو"),
+}
 
 
 def _missing(what: str):
@@ -83,7 +93,8 @@ def report():
     yield data
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "browser-report.json").write_text(
-        json.dumps(dict(sorted(data.items())), ensure_ascii=False, indent=1), encoding="utf-8")
+        json.dumps(dict(sorted(data.items())), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
 
 
 def _path(demo_site, lang: str, kind: str) -> str:
@@ -141,16 +152,24 @@ def test_direction_alignment_and_no_overflow(browser, site_url, demo_site, repor
         page.close()
     want = DIRECTION[lang]
     entry = report.setdefault(f"{lang}-{kind}", {"path": path})
-    entry[f"w{width}"] = {"direction": m["htmlDir"], "h1_direction": m["h1Dir"],
-                          "overflow_px": m["scrollWidth"] - m["clientWidth"],
-                          "h1_gap_start_px": round(m["contentRight"] - m["textRight"] if want == "rtl"
-                                                   else m["textLeft"] - m["contentLeft"], 1)}
+    entry[f"w{width}"] = {
+        "direction": m["htmlDir"],
+        "h1_direction": m["h1Dir"],
+        "overflow_px": m["scrollWidth"] - m["clientWidth"],
+        "h1_gap_start_px": round(
+            m["contentRight"] - m["textRight"] if want == "rtl" else m["textLeft"] - m["contentLeft"], 1
+        ),
+    }
     assert m["htmlDir"] == want and m["h1Dir"] == want, m
     assert m["firstLineWidth"] > 0, "the heading has no text to measure"
     if want == "rtl":
-        assert abs(m["textRight"] - m["contentRight"]) <= 2, f"{path}: rtl heading does not start at the right: {m}"
+        assert abs(m["textRight"] - m["contentRight"]) <= 2, (
+            f"{path}: rtl heading does not start at the right: {m}"
+        )
     else:
-        assert abs(m["textLeft"] - m["contentLeft"]) <= 2, f"{path}: ltr heading does not start at the left: {m}"
+        assert abs(m["textLeft"] - m["contentLeft"]) <= 2, (
+            f"{path}: ltr heading does not start at the left: {m}"
+        )
     assert m["scrollWidth"] <= m["clientWidth"], f"{path} scrolls sideways at {width}px: {m}"
 
 
@@ -172,16 +191,22 @@ def test_web_fonts_load_and_are_used(browser, site_url, demo_site, report, lang,
     family, sample = FONTS[lang]
     page = _open(browser, site_url, _path(demo_site, lang, kind), 1280)
     try:
-        state = page.evaluate("""([family, sample]) => document.fonts.ready.then(() => ({
+        state = page.evaluate(
+            """([family, sample]) => document.fonts.ready.then(() => ({
             check: document.fonts.check(`16px "${family}"`, sample),
             loaded: [...document.fonts].filter(f => f.family.replace(/"/g, '') === family)
                                        .map(f => f.status),
-        }))""", [family, sample])
+        }))""",
+            [family, sample],
+        )
         used = _fonts_used(page, "main h1")
     finally:
         page.close()
-    report.setdefault(f"{lang}-{kind}", {})["fonts"] = {"family": family, "statuses": state["loaded"],
-                                                        "h1_drawn_with": used}
+    report.setdefault(f"{lang}-{kind}", {})["fonts"] = {
+        "family": family,
+        "statuses": state["loaded"],
+        "h1_drawn_with": used,
+    }
     assert state["check"], f"document.fonts.check says {family} is not ready"
     assert "loaded" in state["loaded"], f"no {family} face loaded: {state}"
     assert family in used, f"the heading was drawn with {used}, not {family}"
@@ -211,8 +236,10 @@ def test_axe_finds_no_serious_violations(browser, site_url, demo_site, report, a
     finally:
         page.close()
     bad = [v for v in violations if v["impact"] in ("serious", "critical")]
-    report.setdefault(f"{lang}-{kind}", {})["axe"] = {"violations": len(violations),
-                                                      "serious_or_critical": bad}
+    report.setdefault(f"{lang}-{kind}", {})["axe"] = {
+        "violations": len(violations),
+        "serious_or_critical": bad,
+    }
     assert not bad, f"axe-core: {bad}"
 
 

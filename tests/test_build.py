@@ -120,7 +120,10 @@ def test_tag_index_counts_and_alphabetical_order(demo_site):
 def test_only_logical_css_properties():
     css = (REPO / "static/css/site.css").read_text(encoding="utf-8")
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
-    assert not re.search(r"(?<![-\w])(left|right)\s*:|(margin|padding|border)-(left|right)|text-align:\s*(left|right)|float:\s*(left|right)", css)
+    assert not re.search(
+        r"(?<![-\w])(left|right)\s*:|(margin|padding|border)-(left|right)|text-align:\s*(left|right)|float:\s*(left|right)",
+        css,
+    )
 
 
 def test_failed_input_is_named_and_others_still_build(tmp_path):

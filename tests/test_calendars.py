@@ -32,9 +32,21 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from generator.calendars import (
-    CALENDARS, CLDR_CORRECTIONS, DEFAULT_CALENDARS, UMALQURA_TABLE_RANGE, apply_digits,
-    archive_key, archive_label, format_date, gregorian_to_hijri, gregorian_to_persian,
-    hijri_to_gregorian, make_filters, month_name, persian_to_gregorian)
+    CALENDARS,
+    CLDR_CORRECTIONS,
+    DEFAULT_CALENDARS,
+    UMALQURA_TABLE_RANGE,
+    apply_digits,
+    archive_key,
+    archive_label,
+    format_date,
+    gregorian_to_hijri,
+    gregorian_to_persian,
+    hijri_to_gregorian,
+    make_filters,
+    month_name,
+    persian_to_gregorian,
+)
 from generator.calendar_format import cldr_month_names, icu_locale_id
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "dates"
@@ -79,6 +91,7 @@ def _assert_none(mismatches: list, what: str) -> None:
 
 
 # --- conversions against the CSV vectors -----------------------------------------------
+
 
 def test_gregorian_to_hijri_csv_every_row():
     rows = _load_csv("gregorian_to_hijri.csv")
@@ -142,9 +155,11 @@ def test_rendered_json_calendar_conversions():
     bad = []
     for iso, entry in dates.items():
         day = _iso(iso)
-        got = {"islamic-umalqura": gregorian_to_hijri(day),
-               "islamic-civil": gregorian_to_hijri(day, "civil"),
-               "persian": gregorian_to_persian(day)}
+        got = {
+            "islamic-umalqura": gregorian_to_hijri(day),
+            "islamic-civil": gregorian_to_hijri(day, "civil"),
+            "persian": gregorian_to_persian(day),
+        }
         for cal, text in entry["calendars"].items():
             if "%04d-%02d-%02d" % got[cal] != text:
                 bad.append((iso, cal, text, got[cal]))
@@ -153,6 +168,7 @@ def test_rendered_json_calendar_conversions():
 
 
 # --- rendering against rendered.json -----------------------------------------------------
+
 
 def _rendered_cases():
     for iso, entry in _load_json("rendered.json")["dates"].items():
@@ -202,12 +218,16 @@ def test_rendered_json_patterns_we_rename_months_in_use_format_context():
 
 # --- month names -------------------------------------------------------------------------
 
+
 def test_hijri_month_names_json_every_name():
     locales = _load_json("hijri_month_names.json")["locales"]
     bad, n, corrected = [], 0, 0
     for loc, cals in locales.items():
-        for family, ours in (("islamic", ("islamic-umalqura", "islamic-civil")),
-                             ("persian", ("persian",)), ("gregorian", ("gregorian",))):
+        for family, ours in (
+            ("islamic", ("islamic-umalqura", "islamic-civil")),
+            ("persian", ("persian",)),
+            ("gregorian", ("gregorian",)),
+        ):
             for context in ("format", "standalone"):
                 for width in ("wide", "abbreviated", "narrow"):
                     names = cals[family][context][width]
@@ -217,8 +237,9 @@ def test_hijri_month_names_json_every_name():
                         for m, name in enumerate(names, 1):
                             want = fixes.get(name, name)
                             corrected += want != name
-                            got = month_name(m, loc.split("_")[0], calendar, locale=loc,
-                                             width=width, context=context)
+                            got = month_name(
+                                m, loc.split("_")[0], calendar, locale=loc, width=width, context=context
+                            )
                             n += 1
                             if got != want:
                                 bad.append((loc, calendar, context, width, m, want, got))
@@ -246,8 +267,10 @@ def test_arabic_month_name_families():
             assert month_name(m, "ar", "gregorian", locale=loc, month_names="levantine") == lev[m - 1]
             assert month_name(m, "ar", "gregorian", locale=loc, month_names="egyptian") == egy[m - 1]
             assert month_name(m, "ar", "gregorian", locale=loc, month_names="maghrebi") == mag[m - 1]
-            assert (month_name(m, "ar", "gregorian", locale=loc, month_names="both")
-                    == f"{lev[m - 1]}/{egy[m - 1]}")
+            assert (
+                month_name(m, "ar", "gregorian", locale=loc, month_names="both")
+                == f"{lev[m - 1]}/{egy[m - 1]}"
+            )
     # The family setting concerns Arabic Gregorian names only.
     assert month_name(1, "fr", "gregorian", month_names="both") == "janvier"
     assert month_name(9, "ar", "islamic-umalqura", month_names="levantine") == "رمضان"
@@ -262,14 +285,20 @@ def test_seed_day():
     assert gregorian_to_hijri(SEED_DAY) == (1443, 6, 8)
     assert gregorian_to_hijri(SEED_DAY, "civil") == (1443, 6, 7)
     assert hijri_to_gregorian(1443, 6, 8) == SEED_DAY
-    assert format_date(SEED_DAY, "ar", "gregorian", "full", month_names="levantine") \
+    assert (
+        format_date(SEED_DAY, "ar", "gregorian", "full", month_names="levantine")
         == "الثلاثاء، 11 كانون الثاني 2022"
-    assert format_date(SEED_DAY, "ar", "gregorian", "full", locale="ar_SY") \
-        == "الثلاثاء، ١١ كانون الثاني ٢٠٢٢"
-    assert format_date(SEED_DAY, "ar", "gregorian", "long", month_names="both") \
-        == "11 كانون الثاني/يناير 2022"
-    assert format_date(SEED_DAY, "ar", "gregorian", "long", locale="ar_DZ",
-                       month_names="both", digits="arab") == "١١ كانون الثاني/يناير ٢٠٢٢"
+    )
+    assert (
+        format_date(SEED_DAY, "ar", "gregorian", "full", locale="ar_SY") == "الثلاثاء، ١١ كانون الثاني ٢٠٢٢"
+    )
+    assert (
+        format_date(SEED_DAY, "ar", "gregorian", "long", month_names="both") == "11 كانون الثاني/يناير 2022"
+    )
+    assert (
+        format_date(SEED_DAY, "ar", "gregorian", "long", locale="ar_DZ", month_names="both", digits="arab")
+        == "١١ كانون الثاني/يناير ٢٠٢٢"
+    )
     assert format_date(SEED_DAY, "ar", "islamic-umalqura", "long") == "8 جمادى الآخرة 1443 هـ"
     assert format_date(SEED_DAY, "en", "islamic-umalqura", "full") == "Tuesday, Jumada II 8, 1443 AH"
     assert format_date(SEED_DAY, "fa", "persian", "long") == "۲۱ دی ۱۴۰۰"
@@ -282,8 +311,9 @@ def test_rlm_kept_in_arabic_numeric_dates():
 
 def test_month_names_setting_ignored_outside_arabic_gregorian():
     assert format_date(SEED_DAY, "en", month_names="both") == "January 11, 2022"
-    assert format_date(SEED_DAY, "ar", "islamic-umalqura", month_names="levantine") \
-        == format_date(SEED_DAY, "ar", "islamic-umalqura")
+    assert format_date(SEED_DAY, "ar", "islamic-umalqura", month_names="levantine") == format_date(
+        SEED_DAY, "ar", "islamic-umalqura"
+    )
 
 
 def test_proleptic_gregorian_before_1582():
@@ -293,8 +323,7 @@ def test_proleptic_gregorian_before_1582():
 
 
 def test_invalid_arguments():
-    for kwargs in ({"calendar": "julian"}, {"style": "tiny"}, {"digits": "deva"},
-                   {"month_names": "iraqi"}):
+    for kwargs in ({"calendar": "julian"}, {"style": "tiny"}, {"digits": "deva"}, {"month_names": "iraqi"}):
         with pytest.raises(ValueError):
             format_date(SEED_DAY, "ar", **kwargs)
     with pytest.raises(ValueError):
@@ -311,6 +340,7 @@ def test_apply_digits():
 
 
 # --- Solar Hijri ----------------------------------------------------------------------------
+
 
 def test_persian_leap_esfand_1403():
     assert gregorian_to_persian(dt.date(2025, 3, 20)) == (1403, 12, 30)
@@ -330,6 +360,7 @@ def test_persian_round_trip_2015_2035():
 
 # --- outside the Umm al-Qura table ---------------------------------------------------------
 
+
 def test_table_edges_meet_the_civil_fallback():
     assert gregorian_to_hijri(dt.date(1882, 11, 11)) == (1299, 12, 29)
     assert gregorian_to_hijri(dt.date(1882, 11, 12)) == (1300, 1, 1)
@@ -342,13 +373,17 @@ def test_outside_the_table_umalqura_is_the_civil_calendar():
     # outside 1882-11-12 .. 2174-11-25 (about 33,000 days).
     lo, hi = (d.toordinal() for d in UMALQURA_TABLE_RANGE[1])
     ordinals = [*range(1, lo, 97), lo - 1, hi + 1, *range(hi + 1, dt.date.max.toordinal(), 97)]
-    bad = [o for o in ordinals if gregorian_to_hijri(dt.date.fromordinal(o))
-           != gregorian_to_hijri(dt.date.fromordinal(o), "civil")]
+    bad = [
+        o
+        for o in ordinals
+        if gregorian_to_hijri(dt.date.fromordinal(o)) != gregorian_to_hijri(dt.date.fromordinal(o), "civil")
+    ]
     assert not bad and len(ordinals) > 30000
 
 
 def test_threads_get_their_own_formatters():
     from concurrent.futures import ThreadPoolExecutor
+
     days = [dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(400)]
     want = [format_date(d, "ar", "islamic-umalqura", "full", locale="ar_EG") for d in days]
 
@@ -392,6 +427,7 @@ def test_property_round_trips(day):
 
 # --- archives, defaults, filters, speed --------------------------------------------------
 
+
 def test_archive_key_and_label():
     assert archive_key(SEED_DAY, "gregorian") == (2022, 1)
     assert archive_key(SEED_DAY, "islamic-umalqura") == (1443, 6)
@@ -418,8 +454,9 @@ def test_default_calendars():
 
 
 def test_make_filters_every_filter():
-    lang_cfg = SimpleNamespace(locale="ar_SY", digits="latn", arabic_months="both",
-                               calendars=("gregorian", "islamic-umalqura"))
+    lang_cfg = SimpleNamespace(
+        locale="ar_SY", digits="latn", arabic_months="both", calendars=("gregorian", "islamic-umalqura")
+    )
     f = make_filters("ar", lang_cfg)
     assert set(f) == {"gregorian", "hijri", "solar_hijri", "date_in"}
     assert f["gregorian"](SEED_DAY) == "11 كانون الثاني/يناير 2022"

@@ -16,19 +16,72 @@ from generator.errors import SahifaError
 from generator.markup import markdown_to_html, sanitize_html
 from generator.urls import slugify
 
-SETTINGS = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 # Pieces that steer the generator towards the interesting places: fences, YAML syntax,
 # anchors and aliases, tags, raw HTML, Markdown nesting, bidi and control characters.
-PIECES = st.sampled_from([
-    "---\n", "---", "...\n", "\n", "\r\n", "\r", "\ufeff", "title: ", "date: ", "tags: ", "slug: ",
-    "draft: ", "&a ", "*a", "[", "]", "{", "}", "!!python/object:os.system ", "!!float ", "!!binary ",
-    "!!timestamp ", "'", '"', ": ", "- ", "> ", "    ", "`", "<script>", "<img src=x onerror=alert(1)>",
-    "<a href=javascript:alert(1)>", "[x](javascript:alert(1))", "\u202e", "\u2066", "\u200c", "\x00",
-    "\x1b[31m", "2022-02-31", "1641859200", "null", "true", "~", "|", "#", "%", "\\", "١٢٣", "عاجل",
-    "*" * 3, "_", "<!--", "-->", "]]>", "{{ 7*7 }}", "\ud800" if False else "\ufffe",
-])
+PIECES = st.sampled_from(
+    [
+        "---\n",
+        "---",
+        "...\n",
+        "\n",
+        "\r\n",
+        "\r",
+        "\ufeff",
+        "title: ",
+        "date: ",
+        "tags: ",
+        "slug: ",
+        "draft: ",
+        "&a ",
+        "*a",
+        "[",
+        "]",
+        "{",
+        "}",
+        "!!python/object:os.system ",
+        "!!float ",
+        "!!binary ",
+        "!!timestamp ",
+        "'",
+        '"',
+        ": ",
+        "- ",
+        "> ",
+        "    ",
+        "`",
+        "<script>",
+        "<img src=x onerror=alert(1)>",
+        "<a href=javascript:alert(1)>",
+        "[x](javascript:alert(1))",
+        "\u202e",
+        "\u2066",
+        "\u200c",
+        "\x00",
+        "\x1b[31m",
+        "2022-02-31",
+        "1641859200",
+        "null",
+        "true",
+        "~",
+        "|",
+        "#",
+        "%",
+        "\\",
+        "١٢٣",
+        "عاجل",
+        "*" * 3,
+        "_",
+        "<!--",
+        "-->",
+        "]]>",
+        "{{ 7*7 }}",
+        "\ud800" if False else "\ufffe",
+    ]
+)
 TEXT = st.one_of(
     st.text(max_size=400),
     st.lists(st.one_of(PIECES, st.text(max_size=12)), max_size=60).map("".join),
@@ -110,11 +163,11 @@ def test_deep_nesting_does_not_spoil_the_next_article():
 
 
 def test_bidi_override_removed_from_title():
-    record = parse_markdown("---\ntitle: \"\u202eexe.jpg \u2067x\u2069\"\n---\nbody", "content/en/x.md", "en")
+    record = parse_markdown('---\ntitle: "\u202eexe.jpg \u2067x\u2069"\n---\nbody', "content/en/x.md", "en")
     assert record.title == "exe.jpg x"
 
 
-RAW = "---\ntitle: Embed\ndate: 2022-01-10\n---\n\nTEXT-RAW <span style=\"color:red\">red</span>\n\n<iframe src=\"https://example.org/embed\"></iframe>\n"
+RAW = '---\ntitle: Embed\ndate: 2022-01-10\n---\n\nTEXT-RAW <span style="color:red">red</span>\n\n<iframe src="https://example.org/embed"></iframe>\n'
 
 
 @pytest.mark.parametrize("trusted", [False, True])
@@ -125,8 +178,10 @@ def test_allow_raw_html_option(tmp_path, trusted):
     (root / "content/en/embed.md").write_text(RAW, encoding="utf-8")
     if trusted:
         toml = (root / "site.toml").read_text(encoding="utf-8")
-        (root / "site.toml").write_text(toml.replace("publish_future = false", "publish_future = false\nallow_raw_html = true"),
-                                        encoding="utf-8")
+        (root / "site.toml").write_text(
+            toml.replace("publish_future = false", "publish_future = false\nallow_raw_html = true"),
+            encoding="utf-8",
+        )
     report, out = build(root)
     page = (out / "en/articles/embed/index.html").read_text(encoding="utf-8")
     assert "TEXT-RAW" in page
@@ -135,7 +190,13 @@ def test_allow_raw_html_option(tmp_path, trusted):
 
 
 def test_sanitiser_allow_list_is_what_the_readme_says():
-    assert sanitize_html('<p dir="rtl" lang="ar">x</p>') in ('<p dir="rtl" lang="ar">x</p>', '<p lang="ar">x</p>')
-    assert sanitize_html('<a href="https://e.org/">x</a>') == '<a href="https://e.org/" rel="noopener noreferrer">x</a>'
+    assert sanitize_html('<p dir="rtl" lang="ar">x</p>') in (
+        '<p dir="rtl" lang="ar">x</p>',
+        '<p lang="ar">x</p>',
+    )
+    assert (
+        sanitize_html('<a href="https://e.org/">x</a>')
+        == '<a href="https://e.org/" rel="noopener noreferrer">x</a>'
+    )
     assert sanitize_html('<a href="javascript:alert(1)">x</a>') == '<a rel="noopener noreferrer">x</a>'
     assert sanitize_html("<bdi>x</bdi><!-- c -->") == "<bdi>x</bdi>"

@@ -35,7 +35,8 @@ def _check(text, lang, expected):
 
 @pytest.mark.corpus
 @pytest.mark.parametrize(
-    "case", DATELINES or [None], ids=[c["id"] for c in DATELINES] if DATELINES else ["missing"])
+    "case", DATELINES or [None], ids=[c["id"] for c in DATELINES] if DATELINES else ["missing"]
+)
 def test_datelines_json(case):
     if case is None:
         shared_path("dates", "datelines.json")
@@ -44,28 +45,31 @@ def test_datelines_json(case):
 
 @pytest.mark.corpus
 @pytest.mark.parametrize(
-    "case", CORPUS or [None],
-    ids=[f"corpus-{i:02d}" for i in range(len(CORPUS))] if CORPUS else ["missing"])
+    "case", CORPUS or [None], ids=[f"corpus-{i:02d}" for i in range(len(CORPUS))] if CORPUS else ["missing"]
+)
 def test_corpus_datelines(case):
     if case is None:
         shared_path("corpus", "answers.json")
     _check(case["string"], case["lang"], case["gregorian"])
 
 
-@pytest.mark.parametrize("text, lang, expected", [
-    ("( أردو بوینت نتورك ۔ / سبوتنيك - 11 كانون الثاني 2022ء)", "ar", "2022-01-11"),
-    ("الخميس 3 تموز 2014", None, "2014-07-03"),
-    ("25 décembre 2019", "fr", "2019-12-25"),
-    ("1er août 2012. -", "fr", "2012-08-01"),
-    ("Saturday, April 26 2008", "en", "2008-04-26"),
-    ("12/25/2022", "en", "2022-12-25"),
-    ("١٥ شعبان ١٤٤٤ هـ", "ar", "2023-03-07"),
-    ("۱ حمل ۱۴۰۱", "fa", "2022-03-21"),
-    ("5 جولائی 1977ء", "ur", "1977-07-05"),
-    ("في الثاني من كانون الثاني", "ar", None),
-    ("version 12.10 of Ubuntu", "en", None),
-    ("30 فبراير 2021", "ar", None),
-])
+@pytest.mark.parametrize(
+    "text, lang, expected",
+    [
+        ("( أردو بوینت نتورك ۔ / سبوتنيك - 11 كانون الثاني 2022ء)", "ar", "2022-01-11"),
+        ("الخميس 3 تموز 2014", None, "2014-07-03"),
+        ("25 décembre 2019", "fr", "2019-12-25"),
+        ("1er août 2012. -", "fr", "2012-08-01"),
+        ("Saturday, April 26 2008", "en", "2008-04-26"),
+        ("12/25/2022", "en", "2022-12-25"),
+        ("١٥ شعبان ١٤٤٤ هـ", "ar", "2023-03-07"),
+        ("۱ حمل ۱۴۰۱", "fa", "2022-03-21"),
+        ("5 جولائی 1977ء", "ur", "1977-07-05"),
+        ("في الثاني من كانون الثاني", "ar", None),
+        ("version 12.10 of Ubuntu", "en", None),
+        ("30 فبراير 2021", "ar", None),
+    ],
+)
 def test_own_cases(text, lang, expected):
     _check(text, lang, expected)
 
@@ -78,7 +82,7 @@ def test_no_date_at_all_is_none():
 def test_span_covers_weekday_and_date():
     text = "دمشق - الثلاثاء 11 كانون الثاني 2022 - قال"
     match = find_date(text)
-    assert text[match.span[0]:match.span[1]] == "الثلاثاء 11 كانون الثاني 2022"
+    assert text[match.span[0] : match.span[1]] == "الثلاثاء 11 كانون الثاني 2022"
 
 
 def test_parse_date_expression():

@@ -14,10 +14,16 @@ from generator.errors import SahifaError
 ARABIC = "وزير الخارجية يبحث مع نظيره التعاون الاقتصادي\nقال المسؤولون إن الخطة تشمل عدة مراحل.\n"
 
 
-@pytest.mark.parametrize("encoding, expected_name", [
-    ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("utf-16", None), ("utf-32", None),
-    ("cp1256", "cp1256"),
-])
+@pytest.mark.parametrize(
+    "encoding, expected_name",
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("utf-16", None),
+        ("utf-32", None),
+        ("cp1256", "cp1256"),
+    ],
+)
 def test_round_trip(encoding, expected_name):
     text, name, _ = decode_bytes(ARABIC.encode(encoding))
     assert text == ARABIC
@@ -63,11 +69,14 @@ def test_line_endings_and_controls_cleaned():
     assert text == "a\nb\ncd"
 
 
-@pytest.mark.parametrize("data", [
-    b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
-    b"%PDF-1.4\n" + b"\x00\x01" * 100,
-    b"\x00\x00\x00\x00junk\x00\x00\x00\xff\xfe\x00\x00",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+        b"%PDF-1.4\n" + b"\x00\x01" * 100,
+        b"\x00\x00\x00\x00junk\x00\x00\x00\xff\xfe\x00\x00",
+    ],
+)
 def test_binary_is_an_error(data):
     with pytest.raises(SahifaError) as info:
         decode_bytes(data, "seeds/bin.txt")
@@ -83,9 +92,12 @@ def test_badinput_seeds_decode():
     base = shared_path("badinput")
     manifest = json.loads((base / "MANIFEST.json").read_text(encoding="utf-8"))
     expected = {
-        "seeds/s05-windows-1256.txt": "cp1256", "seeds/s06-iso-8859-6.txt": "iso-8859-6",
-        "seeds/s07-utf16le-bom.txt": "utf-16-le", "seeds/s08-utf8-bom.txt": "utf-8-sig",
-        "seeds/s04-invalid-utf8-bytes.txt": "utf-8", "seeds/s09-crlf.txt": "utf-8",
+        "seeds/s05-windows-1256.txt": "cp1256",
+        "seeds/s06-iso-8859-6.txt": "iso-8859-6",
+        "seeds/s07-utf16le-bom.txt": "utf-16-le",
+        "seeds/s08-utf8-bom.txt": "utf-8-sig",
+        "seeds/s04-invalid-utf8-bytes.txt": "utf-8",
+        "seeds/s09-crlf.txt": "utf-8",
         "seeds/s10-lone-cr.txt": "utf-8",
     }
     for entry in manifest["files"]:

@@ -16,14 +16,21 @@ from conftest import REPO, copy_site
 
 
 def tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def run(site: Path, out: Path, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(REPO / "build.py"), "--root", str(site), "--out", str(out)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, **env})
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **env},
+    )
 
 
 def add_collisions(site: Path) -> None:
@@ -31,8 +38,9 @@ def add_collisions(site: Path) -> None:
     folder = site / "content" / "ar"
     folder.mkdir(parents=True, exist_ok=True)
     for name, day in (("zz-last.md", "03"), ("aa-first.md", "01"), ("mm-middle.md", "02")):
-        (folder / name).write_text(f"---\ntitle: عاجل\ndate: 2022-01-{day}\ntags: [خبر]\n---\n\n{name}\n",
-                                   encoding="utf-8")
+        (folder / name).write_text(
+            f"---\ntitle: عاجل\ndate: 2022-01-{day}\ntags: [خبر]\n---\n\n{name}\n", encoding="utf-8"
+        )
 
 
 def test_two_builds_are_byte_identical(tmp_path):

@@ -93,17 +93,27 @@ def test_pages_link_their_feeds(news_site):
 
 
 def _record(title, summary, body, day=dt.date(2024, 5, 1), lang="en", slug="x"):
-    return ArticleRecord(path=f"content/{lang}/{slug}.md", kind="markdown", format="markdown",
-                         lang=lang, title=title, summary=summary, body_html=body,
-                         published=dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc),
-                         paragraphs=(summary,))
+    return ArticleRecord(
+        path=f"content/{lang}/{slug}.md",
+        kind="markdown",
+        format="markdown",
+        lang=lang,
+        title=title,
+        summary=summary,
+        body_html=body,
+        published=dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc),
+        paragraphs=(summary,),
+    )
 
 
 def test_hostile_text_is_escaped_and_illegal_characters_dropped(tmp_path):
     config = load_config(tmp_path, base_url="https://example.org/")
     urls = Urls(config)
-    record = _record("A <b>&</b> \x00\x1b\ufffe title ]]>", "Lead \x0c with </summary> <script>",
-                     "<p>Body &amp; <em>more</em></p>")
+    record = _record(
+        "A <b>&</b> \x00\x1b\ufffe title ]]>",
+        "Lead \x0c with </summary> <script>",
+        "<p>Body &amp; <em>more</em></p>",
+    )
     article = Article(record=record, slug="x", path=urls.article("en", "x"), translation_group="g")
     site = Site(articles={"en": (article,)}, terms={"tags": {"en": ()}}, translations={})
     writer = FeedWriter(site, config, lambda tag: "")

@@ -36,19 +36,25 @@ def site_with(tmp_path: Path, files: dict[str, str | bytes], *, toml_extra: str 
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "build.py"), *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(REPO / "build.py"), *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 GOOD = "---\ntitle: A good story\ndate: 2022-01-11\ntags: [good]\n---\n\nGOOD-STORY-BODY\n"
-SEED = ("عنوان الخبر التجريبي\nعنوان الخبر التجريبي\n"
-        "دمشق - سانا - 11 كانون الثاني 2022 - قال مسؤول إن الاجتماع انعقد اليوم في العاصمة.\n"
-        "وأضاف أن النتائج ستعلن لاحقا بعد انتهاء المشاورات.\n")
+SEED = (
+    "عنوان الخبر التجريبي\nعنوان الخبر التجريبي\n"
+    "دمشق - سانا - 11 كانون الثاني 2022 - قال مسؤول إن الاجتماع انعقد اليوم في العاصمة.\n"
+    "وأضاف أن النتائج ستعلن لاحقا بعد انتهاء المشاورات.\n"
+)
 
 
 def all_text(out: Path) -> str:
-    return "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                     for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".json"))
+    return "\n".join(
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in out.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".xml", ".json")
+    )
 
 
 # ---- output folder ownership --------------------------------------------------------------
@@ -104,12 +110,22 @@ def test_lock_is_refused_after_the_timeout_with_a_clear_message(tmp_path):
     from generator.lock import Busy, site_lock
 
     root = site_with(tmp_path, {})
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; sys.path.insert(0, sys.argv[1]);"
-        "from pathlib import Path; from generator.lock import site_lock;"
-        "ctx = site_lock(Path(sys.argv[2]), Path(sys.argv[2]) / 'public');"
-        "ctx.__enter__(); print('held', flush=True); time.sleep(30)"), str(REPO), str(root)],
-        stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; sys.path.insert(0, sys.argv[1]);"
+                "from pathlib import Path; from generator.lock import site_lock;"
+                "ctx = site_lock(Path(sys.argv[2]), Path(sys.argv[2]) / 'public');"
+                "ctx.__enter__(); print('held', flush=True); time.sleep(30)"
+            ),
+            str(REPO),
+            str(root),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         said = []
@@ -161,8 +177,15 @@ def test_fifo_sidecar_and_fifo_input_do_not_block(tmp_path):
     assert time.monotonic() - start < 60
     assert any("pipe.md" in p for p in report.problems)
     assert any("s1.txt" in p and "not a regular file" in p for p in report.problems), report.problems
-    proc = cli("--root", str(root), "inspect", str(root / "content/en/pipe.md"),
-               str(root / "seeds/s1.txt"), str(root / "content/en/good.md"), timeout=60)
+    proc = cli(
+        "--root",
+        str(root),
+        "inspect",
+        str(root / "content/en/pipe.md"),
+        str(root / "seeds/s1.txt"),
+        str(root / "content/en/good.md"),
+        timeout=60,
+    )
     results = json.loads(proc.stdout)
     assert [bool(r.get("error")) for r in results] == [True, True, False]
     assert "Traceback" not in proc.stderr
@@ -190,12 +213,15 @@ def test_content_nested_a_thousand_levels_deep(tmp_path):
 
 
 # ---- one bad file never stops the others ------------------------------------------------------
-@pytest.mark.parametrize("sidecar, expect", [
-    ('title: "\\uD800 surrogate title"\n', "sidecar s1.yml"),
-    ("title: \"surrogate\\uDFFF title\"\n", "sidecar s1.yml"),
-    ("title: \"bell\\a and \\e[31m escape\"\ncity: \"\\x1b]0;t\\x07Damascus\"\n", "bell"),
-    ("date: 2022-02-30\n", None),
-])
+@pytest.mark.parametrize(
+    "sidecar, expect",
+    [
+        ('title: "\\uD800 surrogate title"\n', "sidecar s1.yml"),
+        ('title: "surrogate\\uDFFF title"\n', "sidecar s1.yml"),
+        ('title: "bell\\a and \\e[31m escape"\ncity: "\\x1b]0;t\\x07Damascus"\n', "bell"),
+        ("date: 2022-02-30\n", None),
+    ],
+)
 def test_bad_sidecar_values_are_cleaned_or_named(tmp_path, sidecar, expect):
     root = site_with(tmp_path, {"seeds/s1.txt": SEED, "seeds/s1.yml": sidecar, "content/en/good.md": GOOD})
     report, out = build(root)
@@ -215,11 +241,18 @@ def test_bad_sidecar_values_are_cleaned_or_named(tmp_path, sidecar, expect):
 def test_alias_bomb_and_huge_sidecar_are_refused_quickly(tmp_path):
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
-        for i in range(9))
-    root = site_with(tmp_path, {"seeds/s1.txt": SEED, "seeds/s1.yml": bomb,
-                                "seeds/s2.txt": SEED.replace("عنوان", "خبر"),
-                                "seeds/s2.yml": "tags: [" + "x, " * 7_000_000 + "]\n",
-                                "content/en/good.md": GOOD})
+        for i in range(9)
+    )
+    root = site_with(
+        tmp_path,
+        {
+            "seeds/s1.txt": SEED,
+            "seeds/s1.yml": bomb,
+            "seeds/s2.txt": SEED.replace("عنوان", "خبر"),
+            "seeds/s2.yml": "tags: [" + "x, " * 7_000_000 + "]\n",
+            "content/en/good.md": GOOD,
+        },
+    )
     start = time.monotonic()
     report, out = build(root)
     assert time.monotonic() - start < 60
@@ -228,14 +261,20 @@ def test_alias_bomb_and_huge_sidecar_are_refused_quickly(tmp_path):
     assert "GOOD-STORY-BODY" in all_text(out)
 
 
-@pytest.mark.parametrize("date", ["0001-01-01", "0001-01-01T00:30:00+14:00", "0001-01-02", "9999-12-31",
-                                  "9999-12-31T23:59:00-12:00"])
+@pytest.mark.parametrize(
+    "date",
+    ["0001-01-01", "0001-01-01T00:30:00+14:00", "0001-01-02", "9999-12-31", "9999-12-31T23:59:00-12:00"],
+)
 def test_dates_at_the_edges_of_the_calendar(tmp_path, date):
-    root = site_with(tmp_path, {
-        "content/en/edge.md": f"---\ntitle: Edge\ndate: {date}\n---\n\nEDGE-BODY\n",
-        "content/fa/edge.md": f"---\ntitle: لبه\ndate: {date}\n---\n\nEDGE-FA-BODY\n",
-        "content/ar/edge.md": f"---\ntitle: حافة\ndate: {date}\n---\n\nEDGE-AR-BODY\n",
-        "content/en/good.md": GOOD})
+    root = site_with(
+        tmp_path,
+        {
+            "content/en/edge.md": f"---\ntitle: Edge\ndate: {date}\n---\n\nEDGE-BODY\n",
+            "content/fa/edge.md": f"---\ntitle: لبه\ndate: {date}\n---\n\nEDGE-FA-BODY\n",
+            "content/ar/edge.md": f"---\ntitle: حافة\ndate: {date}\n---\n\nEDGE-AR-BODY\n",
+            "content/en/good.md": GOOD,
+        },
+    )
     report, out = build(root)
     text = all_text(out)
     assert "GOOD-STORY-BODY" in text
@@ -252,16 +291,19 @@ SLOW_MARKDOWN = {
     "open-tags": "<a " * 20000,
     "image-autolinks": "![a](<" * 5000,
     "autolinks": "<http://" * 8000,
-    "abbreviations": "".join(f"*[AB{i}]: x{i}\n" for i in range(5000)) + "\n" + " ".join(
-        f"AB{i}" for i in range(5000)),
+    "abbreviations": "".join(f"*[AB{i}]: x{i}\n" for i in range(5000))
+    + "\n"
+    + " ".join(f"AB{i}" for i in range(5000)),
     "nested-lists": "".join("    " * i + "- x\n" for i in range(900)),
 }
 
 
 @pytest.mark.slow
 def test_slow_markdown_shapes_stop_at_the_time_limit(tmp_path):
-    files = {f"content/en/slow-{name}.md": f"---\ntitle: Slow {name}\n---\n\n{body}\n"
-             for name, body in SLOW_MARKDOWN.items()}
+    files = {
+        f"content/en/slow-{name}.md": f"---\ntitle: Slow {name}\n---\n\n{body}\n"
+        for name, body in SLOW_MARKDOWN.items()
+    }
     files["content/en/good.md"] = GOOD
     root = site_with(tmp_path, files, toml_extra="article_time_limit = 1")
     start = time.monotonic()
@@ -308,8 +350,13 @@ def test_a_hundred_thousand_tags_read_in_linear_time():
 def test_html_seed_with_deep_nesting_and_many_paragraphs_is_linear():
     from generator import htmltext
 
-    html = ("<html><body>" + "<div>" * 250 + "".join(
-        f"<p>Paragraph {i} of a long page.</p>" for i in range(50_000)) + "</div>" * 250 + "</body></html>")
+    html = (
+        "<html><body>"
+        + "<div>" * 250
+        + "".join(f"<p>Paragraph {i} of a long page.</p>" for i in range(50_000))
+        + "</div>" * 250
+        + "</body></html>"
+    )
     start = time.monotonic()
     page = htmltext.extract(html)
     assert time.monotonic() - start < 15
@@ -317,14 +364,30 @@ def test_html_seed_with_deep_nesting_and_many_paragraphs_is_linear():
 
 
 # ---- the value sanitiser ----------------------------------------------------------------------
-@pytest.mark.parametrize("title", ["\u3164\u3164\u3164", "\u2800\u2800", "\u0301\u0302\u0303", "\ufffc",
-                                   "\u115f\u1160", "\u200b\u2060\ufeff", "\u202e\u202c", " \u00ad "])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "\u3164\u3164\u3164",
+        "\u2800\u2800",
+        "\u0301\u0302\u0303",
+        "\ufffc",
+        "\u115f\u1160",
+        "\u200b\u2060\ufeff",
+        "\u202e\u202c",
+        " \u00ad ",
+    ],
+)
 def test_blank_rendering_titles_are_refused_and_tags_dropped(tmp_path, title):
     blank = json.dumps(title)
-    root = site_with(tmp_path, {
-        "content/en/blank.md": f"---\ntitle: {blank}\n---\n\nBLANK-BODY\n",
-        "content/en/tagged.md": f"---\ntitle: Tagged\ntags: [{blank}, real]\n---\n\nTAGGED-BODY\n",
-        "seeds/s1.txt": SEED, "seeds/s1.yml": f"title: {blank}\n"})
+    root = site_with(
+        tmp_path,
+        {
+            "content/en/blank.md": f"---\ntitle: {blank}\n---\n\nBLANK-BODY\n",
+            "content/en/tagged.md": f"---\ntitle: Tagged\ntags: [{blank}, real]\n---\n\nTAGGED-BODY\n",
+            "seeds/s1.txt": SEED,
+            "seeds/s1.yml": f"title: {blank}\n",
+        },
+    )
     report, out = build(root)
     text = all_text(out)
     assert "BLANK-BODY" not in text
@@ -358,13 +421,17 @@ def test_value_sanitiser_properties():
 def test_slugs_differing_only_by_case_folding_get_different_folders(tmp_path):
     from generator.textnorm import fold_key
 
-    root = site_with(tmp_path, {
-        "content/en/a.md": "---\ntitle: x\nslug: σοφος\n---\n\nA\n",
-        "content/en/b.md": "---\ntitle: y\nslug: σοφοσ\n---\n\nB\n",
-        "content/en/c.md": "---\ntitle: Straße\n---\n\nC\n",
-        "content/en/d.md": "---\ntitle: STRASSE\n---\n\nD\n",
-        "content/en/e.md": "---\ntitle: ı\ntags: [ı, i, I]\n---\n\nE\n",
-        "content/en/f.md": "---\ntitle: i\n---\n\nF\n"})
+    root = site_with(
+        tmp_path,
+        {
+            "content/en/a.md": "---\ntitle: x\nslug: σοφος\n---\n\nA\n",
+            "content/en/b.md": "---\ntitle: y\nslug: σοφοσ\n---\n\nB\n",
+            "content/en/c.md": "---\ntitle: Straße\n---\n\nC\n",
+            "content/en/d.md": "---\ntitle: STRASSE\n---\n\nD\n",
+            "content/en/e.md": "---\ntitle: ı\ntags: [ı, i, I]\n---\n\nE\n",
+            "content/en/f.md": "---\ntitle: i\n---\n\nF\n",
+        },
+    )
     report, out = build(root)
     paths = [p.relative_to(out).as_posix() for p in out.rglob("*")]
     folded = [fold_key(p) for p in paths]
@@ -375,16 +442,22 @@ def test_slugs_differing_only_by_case_folding_get_different_folders(tmp_path):
 
 # ---- identity ---------------------------------------------------------------------------------
 def test_a_hand_typed_seed_field_does_not_unpublish_a_seed(tmp_path):
-    root = site_with(tmp_path, {
-        "seeds/s1.txt": SEED,
-        "seeds/s2.txt": SEED.replace("عنوان الخبر", "خبر ثان"),
-        "content/ar/hijack.md": "---\ntitle: مسودة\ndraft: true\nseed: seeds/s1.txt\n---\n\nDRAFT\n",
-        "content/ar/claim.md": "---\ntitle: مقال\nseed: seeds/s2.txt\nseed_hash: 0000\n---\n\nCLAIM\n"})
+    root = site_with(
+        tmp_path,
+        {
+            "seeds/s1.txt": SEED,
+            "seeds/s2.txt": SEED.replace("عنوان الخبر", "خبر ثان"),
+            "content/ar/hijack.md": "---\ntitle: مسودة\ndraft: true\nseed: seeds/s1.txt\n---\n\nDRAFT\n",
+            "content/ar/claim.md": "---\ntitle: مقال\nseed: seeds/s2.txt\nseed_hash: 0000\n---\n\nCLAIM\n",
+        },
+    )
     report, out = build(root)
     titles = sorted(a.title for a in report.site.articles["ar"])
     assert titles == sorted(["عنوان الخبر التجريبي", "خبر ثان التجريبي", "مقال"]), titles
-    assert any("claim.md" in n and "changed since it was imported" in n and "seed_hash: " in n
-               for n in report.notices), report.notices
+    assert any(
+        "claim.md" in n and "changed since it was imported" in n and "seed_hash: " in n
+        for n in report.notices
+    ), report.notices
 
 
 def test_imported_article_still_claims_its_seed(tmp_path):
@@ -397,18 +470,32 @@ def test_imported_article_still_claims_its_seed(tmp_path):
 
 
 def test_translation_key_cannot_spell_internal_keys(tmp_path):
-    root = site_with(tmp_path, {
-        "content/en/one.md": "---\ntitle: One\nid: \"\"\n---\n\nONE\n",
-        "content/fr/two.md": "---\ntitle: Deux\ntranslation_key: \"path:content/en/one.md\"\n---\n\nDEUX\n",
-        "content/ar/three.md": "---\ntitle: ثلاثة\ntranslation_key: \"\\0path:content/en/one.md\"\n---\n\nTHREE\n"})
+    root = site_with(
+        tmp_path,
+        {
+            "content/en/one.md": '---\ntitle: One\nid: ""\n---\n\nONE\n',
+            "content/fr/two.md": '---\ntitle: Deux\ntranslation_key: "path:content/en/one.md"\n---\n\nDEUX\n',
+            "content/ar/three.md": '---\ntitle: ثلاثة\ntranslation_key: "\\0path:content/en/one.md"\n---\n\nTHREE\n',
+        },
+    )
     report, _ = build(root)
-    groups = {a.lang: a.translation_group for lang in report.site.articles
-              for a in report.site.articles[lang]}
+    groups = {
+        a.lang: a.translation_group for lang in report.site.articles for a in report.site.articles[lang]
+    }
     assert groups["en"] not in (groups["fr"], groups["ar"]), groups
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)//", "data:text/html,x", "//evil.example/",
-                                 "example.org", "https://exa mple.org/", "https://x.org/\"onmouseover=x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)//",
+        "data:text/html,x",
+        "//evil.example/",
+        "example.org",
+        "https://exa mple.org/",
+        'https://x.org/"onmouseover=x',
+    ],
+)
 def test_base_url_must_be_an_absolute_http_url(tmp_path, url):
     root = site_with(tmp_path, {"content/en/good.md": GOOD})
     proc = cli("--root", str(root), "--base-url", url)
@@ -419,11 +506,26 @@ def test_base_url_must_be_an_absolute_http_url(tmp_path, url):
 
 # ---- honest messages --------------------------------------------------------------------------
 def test_inspect_reports_each_file_and_goes_on(tmp_path):
-    root = site_with(tmp_path, {"seeds/s1.txt": SEED, "seeds/s1.yml": "title: [unclosed\n",
-                                "seeds/s2.txt": SEED, "seeds/s2.yml": "- a list\n",
-                                "seeds/s3.txt": SEED, "content/en/good.md": GOOD})
-    proc = cli("--root", str(root), "inspect", *(str(root / f"seeds/s{i}.txt") for i in (1, 2, 3)),
-               str(root / "content/en/good.md"), str(root / "missing.txt"), timeout=60)
+    root = site_with(
+        tmp_path,
+        {
+            "seeds/s1.txt": SEED,
+            "seeds/s1.yml": "title: [unclosed\n",
+            "seeds/s2.txt": SEED,
+            "seeds/s2.yml": "- a list\n",
+            "seeds/s3.txt": SEED,
+            "content/en/good.md": GOOD,
+        },
+    )
+    proc = cli(
+        "--root",
+        str(root),
+        "inspect",
+        *(str(root / f"seeds/s{i}.txt") for i in (1, 2, 3)),
+        str(root / "content/en/good.md"),
+        str(root / "missing.txt"),
+        timeout=60,
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     results = json.loads(proc.stdout)
     assert len(results) == 5
@@ -434,8 +536,9 @@ def test_inspect_reports_each_file_and_goes_on(tmp_path):
 
 
 def test_build_messages_escape_control_characters(tmp_path):
-    root = site_with(tmp_path, {"content/en/good.md": GOOD,
-                                "content/en/x\x1b]0;pwned\x07.md": "---\ntitle: [bad\n---\n"})
+    root = site_with(
+        tmp_path, {"content/en/good.md": GOOD, "content/en/x\x1b]0;pwned\x07.md": "---\ntitle: [bad\n---\n"}
+    )
     proc = cli("--root", str(root))
     assert proc.returncode == 1
     assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
@@ -450,9 +553,32 @@ def test_import_writes_markdown_that_renders_the_inspected_text():
     from generator.importer import escape_markdown
     from generator.markup import html_to_paragraphs, markdown_to_html
 
-    pieces = st.sampled_from(list("\\`*_{}[]()>#+-.!|:~<&;=^$\"' 1234567890aZسلام\u200c") + [
-        "&amp;", "&#58;", "http://x", "1.", "1)", "***", "---", "[^1]:", "*[A]:", "{: .x}", "<b>",
-        "```", "~~~", "\\1)", "\\2022.", "<!--", "-->", "    ", "+ ", "* ", ": "])
+    pieces = st.sampled_from(
+        list("\\`*_{}[]()>#+-.!|:~<&;=^$\"' 1234567890aZسلام\u200c")
+        + [
+            "&amp;",
+            "&#58;",
+            "http://x",
+            "1.",
+            "1)",
+            "***",
+            "---",
+            "[^1]:",
+            "*[A]:",
+            "{: .x}",
+            "<b>",
+            "```",
+            "~~~",
+            "\\1)",
+            "\\2022.",
+            "<!--",
+            "-->",
+            "    ",
+            "+ ",
+            "* ",
+            ": ",
+        ]
+    )
 
     @settings(max_examples=1500, deadline=None)
     @given(st.lists(st.lists(pieces, min_size=1, max_size=12).map("".join), min_size=1, max_size=4))
@@ -492,7 +618,9 @@ def test_import_round_trip_on_seeds(tmp_path):
 
 def test_import_and_inspect_do_not_follow_a_seed_link_out_of_the_site(tmp_path):
     secret = tmp_path / "creds.txt"
-    secret.write_text("عنوان سري\nعنوان سري\nSECRET-CREDENTIALS-LINE in the body of the file.\n", encoding="utf-8")
+    secret.write_text(
+        "عنوان سري\nعنوان سري\nSECRET-CREDENTIALS-LINE in the body of the file.\n", encoding="utf-8"
+    )
     root = site_with(tmp_path, {"content/en/good.md": GOOD})
     (root / "seeds/leak.txt").symlink_to(secret)
     proc = cli("--root", str(root), "inspect", str(root / "seeds/leak.txt"), timeout=60)
@@ -505,9 +633,16 @@ def test_import_and_inspect_do_not_follow_a_seed_link_out_of_the_site(tmp_path):
 def test_sanitiser_keeps_what_real_text_needs():
     from generator.textnorm import clean_value
 
-    for text in ("\u200fiPhone 15 معرفی شد", "می\u200cخواهم", "👨\u200d👩\u200d👧", "1\ufe0f\u20e3",
-                 "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F Scotland",
-                 "葛\U000E0100", "नमस्ते", "كِتَابٌ"):
+    for text in (
+        "\u200fiPhone 15 معرفی شد",
+        "می\u200cخواهم",
+        "👨\u200d👩\u200d👧",
+        "1\ufe0f\u20e3",
+        "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f Scotland",
+        "葛\U000e0100",
+        "नमस्ते",
+        "كِتَابٌ",
+    ):
         assert clean_value(text) == text, repr(text)
 
 

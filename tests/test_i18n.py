@@ -78,8 +78,21 @@ def test_plural_forms(lang):
 def test_arabic_plural_rule_picks_the_six_forms():
     catalog = _catalog(LOCALE_DIR / "ar" / "LC_MESSAGES" / "messages.po", "ar")
     rule = gettext.c2py(catalog.plural_expr)
-    assert [rule(n) for n in (0, 1, 2, 3, 10, 11, 99, 100, 101, 102, 103, 111, 1000)] == \
-        [0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 3, 4, 5]
+    assert [rule(n) for n in (0, 1, 2, 3, 10, 11, 99, 100, 101, 102, 103, 111, 1000)] == [
+        0,
+        1,
+        2,
+        3,
+        3,
+        4,
+        4,
+        5,
+        5,
+        5,
+        3,
+        4,
+        5,
+    ]
     tr = translations_for(LOCALE_DIR, "ar")
     forms = {n: tr.ngettext("%(num)s article", "%(num)s articles", n) for n in (0, 1, 2, 5, 11, 100)}
     assert len(set(forms.values())) == 6, forms
@@ -88,13 +101,25 @@ def test_arabic_plural_rule_picks_the_six_forms():
 def test_committed_pot_matches_extraction(tmp_path):
     """``pybabel extract -F babel.cfg`` on today's templates gives the committed msgids."""
     out = tmp_path / "messages.pot"
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(REPO / "babel.cfg"),
-                                "-o", str(out), "--no-location", str(REPO)])
+    CommandLineInterface().run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(REPO / "babel.cfg"),
+            "-o",
+            str(out),
+            "--no-location",
+            str(REPO),
+        ]
+    )
     extracted, committed = _ids(_catalog(out)), _ids(_catalog(LOCALE_DIR / "messages.pot"))
     assert extracted == committed, (
         "locale/messages.pot is stale; run: pybabel extract -F babel.cfg -o locale/messages.pot . "
         f"&& pybabel update -i locale/messages.pot -d locale\n new: {sorted(map(str, extracted - committed))}"
-        f"\n gone: {sorted(map(str, committed - extracted))}")
+        f"\n gone: {sorted(map(str, committed - extracted))}"
+    )
 
 
 # ---- no English interface text on other languages' pages --------------------------------
@@ -120,8 +145,11 @@ def _interface_text(page: Path) -> tuple[str, str]:
     def walk(el):
         if not isinstance(el.tag, str) or el.tag in ("script", "style", "template", "bdi"):
             return
-        if el.get("dir") == "auto" or (el.get("lang") and el.get("lang") != lang) \
-                or "body" in (el.get("class") or "").split():
+        if (
+            el.get("dir") == "auto"
+            or (el.get("lang") and el.get("lang") != lang)
+            or "body" in (el.get("class") or "").split()
+        ):
             return
         chunks.extend(el.get(attr) for attr in ("aria-label", "title", "alt", "placeholder") if el.get(attr))
         chunks.append(el.text or "")
@@ -147,8 +175,10 @@ def _own_words(lang: str) -> str:
 def test_no_english_interface_text_leaks(demo_site):
     _, out = demo_site
     patterns = _ui_patterns()
-    spared = {lang: {msgid for msgid, pattern in patterns if pattern.search(_own_words(lang))}
-              for lang in TRANSLATED}
+    spared = {
+        lang: {msgid for msgid, pattern in patterns if pattern.search(_own_words(lang))}
+        for lang in TRANSLATED
+    }
     leaks, checked = [], 0
     for page in sorted(out.rglob("*.html")):
         lang, text = _interface_text(page)
@@ -173,22 +203,31 @@ def test_leak_check_sees_english_interface_text(demo_site):
 
 
 # ---- numbers -------------------------------------------------------------------------------
-@pytest.mark.parametrize("locale, digits, expected", [
-    ("ar_SY", "latn", "1,234,567"),              # the Arabic demo chooses Western digits
-    ("ar_EG", "default", "١٬٢٣٤٬٥٦٧"),           # CLDR default for Egypt: Arabic-Indic
-    ("fa_IR", "default", "۱٬۲۳۴٬۵۶۷"),           # Extended Arabic-Indic with Persian separators
-    ("ur_PK", "default", "1,234,567"),           # CLDR default for ur_PK is latn
-    ("ur_PK", "arabext", "۱٬۲۳۴٬۵۶۷"),
-    ("fr_FR", "default", "1\u202f234\u202f567"),
-])
+@pytest.mark.parametrize(
+    "locale, digits, expected",
+    [
+        ("ar_SY", "latn", "1,234,567"),  # the Arabic demo chooses Western digits
+        ("ar_EG", "default", "١٬٢٣٤٬٥٦٧"),  # CLDR default for Egypt: Arabic-Indic
+        ("fa_IR", "default", "۱٬۲۳۴٬۵۶۷"),  # Extended Arabic-Indic with Persian separators
+        ("ur_PK", "default", "1,234,567"),  # CLDR default for ur_PK is latn
+        ("ur_PK", "arabext", "۱٬۲۳۴٬۵۶۷"),
+        ("fr_FR", "default", "1\u202f234\u202f567"),
+    ],
+)
 def test_numbers_in_the_locale_digits(locale, digits, expected):
     assert format_number(1234567, locale, numbering_system(locale, digits)) == expected
 
 
 def test_demo_pages_use_each_language_digits(demo_site):
     _, out = demo_site
-    counts = {lang: " ".join(lxml.html.fromstring((out / lang / "tags" / "index.html").read_bytes())
-                             .xpath("//span[@class='count']//text()")) for lang in ("ar", "fa", "ur")}
+    counts = {
+        lang: " ".join(
+            lxml.html.fromstring((out / lang / "tags" / "index.html").read_bytes()).xpath(
+                "//span[@class='count']//text()"
+            )
+        )
+        for lang in ("ar", "fa", "ur")
+    }
     assert re.search("[۰-۹]", counts["fa"]) and not re.search("[0-9٠-٩]", counts["fa"])
     assert not re.search("[٠-٩۰-۹]", counts["ur"])
     assert not re.search("[٠-٩۰-۹]", counts["ar"])  # site.toml: digits = "latn"
@@ -196,59 +235,94 @@ def test_demo_pages_use_each_language_digits(demo_site):
 
 # ---- cross-language tags -------------------------------------------------------------------
 def _config(tag_translations=None):
-    languages = {code: {"locale": loc} for code, loc in
-                 (("ar", "ar_SY"), ("fa", "fa_IR"), ("ur", "ur_PK"), ("en", "en_GB"), ("fr", "fr_FR"))}
+    languages = {
+        code: {"locale": loc}
+        for code, loc in (("ar", "ar_SY"), ("fa", "fa_IR"), ("ur", "ur_PK"), ("en", "en_GB"), ("fr", "fr_FR"))
+    }
     return parse_config({"languages": languages, "tag_translations": tag_translations or {}}, Path("."))
 
 
 def _tags(names: dict[str, list[str]]) -> dict[str, tuple[Tag, ...]]:
-    return {lang: tuple(Tag(lang=lang, key=n, name=n, slug=n, articles=()) for n in items)
-            for lang, items in names.items()}
+    return {
+        lang: tuple(Tag(lang=lang, key=n, name=n, slug=n, articles=()) for n in items)
+        for lang, items in names.items()
+    }
 
 
 def _entities(config, names):
-    return {(t.lang, t.name): t.entity for items in link_entities(_tags(names), config).values() for t in items}
+    return {
+        (t.lang, t.name): t.entity for items in link_entities(_tags(names), config).values() for t in items
+    }
 
 
 def test_country_tags_are_one_entity_through_cldr():
-    names = {"ar": ["كازاخستان", "مصر", "رمضان"], "fa": ["قزاقستان", "ایران"], "ur": ["قزاخستان", "پاکستان"],
-             "en": ["Kazakhstan", "Egypt", "Press freedom"], "fr": ["Kazakhstan", "Égypte"]}
+    names = {
+        "ar": ["كازاخستان", "مصر", "رمضان"],
+        "fa": ["قزاقستان", "ایران"],
+        "ur": ["قزاخستان", "پاکستان"],
+        "en": ["Kazakhstan", "Egypt", "Press freedom"],
+        "fr": ["Kazakhstan", "Égypte"],
+    }
     got = _entities(_config(), names)
-    assert {got[k] for k in [("ar", "كازاخستان"), ("fa", "قزاقستان"), ("ur", "قزاخستان"),
-                             ("en", "Kazakhstan"), ("fr", "Kazakhstan")]} == {"territory:KZ"}
+    assert {
+        got[k]
+        for k in [
+            ("ar", "كازاخستان"),
+            ("fa", "قزاقستان"),
+            ("ur", "قزاخستان"),
+            ("en", "Kazakhstan"),
+            ("fr", "Kazakhstan"),
+        ]
+    } == {"territory:KZ"}
     assert got[("ar", "مصر")] == got[("en", "Egypt")] == got[("fr", "Égypte")] == "territory:EG"
     assert got[("ar", "رمضان")] is None and got[("en", "Press freedom")] is None
 
 
 def test_spelling_variants_and_the_site_table():
-    table = {"KZ": {"ur": "قازقستان"}, "csto": {"en": "CSTO", "fr": "OTSC", "ar": "منظمة معاهدة الأمن الجماعي"},
-             "amman": {"ar": "عمّان", "en": "Amman"}, "tokayev": {"ar": ["قاسم جومرت توكاييف", "توكاييف"]}}
-    names = {"ar": ["كازاخستان", "عمان", "منظمة معاهدة الامن الجماعي", "توكاييف"], "ur": ["قازقستان"],
-             "en": ["csto", "Kazakhstan"], "fr": ["OTSC"]}
+    table = {
+        "KZ": {"ur": "قازقستان"},
+        "csto": {"en": "CSTO", "fr": "OTSC", "ar": "منظمة معاهدة الأمن الجماعي"},
+        "amman": {"ar": "عمّان", "en": "Amman"},
+        "tokayev": {"ar": ["قاسم جومرت توكاييف", "توكاييف"]},
+    }
+    names = {
+        "ar": ["كازاخستان", "عمان", "منظمة معاهدة الامن الجماعي", "توكاييف"],
+        "ur": ["قازقستان"],
+        "en": ["csto", "Kazakhstan"],
+        "fr": ["OTSC"],
+    }
     got = _entities(_config(table), names)
     assert got[("ur", "قازقستان")] == got[("ar", "كازاخستان")] == got[("en", "Kazakhstan")] == "territory:KZ"
-    assert got[("ar", "منظمة معاهدة الامن الجماعي")] == got[("en", "csto")] == got[("fr", "OTSC")] == "tag:csto"
+    assert (
+        got[("ar", "منظمة معاهدة الامن الجماعي")] == got[("en", "csto")] == got[("fr", "OTSC")] == "tag:csto"
+    )
     assert got[("ar", "عمان")] == "tag:amman"  # the site's table wins over CLDR's Oman
     assert got[("ar", "توكاييف")] == "tag:tokayev"
     assert _entities(_config(), {"ar": ["عمان"]})[("ar", "عمان")] == "territory:OM"
 
 
 def test_entity_index_prefers_the_tag_with_more_articles():
-    a, b = (Tag(lang="ar", key=k, name=k, slug=k, articles=arts, entity="territory:KZ")
-            for k, arts in (("قزاقستان", ()), ("كازاخستان", (object(),))))
+    a, b = (
+        Tag(lang="ar", key=k, name=k, slug=k, articles=arts, entity="territory:KZ")
+        for k, arts in (("قزاقستان", ()), ("كازاخستان", (object(),)))
+    )
     assert entity_index({"ar": (a, b)})[("territory:KZ", "ar")] is b
 
 
 def _switcher(page: Path) -> dict[str, str]:
     root = lxml.html.fromstring(page.read_bytes())
-    return {a.get("hreflang"): urllib.parse.unquote(a.get("href"))
-            for a in root.xpath("//nav[contains(@class,'lang-switcher')]//a")}
+    return {
+        a.get("hreflang"): urllib.parse.unquote(a.get("href"))
+        for a in root.xpath("//nav[contains(@class,'lang-switcher')]//a")
+    }
 
 
 def _alternates(page: Path) -> dict[str, str]:
     root = lxml.html.fromstring(page.read_bytes())
-    return {link.get("hreflang"): urllib.parse.unquote(urllib.parse.urlsplit(link.get("href")).path)
-            for link in root.xpath("//link[@rel='alternate'][@hreflang]")}
+    return {
+        link.get("hreflang"): urllib.parse.unquote(urllib.parse.urlsplit(link.get("href")).path)
+        for link in root.xpath("//link[@rel='alternate'][@hreflang]")
+    }
 
 
 def test_tag_pages_switch_to_the_same_tag(demo_site):
@@ -294,11 +368,13 @@ def test_every_internal_link_resolves(tmp_path, at_root):
     broken = set()
     for page in out.rglob("*.html"):
         doc = lxml.html.fromstring(page.read_bytes())
-        for url in doc.xpath("//a/@href | //link[@rel='alternate' or @rel='canonical' or @rel='stylesheet']/@href"):
+        for url in doc.xpath(
+            "//a/@href | //link[@rel='alternate' or @rel='canonical' or @rel='stylesheet']/@href"
+        ):
             parts = urllib.parse.urlsplit(urllib.parse.urljoin(base, url))
             if parts.netloc != "example.org" or not parts.path.startswith("/news/"):
                 continue
-            target = out / urllib.parse.unquote(parts.path[len("/news/"):])
+            target = out / urllib.parse.unquote(parts.path[len("/news/") :])
             if not (target.is_file() or (target / "index.html").is_file()):
                 broken.add(f"{page.relative_to(out)} -> {url}")
     assert not broken, sorted(broken)[:20]

@@ -12,8 +12,12 @@ SEED = "seeds/000_92923d39de616abf.txt"
 
 def test_import_writes_article_and_build_prefers_edited_copy(tmp_path):
     root = copy_site(tmp_path / "site")
-    run = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "import", str(root / SEED)],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "import", str(root / SEED)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     article = root / "content/ar/000_92923d39de616abf.md"
     text = article.read_text(encoding="utf-8")
@@ -28,6 +32,10 @@ def test_import_writes_article_and_build_prefers_edited_copy(tmp_path):
     assert ar[0].record.path.startswith("content/ar/") and ar[0].title.startswith("تصحيح المحرر")
     assert len(ar[0].record.paragraphs) == 10
     # A second import refuses to overwrite the editor's work.
-    again = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "import", str(root / SEED)],
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "import", str(root / SEED)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 1 and "--force" in again.stdout

@@ -25,8 +25,9 @@ from generator.sources import discover
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def assert_same_tree(a: Path, b: Path) -> None:
@@ -79,8 +80,10 @@ def test_second_build_with_nothing_changed_does_nothing(site):
     assert {p: p.stat().st_mtime_ns for p in (site / "public").rglob("*")} == before
 
 
-@pytest.mark.parametrize("change", [
-    "body", "title", "tags", "date", "delete", "add", "template", "static", "catalogue", "config", "seed"])
+@pytest.mark.parametrize(
+    "change",
+    ["body", "title", "tags", "date", "delete", "add", "template", "static", "catalogue", "config", "seed"],
+)
 def test_incremental_build_equals_clean_build(site, tmp_path, change):
     incremental(site)
     article = site / ARTICLE
@@ -95,7 +98,8 @@ def test_incremental_build_equals_clean_build(site, tmp_path, change):
         edit(site / "templates/article.html", '<h1 dir="auto">', '<h1 dir="auto" data-edited="1">')
     elif change == "static":
         (site / "static/css/site.css").write_text(
-            (site / "static/css/site.css").read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8")
+            (site / "static/css/site.css").read_text(encoding="utf-8") + "\n/* edited */\n", encoding="utf-8"
+        )
     elif change == "catalogue":
         po = site / "locale/fr/LC_MESSAGES/messages.po"
         text = po.read_text(encoding="utf-8")
@@ -129,8 +133,10 @@ def test_cache_is_keyed_on_the_day_the_overrides_and_the_code(site, tmp_path, mo
     # An override from the command line is part of the configuration.
     report = incremental(site, today=TODAY + dt.timedelta(days=1), base_url="https://other.example/")
     assert not report.unchanged and report.changed > 0
-    assert_same_tree(site / "public", clean(site, tmp_path, today=TODAY + dt.timedelta(days=1),
-                                            base_url="https://other.example/"))
+    assert_same_tree(
+        site / "public",
+        clean(site, tmp_path, today=TODAY + dt.timedelta(days=1), base_url="https://other.example/"),
+    )
     # New code or library versions: no record is reused.
     reads = count_reads(monkeypatch)
     incremental(site, base_url="https://other.example/")
@@ -173,6 +179,7 @@ def test_cli_no_op_rebuild(site):
 
 
 # ---- the preview server's quick update ---------------------------------------------------
+
 
 def live_site(root: Path) -> LiveSite:
     live = LiveSite(load_config(root), root / "public", BuildCache(root / ".sahifa-cache"), today=TODAY)

@@ -83,8 +83,10 @@ def test_no_broken_links(tmp_path, prefix):
         langs = [p.name for p in out.iterdir() if (p / "404.html").exists()]
         starts = [base, f"{base}404.html"] + [f"{base}{lang}/404.html" for lang in sorted(langs)]
         pages, links, urls, broken = crawl(starts, base)
-        print(f"\nlink check under {prefix}: {pages} pages, {links} internal links "
-              f"({urls} distinct URLs), {len(broken)} broken")
+        print(
+            f"\nlink check under {prefix}: {pages} pages, {links} internal links "
+            f"({urls} distinct URLs), {len(broken)} broken"
+        )
         assert not broken, "\n".join(f"{src} -> {dst} ({code})" for src, dst, code in broken[:20])
         html_files = [p for p in out.rglob("*.html")]
         assert pages == len(html_files), "every HTML page is reachable from the root"

@@ -15,13 +15,60 @@ from generator.markup import GatedInlineProcessor, _GATES, new_markdown
 
 # Every character an inline pattern starts from, in the combinations that make links,
 # images, footnotes, code spans, escapes, entities, raw HTML, autolinks and hard breaks.
-INLINE = st.sampled_from([
-    "*", "**", "***", "_", "__", "`", "``", "\\", "\\*", "\\`", "[", "]", "(", ")", "![", "[^1]",
-    "[^1]: note\n", "[a]: http://x.test\n", "[a]", "[a][]", "[x](http://x.test)", "![i](/i.png)",
-    "<", ">", "<http://x.test>", "<a@b.test>", "<b>", "</b>", "<!-- c -->", "&", "&amp;", "&#1604;",
-    "&copy", "  \n", "\n", "\n\n", " ", "- ", "1. ", "> ", "    ", "| a | b |\n|---|---|\n",
-    "{: #id }", "*[HTML]: Hyper\n", "عاجل", "كازاخستان", "word", "٢٠٢٤", "\u200c", "\u202b",
-])
+INLINE = st.sampled_from(
+    [
+        "*",
+        "**",
+        "***",
+        "_",
+        "__",
+        "`",
+        "``",
+        "\\",
+        "\\*",
+        "\\`",
+        "[",
+        "]",
+        "(",
+        ")",
+        "![",
+        "[^1]",
+        "[^1]: note\n",
+        "[a]: http://x.test\n",
+        "[a]",
+        "[a][]",
+        "[x](http://x.test)",
+        "![i](/i.png)",
+        "<",
+        ">",
+        "<http://x.test>",
+        "<a@b.test>",
+        "<b>",
+        "</b>",
+        "<!-- c -->",
+        "&",
+        "&amp;",
+        "&#1604;",
+        "&copy",
+        "  \n",
+        "\n",
+        "\n\n",
+        " ",
+        "- ",
+        "1. ",
+        "> ",
+        "    ",
+        "| a | b |\n|---|---|\n",
+        "{: #id }",
+        "*[HTML]: Hyper\n",
+        "عاجل",
+        "كازاخستان",
+        "word",
+        "٢٠٢٤",
+        "\u200c",
+        "\u202b",
+    ]
+)
 DOCS = st.lists(st.one_of(INLINE, st.text(max_size=8)), max_size=80).map("".join)
 
 
@@ -52,16 +99,19 @@ def test_same_html_as_python_markdown(text):
     assert gated == stock
 
 
-@pytest.mark.parametrize("text", [
-    "a **b** c *d* `e` [f](http://g.test) ![h](/i.png) <j@k.test> <http://l.test> &amp; m  \nn",
-    "\\*not em\\* and \\`not code\\`",
-    "*[HTML]: Hyper Text\n\nHTML here[^1].\n\n[^1]: A note with *em*.",
-    "[ref][r] and [r]\n\n[r]: http://r.test \"T\"",
-    "<span>*inside*</span> and <!-- *not* -->",
-    "`code with *stars* and [brackets]` after",
-    "**bold with [link](http://x.test) and `code`** end",
-    "مرحبا **بالعالم** و[رابط](http://x.test)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a **b** c *d* `e` [f](http://g.test) ![h](/i.png) <j@k.test> <http://l.test> &amp; m  \nn",
+        "\\*not em\\* and \\`not code\\`",
+        "*[HTML]: Hyper Text\n\nHTML here[^1].\n\n[^1]: A note with *em*.",
+        '[ref][r] and [r]\n\n[r]: http://r.test "T"',
+        "<span>*inside*</span> and <!-- *not* -->",
+        "`code with *stars* and [brackets]` after",
+        "**bold with [link](http://x.test) and `code`** end",
+        "مرحبا **بالعالم** و[رابط](http://x.test)",
+    ],
+)
 def test_same_html_on_hand_picked_markup(text):
     gated, stock = convert_both(text)
     assert gated == stock
@@ -72,9 +122,22 @@ def test_same_html_on_hand_picked_markup(text):
 def test_same_html_on_the_shared_corpora(tmp_path):
     """Every Markdown file of the demo site and of a generated bench site."""
     make_corpus = shared_path("bench", "make_corpus.py")
-    subprocess.run([sys.executable, str(make_corpus), "--articles", "300", "--out",
-                    str(tmp_path / "site"), "--layout", "plain", "--seed", "3"],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            str(make_corpus),
+            "--articles",
+            "300",
+            "--out",
+            str(tmp_path / "site"),
+            "--layout",
+            "plain",
+            "--seed",
+            "3",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     files = sorted((tmp_path / "site" / "content").rglob("*.md")) + sorted((REPO / "content").rglob("*.md"))
     assert len(files) > 300
     gated, stock = new_markdown(), new_markdown(gated=False)

@@ -37,7 +37,9 @@ def test_every_article_has_matching_json_ld(news_site):
         assert data["headline"] == doc.xpath("string(//h1)").strip()
         assert data["inLanguage"] == doc.get("lang")
         assert data["mainEntityOfPage"]["@id"] == canonical == data["url"]
-        assert data["datePublished"] == doc.xpath("//article//header//time/@datetime")[-1]  # the time, when given
+        assert (
+            data["datePublished"] == doc.xpath("//article//header//time/@datetime")[-1]
+        )  # the time, when given
         assert data["dateModified"] >= data["datePublished"]
         assert data["publisher"]["@type"] == "Organization" and data["publisher"]["name"]
         tags = [a.text_content() for a in doc.xpath("//article/footer//ul[@class='tags']//a")]
@@ -69,9 +71,12 @@ def test_json_ld_cannot_break_out_of_its_script(tmp_path):
     root = tmp_path / "site"
     report, out = build_demo(root)
     (root / "content" / "en" / "evil.md").write_text(
-        "---\ntitle: \"</script><script>alert(1)</script>\"\ndate: 2024-01-01\n"
-        "tags: [\"a'b\", \"<x>\"]\n---\nBody & more.\n", encoding="utf-8")
+        '---\ntitle: "</script><script>alert(1)</script>"\ndate: 2024-01-01\n'
+        'tags: ["a\'b", "<x>"]\n---\nBody & more.\n',
+        encoding="utf-8",
+    )
     from conftest import build
+
     report, out = build(root)
     doc = _page(out, "en/articles/script-script-alert-1-script/index.html")
     raw = (out / "en/articles/script-script-alert-1-script/index.html").read_text(encoding="utf-8")
@@ -101,7 +106,9 @@ def test_previous_next_and_related_stay_in_the_language(news_site):
     # The Arabic demo articles are linked in date order.
     doc = _page(out, SEED_PAGE)
     assert doc.xpath("//nav[@class='article-nav']/a[@rel='next']/@href")
-    en = _page(out, "en/articles/tokayev-says-csto-troops-will-start-leaving-kazakhstan-within-two-days/index.html")
+    en = _page(
+        out, "en/articles/tokayev-says-csto-troops-will-start-leaving-kazakhstan-within-two-days/index.html"
+    )
     assert en.xpath("//nav[@class='article-nav']/a/@href")
 
 
@@ -119,7 +126,9 @@ def test_pagination_links_in_head(tmp_path):
 def test_archive_index_groups_months_by_year(news_site):
     _, out, _ = news_site
     doc = _page(out, "ar/archive/index.html")
-    years = [h.text.strip() for h in doc.xpath("//section[@class='archive-calendar'][1]/h3[@class='archive-year']")]
+    years = [
+        h.text.strip() for h in doc.xpath("//section[@class='archive-calendar'][1]/h3[@class='archive-year']")
+    ]
     assert years[:2] == ["2023", "2022"]
     fa = _page(out, "fa/archive/index.html")
     assert fa.xpath("//h3[@class='archive-year']")
@@ -132,7 +141,9 @@ def test_404_and_search_pages_exist(news_site, lang):
     doc = _page(out, f"{lang}/search/index.html")
     assert doc.xpath("//label[@for='search-input']")
     assert doc.xpath("//input[@id='search-input']")
-    assert f"/news/{lang}/search/" in _page(out, f"{lang}/index.html").xpath("//nav[@class='site-nav']//a/@href")
+    assert f"/news/{lang}/search/" in _page(out, f"{lang}/index.html").xpath(
+        "//nav[@class='site-nav']//a/@href"
+    )
 
 
 def test_related_ranks_by_shared_tags_then_recency(tmp_path):
@@ -144,15 +155,31 @@ def test_related_ranks_by_shared_tags_then_recency(tmp_path):
     from generator.related import build_index, neighbours, related
 
     def rec(name, day, tags):
-        return ArticleRecord(path=f"content/en/{name}.md", kind="markdown", format="markdown", lang="en",
-                             title=name, published=dt.datetime(2024, 1, day, tzinfo=dt.timezone.utc),
-                             summary="s", body_html="<p>b</p>", paragraphs=("b",),
-                             terms=(("tags", tuple(tags)),) if tags else (), slug=name, source_id=name)
+        return ArticleRecord(
+            path=f"content/en/{name}.md",
+            kind="markdown",
+            format="markdown",
+            lang="en",
+            title=name,
+            published=dt.datetime(2024, 1, day, tzinfo=dt.timezone.utc),
+            summary="s",
+            body_html="<p>b</p>",
+            paragraphs=("b",),
+            terms=(("tags", tuple(tags)),) if tags else (),
+            slug=name,
+            source_id=name,
+        )
 
     config = load_config(tmp_path, base_url="https://example.org/")
-    records = [rec("main", 10, ["a", "b", "c"]), rec("two-old", 1, ["a", "b"]), rec("two-new", 5, ["b", "c"]),
-               rec("one-newest", 20, ["a"]), rec("one-old", 2, ["c"]), rec("none", 15, ["z"]),
-               rec("three", 3, ["a", "b", "c", "z"])]
+    records = [
+        rec("main", 10, ["a", "b", "c"]),
+        rec("two-old", 1, ["a", "b"]),
+        rec("two-new", 5, ["b", "c"]),
+        rec("one-newest", 20, ["a"]),
+        rec("one-old", 2, ["c"]),
+        rec("none", 15, ["z"]),
+        rec("three", 3, ["a", "b", "c", "z"]),
+    ]
     site = assemble(records, config, today=dt.date(2025, 1, 1))
     index = build_index(site)
     main = next(a for a in site.articles["en"] if a.slug == "main")

@@ -91,7 +91,9 @@ def seed_site(tmp_path: Path) -> Path:
 def test_the_users_seed_is_in_the_project_byte_for_byte():
     ours = (REPO / "seeds" / SEED_NAME).read_bytes()
     assert ours == shared_path("seeds", SEED_NAME).read_bytes()
-    assert not (REPO / "seeds" / "000_92923d39de616abf.yml").exists(), "the page must be right without a sidecar"
+    assert not (REPO / "seeds" / "000_92923d39de616abf.yml").exists(), (
+        "the page must be right without a sidecar"
+    )
 
 
 @pytest.mark.corpus
@@ -142,7 +144,12 @@ def test_demo_build_shows_the_seed_on_the_arabic_home(demo_site):
     assert TITLE in titles
     seed = [a for a in report.site.articles["ar"] if a.record.path == f"seeds/{SEED_NAME}"]
     assert len(seed) == 1 and {a.lang for a in report.site.translations[seed[0].translation_group]} == {
-        "ar", "en", "fa", "fr", "ur"}
+        "ar",
+        "en",
+        "fa",
+        "fr",
+        "ur",
+    }
 
 
 # ---- 2./3. page kinds and taxonomies -----------------------------------------------------
@@ -171,13 +178,25 @@ def test_every_page_declares_kind_sitemap_lastmod_and_dependencies(tmp_path):
     planner = PagePlanner(report.site, load_config(root))
     specs = list(planner.plan())
     kinds = {spec.kind for spec in specs}
-    assert {PageKind.ROOT, PageKind.HOME, PageKind.ARTICLE, PageKind.TERM, PageKind.TERM_INDEX,
-            PageKind.ARCHIVE_MONTH, PageKind.HIJRI_ARCHIVE_MONTH, PageKind.SOLAR_HIJRI_ARCHIVE_MONTH,
-            PageKind.SEARCH, PageKind.NOT_FOUND} <= kinds
+    assert {
+        PageKind.ROOT,
+        PageKind.HOME,
+        PageKind.ARTICLE,
+        PageKind.TERM,
+        PageKind.TERM_INDEX,
+        PageKind.ARCHIVE_MONTH,
+        PageKind.HIJRI_ARCHIVE_MONTH,
+        PageKind.SOLAR_HIJRI_ARCHIVE_MONTH,
+        PageKind.SEARCH,
+        PageKind.NOT_FOUND,
+    } <= kinds
     assert all(spec.path for spec in specs), "no placeholder pages"
     sitemap = etree.parse(str(out / "sitemap.xml"))
-    locs = set(sitemap.xpath("//s:loc/text()", namespaces={"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}))
+    locs = set(
+        sitemap.xpath("//s:loc/text()", namespaces={"s": "http://www.sitemaps.org/schemas/sitemap/0.9"})
+    )
     from generator.urls import Urls
+
     urls = Urls(load_config(root))
     for spec in specs:
         assert (urls.absolute(spec.path) in locs) == spec.kind.in_sitemap, spec
@@ -185,7 +204,9 @@ def test_every_page_declares_kind_sitemap_lastmod_and_dependencies(tmp_path):
             article = spec.view.article
             assert spec.articles[0] is article
             assert spec.lastmod == article.modified
-            assert {(r.taxonomy, r.lang, r.key) for refs in article.terms.values() for r in refs} == set(spec.terms)
+            assert {(r.taxonomy, r.lang, r.key) for refs in article.terms.values() for r in refs} == set(
+                spec.terms
+            )
         if spec.kind is PageKind.TERM:
             assert (spec.view.term.taxonomy, spec.view.term.lang, spec.view.term.key) in spec.terms
             assert set(spec.articles) <= set(spec.view.term.articles)
@@ -195,10 +216,14 @@ def test_every_page_declares_kind_sitemap_lastmod_and_dependencies(tmp_path):
 
 
 def test_a_fourth_taxonomy_by_configuration_alone(tmp_path):
-    toml = SITE_TOML + '\n[taxonomies.regions]\nsegment = "regions"\nfields = ["region"]\n' \
-                       'title = "Regions"\nsingular = "Region:"\n'
-    root = make_site(tmp_path / "site", {
-        "content/ar/a.md": """
+    toml = (
+        SITE_TOML + '\n[taxonomies.regions]\nsegment = "regions"\nfields = ["region"]\n'
+        'title = "Regions"\nsingular = "Region:"\n'
+    )
+    root = make_site(
+        tmp_path / "site",
+        {
+            "content/ar/a.md": """
             ---
             title: خبر من الخليج
             date: 2024-01-11
@@ -206,7 +231,7 @@ def test_a_fourth_taxonomy_by_configuration_alone(tmp_path):
             ---
             نص.
             """,
-        "content/en/b.md": """
+            "content/en/b.md": """
             ---
             title: News from the Gulf
             date: 2024-01-12
@@ -214,7 +239,9 @@ def test_a_fourth_taxonomy_by_configuration_alone(tmp_path):
             ---
             Text.
             """,
-    }, toml)
+        },
+        toml,
+    )
     report, out = build(root)
     assert report.problems == [] and not any("region" in n for n in report.notices)
     assert [t.name for t in report.site.terms["regions"]["en"]] == ["Gulf", "Middle East"]
@@ -223,7 +250,9 @@ def test_a_fourth_taxonomy_by_configuration_alone(tmp_path):
     assert not feedparser.parse((out / "en/regions/gulf/feed.xml").read_bytes()).bozo
     art = page(out, report.site.articles["en"][0].path)
     assert [a.get("href") for a in art.xpath("//p[contains(@class,'terms-regions')]//a")] == [
-        "/en/regions/gulf/", "/en/regions/middle-east/"]
+        "/en/regions/gulf/",
+        "/en/regions/middle-east/",
+    ]
     assert "المناطق" in page(out, "ar/regions/index.html").xpath("//h1")[0].text_content()
 
 
@@ -249,40 +278,65 @@ def test_every_field_gives_the_same_article_from_front_matter_and_sidecar(tmp_pa
     from generator.config import load_config
     from generator.readers import ReadOptions, read_file
 
-    root = make_site(tmp_path / "site", {
-        "content/en/full.md": "---\n" + FIELDS + "---\nFirst paragraph.\n\nSecond paragraph.\n",
-        "seeds/full.txt": "Some headline\n\nFirst paragraph.\n\nSecond paragraph.\n",
-        "seeds/full.yml": FIELDS + "lang: en\n",
-    })
+    root = make_site(
+        tmp_path / "site",
+        {
+            "content/en/full.md": "---\n" + FIELDS + "---\nFirst paragraph.\n\nSecond paragraph.\n",
+            "seeds/full.txt": "Some headline\n\nFirst paragraph.\n\nSecond paragraph.\n",
+            "seeds/full.yml": FIELDS + "lang: en\n",
+        },
+    )
     options = ReadOptions.from_config(load_config(root))
     [md] = read_file(root / "content/en/full.md", options)
     [seed] = read_file(root / "seeds/full.txt", options)
-    for name in ("title", "slug", "published", "timed", "updated", "summary", "terms", "city",
-                 "image", "translation_key", "draft", "lang"):
+    for name in (
+        "title",
+        "slug",
+        "published",
+        "timed",
+        "updated",
+        "summary",
+        "terms",
+        "city",
+        "image",
+        "translation_key",
+        "draft",
+        "lang",
+    ):
         assert getattr(md, name) == getattr(seed, name), name
     assert md.published == dt.datetime(2024, 1, 11, 14, 30, tzinfo=md.published.tzinfo)
     assert md.published.utcoffset() == dt.timedelta(hours=3) and md.timed
     assert md.updated.isoformat() == "2024-01-12T12:00:00+03:00"
-    assert dict(md.terms) == {"authors": ("Ann Writer", "Bo Reporter"), "sections": ("World",),
-                              "sources": ("Wire", "Agency"), "tags": ("Kazakhstan", "CSTO")}
+    assert dict(md.terms) == {
+        "authors": ("Ann Writer", "Bo Reporter"),
+        "sections": ("World",),
+        "sources": ("Wire", "Agency"),
+        "tags": ("Kazakhstan", "CSTO"),
+    }
     assert md.image.alt == "A street" and md.image.credit == "Ann"
     assert md.warnings == () and not [w for w in seed.warnings if "field" in w]
 
 
-@pytest.mark.parametrize("meta, warning", [
-    ("colour: blue", "unknown field 'colour'"),
-    ("date: 2022-02-31", "not a day or time that exists"),
-    ("date: [1, 2]", "'date' must be a date"),
-])
+@pytest.mark.parametrize(
+    "meta, warning",
+    [
+        ("colour: blue", "unknown field 'colour'"),
+        ("date: 2022-02-31", "not a day or time that exists"),
+        ("date: [1, 2]", "'date' must be a date"),
+    ],
+)
 def test_bad_values_follow_the_same_rules_in_both(tmp_path, meta, warning):
     from generator.config import load_config
     from generator.readers import ReadOptions, read_file
 
-    root = make_site(tmp_path / "site", {
-        "content/en/x.md": f"---\ntitle: X\n{meta}\n---\nText.\n",
-        "seeds/x.txt": "X headline\n\nText of the story.\n",
-        "seeds/x.yml": f"lang: en\n{meta}\n",
-    })
+    root = make_site(
+        tmp_path / "site",
+        {
+            "content/en/x.md": f"---\ntitle: X\n{meta}\n---\nText.\n",
+            "seeds/x.txt": "X headline\n\nText of the story.\n",
+            "seeds/x.yml": f"lang: en\n{meta}\n",
+        },
+    )
     options = ReadOptions.from_config(load_config(root))
     for path in ("content/en/x.md", "seeds/x.txt"):
         [record] = read_file(root / path, options)
@@ -295,8 +349,14 @@ def test_aliases_are_refused_in_both(tmp_path):
     from generator.readers import ReadOptions, read_file
 
     bomb = "a: &a [x, x]\nb: &b [*a, *a]\ntags: *b\n"
-    root = make_site(tmp_path / "site", {"content/en/x.md": f"---\ntitle: X\n{bomb}---\nT.\n",
-                                         "seeds/x.txt": "X headline\n\nText.\n", "seeds/x.yml": bomb})
+    root = make_site(
+        tmp_path / "site",
+        {
+            "content/en/x.md": f"---\ntitle: X\n{bomb}---\nT.\n",
+            "seeds/x.txt": "X headline\n\nText.\n",
+            "seeds/x.yml": bomb,
+        },
+    )
     options = ReadOptions.from_config(load_config(root))
     for path in ("content/en/x.md", "seeds/x.txt"):
         with pytest.raises(SahifaError, match="aliases"):
@@ -315,7 +375,9 @@ def test_stories_of_one_day_are_ordered_by_time_everywhere(tmp_path):
             ---
             Text of {name}.
             """
-    files["content/en/d-dayonly.md"] = "---\ntitle: Story d-dayonly\ndate: 2024-03-05\nsection: World\ntags: [Gulf]\n---\nT.\n"
+    files["content/en/d-dayonly.md"] = (
+        "---\ntitle: Story d-dayonly\ndate: 2024-03-05\nsection: World\ntags: [Gulf]\n---\nT.\n"
+    )
     root = make_site(tmp_path / "site", files)
     report, out = build(root)
     expected = ["Story b-evening", "Story c-noon", "Story a-morning", "Story d-dayonly"]
@@ -330,12 +392,16 @@ def test_stories_of_one_day_are_ordered_by_time_everywhere(tmp_path):
     art = page(out, report.site.articles["en"][0].path)
     assert art.xpath("//header//time/@datetime") == ["2024-03-05", "2024-03-05T21:40:00+03:00"]
     assert art.xpath("//header//time[@class='time']")[0].text_content() == "21:40"
-    assert '"datePublished": "2024-03-05T21:40:00+03:00"' in (out / report.site.articles["en"][0].path).read_text(encoding="utf-8")
+    assert '"datePublished": "2024-03-05T21:40:00+03:00"' in (
+        out / report.site.articles["en"][0].path
+    ).read_text(encoding="utf-8")
 
 
 def test_time_in_the_languages_digits(tmp_path):
     toml = SITE_TOML.replace('digits = "latn"', 'digits = "arab"')
-    root = make_site(tmp_path / "site", {"content/ar/a.md": "---\ntitle: خبر\ndate: 2024-03-05 14:30\n---\nنص.\n"}, toml)
+    root = make_site(
+        tmp_path / "site", {"content/ar/a.md": "---\ntitle: خبر\ndate: 2024-03-05 14:30\n---\nنص.\n"}, toml
+    )
     report, out = build(root)
     art = page(out, report.site.articles["ar"][0].path)
     assert art.xpath("//header//time[@class='time']")[0].text_content() == "١٤:٣٠"
@@ -359,20 +425,25 @@ STORY = "---\ntitle: {title}\ndate: 2024-01-11\n{extra}---\nText.\n"
 
 
 def test_headline_edit_keeps_the_url_and_slug_edit_leaves_a_redirect(tmp_path):
-    root = make_site(tmp_path / "site", {"content/en/story.md": STORY.format(title="First headline", extra="")})
+    root = make_site(
+        tmp_path / "site", {"content/en/story.md": STORY.format(title="First headline", extra="")}
+    )
     report, out = build(root)
     first = report.site.articles["en"][0].path
     assert first == "en/articles/first-headline/index.html"
     register = (root / "permalinks.tsv").read_text(encoding="utf-8")
     assert "en/story\ten\tfirst-headline\n" in register
     # A corrected headline: same URL.
-    (root / "content/en/story.md").write_text(STORY.format(title="Corrected headline", extra=""), encoding="utf-8")
+    (root / "content/en/story.md").write_text(
+        STORY.format(title="Corrected headline", extra=""), encoding="utf-8"
+    )
     report, out = build(root)
     assert report.site.articles["en"][0].path == first
     assert page(out, first).xpath("//h1")[0].text_content() == "Corrected headline"
     # An explicit slug moves it and leaves a redirect at the old address.
-    (root / "content/en/story.md").write_text(STORY.format(title="Corrected headline", extra="slug: moved\n"),
-                                              encoding="utf-8")
+    (root / "content/en/story.md").write_text(
+        STORY.format(title="Corrected headline", extra="slug: moved\n"), encoding="utf-8"
+    )
     report, out = build(root)
     assert report.site.articles["en"][0].path == "en/articles/moved/index.html"
     old = page(out, first)
@@ -381,7 +452,9 @@ def test_headline_edit_keeps_the_url_and_slug_edit_leaves_a_redirect(tmp_path):
     assert "first-headline" not in (out / "sitemap.xml").read_text(encoding="utf-8")
     assert "en/story\ten\tmoved\tfirst-headline\n" in (root / "permalinks.tsv").read_text(encoding="utf-8")
     # A new story with the old headline does not take the old address.
-    (root / "content/en/other.md").write_text(STORY.format(title="First headline", extra=""), encoding="utf-8")
+    (root / "content/en/other.md").write_text(
+        STORY.format(title="First headline", extra=""), encoding="utf-8"
+    )
     report, out = build(root)
     paths = {a.source_id: a.path for a in report.site.articles["en"]}
     assert paths["en/other"] == "en/articles/first-headline-2/index.html"
@@ -394,14 +467,21 @@ def test_import_keeps_the_seed_url(tmp_path):
     from generator.importer import import_seeds
     from generator.config import load_config
 
-    root = make_site(tmp_path / "site", {"seeds/wire.txt": "Wire headline\n\nWire headline\n\nThe story text.\n",
-                                         "seeds/wire.yml": "lang: en\ndate: 2024-01-11\n"})
+    root = make_site(
+        tmp_path / "site",
+        {
+            "seeds/wire.txt": "Wire headline\n\nWire headline\n\nThe story text.\n",
+            "seeds/wire.yml": "lang: en\ndate: 2024-01-11\n",
+        },
+    )
     report, _ = build(root)
     before = report.site.articles["en"][0].path
     assert import_seeds([root / "seeds/wire.txt"], load_config(root)) == 0
     md = root / "content/en/wire.md"
-    md.write_text(md.read_text(encoding="utf-8").replace("title: Wire headline", "title: Edited headline"),
-                  encoding="utf-8")
+    md.write_text(
+        md.read_text(encoding="utf-8").replace("title: Wire headline", "title: Edited headline"),
+        encoding="utf-8",
+    )
     report, _ = build(root)
     [article] = report.site.articles["en"]
     assert article.record.kind == "markdown" and article.path == before
@@ -413,17 +493,21 @@ def test_redirect_is_followed_in_chromium(tmp_path):
 
     root = make_site(tmp_path / "site", {"content/en/story.md": STORY.format(title="Old name", extra="")})
     build(root)
-    (root / "content/en/story.md").write_text(STORY.format(title="Old name", extra="slug: new-name\n"), encoding="utf-8")
+    (root / "content/en/story.md").write_text(
+        STORY.format(title="Old name", extra="slug: new-name\n"), encoding="utf-8"
+    )
     server, port, _ = reserve_server()
     _, out = build(root, base_url=f"http://127.0.0.1:{port}/")
     start(server, out)
     browser = BrowserThread()
     try:
+
         def visit(b):
             p = b.new_page()
             p.goto(f"http://127.0.0.1:{port}/en/articles/old-name/")
             p.wait_for_url("**/en/articles/new-name/", timeout=10_000)
             return p.url, p.locator("h1").inner_text()
+
         url, heading = browser.run(visit)
     finally:
         browser.close()
@@ -437,8 +521,10 @@ def test_a_fresh_clone_reuses_cached_records(tmp_path, monkeypatch):
     from generator.config import load_config
     from generator.pipeline import build_site
 
-    root = make_site(tmp_path / "site", {f"content/en/s{i}.md": STORY.format(title=f"Story {i}", extra="")
-                                         for i in range(5)})
+    root = make_site(
+        tmp_path / "site",
+        {f"content/en/s{i}.md": STORY.format(title=f"Story {i}", extra="") for i in range(5)},
+    )
     cache_dir = tmp_path / "cache"
     build_site(load_config(root), root / "public", today=TODAY, cache_dir=cache_dir)
     clone = tmp_path / "clone"
@@ -448,10 +534,12 @@ def test_a_fresh_clone_reuses_cached_records(tmp_path, monkeypatch):
         path.touch()
     reads = []
     real = pipeline._read_one
-    monkeypatch.setattr(pipeline, "_read_one", lambda source, **kw: reads.append(source) or real(source, **kw))
+    monkeypatch.setattr(
+        pipeline, "_read_one", lambda source, **kw: reads.append(source) or real(source, **kw)
+    )
     shutil.copytree(cache_dir, tmp_path / "cache2")
     # The records are keyed on the content: moving the cache with the clone is enough.
-    data = (tmp_path / "cache2" / "records.pickle")
+    data = tmp_path / "cache2" / "records.pickle"
     assert data.is_file()
     report = build_site(load_config(clone), clone / "public", today=TODAY, cache_dir=tmp_path / "cache2")
     assert reads == [] and report.articles == 5

@@ -17,8 +17,27 @@ from generator.search_index import clitic_forms, search_key, tokens
 from newsite import SEED_SLUG, CHROMIUM, BrowserThread, build_demo, reserve_server, start
 
 SEED_HREF = f"/news/ar/articles/{SEED_SLUG}/"
-WORDS = ["الأمن", "إلى", "آمن", "مدرسة", "مستشفى", "كازاخستان", "بكازاخستان", "وللأمن", "می‌شود",
-         "کتاب", "ہے", "پاکستان", "Élysée", "STRASSE", "Straße", "naïve", "توكاييف", "٢٠٢٢", "۱۴۰۳"]
+WORDS = [
+    "الأمن",
+    "إلى",
+    "آمن",
+    "مدرسة",
+    "مستشفى",
+    "كازاخستان",
+    "بكازاخستان",
+    "وللأمن",
+    "می‌شود",
+    "کتاب",
+    "ہے",
+    "پاکستان",
+    "Élysée",
+    "STRASSE",
+    "Straße",
+    "naïve",
+    "توكاييف",
+    "٢٠٢٢",
+    "۱۴۰۳",
+]
 
 
 def test_python_normalisation():
@@ -80,13 +99,16 @@ def _search_in(browser, url: str, query: str) -> list[dict]:
         page.fill("#search-input", query)
         page.wait_for_selector("#search-form[data-state=done]", timeout=10_000)
         return page.eval_on_selector_all(
-            "#search-results li a", "els => els.map(a => ({href: a.getAttribute('href'), title: a.textContent}))")
+            "#search-results li a",
+            "els => els.map(a => ({href: a.getAttribute('href'), title: a.textContent}))",
+        )
     finally:
         page.close()
 
 
-@pytest.mark.parametrize("query", ["كازاخستان", "بكازاخستان", "الامن الجماعي", "توكاييف", "وللأمن",
-                                   "منظمة معاهدة", "كازاخ"])
+@pytest.mark.parametrize(
+    "query", ["كازاخستان", "بكازاخستان", "الامن الجماعي", "توكاييف", "وللأمن", "منظمة معاهدة", "كازاخ"]
+)
 def test_arabic_variants_find_the_seed(served, browser, query):
     base, _ = served
     hits = _search(browser, base + "ar/search/", query)
@@ -140,8 +162,9 @@ def test_javascript_normalises_like_python(served, browser):
             page.goto(base + "ar/search/")
             page.wait_for_function("window.sahifaSearch !== undefined")
             keys = {w: page.evaluate("w => window.sahifaSearch.key(w)", w) for w in WORDS}
-            forms = {t: page.evaluate("t => window.sahifaSearch.forms(t)", t)
-                     for w in WORDS for t in tokens(w)}
+            forms = {
+                t: page.evaluate("t => window.sahifaSearch.forms(t)", t) for w in WORDS for t in tokens(w)
+            }
             return keys, forms
         finally:
             page.close()
@@ -189,7 +212,9 @@ def test_a_site_without_search(tmp_path):
     assert list(with_search.rglob("search/index.html")) and list(with_search.rglob("index/meta.json"))
     assert not [p for p in out.rglob("*") if "search" in p.relative_to(out).parts]
     pages = list(out.rglob("*.html"))
-    assert len(pages) == len(list(with_search.rglob("*.html"))) - len(list(with_search.rglob("search/index.html")))
+    assert len(pages) == len(list(with_search.rglob("*.html"))) - len(
+        list(with_search.rglob("search/index.html"))
+    )
     for page in pages:
         assert "/search/" not in page.read_text(encoding="utf-8"), page
     assert (out / "ar" / "feed.xml").read_bytes() == (with_search / "ar" / "feed.xml").read_bytes()
@@ -197,4 +222,5 @@ def test_a_site_without_search(tmp_path):
     html = seed.read_text(encoding="utf-8")
     assert html.count("/search/") == 1  # the nav link is the only difference
     assert (out / seed.relative_to(with_search)).read_text(encoding="utf-8") == "".join(
-        line for line in html.splitlines(keepends=True) if "/search/" not in line)
+        line for line in html.splitlines(keepends=True) if "/search/" not in line
+    )

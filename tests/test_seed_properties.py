@@ -10,13 +10,30 @@ from generator.decode import decode_bytes
 from generator.errors import SahifaError
 from generator.seeds import parse_seed
 
-ARABIC_ALPHABET = st.sampled_from(list(
-    "ابتثجحخدذرسشصضطظعغفقكلمنهويءأإآةىیکۀ٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹0123456789 \n()-/:،ـ۔ءمهـ\u200c\u202e"))
-PIECES = st.sampled_from([
-    "( أردو بوینت نتورك ۔ / سبوتنيك - ", "11 كانون الثاني 2022ء)", "(تستمر)", "ذات صلة:",
-    "31 شباط 2022", "الموافق", "۳۰ اسفند ۱۴۰۰", "PARIS (Reuters) - ", "<p>", "</html>",
-    "<!DOCTYPE html>", "***", "\n", "\n\n", "غرة شوال 1443 هـ", "Categories: x", "1443/6/8 هـ",
-])
+ARABIC_ALPHABET = st.sampled_from(
+    list("ابتثجحخدذرسشصضطظعغفقكلمنهويءأإآةىیکۀ٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹0123456789 \n()-/:،ـ۔ءمهـ\u200c\u202e")
+)
+PIECES = st.sampled_from(
+    [
+        "( أردو بوینت نتورك ۔ / سبوتنيك - ",
+        "11 كانون الثاني 2022ء)",
+        "(تستمر)",
+        "ذات صلة:",
+        "31 شباط 2022",
+        "الموافق",
+        "۳۰ اسفند ۱۴۰۰",
+        "PARIS (Reuters) - ",
+        "<p>",
+        "</html>",
+        "<!DOCTYPE html>",
+        "***",
+        "\n",
+        "\n\n",
+        "غرة شوال 1443 هـ",
+        "Categories: x",
+        "1443/6/8 هـ",
+    ]
+)
 TEXT = st.one_of(
     st.text(max_size=300),
     st.lists(st.one_of(PIECES, ARABIC_ALPHABET), max_size=60).map("".join),

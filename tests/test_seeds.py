@@ -28,7 +28,7 @@ def _paragraphs_of_source() -> list[str]:
     # comment widget's label.
     body = [line for line in lines[2:] if line not in ("(تستمر)", "أفكارك وتعليقاتك")]
     first = body[0]
-    body[0] = first[first.index(")") + 1:].strip()  # the lead without its dateline
+    body[0] = first[first.index(")") + 1 :].strip()  # the lead without its dateline
     return body
 
 
@@ -62,8 +62,11 @@ def test_seed_language_and_direction(seed):
 def test_seed_tags(seed):
     assert "كازاخستان" in seed.tags
     assert "منظمة معاهدة الأمن الجماعي" in seed.tags
-    tokayev = [t for t in seed.tags if tag_key(t) in (tag_key("توكاييف"), tag_key("قاسم جومارت توكاييف"))
-               or "توكا" in t]
+    tokayev = [
+        t
+        for t in seed.tags
+        if tag_key(t) in (tag_key("توكاييف"), tag_key("قاسم جومارت توكاييف")) or "توكا" in t
+    ]
     assert len(tokayev) == 1
     assert len({tag_key(t) for t in seed.tags}) == len(seed.tags)
 
@@ -98,8 +101,10 @@ def test_empty_text_is_an_error(text):
 
 
 def test_english_wire_dateline():
-    text = ("Talks resume in Paris\n\nPARIS (Reuters) - Negotiators met again on Monday, officials "
-            "said, as the talks entered their third week.\n\nThe next round is due in March.")
+    text = (
+        "Talks resume in Paris\n\nPARIS (Reuters) - Negotiators met again on Monday, officials "
+        "said, as the talks entered their third week.\n\nThe next round is due in March."
+    )
     record = parse_seed(text, "seeds/en.txt")
     assert record.title == "Talks resume in Paris"
     assert record.city == "PARIS" and "Reuters" in record.sources
@@ -113,7 +118,8 @@ def test_sidecar_overrides(tmp_path):
     seed.write_bytes(SEED.read_bytes())
     seed.with_suffix(".yml").write_text(
         "title: عنوان آخر\ntags: [سياسة, آسيا]\nslug: csto-exit\ndraft: true\ndate: 2022-01-12\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     record = read_seed(seed, tmp_path)
     assert record.title == "عنوان آخر"
     assert record.tags == ("سياسة", "آسيا")
@@ -131,6 +137,7 @@ def test_sidecar_must_be_a_mapping(tmp_path):
 
 
 # --- the shared bad-input seeds -------------------------------------------------------------
+
 
 def _manifest():
     base = shared_path("badinput")

@@ -53,9 +53,21 @@ def server(tmp_path):
     # The terminal output goes to a file: a pipe nobody reads would fill up and block the server.
     log = open(tmp_path / "serve.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "build.py"), "--root", str(root), "--out", str(root / "public"),
-         "serve", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            str(REPO / "build.py"),
+            "--root",
+            str(root),
+            "--out",
+            str(root / "public"),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     log.close()
     base = f"http://127.0.0.1:{port}"
     try:
@@ -99,13 +111,22 @@ def test_saved_articles_take_the_quick_path_and_a_burst_is_one_update(server):
     articles = sorted((root / "content/en").glob("*.md"))[:3]
     pages = []
     for article in articles:  # where each article is published: the page that has its title
-        title = next(line[6:].strip() for line in article.read_text(encoding="utf-8").splitlines()
-                     if line.startswith("title:"))
-        pages.append(next(p for p in (root / "public/en/articles").glob("*/index.html")
-                          if f">{title}</h1>" in p.read_text(encoding="utf-8")))
+        title = next(
+            line[6:].strip()
+            for line in article.read_text(encoding="utf-8").splitlines()
+            if line.startswith("title:")
+        )
+        pages.append(
+            next(
+                p
+                for p in (root / "public/en/articles").glob("*/index.html")
+                if f">{title}</h1>" in p.read_text(encoding="utf-8")
+            )
+        )
     for n, article in enumerate(articles):  # three saves at once, as "save all" does
-        article.write_text(article.read_text(encoding="utf-8") + f"\n\nBurst paragraph {n}.\n",
-                           encoding="utf-8")
+        article.write_text(
+            article.read_text(encoding="utf-8") + f"\n\nBurst paragraph {n}.\n", encoding="utf-8"
+        )
     for n, page in enumerate(pages):
         url = base + "/" + page.relative_to(root / "public").parent.as_posix() + "/"
         wait_for(lambda: f"Burst paragraph {n}." in fetch(url)[1], timeout=30)
@@ -133,7 +154,7 @@ def test_broken_template_keeps_serving_and_recovers(server):
     template.write_text(good.replace("{% endblock %}", "{% endblock", 1), encoding="utf-8")
     wait_for(lambda: fetch(base + "/_sahifa_build_error.html")[0] == 200, timeout=30)
     assert fetch(base + "/en/")[0] == 200  # the last good site is still there
-    template.write_text(good.replace("<h1 dir=\"auto\">", "<h1 dir=\"auto\" data-fixed=\"1\">"), encoding="utf-8")
+    template.write_text(good.replace('<h1 dir="auto">', '<h1 dir="auto" data-fixed="1">'), encoding="utf-8")
     wait_for(lambda: fetch(base + "/_sahifa_build_error.html")[0] == 404, timeout=30)
     status, body = fetch(base + "/en/articles/newsrooms-mark-world-press-freedom-day/")
     assert status == 200 and 'data-fixed="1"' in body
@@ -150,6 +171,7 @@ def test_server_refuses_paths_outside_output(server):
 
 # ---- the security of the preview server (badinput g11) ---------------------------------------
 
+
 def terminal(root) -> str:
     return (root.parent / "serve.log").read_bytes().decode("utf-8", "replace")
 
@@ -159,7 +181,9 @@ def raw_get(base: str, path: str, host_header: str | None = None) -> tuple[int, 
     ``Host`` header given (default: the server's own)."""
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host_header or host}\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: {host_header or host}\r\nConnection: close\r\n\r\n".encode()
+        )
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -186,10 +210,22 @@ def test_server_listens_on_loopback_only(server):
     assert set(addresses) <= {"0100007F", "00000000000000000000000001000000"}, addresses
 
 
-@pytest.mark.parametrize("path", ["/../build.py", "/%2e%2e/build.py", "/..%2fbuild.py", "/%2E%2E%2Fbuild.py",
-                                  "/static/../../build.py", "/static/..%2f..%2fbuild.py", "//evil.example",
-                                  "//evil.example/%2e%2e", "/etc/passwd", "/%2Fetc%2Fpasswd",
-                                  "http://evil.example/../build.py"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../build.py",
+        "/%2e%2e/build.py",
+        "/..%2fbuild.py",
+        "/%2E%2E%2Fbuild.py",
+        "/static/../../build.py",
+        "/static/..%2f..%2fbuild.py",
+        "//evil.example",
+        "//evil.example/%2e%2e",
+        "/etc/passwd",
+        "/%2Fetc%2Fpasswd",
+        "http://evil.example/../build.py",
+    ],
+)
 def test_traversal_urls_are_refused(server, path):
     root, base, _ = server
     (root / "build.py").write_text("SITE-ROOT-FILE", encoding="utf-8")
@@ -237,9 +273,22 @@ def test_broken_template_error_shows_in_terminal_and_page(server):
 def test_serve_refuses_output_folder_equal_to_content(tmp_path):
     root = copy_site(tmp_path / "site")
     before = sorted(p.name for p in (root / "content").rglob("*"))
-    proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--out",
-                           str(root / "content"), "serve", "--port", str(free_port())],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "build.py"),
+            "--root",
+            str(root),
+            "--out",
+            str(root / "content"),
+            "serve",
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "refusing" in proc.stderr
     assert sorted(p.name for p in (root / "content").rglob("*")) == before
 
@@ -264,6 +313,7 @@ def test_open_tab_follows_a_page_whose_url_changed(server):
     article = root / "content/en/global-press-day.md"
     browser = BrowserThread()
     try:
+
         def open_old(b):
             page = b.new_page()
             page.goto(old)
@@ -274,7 +324,9 @@ def test_open_tab_follows_a_page_whose_url_changed(server):
         page = browser.run(open_old)
         text = article.read_text(encoding="utf-8")
         article.write_text(text.replace("title:", "slug: press-day-moved\ntitle:", 1), encoding="utf-8")
-        url = browser.run(lambda b: (page.wait_for_url("**/en/articles/press-day-moved/", timeout=30_000), page.url)[1])
+        url = browser.run(
+            lambda b: (page.wait_for_url("**/en/articles/press-day-moved/", timeout=30_000), page.url)[1]
+        )
         assert url.endswith("/en/articles/press-day-moved/")
         assert browser.run(lambda b: page.locator("h1").inner_text()).startswith("Newsrooms mark")
     finally:
@@ -311,12 +363,16 @@ def test_yaml_typo_in_previewed_article_shows_the_error_and_the_tab_comes_back(s
     article.write_text("---\ntitle: Typo watch\ndate: 2022-01-14\n---\n\nTYPO-WATCH-BODY\n", encoding="utf-8")
     url = base + "/en/articles/typo-watch/"
     wait_for(lambda: "TYPO-WATCH-BODY" in fetch(url)[1], timeout=30)
-    article.write_text("---\ntitle: [Typo watch\ndate: 2022-01-14\n---\n\nTYPO-WATCH-BODY\n", encoding="utf-8")
+    article.write_text(
+        "---\ntitle: [Typo watch\ndate: 2022-01-14\n---\n\nTYPO-WATCH-BODY\n", encoding="utf-8"
+    )
     wait_for(lambda: "content/en/typo-watch.md" in fetch(url)[1], timeout=30)
     status, body = fetch(url)
     assert status == 404 and "invalid YAML" in body
     assert "livereload.js" in body  # the open tab reloads after the next build
-    article.write_text("---\ntitle: Typo watch\ndate: 2022-01-14\n---\n\nTYPO-WATCH-FIXED\n", encoding="utf-8")
+    article.write_text(
+        "---\ntitle: Typo watch\ndate: 2022-01-14\n---\n\nTYPO-WATCH-FIXED\n", encoding="utf-8"
+    )
     wait_for(lambda: "TYPO-WATCH-FIXED" in fetch(url)[1], timeout=30)
     wait_for(lambda: "the last build skipped" not in fetch(base + "/en/no-such-page/")[1], timeout=30)
 
@@ -335,9 +391,22 @@ def test_serve_refuses_an_unrelated_output_folder(tmp_path):
     www = tmp_path / "www"
     www.mkdir()
     (www / "index.html").write_text("SOMEONE ELSE'S SITE", encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "--out",
-                           str(www), "serve", "--port", str(free_port())],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "build.py"),
+            "--root",
+            str(root),
+            "--out",
+            str(www),
+            "serve",
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "not made by Sahifa" in proc.stderr, proc.stderr
     assert (www / "index.html").read_text(encoding="utf-8") == "SOMEONE ELSE'S SITE"
     assert sorted(p.name for p in www.iterdir()) == ["index.html"]

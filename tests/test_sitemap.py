@@ -28,7 +28,7 @@ def test_sitemap_structure_and_urls(news_site):
         assert urlsplit(url).scheme == "https"
     # Every listed page exists in the output, and no 404 or search page is listed.
     for url in locs:
-        rel = url[len(base):]
+        rel = url[len(base) :]
         target = out / unquote(rel) / "index.html" if (not rel or rel.endswith("/")) else out / unquote(rel)
         assert target.exists(), url
         assert "404" not in url and "/search/" not in url
@@ -62,16 +62,27 @@ def test_robots_txt_points_at_the_sitemap(news_site):
 def test_sitemap_index_above_the_threshold(tmp_path):
     config = load_config(tmp_path, base_url="https://example.org/news/")
     urls = Urls(config)
-    entries = [SitemapEntry(path=urls.article("en", f"a{n}"), lastmod=dt.date(2024, 1, 1 + n))
-               for n in range(7)]
+    entries = [
+        SitemapEntry(path=urls.article("en", f"a{n}"), lastmod=dt.date(2024, 1, 1 + n)) for n in range(7)
+    ]
     files = dict(sitemap_outputs(entries, urls, max_urls=3))
-    assert sorted(files) == ["robots.txt", "sitemap.xml", "sitemaps/sitemap-1.xml",
-                             "sitemaps/sitemap-2.xml", "sitemaps/sitemap-3.xml"]
+    assert sorted(files) == [
+        "robots.txt",
+        "sitemap.xml",
+        "sitemaps/sitemap-1.xml",
+        "sitemaps/sitemap-2.xml",
+        "sitemaps/sitemap-3.xml",
+    ]
     index = etree.fromstring(files["sitemap.xml"])
     assert index.tag == f"{{{SITEMAP_NS}}}sitemapindex"
     assert index.xpath("s:sitemap/s:loc/text()", namespaces=NS) == [
-        f"https://example.org/news/sitemaps/sitemap-{n}.xml" for n in (1, 2, 3)]
-    assert index.xpath("s:sitemap/s:lastmod/text()", namespaces=NS) == ["2024-01-03", "2024-01-06", "2024-01-07"]
+        f"https://example.org/news/sitemaps/sitemap-{n}.xml" for n in (1, 2, 3)
+    ]
+    assert index.xpath("s:sitemap/s:lastmod/text()", namespaces=NS) == [
+        "2024-01-03",
+        "2024-01-06",
+        "2024-01-07",
+    ]
     seen = []
     for n in (1, 2, 3):
         part = etree.fromstring(files[f"sitemaps/sitemap-{n}.xml"])
@@ -86,7 +97,13 @@ def test_sitemap_index_above_the_threshold(tmp_path):
 def test_sitemap_is_deterministic(tmp_path):
     config = load_config(tmp_path, base_url="https://example.org/")
     urls = Urls(config)
-    entries = [SitemapEntry(path="index.html"), SitemapEntry(path=urls.home("en"), lastmod=dt.date(2020, 2, 2),
-                                                             alternates=(("en", "en/index.html"), ("fr", "fr/index.html")),
-                                                             x_default="en/index.html")]
+    entries = [
+        SitemapEntry(path="index.html"),
+        SitemapEntry(
+            path=urls.home("en"),
+            lastmod=dt.date(2020, 2, 2),
+            alternates=(("en", "en/index.html"), ("fr", "fr/index.html")),
+            x_default="en/index.html",
+        ),
+    ]
     assert dict(sitemap_outputs(entries, urls)) == dict(sitemap_outputs(list(entries), urls))

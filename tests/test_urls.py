@@ -19,8 +19,11 @@ BIDI_AND_INVISIBLE = re.compile("[\u061c\u200b\u200d-\u200f\u202a-\u202e\u2060-\
 FORBIDDEN = set("/\\?#%") | set('<>:"|*') | {"\x00"}
 
 ARABIC_SCRIPT = st.characters(min_codepoint=0x0600, max_codepoint=0x06FF)
-MIXED = st.one_of(st.characters(), ARABIC_SCRIPT, st.sampled_from(
-    list("\u200c\u200d\u200e\u200f\u202b\u202e\u2067\u0640\u064b\u0651 -_.،؛؟«»/\\?#%")))
+MIXED = st.one_of(
+    st.characters(),
+    ARABIC_SCRIPT,
+    st.sampled_from(list("\u200c\u200d\u200e\u200f\u202b\u202e\u2067\u0640\u064b\u0651 -_.،؛؟«»/\\?#%")),
+)
 TEXT = st.one_of(st.text(), st.text(MIXED, max_size=200))
 
 
@@ -59,12 +62,12 @@ def test_examples_stay_in_their_own_script():
     cases = {
         "كازاخستان": "كازاخستان",
         "منظمة معاهدة الأمن الجماعي": "منظمة-معاهدة-الأمن-الجماعي",
-        "مُحَمَّدٌ ـــ عَلِيّ": "محمد-علي",                       # tashkeel and tatweel go
-        "ﷲ أكبر": "الله-أكبر",                                   # presentation forms fold
-        "خارج می‌شوند": "خارج-می\u200cشوند",                      # ZWNJ stays (Persian)
-        "می\u200c\u200cشوند": "می\u200cشوند",                    # never doubled
-        "\u200cنوروز\u200c": "نوروز",                             # never at an edge
-        "نوروز \u200c ۱۴۰۳": "نوروز-۱۴۰۳",                        # nor next to a hyphen; digits kept
+        "مُحَمَّدٌ ـــ عَلِيّ": "محمد-علي",  # tashkeel and tatweel go
+        "ﷲ أكبر": "الله-أكبر",  # presentation forms fold
+        "خارج می‌شوند": "خارج-می\u200cشوند",  # ZWNJ stays (Persian)
+        "می\u200c\u200cشوند": "می\u200cشوند",  # never doubled
+        "\u200cنوروز\u200c": "نوروز",  # never at an edge
+        "نوروز \u200c ۱۴۰۳": "نوروز-۱۴۰۳",  # nor next to a hyphen; digits kept
         "کراچی میں بارش، کئی سڑکیں زیرِ آب": "کراچی-میں-بارش-کئی-سڑکیں-زیر-آب",
         "قازقستان سے واپسی کا اعلان۔": "قازقستان-سے-واپسی-کا-اعلان",
         "هل انتهت الأزمة؟": "هل-انتهت-الأزمة",
@@ -73,8 +76,8 @@ def test_examples_stay_in_their_own_script():
         "d'Alger": "d-alger",
         "Press freedom / UNESCO?": "press-freedom-unesco",
         "50% #1 a\\b": "50-1-a-b",
-        "CON": "con-",                                            # Windows device name
-        "a\u202eb\u2067c": "abc",                                 # bidi controls go
+        "CON": "con-",  # Windows device name
+        "a\u202eb\u2067c": "abc",  # bidi controls go
     }
     for text, want in cases.items():
         assert slugify(text) == want, (text, slugify(text), want)

@@ -38,10 +38,58 @@ SEEDS = [
     "الأحد 11 كانون الثاني/يناير 2022 - 8 جمادى الآخرة 1443 هـ",
     "سه‌شنبه ۲۱ دی ۱۴۰۰ - ۲۰:۰۸",
 ]
-PIECES = ["[", "]", "(", ")", "<", ">", "*", "_", "`", "\\", "&", "#", "-", "+", "|", ":", "~", "!",
-          "\n", "\n\n", "    ", "---", "\u202e", "\u200c", "\ufffc", "\u3164", "\x00", "\ud800", "\x1b",
-          "<a ", "<div>", "</div>", "<p>", "![a](<", "<http://", "*[A]: b\n", "&#x", "{: .x}",
-          "2022", "١٤٤٣", "هـ", "كانون", "دی", "1/2/3", "T14:30+03:00", "&a", "*a", "%", "'", '"']
+PIECES = [
+    "[",
+    "]",
+    "(",
+    ")",
+    "<",
+    ">",
+    "*",
+    "_",
+    "`",
+    "\\",
+    "&",
+    "#",
+    "-",
+    "+",
+    "|",
+    ":",
+    "~",
+    "!",
+    "\n",
+    "\n\n",
+    "    ",
+    "---",
+    "\u202e",
+    "\u200c",
+    "\ufffc",
+    "\u3164",
+    "\x00",
+    "\ud800",
+    "\x1b",
+    "<a ",
+    "<div>",
+    "</div>",
+    "<p>",
+    "![a](<",
+    "<http://",
+    "*[A]: b\n",
+    "&#x",
+    "{: .x}",
+    "2022",
+    "١٤٤٣",
+    "هـ",
+    "كانون",
+    "دی",
+    "1/2/3",
+    "T14:30+03:00",
+    "&a",
+    "*a",
+    "%",
+    "'",
+    '"',
+]
 
 
 def _targets():
@@ -72,7 +120,9 @@ def _targets():
         parse_date_expression(text[:200])
 
     def decode(text: str) -> None:
-        decode_bytes(text.encode("utf-8", "surrogatepass")[::-1] + text.encode("utf-8", "surrogatepass"), "fuzz")
+        decode_bytes(
+            text.encode("utf-8", "surrogatepass")[::-1] + text.encode("utf-8", "surrogatepass"), "fuzz"
+        )
 
     def import_round_trip(text: str) -> None:
         paragraph = " ".join(text.split())
@@ -82,8 +132,15 @@ def _targets():
         if got != [paragraph]:
             raise AssertionError(f"import round trip changed {paragraph!r} into {got!r}")
 
-    return {"seed": seed, "markdown": markdown, "html": html, "yaml": yaml_fields, "dates": dates,
-            "decode": decode, "import": import_round_trip}, SahifaError
+    return {
+        "seed": seed,
+        "markdown": markdown,
+        "html": html,
+        "yaml": yaml_fields,
+        "dates": dates,
+        "decode": decode,
+        "import": import_round_trip,
+    }, SahifaError
 
 
 def _mutate(rng: random.Random, text: str) -> str:
@@ -106,8 +163,15 @@ def _mutate(rng: random.Random, text: str) -> str:
 def run_target(name: str, func, expected_error, seconds: float, use_atheris: bool, out: Path) -> dict:
     from generator.budget import Overrun, time_limit
 
-    stats = {"target": name, "engine": "atheris" if use_atheris else "mutation", "seconds": seconds,
-             "runs": 0, "failures": 0, "slowest_s": 0.0, "slowest_size": 0}
+    stats = {
+        "target": name,
+        "engine": "atheris" if use_atheris else "mutation",
+        "seconds": seconds,
+        "runs": 0,
+        "failures": 0,
+        "slowest_s": 0.0,
+        "slowest_size": 0,
+    }
 
     def one(text: str) -> None:
         stats["runs"] += 1
@@ -169,8 +233,9 @@ SHAPES = {
     "markdown: unclosed '<a '": lambda n: "<a " * n,
     "markdown: '![a](<'": lambda n: "![a](<" * n,
     "markdown: '<http://'": lambda n: "<http://" * n,
-    "markdown: abbreviations": lambda n: "".join(f"*[A{i}]: x\n" for i in range(n)) + "\n" + " ".join(
-        f"A{i}" for i in range(n)),
+    "markdown: abbreviations": lambda n: (
+        "".join(f"*[A{i}]: x\n" for i in range(n)) + "\n" + " ".join(f"A{i}" for i in range(n))
+    ),
     "markdown: nested list levels": lambda n: "".join("    " * i + "- x\n" for i in range(n)),
     "markdown: definition items": lambda n: "".join(f"t{i}\n: d{i}\n\n" for i in range(n)),
     "html: paragraphs under 250 divs": lambda n: "<div>" * 250 + "<p>x</p>" * n + "</div>" * 250,
@@ -202,8 +267,15 @@ def curves(sizes: list[int]) -> list[dict]:
                 status = "stopped"
             except Exception as exc:  # noqa: BLE001
                 status = type(exc).__name__
-            rows.append({"shape": name, "n": n, "bytes": len(text.encode()),
-                         "seconds": round(time.perf_counter() - start, 3), "status": status})
+            rows.append(
+                {
+                    "shape": name,
+                    "n": n,
+                    "bytes": len(text.encode()),
+                    "seconds": round(time.perf_counter() - start, 3),
+                    "status": status,
+                }
+            )
             print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
             if status == "stopped":
                 break
