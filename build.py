@@ -108,16 +108,14 @@ def cmd_serve(args) -> int:
         Path(args.out),
         host=args.host,
         port=args.port,
-        open_browser=False,
+        config_path=Path(args.config) if args.config else None,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         force=args.force,
         debug=args.debug,
+        search=False if args.no_search else None,
     )
-    # A rebuild may still be running in its thread, with worker processes: stop them and
-    # leave at once (the interpreter's exit would wait for that thread's pool).
-    from generator.parallel import kill_workers
-
-    kill_workers()
+    # serve has stopped its build process; leave at once (the interpreter's exit would wait
+    # for the thread that waited on that process).
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -139,6 +137,31 @@ def cmd_inspect(args) -> int:
     return 0 if all(not r.get("error") for r in results) else 1
 
 
+def cmd_new(args) -> int:
+    from generator.errors import SahifaError
+    from generator.scaffold import new_site, parse_languages
+
+    try:
+        languages = parse_languages(args.languages)
+        path = new_site(
+            Path(args.path),
+            languages,
+            args.title or Path(args.path).name,
+            build_command=os.path.relpath(__file__)
+            if not os.path.relpath(__file__).startswith("..")
+            else __file__,
+        )
+    except SahifaError as exc:
+        print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
+        return 2
+    shown = _terminal_safe(os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path))
+    print(
+        f"made a new site in {shown} ({', '.join(languages)}); preview it with:\n"
+        f"  python {_terminal_safe(os.path.relpath(__file__))} --root {shown} serve"
+    )
+    return 0
+
+
 def cmd_import(args) -> int:
     from generator.importer import import_seeds
 
@@ -153,20 +176,43 @@ def _on_sigterm(signum, frame):
     raise Terminated()
 
 
-def _common_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
-    """Options every command takes, before or after its name (``build.py serve --out x`` and
-    ``build.py --out x serve`` alike). In a subcommand they default to "not given", so they
-    never undo the same option given before the command."""
+PREVIEW_DIR = ".sahifa-preview"
+"""Where ``serve`` builds (under the site folder) unless ``--out`` is given: never the
+deployable ``public/``, which only ever holds what ``build`` made for ``base_url``."""
+
+COMMANDS = {
+    "build": "build the site into ROOT/public for its base_url (the default command)",
+    "serve": "preview on http://127.0.0.1:8000/ with live reload (built into ROOT/.sahifa-preview)",
+    "new": "make a new site folder: site.toml, languages, an example story each, theme/",
+    "import": "turn seeds into editable Markdown articles under content/<lang>/",
+    "inspect": "print what the readers make of input files, as JSON",
+}
+
+
+def _options(parser: argparse.ArgumentParser, *, sub: bool, command: str | None) -> None:
+    """The options of ``command`` (None: the top level, which takes every option). Each one
+    works before or after the command's name (``build.py serve --out x`` and ``build.py --out x
+    serve`` alike): in a subcommand they default to "not given", so they never undo the same
+    option given before the command."""
 
     def add(*names, **kwargs):
         if sub:
             kwargs["default"] = argparse.SUPPRESS
         parser.add_argument(*names, **kwargs)
 
-    add("--root", default=str(ROOT), help="site folder (default: this folder)")
+    add("--root", default=str(ROOT), help="site folder (default: the folder of build.py, the demo site)")
     add("--config", default=None, help="configuration file (default: ROOT/site.toml)")
-    add("--out", default=None, help="output folder (default: ROOT/public)")
-    add("--base-url", dest="base_url", default=None, help="override base_url from site.toml")
+    add(
+        "--out",
+        default=None,
+        help="output folder (default: ROOT/public; for serve, ROOT/" + PREVIEW_DIR + ")",
+    )
+    add(
+        "--base-url",
+        dest="base_url",
+        default=None,
+        help="override base_url from site.toml (e.g. https://example.org/news/)",
+    )
     add(
         "--cache-dir", dest="cache_dir", default=None, help="build cache folder (default: ROOT/.sahifa-cache)"
     )
@@ -188,10 +234,47 @@ def _common_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
         "--force",
         action="store_true",
         default=False,
-        help="build: replace an output folder that Sahifa did not make; import: overwrite an "
-        "existing article",
+        help="build, serve: replace an output folder that Sahifa did not make; import: overwrite "
+        "an existing article",
     )
     add("--debug", action="store_true", default=False, help="show Python tracebacks of internal errors")
+    if command in (None, "serve"):
+        add(
+            "--host",
+            default="127.0.0.1",
+            help="serve: address to bind (default 127.0.0.1; 0.0.0.0 opens the preview to the network)",
+        )
+        add("--port", type=int, default=8000, help="serve: port to listen on (default 8000)")
+    if command in (None, "new"):
+        add(
+            "--languages",
+            default="ar,en",
+            help="new: the site's language codes, the first being the default (default: ar,en)",
+        )
+        add("--title", default=None, help="new: the site's title (default: the folder's name)")
+    if command in (None, "inspect"):
+        add("--json", action="store_true", default=False, help="inspect: JSON output (the only format)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="build.py",
+        description="Sahifa: a static-site generator for multilingual, right-to-left-aware news sites.",
+        epilog="Options go before or after the command. 'python build.py COMMAND --help' shows a "
+        "command's own options.",
+    )
+    _options(top, sub=False, command=None)
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name, text in COMMANDS.items():
+        command = sub.add_parser(name, help=text, description=text)
+        _options(command, sub=True, command=name)
+        if name == "new":
+            command.add_argument("path", help="the folder to make (it must not exist, or be empty)")
+        elif name == "import":
+            command.add_argument("paths", nargs="+", metavar="SEED", help="seed files to import")
+        elif name == "inspect":
+            command.add_argument("paths", nargs="+", metavar="FILE", help="input files to read")
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,25 +282,17 @@ def main(argv: list[str] | None = None) -> int:
         import signal
 
         signal.signal(signal.SIGTERM, _on_sigterm)
-    parser = argparse.ArgumentParser(prog="build.py", description="Sahifa static news-site generator")
-    _common_options(parser, sub=False)
-    sub = parser.add_subparsers(dest="command")
-    _common_options(sub.add_parser("build", help="build the site (the default)"), sub=True)
-    serve = sub.add_parser("serve", help="preview with live reload")
-    _common_options(serve, sub=True)
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    inspect = sub.add_parser("inspect", help="print what the readers make of files, as JSON")
-    _common_options(inspect, sub=True)
-    inspect.add_argument("--json", action="store_true", help="JSON output (the only format)")
-    inspect.add_argument("paths", nargs="+")
-    imp = sub.add_parser("import", help="write seeds as Markdown articles under content/<lang>/")
-    _common_options(imp, sub=True)
-    imp.add_argument("paths", nargs="+")
-    args = parser.parse_args(argv)
-    args.out = args.out or str(Path(args.root) / "public")
+    args = parser().parse_args(argv)
     command = args.command or "build"
-    run = {"build": cmd_build, "serve": cmd_serve, "inspect": cmd_inspect, "import": cmd_import}[command]
+    if args.out is None:
+        args.out = str(Path(args.root) / (PREVIEW_DIR if command == "serve" else "public"))
+    run = {
+        "build": cmd_build,
+        "serve": cmd_serve,
+        "inspect": cmd_inspect,
+        "import": cmd_import,
+        "new": cmd_new,
+    }[command]
     if argv is not None:  # called from Python (tests): no signal handling of our own
         return run(args)
     try:

@@ -45,12 +45,13 @@ class _Watchdog:
         self.fired: set[int] = set()
         self.tokens = itertools.count()
         self.pid = os.getpid()
-        thread = threading.Thread(target=self._run, name="sahifa-watchdog", daemon=True)
-        thread.start()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="sahifa-watchdog", daemon=True)
+        self.thread.start()
 
     def _run(self) -> None:
         with self.lock:
-            while True:
+            while not self.stopping:
                 while self.heap and self.heap[0][1] not in self.active:
                     heapq.heappop(self.heap)
                 if not self.heap:
@@ -108,6 +109,26 @@ def _get() -> _Watchdog:
                 _watchdog = _Watchdog()
             dog = _watchdog
     return dog
+
+
+def stop_watchdog() -> bool:
+    """End this process's watchdog thread before a fork (a process that forks must have one
+    thread: a lock held by another thread at the fork stays held for ever in the child). The
+    next ``time_limit`` starts a new one. False when a time limit is running (never between
+    stages, where the build forks)."""
+    global _watchdog
+    with _create:
+        dog = _watchdog
+        if dog is None or dog.pid != os.getpid():
+            return True
+        with dog.lock:
+            if dog.active:
+                return False
+            dog.stopping = True
+            dog.lock.notify()
+        dog.thread.join()
+        _watchdog = None
+    return True
 
 
 class time_limit:

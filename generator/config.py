@@ -20,6 +20,10 @@ from babel import Locale
 
 from .errors import SahifaError
 
+SHIPPED = Path(__file__).resolve().parent.parent
+"""The folder holding the templates, static files and catalogues Sahifa ships (``templates/``,
+``static/``, ``locale/`` beside ``generator/``). Any site folder builds with them."""
+
 CALENDARS = ("gregorian", "islamic-umalqura", "islamic-civil", "persian")
 RESERVED_SEGMENTS = frozenset(
     {
@@ -203,17 +207,32 @@ class SiteConfig:
         return self.root / "seeds"
 
     @property
-    def templates_dir(self) -> Path:
-        return self.root / "templates"
+    def theme_layers(self) -> tuple[Path, ...]:
+        """Folders that may hold ``templates/``, ``static/`` and ``locale/``, the first one that
+        has a file winning: the site's ``theme/`` (its own overrides), the site folder itself
+        (the demo, and sites made before ``theme/``), then what Sahifa ships (``SHIPPED``)."""
+        layers: list[Path] = []
+        for folder in (self.root / "theme", self.root, SHIPPED):
+            if folder.resolve() not in [layer.resolve() for layer in layers]:
+                layers.append(folder)
+        return tuple(layers)
 
     @property
-    def static_dir(self) -> Path:
-        return self.root / "static"
+    def template_dirs(self) -> tuple[Path, ...]:
+        return tuple(layer / "templates" for layer in self.theme_layers)
+
+    @property
+    def static_dirs(self) -> tuple[Path, ...]:
+        return tuple(layer / "static" for layer in self.theme_layers)
+
+    @property
+    def locale_dirs(self) -> tuple[Path, ...]:
+        return tuple(layer / "locale" for layer in self.theme_layers)
 
     @property
     def input_dirs(self) -> tuple[Path, ...]:
         """Every folder a build reads (the configuration file aside)."""
-        return (self.content_dir, self.seeds_dir, self.templates_dir, self.static_dir, self.root / "locale")
+        return (self.content_dir, self.seeds_dir, *self.template_dirs, *self.static_dirs, *self.locale_dirs)
 
     @property
     def language_codes(self) -> tuple[str, ...]:

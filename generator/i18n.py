@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 from babel import Locale
 from babel.lists import format_list
@@ -27,21 +28,39 @@ def catalogue_path(locale_dir: Path, lang: str) -> Path:
 
 
 @lru_cache(maxsize=None)
-def _load(po_path: str, mtime: float, lang: str) -> NullTranslations:
-    with open(po_path, "rb") as fh:
-        catalog = read_po(fh, locale=lang)
+def _load(po_files: tuple[tuple[str, float], ...], lang: str) -> NullTranslations:
+    """One catalogue from several (path, mtime), the first file's translation of a message
+    winning (a theme's catalogue overrides single messages of the shipped one)."""
+    merged = None
+    for po_path, _mtime in reversed(po_files):
+        with open(po_path, "rb") as fh:
+            catalog = read_po(fh, locale=lang)
+        if merged is None:
+            merged = catalog
+            continue
+        for message in catalog:
+            if not message.id or not message.string:
+                continue
+            existing = merged.get(message.id, context=message.context)
+            if existing is None:
+                merged[message.id] = message
+            else:  # (assigning to the catalogue would keep the old translation)
+                existing.string = message.string
     buf = io.BytesIO()
-    write_mo(buf, catalog)
+    write_mo(buf, merged)
     buf.seek(0)
     return Translations(buf)
 
 
-def translations_for(locale_dir: Path, lang: str) -> NullTranslations:
-    """Translations for ``lang`` (English, the source language, needs none)."""
-    path = catalogue_path(locale_dir, lang)
-    if not path.exists():
+def translations_for(locale_dirs: Path | Sequence[Path], lang: str) -> NullTranslations:
+    """Translations for ``lang`` from the catalogues in ``locale_dirs`` (earlier folders
+    override later ones). English, the source language, needs none."""
+    folders = [locale_dirs] if isinstance(locale_dirs, Path) else list(locale_dirs)
+    found = [catalogue_path(folder, lang) for folder in folders]
+    present = tuple((str(path), path.stat().st_mtime) for path in found if path.is_file())
+    if not present:
         return NullTranslations()
-    return _load(str(path), path.stat().st_mtime, lang)
+    return _load(present, lang)
 
 
 def numbering_system(locale: str, digits: str) -> str:

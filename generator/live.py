@@ -13,13 +13,15 @@ re-renders the pages that show them and writes the ones whose bytes changed. Any
 (a new, deleted or moved article, a changed tag or date, templates, catalogues,
 configuration) needs ``full_build``, which re-reads only changed files (records are cached by
 file signature) and writes only changed files. Feeds, sitemap and search index are refreshed
-after a quick update, once saves pause, by ``extras_job`` in a forked process.
+after quick updates, once saves pause, by ``refresh_extras``.
+
+One ``LiveSite`` lives in the preview's build process (``builder``), whose one thread calls
+it, one command at a time: it needs no lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 
 from .assemble import placement, screen
@@ -37,9 +39,11 @@ from .sources import SourceFile, read_source
 from .write import atomic_write, digest, manifest_entry, safe_join
 
 
+ERROR_PAGE = "_sahifa_build_error.html"
+
+
 class LiveSite:
-    """One site as the preview server holds it. Not thread-safe by itself: the server
-    serialises calls with ``lock``."""
+    """One site as the preview's build process holds it between commands."""
 
     def __init__(
         self, config: SiteConfig, out_dir: Path, cache: BuildCache, *, today: dt.date | None = None
@@ -49,7 +53,6 @@ class LiveSite:
         self.out_dir = out_dir
         self.cache = cache
         self.today = today
-        self.lock = threading.Lock()
         self.force = False
         """Replace an output folder Sahifa did not make (``serve --force``)."""
         self.specs: dict[str, object] = {}
@@ -60,42 +63,23 @@ class LiveSite:
         self.manifest: dict[str, tuple] = {}
         self.site = None
         """The model of the last full build (None before the first)."""
-        self.quick_updates = 0
-        """Quick updates made so far (an extras refresh compares it before and after)."""
-        self.building = False
-        self.touched: set[str] = set()
-        """Files written by quick updates while a full build was running."""
 
     # ---- full builds ----------------------------------------------------------------------
     def full_build(self, config: SiteConfig | None = None) -> BuildReport:
         """Build everything that changed (records cached in memory) and re-index the pages."""
         config = config or self.config
-        with self.lock:
-            self.building, self.touched = True, set()
-        try:
-            report = build_site(
-                config,
-                self.out_dir,
-                today=self.today or dt.date.today(),
-                cache=self.cache,
-                keep=True,
-                force=self.force,
-            )
-        finally:
-            with self.lock:
-                self.building = False
-        with self.lock:
-            self.config = config
-            self.options = ReadOptions.from_config(config)
-            if report.kept:
-                self._index(report)
-            if self.touched:
-                # Quick updates wrote these while the build ran: describe them as they are now.
-                for rel in self.touched:
-                    path = self.out_dir / rel
-                    self.manifest[rel] = manifest_entry(path, digest(path.read_bytes()))
-                self.touched = set()
-                self.save_state()
+        report = build_site(
+            config,
+            self.out_dir,
+            today=self.today or dt.date.today(),
+            cache=self.cache,
+            keep=True,
+            force=self.force,
+        )
+        self.config = config
+        self.options = ReadOptions.from_config(config)
+        if report.kept:
+            self._index(report)
         return report
 
     def _index(self, report: BuildReport) -> None:
@@ -151,7 +135,7 @@ class LiveSite:
         for article, screened in updates:
             # Every page holding the article sees the new text. (The record cache is left to
             # the next full build, which re-reads this file: its signature has changed.)
-            object.__setattr__(article, "record", screened)
+            article.replace_record(screened)
             for env in self.envs.values():
                 env.globals["card"].forget(article.path)
             pages |= self.shown_on.get(id(article), set())
@@ -164,33 +148,60 @@ class LiveSite:
             data = render(self.envs[spec.lang], spec.template, spec.context).encode("utf-8")
             if self.write_file(path, data):
                 written.append(path)
-        self.quick_updates += 1
         return written
 
     # ---- feeds, sitemap, search index after quick updates -------------------------------
-    def extras_job(self):
-        """What a forked process runs to bring feeds, sitemap and search index up to date
-        with the quick updates: ``job(conn)`` writes the files that changed and sends back
-        their manifest entries. Prepared here, under the lock; run outside it."""
-        site, config, planner = self.site, self.config, self.planner
-        specs = list(self.specs.values())
+    def refresh_extras(self) -> tuple[list[str], str]:
+        """Bring feeds, sitemap and search index up to date with the quick updates; returns
+        the files that changed and the fingerprint of the inputs as they were before. The
+        state is saved as "out of date" (``record`` it with that fingerprint once it is
+        known that no save came in meanwhile)."""
+        fingerprint = self.fingerprint()
+        written = []
+        entries = (sitemap_entry(spec) for spec in self.specs.values())
+        for rel, data in extra_outputs(self.site, self.config, entries, self.planner.term_path):
+            if self.write_file(rel, data):
+                written.append(rel)
+        self.save_state()
+        return written, fingerprint
 
-        def job(conn) -> None:
-            written = {}
-            for rel, data in extra_outputs(
-                site, config, (sitemap_entry(s) for s in specs), planner.term_path
-            ):
-                if self.write_file(rel, data):
-                    written[rel] = self.manifest[rel]
-            conn.send(written)
+    # ---- static files and the error page -------------------------------------------------
+    def copy_static(self, paths: list[Path]) -> list[str] | None:
+        """Copy saved static files (the file that wins over the theme layers for each one's
+        output path); the output paths written. None when one is gone (a full build removes
+        its copy)."""
+        from .changes import static_output
 
-        return job
+        written = []
+        for path in paths:
+            found = static_output(path, self.config)
+            if found is None:
+                return None
+            rel, winner = found
+            if self.write_file(rel, winner.read_bytes()):
+                written.append(rel)
+        return written
 
-    def extras_done(self, written: dict[str, tuple], fingerprint: str | None) -> None:
-        """Take the child's manifest entries; with ``fingerprint`` (no save came in meanwhile)
-        the output is now what a full build of these inputs makes: record it as such."""
-        self.manifest.update(written)
-        self.save_state(fingerprint or "out of date")
+    def show_error(self, detail: str) -> None:
+        """The preview's page for a failed build, served until the next good one (a failed
+        first build has no other page)."""
+        import html
+
+        if not self.out_dir.is_dir():
+            return
+        page = (
+            '<!DOCTYPE html><html lang="en" dir="ltr"><meta charset="utf-8"><title>Build failed</title>'
+            '<body style="font-family:monospace"><h1>Sahifa: build failed</h1>'
+            "<p>The last good site is still being served. Fix the file and save to rebuild.</p>"
+            f'<pre style="white-space:pre-wrap">{html.escape(detail)}</pre></body></html>'
+        )
+        atomic_write(self.out_dir / ERROR_PAGE, page.encode("utf-8"), mode=0o644)
+
+    def clear_error(self) -> None:
+        try:
+            (self.out_dir / ERROR_PAGE).unlink()
+        except FileNotFoundError:
+            pass
 
     def fingerprint(self) -> str:
         return input_fingerprint(self.config, self.out_dir, self.today or dt.date.today())
@@ -205,8 +216,6 @@ class LiveSite:
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, data, mode=0o644)
         self.manifest[rel] = manifest_entry(target, data_digest)
-        if self.building:
-            self.touched.add(rel)
         return True
 
     def save_state(self, fingerprint: str = "out of date") -> None:

@@ -160,9 +160,13 @@ class TermRef:
     taxonomy: str = "tags"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Article:
-    """An article placed in the site: its record plus site-wide decisions."""
+    """An article placed in the site: its record plus site-wide decisions.
+
+    An entity, compared by identity: the pages, lists and term pages of one build hold the
+    same object. Its fields are set once when the site is assembled; the one change after
+    that is ``replace_record``, the preview's quick update of a story's text."""
 
     record: ArticleRecord
     slug: str
@@ -174,6 +178,13 @@ class Article:
     """Key shared by all translations of one story (the record's key, or its source id)."""
     former_paths: tuple[str, ...] = ()
     """Output paths the article was published at before an explicit slug change (redirects)."""
+
+    def replace_record(self, record: ArticleRecord) -> None:
+        """Put a re-read record of the same source in place (``live.LiveSite.quick_update``,
+        only when its placement is unchanged: same language, date, terms, slug and key)."""
+        if record.path != self.record.path:
+            raise ValueError(f"{record.path} is not the source of {self.path}")
+        self.record = record
 
     # Convenience accessors used by templates.
     @property

@@ -42,10 +42,11 @@ def _worker_init() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """On Linux, this process gets SIGKILL when its parent dies (``PR_SET_PDEATHSIG``)."""
     import sys
 
     if not sys.platform.startswith("linux"):
@@ -98,6 +99,18 @@ def _forked_pool(n: int):
             gc.enable()
 
 
+def single_threaded() -> bool:
+    """True when this process has one thread, after ending the time limit's watchdog (it
+    starts again when needed). A fork copies only the forking thread: a lock that another
+    thread held at that moment stays held for ever in the child. The command line and the
+    preview's build process (``builder``) have one thread here; anything else runs serially."""
+    import threading
+
+    from .budget import stop_watchdog
+
+    return stop_watchdog() and threading.active_count() == 1
+
+
 def slices(count: int, parts: int) -> list[tuple[int, int]]:
     """``parts`` contiguous slices of ``range(count)`` of about equal length, in order.
     Contiguous, not interleaved: the page plan is ordered by language, so each worker renders
@@ -130,11 +143,19 @@ def _run_task(i: int):
     return _job["tasks"][i]()
 
 
+last_processes = 1
+"""Processes the last ``run_tasks`` used (for the build's report)."""
+
+
 def run_tasks(tasks: Sequence[Callable[[], Any]], *, size: int) -> list:
     """``[task() for task in tasks]``, the tasks handed to forked workers as they become free
     (so put the big ones first); ``size`` (how many items the tasks cover) decides whether
     processes are worth starting. Results in the order of ``tasks``."""
     n = worker_count(size)
+    if n > 1 and not single_threaded():
+        n = 1  # never fork from a process with other threads (see ``single_threaded``)
+    global last_processes
+    last_processes = n
     if n == 1:
         return [task() for task in tasks]
     _job.update(tasks=tasks)

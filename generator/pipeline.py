@@ -20,6 +20,7 @@ from .model import ArticleRecord
 from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps
 from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
+from . import parallel
 from .parallel import map_in_processes, run_tasks, slice_tasks
 from .report import BuildReport
 from .readers import ReadOptions, reader_named
@@ -200,6 +201,7 @@ def _build_locked(
         ]
         pages = slice_tasks(partial(_render_page, envs=envs, writer=writer), specs)
         outcome = run_tasks(extras + pages, size=len(specs))
+        report.processes = parallel.last_processes
         t_pages = time.perf_counter()
         staged_extras = [item for files in outcome[: len(extras)] for item in files]
         writer.claim(rel for rel, _, _ in staged_extras)
@@ -211,7 +213,7 @@ def _build_locked(
         for path, data in sitemaps(config, (entry for _, _, entry in results)):
             writer.write(path, data)
         t3 = time.perf_counter()
-        writer.copy_tree(config.static_dir, "static")
+        writer.copy_layers(config.static_dirs, "static")
         writer.write(OUTPUT_MARKER, MARKER_TEXT)
         manifest = writer.commit()
     except BaseException:

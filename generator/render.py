@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -42,11 +41,10 @@ def make_environment(
     config: SiteConfig,
     lang: LanguageConfig,
     *,
-    templates_dir: Path | None = None,
     bytecode: SharedBytecode | None = None,
 ) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir or config.templates_dir)),
+        loader=jinja2.FileSystemLoader([str(folder) for folder in config.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -58,7 +56,7 @@ def make_environment(
         auto_reload=False,
         bytecode_cache=bytecode,
     )
-    env.install_gettext_translations(translations_for(config.root / "locale", lang.code), newstyle=True)
+    env.install_gettext_translations(translations_for(config.locale_dirs, lang.code), newstyle=True)
     _memoize_gettext(env)
     urls = Urls(config)
     system = numbering_system(lang.locale, lang.digits)

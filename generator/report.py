@@ -32,6 +32,8 @@ class BuildReport:
     """With ``build_site(keep=True)``: the planned pages, planner, environments and manifest."""
     unchanged: bool = False
     """True when the cache showed nothing had changed since the last build: nothing was done."""
+    processes: int = 1
+    """Processes that rendered the pages (``parallel.run_tasks``)."""
 
     @property
     def exit_code(self) -> int:
@@ -55,7 +57,8 @@ class BuildReport:
                 f"nothing changed since the last build ({self.articles} articles); "
                 f"skipped {len(self.problems)}, warnings {len(self.notices)}"
             )
+        processes = f" in {self.processes} processes" if self.processes > 1 else ""
         return (
-            f"built {self.articles} articles, {self.pages} files ({self.changed} written); "
+            f"built {self.articles} articles, {self.pages} files ({self.changed} written){processes}; "
             f"skipped {len(self.problems)}, warnings {len(self.notices)}"
         )

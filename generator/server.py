@@ -1,300 +1,49 @@
-"""Serve stage: build, then preview ``public/`` on 127.0.0.1 with live reload.
+"""Serve, part three: the HTTP side. Build, then preview the site on 127.0.0.1 with live reload.
 
-The ``livereload`` package serves the output folder and tells the browser to reload (its
-LiveReload protocol). Changes are seen at once through ``watchdog`` (inotify on Linux)
-instead of livereload's polling, and handled by ``Rebuilder``:
+The preview has three parts, each a module with one job:
 
-- saved articles whose placement is unchanged (the usual edit of a text or a title):
-  ``LiveSite.quick_update`` re-renders the few pages that show them, in milliseconds;
-- saved static files are copied;
-- anything else (new or removed articles, tags, dates, templates, catalogues, the
-  configuration): a full build, in a background thread, that re-reads only changed sources
-  and writes only changed files. Once the saves stop for a moment after a quick update, a forked
-  process brings feeds, sitemap and search index up to date.
+- ``changes``: what a changed path is (an article, a static file, anything else);
+- ``scheduler``: when to build what, one command at a time; it owns the preview's state (the
+  pending saves, the last error, the problems of the last build);
+- this module: the file watcher (``watchdog``: inotify on Linux), the HTTP server (tornado,
+  with ``livereload``'s client script and WebSocket handler, subclassed, never patched) and
+  the process's lifetime.
 
-Saves that arrive together are handled together; saves during a full build are handled
-by the next one. The server only ever serves files under the output folder. A failed
-rebuild keeps the last good site, prints the error and shows it on the page; the next save
-that fixes it recovers.
+The builds run in a process of their own (``builder``): this process is threaded and never
+forks. It serves only files under the output folder, which is the preview's own
+(``ROOT/.sahifa-preview`` by default), never the deployable ``public/``. A failed rebuild
+keeps the last good site, prints the error and shows it on every page; the next save that
+fixes it recovers.
 """
 
 from __future__ import annotations
 
 import html
-import multiprocessing
 import os
 import re
 import sys
 import threading
-import time
-import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .cache import CACHE_DIR_NAME, BuildCache
+from .cache import CACHE_DIR_NAME
+from .changes import classify
 from .config import SiteConfig, load_config
 from .errors import SahifaError
-from .write import check_output_dir
-from .readers import reader_for
+from .live import ERROR_PAGE
 from .report import terminal_safe
+from .scheduler import Scheduler, Status
+from .write import check_output_dir
 
-ERROR_PAGE = "_sahifa_build_error.html"
-QUIET = 0.02
-"""Seconds to wait for more events after a change (editors write a file in several steps)."""
-SETTLE = 1.0
-"""Seconds without saves after a quick update before feeds, sitemap and search index are
-brought up to date (in a forked process)."""
-
-
-class Rebuilder:
-    """Turns batches of changed paths into quick updates or full builds (one at a time)."""
-
-    def __init__(
-        self,
-        config: SiteConfig,
-        out_dir: Path,
-        *,
-        config_path: Path | None = None,
-        cache_dir: Path | None = None,
-    ) -> None:
-        from .live import LiveSite
-
-        self.config = config
-        self.out_dir = out_dir
-        self.config_path = config_path or config.root / "site.toml"
-        self.site = LiveSite(config, out_dir, BuildCache(cache_dir or config.root / CACHE_DIR_NAME))
-        self.lock = threading.Lock()
-        self.last_error: str | None = None
-        self.problems: list[str] = []
-        """The last full build's problems (files skipped, and why): shown on 404 pages, where
-        an article that failed to read would otherwise just be missing."""
-        self.reload = lambda paths: None
-        """Set by ``serve``: tells the browsers to reload (called from any thread)."""
-        self.debug = False
-        """Print tracebacks of internal errors (``--debug``)."""
-
-    # ---- what a path is --------------------------------------------------------------
-    def _kind(self, path: Path) -> str | None:
-        """'article', 'static', 'other' (needs a full build) or None (not an input)."""
-        name = path.name
-        if name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")):
-            return None  # editors' backup and lock files
-        cfg = self.config
-        if path == self.config_path:
-            return "other"
-        if not any(path.is_relative_to(folder) for folder in cfg.input_dirs):
-            return None
-        if path.is_relative_to(cfg.static_dir) and path != cfg.static_dir:
-            return "static"
-        if reader_for(path, cfg.root) is not None:
-            return "article"
-        return "other"
-
-    # ---- handling a batch ----------------------------------------------------------------
-    def quick(self, paths: set[Path]) -> bool:
-        """Apply a batch of input changes in place if it can be done exactly: articles
-        whose placement is unchanged, or static files. False: a full build is needed."""
-        kinds = {self._kind(p) for p in paths}
-        start = time.perf_counter()
-        if kinds == {"article"}:
-            with self.site.lock:
-                try:
-                    written = self.site.quick_update(sorted(paths))
-                except Exception:  # noqa: BLE001 - fall back to a full build, which reports it
-                    written = None
-            if written is None:
-                return False
-            print(f"updated {len(written)} pages in {time.perf_counter() - start:.3f}s", flush=True)
-            self.problems = [
-                p for p in self.problems if not any(p.startswith(self._rel(path) + ":") for path in paths)
-            ]
-        elif kinds == {"static"} and all(p.is_file() for p in paths):
-            with self.site.lock:
-                written = [rel for rel in map(self._copy_static, sorted(paths)) if rel]
-            print(f"copied {len(written)} static files", flush=True)
-        else:
-            return False
-        self.reload(written)
-        return True
-
-    def _rel(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.config.root).as_posix()
-        except ValueError:
-            return str(path)
-
-    def _copy_static(self, path: Path) -> str | None:
-        rel = "static/" + path.relative_to(self.config.static_dir).as_posix()
-        if path.is_symlink():
-            return None
-        return rel if self.site.write_file(rel, path.read_bytes()) else None
-
-    def full(self) -> None:
-        """A full build (changed sources re-read, changed files written); never raises."""
-        with self.lock:
-            start = time.perf_counter()
-            try:
-                config = load_config(self.config.root, self.config_path, base_url=self.config.base_url)
-                report = self.site.full_build(config)
-                self.config = config
-                self.last_error = None
-                self.problems = list(report.problems)
-                self._clear_error()
-                print(f"rebuilt in {time.perf_counter() - start:.2f}s: {report.summary()}", flush=True)
-                for problem in report.problems:
-                    print(f"error: {terminal_safe(problem)}", flush=True)
-            except Exception as exc:  # noqa: BLE001 - the server must survive any build error
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                if isinstance(exc, SahifaError):
-                    detail = str(exc)
-                elif self.debug:
-                    detail = traceback.format_exc()
-                else:
-                    detail = f"{type(exc).__name__}: {exc} (serve --debug shows the traceback)"
-                shown = "\n".join(terminal_safe(line) for line in detail.splitlines())
-                print(
-                    f"build failed, still serving the last good site:\n{shown}", file=sys.stderr, flush=True
-                )
-                self._show_error(detail)
-        self.reload(["*"])
-
-    def _show_error(self, detail: str) -> None:
-        if not self.out_dir.is_dir():
-            return
-        page = (
-            f'<!DOCTYPE html><html lang="en" dir="ltr"><meta charset="utf-8"><title>Build failed</title>'
-            f'<body style="font-family:monospace"><h1>Sahifa: build failed</h1>'
-            f"<p>The last good site is still being served. Fix the file and save to rebuild.</p>"
-            f'<pre style="white-space:pre-wrap">{html.escape(detail)}</pre></body></html>'
-        )
-        (self.out_dir / ERROR_PAGE).write_text(page, encoding="utf-8")
-
-    def _clear_error(self) -> None:
-        try:
-            (self.out_dir / ERROR_PAGE).unlink()
-        except FileNotFoundError:
-            pass
-
-
-class ChangeQueue:
-    """Collects changed paths from the watcher thread and hands them to the ``Rebuilder`` in
-    batches on the IOLoop; full builds run in a worker thread, one at a time; saves that
-    arrive meanwhile make one more build when it ends."""
-
-    def __init__(self, rebuild: Rebuilder, loop) -> None:
-        self.rebuild = rebuild
-        self.loop = loop
-        self.pending: set[Path] = set()
-        self.scheduled = False
-        self.building = False
-        self.again = False
-        self.settle = None
-        self.extras = False
-
-    def add(self, path: str) -> None:  # watcher thread
-        self.loop.add_callback(self._add, Path(path))
-
-    def _add(self, path: Path) -> None:
-        if self.rebuild._kind(path) is None:
-            return
-        self.pending.add(path)
-        if not self.scheduled:
-            self.scheduled = True
-            self.loop.call_later(QUIET, self._flush)
-
-    def _flush(self) -> None:
-        """Quick updates go ahead even while a full build runs (that build is then followed
-        by another, which makes feeds and any page it overwrote up to date)."""
-        self.scheduled = False
-        paths, self.pending = self.pending, set()
-        if self.rebuild.quick(paths):
-            if self.building:
-                self.again = True
-            else:
-                self._settle_later()
-        elif self.building:
-            self.again = True
-        else:
-            self._full_in_thread()
-
-    def _settle_later(self) -> None:
-        if self.settle is not None:
-            self.loop.remove_timeout(self.settle)
-        self.settle = self.loop.call_later(SETTLE, self._settled)
-
-    def _settled(self) -> None:
-        """Saves have stopped for a moment: refresh feeds, sitemap and search index in a
-        forked process (the server keeps its core and its GIL for the next save)."""
-        self.settle = None
-        if self.building or self.extras:
-            return  # a full build makes them anyway; a running refresh is followed by another
-        site = self.rebuild.site
-        with site.lock:
-            fingerprint = site.fingerprint()
-            job = site.extras_job()
-            count = site.quick_updates
-        ctx = multiprocessing.get_context("fork")
-        receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=job, args=(send,), daemon=True)
-        child.start()
-        send.close()
-        self.extras = True
-
-        def wait():
-            try:
-                written = receive.recv()
-            except EOFError:
-                written = None
-            child.join()
-            self.loop.add_callback(self._extras_done, written, fingerprint, count)
-
-        threading.Thread(target=wait, name="sahifa-extras", daemon=True).start()
-
-    def _extras_done(self, written, fingerprint: str, count: int) -> None:
-        self.extras = False
-        site = self.rebuild.site
-        if written is None:  # the child failed: a full build redoes everything properly
-            self._full_in_thread()
-            return
-        with site.lock:
-            same = site.quick_updates == count and not self.pending and not self.scheduled
-            site.extras_done(written, fingerprint if same else None)
-        print(f"feeds, sitemap and search index refreshed ({len(written)} files)", flush=True)
-        if self.again:
-            self.again = False
-            self._full_in_thread()
-        elif not same:
-            self._settle_later()
-
-    def _full_in_thread(self) -> None:
-        if self.extras:  # the extras process must not write over the build's files: after it
-            self.again = True
-            return
-        self.building = True
-        self.again = False
-
-        def work():
-            try:
-                self.rebuild.full()
-            finally:
-                self.loop.add_callback(self._built)
-
-        threading.Thread(target=work, name="sahifa-build", daemon=True).start()
-
-    def _built(self) -> None:
-        self.building = False
-        if self.again:
-            self._full_in_thread()
-
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _BODY_TAG = re.compile(rb"<body[^>]*>", re.I)
 
 
-def preview_handler(
-    out_dir: Path,
-    rebuild: Rebuilder,
-    allowed_hosts: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"}),
-):
-    """livereload's static file handler with two additions, made for one server (no globals).
+def preview_handler(out_dir: Path, status: Status, allowed_hosts: frozenset[str] = LOOPBACK):
+    """livereload's static file handler with these additions, made for one server (no globals).
+
+    - Only requests addressed to this preview are answered (``Host``; see ``prepare``).
 
     - Nothing that resolves outside the output folder is served: ``..`` and encoded forms are
       refused by tornado already; this also refuses links inside the output folder that
@@ -328,13 +77,13 @@ def preview_handler(
 
         @staticmethod
         def _banner(abspath: str) -> bytes | None:
-            if rebuild.last_error is None or not abspath.endswith((".html", ".htm")):
+            if status.last_error is None or not abspath.endswith((".html", ".htm")):
                 return None
             if os.path.basename(abspath) == ERROR_PAGE:
                 return None
             return _alert(
                 "<strong>Sahifa: the last rebuild failed; this is the last good build.</strong>\n"
-                + html.escape(rebuild.last_error)
+                + html.escape(status.last_error)
             )
 
         @classmethod
@@ -362,10 +111,10 @@ def preview_handler(
                 return
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.set_header("Cache-Control", "no-store")
-            if rebuild.problems:
+            if status.problems:
                 match = _BODY_TAG.search(page)
                 at = match.end() if match else 0
-                page = page[:at] + _problems_banner(rebuild.problems) + page[at:]
+                page = page[:at] + _problems_banner(status.problems) + page[at:]
             self.finish(page)
 
         def _not_found_page(self) -> bytes | None:
@@ -394,36 +143,6 @@ def _host_allowed(host: str, allowed: frozenset[str]) -> bool:
     host = (host or "").lower()
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     return "*" in allowed or name.strip("[]") in allowed
-
-
-def _guard_live_handlers(allowed: frozenset[str]) -> None:
-    """livereload's WebSocket (``/livereload``) and ``/forcereload`` accept any origin and any
-    ``Host``: a page on another site could connect and have its messages logged. The routes
-    ``livereload.server.Server.application`` registers get subclasses that answer only this
-    preview's own host and origin (the library offers no other way to configure them)."""
-    import livereload.server as live_server
-    from livereload.handlers import ForceReloadHandler, LiveReloadHandler
-    from tornado.web import HTTPError
-
-    def guard(base):
-        class Guarded(base):
-            def prepare(self) -> None:
-                if not _host_allowed(self.request.host, allowed):
-                    raise HTTPError(403)
-                return super().prepare()
-
-            def check_origin(self, origin: str) -> bool:
-                from urllib.parse import urlsplit
-
-                return _host_allowed(urlsplit(origin).netloc, allowed)
-
-        Guarded.__name__ = f"Guarded{base.__name__}"
-        return Guarded
-
-    if not getattr(live_server.LiveReloadHandler, "_sahifa_guarded", False):
-        live_server.LiveReloadHandler = guard(LiveReloadHandler)
-        live_server.ForceReloadHandler = guard(ForceReloadHandler)
-        live_server.LiveReloadHandler._sahifa_guarded = True
 
 
 class _EscapeFilter:
@@ -470,8 +189,9 @@ def watched_paths(config: SiteConfig, config_path: Path | None = None) -> list[P
     return [*config.input_dirs, config_path or config.root / "site.toml"]
 
 
-def start_watching(paths: list[Path], queue: ChangeQueue):
-    """A ``watchdog`` observer (inotify on Linux) that feeds ``queue`` from its own thread."""
+def start_watching(paths: list[Path], changed):
+    """A ``watchdog`` observer (inotify on Linux) that calls ``changed(path)`` from its own
+    thread for every path of every event under ``paths``."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
     from watchdog.observers.polling import PollingObserver
@@ -485,7 +205,7 @@ def start_watching(paths: list[Path], queue: ChangeQueue):
             for attr in ("src_path", "dest_path"):
                 path = getattr(event, attr, "")
                 if path:
-                    queue.add(os.fsdecode(path))
+                    changed(Path(os.fsdecode(path)))
 
     handler = Handler()
 
@@ -508,22 +228,136 @@ def start_watching(paths: list[Path], queue: ChangeQueue):
     return observer
 
 
+class _Timers:
+    """The scheduler's timers on tornado's event loop; its builder commands in one thread."""
+
+    def __init__(self, loop) -> None:
+        self.loop = loop
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sahifa-build-wait")
+
+    def call_later(self, delay, callback):
+        return self.loop.call_later(delay, callback)
+
+    def cancel(self, handle) -> None:
+        self.loop.remove_timeout(handle)
+
+    def background(self, job, done) -> None:
+        future = self.pool.submit(job)
+        future.add_done_callback(lambda f: self.loop.add_callback(done, _result(f)))
+
+
+def _result(future) -> dict:
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - reported as a failed build, the server goes on
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "detail": terminal_safe(str(exc))}
+
+
+def _live_handlers(allowed: frozenset[str], clients: set):
+    """livereload's WebSocket handler (``/livereload``) for this preview: it answers only its
+    own host and origin (the library's accepts any, so a page on another site could connect),
+    and keeps its browsers in ``clients`` (the library keeps them on its class, for every
+    server in the process)."""
+    from livereload.handlers import LiveReloadHandler
+    from tornado.escape import json_decode
+    from tornado.web import HTTPError
+
+    class PreviewSocket(LiveReloadHandler):
+        def prepare(self) -> None:
+            if not _host_allowed(self.request.host, allowed):
+                raise HTTPError(403)
+            return super().prepare()
+
+        def check_origin(self, origin: str) -> bool:
+            from urllib.parse import urlsplit
+
+            return _host_allowed(urlsplit(origin).netloc, allowed)
+
+        def on_message(self, message) -> None:
+            """The LiveReload protocol's handshake: ``hello`` is answered, ``info`` makes the
+            browser one of those told to reload."""
+            try:
+                command = json_decode(message).get("command")
+            except (ValueError, AttributeError):
+                return
+            if command == "hello":
+                self.send_message(
+                    {
+                        "command": "hello",
+                        "protocols": ["http://livereload.com/protocols/official-7"],
+                        "serverName": "sahifa",
+                    }
+                )
+            elif command == "info":
+                clients.add(self)
+
+        def on_close(self) -> None:
+            clients.discard(self)
+
+    return PreviewSocket
+
+
+def _broadcast(clients: set, paths: list[str]) -> None:
+    """Tell the browsers to reload: one stylesheet in place, anything else the whole page."""
+    path = "/" + paths[0] if len(paths) == 1 and paths[0] != "*" else "*"
+    message = {
+        "command": "reload",
+        "path": path if path.endswith(".css") else "*",
+        "liveCSS": True,
+        "liveImg": True,
+    }
+    for client in list(clients):
+        try:
+            client.write_message(message)
+        except Exception:  # noqa: BLE001 - a browser that went away
+            clients.discard(client)
+
+
+def _application(out_dir: Path, status: Status, allowed: frozenset[str], clients: set):
+    from livereload.handlers import LiveReloadJSHandler
+    from livereload.server import LiveScriptInjector
+    from tornado import web
+
+    class Inject(LiveScriptInjector):
+        """livereload's own way to put its client script into every HTML page."""
+
+        script = (
+            b'<script>(function(){var s=document.createElement("script");'
+            b's.src="//"+window.location.host+"/livereload.js?port="+'
+            b"(window.location.port||(window.location.protocol=='https:'?443:80));"
+            b"document.head.appendChild(s);})();</script>"
+        )
+
+    return web.Application(
+        [
+            (r"/livereload", _live_handlers(allowed, clients)),
+            (r"/livereload.js", LiveReloadJSHandler),
+            (
+                r"/(.*)",
+                preview_handler(out_dir, status, allowed),
+                {"path": str(out_dir), "default_filename": "index.html"},
+            ),
+        ],
+        transforms=[Inject],
+    )
+
+
 def serve(
     config: SiteConfig,
     out_dir: Path,
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
-    open_browser: bool = False,
     config_path: Path | None = None,
     cache_dir: Path | None = None,
     force: bool = False,
     debug: bool = False,
+    search: bool | None = None,
 ) -> int:
     """Build, then serve ``out_dir`` with live reload until interrupted. The site's lock is
-    held for as long as the server runs (its rebuilds write the output folder at any time):
-    a command-line build of the same site waits, then says why."""
-    from .lock import Busy, site_lock
+    held for as long as the server runs (by its build process, which writes the output folder
+    at any time): a command-line build of the same site waits, then says why."""
+    from .lock import Busy
     from .write import owned_or_empty
 
     try:
@@ -531,22 +365,20 @@ def serve(
         if not force and not owned_or_empty(out_dir):
             raise SahifaError(
                 str(out_dir),
-                "this folder exists, is not empty and was not made by "
-                "Sahifa; serve replaces it as a whole, so it refuses to. "
-                "Choose another --out, or give --force",
+                "this folder exists, is not empty and was not made by Sahifa; serve replaces it "
+                "as a whole, so it refuses to. Choose another --out, or give --force",
             )
-        with site_lock(config.root, out_dir, timeout=5):
-            return _serve(
-                config,
-                out_dir,
-                host=host,
-                port=port,
-                open_browser=open_browser,
-                config_path=config_path,
-                cache_dir=cache_dir,
-                debug=debug,
-                force=force,
-            )
+        return _serve(
+            config,
+            out_dir,
+            host=host,
+            port=port,
+            config_path=config_path,
+            cache_dir=cache_dir,
+            debug=debug,
+            force=force,
+            search=search,
+        )
     except Busy as exc:
         print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return 75
@@ -555,71 +387,76 @@ def serve(
         return 2
 
 
+def preview_base(host: str, port: int) -> str:
+    """The preview's own address: its pages link to it, whatever ``base_url`` says."""
+    name = "localhost" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+    return f"http://{name}:{port}/"
+
+
 def _serve(
     config: SiteConfig,
     out_dir: Path,
     *,
     host: str,
     port: int,
-    open_browser: bool,
     config_path: Path | None,
     cache_dir: Path | None,
     debug: bool,
     force: bool,
+    search: bool | None,
 ) -> int:
-    from livereload import Server
-    from livereload.watcher import Watcher
+    import signal
+
     from tornado.ioloop import IOLoop
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    from .builder import BuilderProcess
+
+    if host not in LOOPBACK:
         print(
             f"warning: serving on {host}: other machines on the network can reach this preview",
             file=sys.stderr,
         )
-    # Links must point at this server, whatever base_url the published site uses.
-    name = "localhost" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
-    base = f"http://{name}:{port}/"
-    config = load_config(config.root, config_path, base_url=base)
-    rebuild = Rebuilder(config, out_dir, config_path=config_path, cache_dir=cache_dir)
-    rebuild.debug = debug
-    rebuild.site.force = force
-    rebuild.full()
-
-    class NoPolling(Watcher):
-        """Changes come from watchdog; livereload's own polling watcher is switched off."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self._tasks = {"(watchdog)": {"mtimes": {}, "func": None, "delay": None, "ignore": None}}
-
-        def start(self, callback) -> bool:
-            return True
-
-        def examine(self):
-            return None, None
-
-    server = Server(watcher=NoPolling())
+    base = preview_base(host, port)
+    config_path = config_path or config.root / "site.toml"
+    overrides = {"base_url": base} if search is None else {"base_url": base, "search": search}
+    config = load_config(config.root, config_path, **overrides)
+    builder = BuilderProcess(
+        {
+            "root": str(config.root),
+            "config_path": config_path,
+            "overrides": overrides,
+            "out_dir": str(out_dir),
+            "cache_dir": str(cache_dir or config.root / CACHE_DIR_NAME),
+            "force": force,
+            "debug": debug,
+        }
+    )
+    builder.start()  # Busy when another run holds the site
+    loop = IOLoop.current()
+    clients: set = set()
+    scheduler = Scheduler(
+        builder,
+        lambda path: classify(path, config, config_path),
+        _Timers(loop),
+        say=lambda text: print(text, flush=True),
+        reload=lambda paths: _broadcast(clients, paths),
+    )
     # A wildcard bind (--host 0.0.0.0) is a choice to be reached by other machines, under
     # whatever name or address they use: then every Host is answered.
     wildcard = host in ("0.0.0.0", "::")
-    allowed = frozenset({"*"} if wildcard else {"127.0.0.1", "localhost", "::1", host.lower().strip("[]")})
-    server.SFH = preview_handler(out_dir, rebuild, allowed)
-    _guard_live_handlers(allowed)
+    allowed = frozenset({"*"} if wildcard else {*LOOPBACK, host.lower().strip("[]")})
     _escape_library_logs()
-    loop = IOLoop.current()
-
-    def reload(paths) -> None:
-        path = "/" + paths[0] if len(paths) == 1 and paths[0] != "*" else "*"
-        # The guarded handler class (``_guard_live_handlers``) holds the watcher and waiters.
-        import livereload.server as live_server
-
-        loop.add_callback(
-            live_server.LiveReloadHandler.reload_waiters, path if path.endswith(".css") else None
-        )
-
-    rebuild.reload = reload
-    queue = ChangeQueue(rebuild, loop)
-    observer = start_watching(watched_paths(config, config_path), queue)
+    app = _application(out_dir, scheduler.status, allowed, clients)
+    try:
+        app.listen(port, address=host)
+    except OSError as exc:
+        builder.close()
+        print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    scheduler.start()
+    observer = start_watching(
+        watched_paths(config, config_path), lambda path: loop.add_callback(scheduler.saved, path)
+    )
     print(f"Serving {out_dir} at {base} (Ctrl+C to stop)", flush=True)
     stopped: list[int] = []
 
@@ -628,21 +465,14 @@ def _serve(
         stopped.append(128 + signum)
         loop.add_callback_from_signal(loop.stop)
 
-    import signal
-
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
     try:
-        server.serve(
-            host=host,
-            port=port,
-            root=str(out_dir),
-            open_url_delay=1 if open_browser else None,
-            restart_delay=0,
-        )
+        loop.start()
     finally:
         observer.stop()
+        builder.close()
     if stopped:
         print("stopped", file=sys.stderr, flush=True)
         return stopped[0]

@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import Sequence
 
 from .errors import SahifaError
 
@@ -136,18 +137,11 @@ class OutputWriter:
         self.claim((rel,))
         self.note(rel, *self.stage_file(rel, data.encode("utf-8") if isinstance(data, str) else data))
 
-    def copy_tree(self, src: Path, rel: str) -> None:
-        """Copy a folder of static files (regular files only; links are not followed; the
-        walk is ``paths.walk``, iterative and depth-limited)."""
-        from .paths import walk
-
-        if not src.is_dir():
-            return
-        problems: list[str] = []
-        for path in sorted(walk(src, None, src, problems, recursive=True, hidden=True)):
-            if path.is_symlink() or not path.is_file():
-                continue
-            self.write(f"{rel}/{path.relative_to(src).as_posix()}", path.read_bytes())
+    def copy_layers(self, folders: Sequence[Path], rel: str) -> None:
+        """Copy folders of static files into ``rel``, a file of an earlier folder winning over
+        the same path in a later one (a theme's override; see ``SiteConfig.theme_layers``)."""
+        for name, path in sorted(layered_files(folders).items()):
+            self.write(f"{rel}/{name}", path.read_bytes())
 
     def commit(self) -> dict[str, tuple[int, int, bytes]]:
         """Put the new site in place; returns its manifest (path -> size, mtime_ns, digest)."""
@@ -277,3 +271,19 @@ def check_output_dir(config, out_dir: Path) -> Path:
             "the output path exists and is not a plain folder (a link or a file); refusing to replace it",
         )
     return out
+
+
+def layered_files(folders: Sequence[Path]) -> dict[str, Path]:
+    """Relative path -> file, over ``folders`` in order, the first folder's file winning.
+    Regular files only; links are not followed; the walk is ``paths.walk`` (iterative,
+    depth-limited)."""
+    from .paths import walk
+
+    files: dict[str, Path] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in walk(folder, None, folder, [], recursive=True, hidden=True):
+            if not path.is_symlink() and path.is_file():
+                files.setdefault(path.relative_to(folder).as_posix(), path)
+    return files

@@ -25,22 +25,63 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+DEMO_INPUTS = ("site.toml", "content", "seeds")
+"""The demo site's own inputs: tests take them as committed, never as a user has edited them."""
+
+
+def committed_demo(dest: Path, names: tuple[str, ...] = DEMO_INPUTS) -> None:
+    """Write the committed version (git's HEAD) of ``names`` under ``dest``: a user's own edits
+    of the demo (an ``import``, a new article, a changed ``site.toml``) never change what the
+    tests see. Without git (an unpacked archive of the project), the files as they are."""
+    import io
+    import subprocess
+    import tarfile
+
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", "--format=tar", "HEAD", "--", *names],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        for name in names:
+            source = REPO / name
+            if source.is_dir():
+                shutil.copytree(source, dest / name)
+            elif source.exists():
+                shutil.copy2(source, dest / name)
+        return
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+
+
+_COMMITTED: list[Path] = []
+
+
+def committed_path(*parts: str) -> Path:
+    """A file or folder of the demo's committed inputs (``committed_demo``), extracted once
+    per test process into a temporary folder."""
+    if not _COMMITTED:
+        import atexit
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="sahifa-demo-"))
+        atexit.register(shutil.rmtree, folder, True)
+        committed_demo(folder)
+        _COMMITTED.append(folder)
+    return _COMMITTED[0].joinpath(*parts)
+
+
 def copy_site(dest: Path, *, content: bool = True, seeds: bool = True) -> Path:
-    """A scratch copy of the repository's site (config, templates, static, locale, inputs)."""
+    """A scratch copy of the demo site: its committed inputs (``committed_demo``), and the
+    templates, static files and catalogues of this checkout (the code under test)."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("site.toml",):
-        shutil.copy2(REPO / name, dest / name)
+    committed_demo(dest, ("site.toml",) + (("content",) if content else ()) + (("seeds",) if seeds else ()))
+    for name in ("content", "seeds"):
+        (dest / name).mkdir(exist_ok=True)
     for name in ("templates", "static", "locale"):
         if (REPO / name).exists():
             shutil.copytree(REPO / name, dest / name)
-    if content:
-        shutil.copytree(REPO / "content", dest / "content")
-    else:
-        (dest / "content").mkdir()
-    if seeds:
-        shutil.copytree(REPO / "seeds", dest / "seeds")
-    else:
-        (dest / "seeds").mkdir()
     return dest
 
 

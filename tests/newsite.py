@@ -6,15 +6,23 @@ the user's seed ``seeds/000_92923d39de616abf.txt`` at ``ar/articles/<SEED_SLUG>/
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from urllib.parse import quote
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
-from conftest import build, copy_site
+from conftest import REPO, build, copy_site
 
 SEED_SLUG = "شويغو-تنتهي-مهمة-قوات-الأمن-الجماعي-في-كازاخستان-بعد-استقرار"
 SEED_NAME = "000_92923d39de616abf"
@@ -64,6 +72,64 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """(status, body) of a GET, errors included."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def wait_for(predicate, timeout: float = 30.0, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(step)
+    raise AssertionError(f"timed out; last result: {last!r}")
+
+
+@contextmanager
+def serving(root: Path, log_path: Path, *options: str, ready: str = "/en/"):
+    """``build.py --root ROOT serve`` on a free port until the block ends: yields (base URL,
+    process) once ``ready`` answers 200. The terminal output goes to ``log_path`` (a pipe that
+    nobody reads would fill up and block the server)."""
+    port = free_port()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "build.py"),
+                "--root",
+                str(root),
+                *options,
+                "serve",
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: fetch(base + ready)[0] == 200, timeout=60)
+        yield base, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 BASE_URL = "https://example.org/news/"

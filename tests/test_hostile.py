@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, build, copy_site
+from conftest import REPO, build, committed_path, copy_site
 
 
 def site_with(tmp_path: Path, files: dict[str, str | bytes], *, toml_extra: str = "") -> Path:
@@ -597,7 +597,7 @@ def test_import_round_trip_on_seeds(tmp_path):
     from generator.content import read_markdown
     from generator.seeds import read_seed
 
-    seeds = sorted((REPO / "seeds").glob("*.txt"))
+    seeds = sorted(committed_path("seeds").glob("*.txt"))
     corpus = REPO.parent / "shared" / "corpus"
     if corpus.is_dir():
         seeds += sorted(p for p in corpus.rglob("*.txt"))[:60]

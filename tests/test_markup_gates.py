@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, shared_path
+from conftest import committed_path, shared_path
 from generator.markup import GatedInlineProcessor, _GATES, new_markdown
 
 # Every character an inline pattern starts from, in the combinations that make links,
@@ -138,7 +138,9 @@ def test_same_html_on_the_shared_corpora(tmp_path):
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    files = sorted((tmp_path / "site" / "content").rglob("*.md")) + sorted((REPO / "content").rglob("*.md"))
+    files = sorted((tmp_path / "site" / "content").rglob("*.md")) + sorted(
+        committed_path("content").rglob("*.md")
+    )
     assert len(files) > 300
     gated, stock = new_markdown(), new_markdown(gated=False)
     for path in files:

@@ -2,84 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from conftest import REPO, copy_site
+from newsite import fetch, free_port, serving, wait_for
 
 pytestmark = pytest.mark.slow  # starts real preview servers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read().decode("utf-8")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode("utf-8", "replace")
-
-
-def wait_for(predicate, timeout: float = 30.0, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except (OSError, urllib.error.URLError):
-            pass
-        time.sleep(step)
-    raise AssertionError(f"timed out; last result: {last!r}")
 
 
 @pytest.fixture
 def server(tmp_path):
     root = copy_site(tmp_path / "site")
-    port = free_port()
-    # The terminal output goes to a file: a pipe nobody reads would fill up and block the server.
-    log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "build.py"),
-            "--root",
-            str(root),
-            "--out",
-            str(root / "public"),
-            "serve",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    log.close()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: fetch(base + "/en/")[0] == 200)
+    with serving(root, tmp_path / "serve.log", "--out", str(root / "public")) as (base, proc):
         yield root, base, proc
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def test_serve_answers_with_page_and_livereload_script(server):
