@@ -44,7 +44,9 @@ def cmd_build(args) -> int:
     from generator.report import BuildReport
 
     from generator.lock import Busy, site_lock
+    from generator.progress import Progress
 
+    progress = Progress(sys.stderr)
     try:
         start = time.perf_counter()
         config = _config(args)
@@ -64,9 +66,18 @@ def cmd_build(args) -> int:
             else:
                 from generator.pipeline import build_site
 
-                report = build_site(
-                    config, out_dir, today=today, cache=cache, examined=examined, force=args.force
-                )
+                try:
+                    report = build_site(
+                        config,
+                        out_dir,
+                        today=today,
+                        cache=cache,
+                        examined=examined,
+                        force=args.force,
+                        progress=progress,
+                    )
+                finally:
+                    progress.clear()  # before any message
     except Busy as exc:
         print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
         return 75

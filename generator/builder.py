@@ -143,10 +143,12 @@ def _make_site(settings: dict[str, Any]):
     from .cache import BuildCache
     from .config import load_config
     from .live import LiveSite
+    from .progress import Progress
 
     config = load_config(Path(settings["root"]), settings["config_path"], **settings["overrides"])
     site = LiveSite(config, Path(settings["out_dir"]), BuildCache(Path(settings["cache_dir"])))
     site.force = settings.get("force", False)
+    site.progress = Progress(sys.stderr)
     return site
 
 

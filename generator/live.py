@@ -31,6 +31,7 @@ from .errors import SahifaError
 from .model import Article
 from .outputs import extra_outputs, sitemap_entry
 from .pipeline import build_site
+from .progress import QUIET
 from .render import render
 from .report import BuildReport
 from .pages import PageKind
@@ -53,6 +54,8 @@ class LiveSite:
         self.out_dir = out_dir
         self.cache = cache
         self.today = today
+        self.progress = QUIET
+        """How far a full build is (``builder`` shows it on the terminal)."""
         self.force = False
         """Replace an output folder Sahifa did not make (``serve --force``)."""
         self.specs: dict[str, object] = {}
@@ -75,6 +78,7 @@ class LiveSite:
             cache=self.cache,
             keep=True,
             force=self.force,
+            progress=self.progress,
         )
         self.config = config
         self.options = ReadOptions.from_config(config)

@@ -130,13 +130,22 @@ def slice_tasks(func: Callable[[Any], Any], items: Sequence[Any]) -> list[Callab
     ]
 
 
+def slice_size(task) -> int:
+    """How many items a task of ``slice_tasks`` covers (0 for any other task)."""
+    args = getattr(task, "args", ())
+    return args[3] - args[2] if getattr(task, "func", None) is _run_slice else 0
+
+
 def _run_slice(func, items, start: int, stop: int) -> list:
     return [func(items[i]) for i in range(start, stop)]
 
 
-def map_in_processes(func: Callable[[Any], Any], items: Sequence[Any]) -> list:
-    """``[func(x) for x in items]``, in forked processes when worth it; order is kept."""
-    return [result for part in run_tasks(slice_tasks(func, items), size=len(items)) for result in part]
+def map_in_processes(func: Callable[[Any], Any], items: Sequence[Any], *, stage=None) -> list:
+    """``[func(x) for x in items]``, in forked processes when worth it; order is kept.
+    ``stage`` (a ``progress.Stage``) advances as slices of items finish."""
+    tasks = slice_tasks(func, items)
+    done = None if stage is None else (lambda i: stage.advance(slice_size(tasks[i])))
+    return [result for part in run_tasks(tasks, size=len(items), done=done) for result in part]
 
 
 def _run_task(i: int):
@@ -147,20 +156,31 @@ last_processes = 1
 """Processes the last ``run_tasks`` used (for the build's report)."""
 
 
-def run_tasks(tasks: Sequence[Callable[[], Any]], *, size: int) -> list:
+def run_tasks(
+    tasks: Sequence[Callable[[], Any]], *, size: int, done: Callable[[int], None] | None = None
+) -> list:
     """``[task() for task in tasks]``, the tasks handed to forked workers as they become free
     (so put the big ones first); ``size`` (how many items the tasks cover) decides whether
-    processes are worth starting. Results in the order of ``tasks``."""
+    processes are worth starting. Results in the order of ``tasks``; ``done(i)`` is called as
+    each task's result comes in (in order), for a progress display."""
     n = worker_count(size)
     if n > 1 and not single_threaded():
         n = 1  # never fork from a process with other threads (see ``single_threaded``)
     global last_processes
     last_processes = n
+    done = done or (lambda i: None)
+    results = []
     if n == 1:
-        return [task() for task in tasks]
+        for i, task in enumerate(tasks):
+            results.append(task())
+            done(i)
+        return results
     _job.update(tasks=tasks)
     try:
         with _forked_pool(n) as pool:
-            return pool.map(_run_task, range(len(tasks)), chunksize=1)
+            for i, result in enumerate(pool.imap(_run_task, range(len(tasks)), chunksize=1)):
+                results.append(result)
+                done(i)
+        return results
     finally:
         _job.clear()

@@ -21,7 +21,8 @@ from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps
 from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
 from . import parallel
-from .parallel import map_in_processes, run_tasks, slice_tasks
+from .parallel import map_in_processes, run_tasks, slice_size, slice_tasks
+from .progress import QUIET, Progress
 from .report import BuildReport
 from .readers import ReadOptions, reader_named
 from .sources import SourceFile, discover, read_all
@@ -30,7 +31,7 @@ from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, check_output_dir, o
 
 
 def read_records(
-    config: SiteConfig, cache: BuildCache | None = None
+    config: SiteConfig, cache: BuildCache | None = None, progress: Progress = QUIET
 ) -> tuple[list[ArticleRecord], list[str]]:
     """Every source's records and the problems met.
 
@@ -64,7 +65,8 @@ def read_records(
         else:
             todo.append((rel, source))
     read_one = partial(_read_one, options=options)
-    for (rel, source), item in zip(todo, map_in_processes(read_one, [s for _, s in todo])):
+    reading = progress.stage("reading", len(todo), "files")
+    for (rel, source), item in zip(todo, map_in_processes(read_one, [s for _, s in todo], stage=reading)):
         if isinstance(item, SahifaError):
             problems.append(str(item))
             continue
@@ -115,6 +117,7 @@ def build_site(
     examined: Examination | None = None,
     keep: bool = False,
     force: bool = False,
+    progress: Progress = QUIET,
 ) -> BuildReport:
     """Build the whole site into ``out_dir``.
 
@@ -130,6 +133,7 @@ def build_site(
     planner, the environments and the new manifest into the report for the caller.
 
     The whole build holds the site's lock (``lock.site_lock``): a second run waits for it.
+    ``progress`` shows how far reading and rendering are (on a terminal, for long builds).
 
     Raises ``SahifaError`` before reading or writing anything when ``out_dir`` is unsafe, or
     when it is a folder Sahifa did not make (no ``OUTPUT_MARKER``, not empty) and ``force``
@@ -147,11 +151,12 @@ def build_site(
             examined=examined,
             keep=keep,
             force=force,
+            progress=progress,
         )
 
 
 def _build_locked(
-    config: SiteConfig, out_dir: Path, *, today, cache_dir, cache, examined, keep, force
+    config: SiteConfig, out_dir: Path, *, today, cache_dir, cache, examined, keep, force, progress
 ) -> BuildReport:
     report = BuildReport()
     today = today or dt.date.today()
@@ -173,7 +178,7 @@ def _build_locked(
             "folder as a whole, so it refuses to. Choose an empty or new folder, "
             "or give --force to replace it",
         )
-    records, problems = read_records(config, cache)
+    records, problems = read_records(config, cache, progress)
     t1 = time.perf_counter()
     site = assemble(records, config, today=today, problems=problems)
     report.site = site
@@ -200,7 +205,10 @@ def _build_locked(
             for task in feed_and_search_tasks(site, config, planner.term_path)
         ]
         pages = slice_tasks(partial(_render_page, envs=envs, writer=writer), specs)
-        outcome = run_tasks(extras + pages, size=len(specs))
+        rendering = progress.stage("rendering", len(specs), "pages")
+        tasks = extras + pages
+        outcome = run_tasks(tasks, size=len(specs), done=lambda i: rendering.advance(slice_size(tasks[i])))
+        progress.clear()
         report.processes = parallel.last_processes
         t_pages = time.perf_counter()
         staged_extras = [item for files in outcome[: len(extras)] for item in files]

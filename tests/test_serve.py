@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -398,3 +399,36 @@ def test_livereload_socket_refuses_foreign_origins(server):
     assert run(lambda: attempt(base)) == "open"
     time.sleep(0.5)
     assert "\x1b]0;PWNED" not in terminal(root)
+
+
+def test_full_rebuilds_under_serve_run_through_the_worker_pool(tmp_path):
+    """A site big enough for the worker pool: the preview's builds fork their workers from the
+    build process (one thread), never from the server, and a new story goes through it."""
+    import generator.parallel as parallel
+
+    if parallel.worker_count(parallel.MIN_PARALLEL_ITEMS) < 2:
+        pytest.skip("one CPU: the build never uses a pool here")
+    root = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/corpus.py"), "--articles", "350", "--out", str(root)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    copy_site(root, content=False, seeds=False)
+    log = tmp_path / "serve.log"
+    with serving(root, log) as (base, proc):
+        wait_for(lambda: b"rebuilt" in log.read_bytes())
+        first = log.read_bytes().decode("utf-8", "replace")
+        assert re.search(
+            r"rebuilt in [\d.]+s: built 35\d articles, \d+ files \(\d+ written\) in [2-8] processes", first
+        ), first
+        story = root / "content/en/pool-story.md"
+        story.write_text(
+            "---\ntitle: Through the pool\ndate: 2024-05-01T10:00:00+00:00\n---\n\nA new story.\n",
+            encoding="utf-8",
+        )
+        wait_for(lambda: log.read_bytes().count(b"rebuilt in") >= 2, timeout=60)
+        assert "Through the pool" in fetch(base + "/en/")[1]
+        second = log.read_bytes().decode("utf-8", "replace").split("rebuilt in")[2]
+        assert re.match(r" [\d.]+s: built 351 articles, .* in [2-8] processes", second), second
+        assert proc.poll() is None
