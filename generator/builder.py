@@ -14,8 +14,13 @@ Commands and their results (plain dicts, pickled by ``multiprocessing.connection
 - ``quick`` (saved article paths): ``{"written", "sources", "seconds"}``, or ``{"fallback": True}``
   when the update cannot be exact (a full build is then needed)
 - ``static`` (saved static file paths): ``{"written"}`` or ``{"fallback": True}``
-- ``extras``: ``{"written": n, "fingerprint"}`` (feeds, sitemap and search index refreshed)
 - ``record`` (a fingerprint): the output is recorded as a build of those inputs: ``{}``
+
+Feeds, sitemap and search index are refreshed on a channel of their own (``extras``): the
+build process forks a child that writes them from the model as it is, and goes on taking
+commands (a quick update of the next save does not wait for the refresh; the files they
+write are disjoint). The answer, ``{"written": n, "fingerprint"}``, comes when the child is
+done. A full build waits for a running refresh.
 
 The process ignores Ctrl-C (the server stops it) and dies with the server (Linux
 ``PR_SET_PDEATHSIG``), its build workers with it.
@@ -31,7 +36,7 @@ import sys
 import threading
 import time
 import traceback
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +56,9 @@ class BuilderProcess:
         """What the build process needs to make its ``LiveSite`` (see ``_make_site``)."""
         self.proc: subprocess.Popen | None = None
         self.conn: Connection | None = None
+        self.extras_conn: Connection | None = None
         self._lock = threading.Lock()
+        self._extras_lock = threading.Lock()
 
     def start(self) -> None:
         """Start the build process; ``lock.Busy`` when another Sahifa run holds the site (the
@@ -61,17 +68,21 @@ class BuilderProcess:
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
+        extras_ours, extras_theirs = socket.socketpair()
         code = (
             "import sys; sys.path.insert(0, sys.argv[1]); "
-            "from generator.builder import main; main(int(sys.argv[2]))"
+            "from generator.builder import main; main(int(sys.argv[2]), int(sys.argv[3]))"
         )
+        fds = [theirs.fileno(), extras_theirs.fileno()]
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(SHIPPED), str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
+            [sys.executable, "-c", code, str(SHIPPED), *map(str, fds)],
+            pass_fds=fds,
             stdin=subprocess.DEVNULL,
         )
         theirs.close()
+        extras_theirs.close()
         self.conn = Connection(ours.detach())
+        self.extras_conn = Connection(extras_ours.detach())
         self.conn.send(self.settings)
         answer = self.conn.recv()
         if "busy" in answer:
@@ -97,25 +108,40 @@ class BuilderProcess:
                     "detail": "the next save starts a new one",
                 }
 
+    def extras(self) -> dict:
+        """Refresh feeds, sitemap and search index (blocks until done; commands may run
+        meanwhile, from another thread)."""
+        with self._extras_lock:
+            conn = self.extras_conn
+            try:
+                if conn is None:
+                    raise EOFError("no build process")
+                conn.send("extras")
+                return conn.recv()
+            except (EOFError, OSError):
+                return {"written": 0, "fingerprint": None}
+
     def close(self) -> None:
         """Stop the build process at once (its workers die with it)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        if self.conn is not None:
-            self.conn.close()
-        self.proc = self.conn = None
+        for conn in (self.conn, self.extras_conn):
+            if conn is not None:
+                conn.close()
+        self.proc = self.conn = self.extras_conn = None
 
 
 # ---- the build process ----------------------------------------------------------------------
 
 
-def main(fd: int) -> None:
+def main(fd: int, extras_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .parallel import die_with_parent
 
     die_with_parent()
     conn = Connection(fd)
+    extras = Connection(extras_fd)
     settings = conn.recv()
     from .lock import Busy, site_lock
 
@@ -128,15 +154,78 @@ def main(fd: int) -> None:
     conn.send({"ready": True})
     site = _make_site(settings)
     debug = settings.get("debug", False)
+    refresh: _Refresh | None = None
     while True:
-        try:
-            command, arg = conn.recv()
-        except EOFError:
-            break
-        conn.send(serve_command(site, settings, command, arg, debug=debug))
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os._exit(0)
+        waiting = [conn, extras] + ([refresh.pipe] if refresh is not None else [])
+        for ready in wait(waiting):
+            try:
+                if ready is conn:
+                    command, arg = conn.recv()
+                    if command == "full" and refresh is not None:
+                        extras.send(refresh.finish(site))  # never swap the folder under it
+                        refresh = None
+                    conn.send(serve_command(site, settings, command, arg, debug=debug))
+                elif ready is extras:
+                    extras.recv()
+                    refresh = _Refresh.start(site)
+                    if refresh.pipe is None:  # done already, in this process
+                        extras.send(refresh.finish(site))
+                        refresh = None
+                elif refresh is not None:
+                    extras.send(refresh.finish(site))
+                    refresh = None
+            except (EOFError, OSError):  # the server is gone
+                os._exit(0)
+            sys.stdout.flush()
+            sys.stderr.flush()
+
+
+class _Refresh:
+    """Feeds, sitemap and search index, written by a forked child of this (single-threaded)
+    process from the model as it is at the fork; its manifest entries come back by pipe."""
+
+    def __init__(self, fingerprint: str | None, pipe=None, child=None, written=None) -> None:
+        self.fingerprint, self.pipe, self.child, self.written = fingerprint, pipe, child, written
+
+    @classmethod
+    def start(cls, site) -> "_Refresh":
+        if site.site is None:
+            return cls(None, written={})
+        fingerprint = site.fingerprint()
+        from .parallel import single_threaded
+
+        if not single_threaded():  # (never the case here; but never fork with threads)
+            return cls(fingerprint, written=site.write_extras())
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_write_extras, args=(site, send), daemon=True)
+        child.start()
+        send.close()
+        return cls(fingerprint, receive, child)
+
+    def finish(self, site) -> dict:
+        written = self.written
+        if self.pipe is not None:
+            try:
+                written = self.pipe.recv()
+            except EOFError:  # the child failed: the next full build writes them
+                written = None
+            self.child.join()
+            self.pipe.close()
+        if written is None:
+            return {"written": 0, "fingerprint": None}
+        site.extras_done(written)
+        return {"written": len(written), "fingerprint": self.fingerprint}
+
+
+def _write_extras(site, pipe) -> None:
+    from .parallel import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+    pipe.send(site.write_extras())
 
 
 def _make_site(settings: dict[str, Any]):
@@ -169,11 +258,6 @@ def serve_command(site, settings: dict[str, Any], command: str, arg: Any, *, deb
     if command == "static":
         written = site.copy_static([Path(p) for p in arg])
         return {"fallback": True} if written is None else {"written": written}
-    if command == "extras":
-        if site.site is None:
-            return {"written": 0, "fingerprint": None}
-        written, fingerprint = site.refresh_extras()
-        return {"written": len(written), "fingerprint": fingerprint}
     if command == "record":
         site.save_state(arg)
         return {}

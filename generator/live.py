@@ -161,13 +161,25 @@ class LiveSite:
         state is saved as "out of date" (``record`` it with that fingerprint once it is
         known that no save came in meanwhile)."""
         fingerprint = self.fingerprint()
-        written = []
+        written = self.write_extras()
+        self.save_state()
+        return sorted(written), fingerprint
+
+    def write_extras(self) -> dict[str, tuple]:
+        """Write the feed, sitemap and search index files whose bytes changed; returns their
+        manifest entries (a forked process sends them back to be merged: ``extras_done``)."""
+        written = {}
         entries = (sitemap_entry(spec) for spec in self.specs.values())
         for rel, data in extra_outputs(self.site, self.config, entries, self.planner.term_path):
             if self.write_file(rel, data):
-                written.append(rel)
+                written[rel] = self.manifest[rel]
+        return written
+
+    def extras_done(self, written: dict[str, tuple]) -> None:
+        """Take the manifest entries of files a forked ``write_extras`` wrote; the state is
+        saved as "out of date" until ``record``."""
+        self.manifest.update(written)
         self.save_state()
-        return written, fingerprint
 
     # ---- static files and the error page -------------------------------------------------
     def copy_static(self, paths: list[Path]) -> list[str] | None:

@@ -7,15 +7,16 @@
   else (or a quick update the builder cannot make exactly) a ``full`` build;
 - saves during a command wait for it, then go as one batch;
 - once saves have paused for ``settle`` seconds after quick updates, ``extras`` brings feeds,
-  sitemap and search index up to date; if no save came in meanwhile, ``record`` marks the
+  sitemap and search index up to date, beside the commands (the next save's quick update does
+  not wait for it; a full build does); if no save came in meanwhile, ``record`` marks the
   output as what a full build of these inputs makes (a later command-line build is then a
   no-op).
 
-It knows nothing of HTTP, processes or the event loop: the builder (``run(command, paths)``,
-blocking, see ``builder.BuilderProcess``) and the timers (``call_later``, ``cancel``,
-``background``) are handed in, so tests drive it with a fake builder and a manual clock. All
-its methods run on one thread (the server's event loop); only ``builder.run`` runs elsewhere,
-through ``timers.background``.
+It knows nothing of HTTP, processes or the event loop: the builder (``run(command, paths)``
+and ``extras()``, blocking, see ``builder.BuilderProcess``) and the timers (``call_later``,
+``cancel``, ``background``) are handed in, so tests drive it with a fake builder and a manual
+clock. All its methods run on one thread (the server's event loop); only the builder's calls
+run elsewhere, through ``timers.background``.
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ brought up to date."""
 
 class Builder(Protocol):
     def run(self, command: str, arg: Any) -> dict:
-        """Run one command (``full``, ``quick``, ``static``, ``extras``, ``record``) and
-        return its result; blocking. See ``builder.serve_commands`` for the results."""
+        """Run one command (``full``, ``quick``, ``static``, ``record``) and return its
+        result; blocking. See ``builder`` for the results."""
+
+    def extras(self) -> dict:
+        """Refresh feeds, sitemap and search index: ``{"written", "fingerprint"}``; blocking,
+        while commands may run."""
 
 
 class Timers(Protocol):
@@ -80,6 +85,8 @@ class Scheduler:
         self.status = Status()
         self.pending: set[Path] = set()
         self.running: str | None = None
+        self.refreshing = False
+        """Feeds, sitemap and search index are being refreshed (beside the commands)."""
         self.extras_due = False
         """Quick updates were made since feeds, sitemap and search index were last refreshed."""
         self.saves = 0
@@ -88,9 +95,14 @@ class Scheduler:
         self._settle_timer = None
 
     # ---- events -----------------------------------------------------------------------------
-    def start(self) -> None:
-        """The first build."""
-        self._run("full", [])
+    def start(self, first: dict | None = None) -> None:
+        """The first build: its result if it was run already (``serve`` builds before it
+        listens), else it runs now."""
+        if first is None:
+            self._run("full", [])
+        else:
+            self.status.builds += 1
+            self._after_full(first)
 
     def saved(self, path: Path) -> None:
         """A file changed (created, modified, deleted or moved: each path of the event)."""
@@ -111,6 +123,9 @@ class Scheduler:
         self.pending.clear()
         kind = batch_kind({self.classify(p) for p in paths})
         command = {Kind.ARTICLE: "quick", Kind.STATIC: "static"}.get(kind, "full")
+        if command == "full" and self.refreshing:
+            self.pending.update(paths)  # after the refresh (``_refreshed``)
+            return
         self._run(command, paths)
 
     def _run(self, command: str, arg: Any) -> None:
@@ -124,17 +139,15 @@ class Scheduler:
         self.running = None
         self.status.builds += 1
         if result.get("fallback"):  # the quick path could not be exact: build instead
+            if self.refreshing:
+                self.pending.update(arg)
+                return
             self._run("full", arg)
             return
         if command == "full":
             self._after_full(result)
         elif command in ("quick", "static"):
             self._after_quick(command, arg, result)
-        elif command == "extras":
-            self.say(f"feeds, sitemap and search index refreshed ({result.get('written', 0)} files)")
-            if result.get("fingerprint") and saves == self.saves and not self.pending:
-                self._run("record", result["fingerprint"])
-                return
         self._next()
 
     def _after_full(self, result: dict) -> None:
@@ -171,9 +184,20 @@ class Scheduler:
 
     def _settled(self) -> None:
         self._settle_timer = None
-        if self.running is None and not self.pending and self.extras_due:
+        if self.running is None and not self.pending and self.extras_due and not self.refreshing:
             self.extras_due = False
-            self._run("extras", None)
+            self.refreshing = True
+            saves = self.saves
+            self.timers.background(self.builder.extras, lambda result: self._refreshed(saves, result))
+
+    def _refreshed(self, saves: int, result: dict) -> None:
+        self.refreshing = False
+        self.status.builds += 1
+        self.say(f"feeds, sitemap and search index refreshed ({result.get('written', 0)} files)")
+        if result.get("fingerprint") and saves == self.saves and self.running is None and not self.pending:
+            self._run("record", result["fingerprint"])
+        elif self.running is None:
+            self._next()
 
     def _cancel_settle(self) -> None:
         if self._settle_timer is not None:

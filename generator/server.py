@@ -233,7 +233,9 @@ class _Timers:
 
     def __init__(self, loop) -> None:
         self.loop = loop
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sahifa-build-wait")
+        self.pool = ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="sahifa-build-wait"
+        )  # a command, and a refresh beside it
 
     def call_later(self, delay, callback):
         return self.loop.call_later(delay, callback)
@@ -447,16 +449,19 @@ def _serve(
     allowed = frozenset({"*"} if wildcard else {*LOOPBACK, host.lower().strip("[]")})
     _escape_library_logs()
     app = _application(out_dir, scheduler.status, allowed, clients)
-    try:
-        app.listen(port, address=host)
-    except OSError as exc:
-        builder.close()
-        print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    scheduler.start()
     observer = start_watching(
         watched_paths(config, config_path), lambda path: loop.add_callback(scheduler.saved, path)
     )
+    # The first build, before the server answers: a page it serves is never older than the
+    # inputs as they were when it started (saves made meanwhile are handled next).
+    scheduler.start(builder.run("full", []))
+    try:
+        app.listen(port, address=host)
+    except OSError as exc:
+        observer.stop()
+        builder.close()
+        print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"Serving {out_dir} at {base} (Ctrl+C to stop)", flush=True)
     stopped: list[int] = []
 

@@ -47,9 +47,9 @@ class Clock:
         self.now = end
 
     def finish(self) -> None:
-        """Let the running command end (at most one runs at a time)."""
-        assert len(self.jobs) == 1, self.jobs
-        job, done = self.jobs.pop()
+        """Let the oldest background job end (a command, or the refresh beside it)."""
+        assert self.jobs
+        job, done = self.jobs.pop(0)
         done(job())
 
 
@@ -68,6 +68,9 @@ class FakeBuilder:
             "record": {},
         }
         return self.answers.get(command, default[command])
+
+    def extras(self):
+        return self.run("extras", None)
 
 
 KINDS = {"a.md": Kind.ARTICLE, "b.md": Kind.ARTICLE, "s.css": Kind.STATIC, "t.html": Kind.OTHER}
@@ -129,6 +132,27 @@ def test_a_save_during_the_refresh_means_no_record():
     clock.advance(0.05)
     clock.finish()
     assert [c for c, _ in builder.calls] == ["quick", "extras", "quick"]
+
+
+def test_a_save_during_the_refresh_is_not_held_up_by_it_but_a_full_build_is():
+    scheduler, clock, builder, *_ = make()
+    scheduler.saved(Path("a.md"))
+    clock.advance(0.05)
+    clock.finish()
+    clock.advance(1.1)
+    assert scheduler.refreshing and len(clock.jobs) == 1
+    scheduler.saved(Path("b.md"))
+    clock.advance(0.05)
+    assert len(clock.jobs) == 2  # the quick update runs beside the refresh
+    clock.jobs.reverse()
+    clock.finish()  # the quick update ends first
+    scheduler.saved(Path("t.html"))
+    clock.advance(0.05)
+    assert len(clock.jobs) == 1 and scheduler.pending  # the full build waits for the refresh
+    clock.finish()
+    assert [c for c, _ in builder.calls] == ["quick", "quick", "extras"]  # (calls run as they finish)
+    clock.finish()
+    assert [c for c, _ in builder.calls][-1] == "full"
 
 
 def test_a_quick_update_that_cannot_be_exact_becomes_a_full_build():
