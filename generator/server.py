@@ -44,7 +44,6 @@ def preview_handler(out_dir: Path, status: Status, allowed_hosts: frozenset[str]
     """livereload's static file handler with these additions, made for one server (no globals).
 
     - Only requests addressed to this preview are answered (``Host``; see ``prepare``).
-
     - Nothing that resolves outside the output folder is served: ``..`` and encoded forms are
       refused by tornado already; this also refuses links inside the output folder that
       point outside it, whatever the tornado version.
