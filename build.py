@@ -150,25 +150,19 @@ def cmd_inspect(args) -> int:
 
 def cmd_new(args) -> int:
     from generator.errors import SahifaError
-    from generator.scaffold import new_site, parse_languages
+    from generator.scaffold import new_site, parse_languages, shown_path
 
+    build = shown_path(Path(__file__))
     try:
         languages = parse_languages(args.languages)
-        path = new_site(
-            Path(args.path),
-            languages,
-            args.title or Path(args.path).name,
-            build_command=os.path.relpath(__file__)
-            if not os.path.relpath(__file__).startswith("..")
-            else __file__,
-        )
+        path = new_site(Path(args.path), languages, args.title, build_command=build)
     except SahifaError as exc:
         print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
         return 2
-    shown = _terminal_safe(os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path))
+    shown = _terminal_safe(shown_path(path))
     print(
         f"made a new site in {shown} ({', '.join(languages)}); preview it with:\n"
-        f"  python {_terminal_safe(os.path.relpath(__file__))} --root {shown} serve"
+        f"  python {_terminal_safe(build)} --root {shown} serve"
     )
     return 0
 

@@ -224,9 +224,20 @@ def parse_languages(text: str) -> list[str]:
     return codes
 
 
-def new_site(path: Path, languages: list[str], title: str, *, build_command: str = "build.py") -> Path:
-    """Make the site folder ``path`` (which must not exist, or be empty); returns it."""
+def shown_path(path: Path) -> str:
+    """``path`` as a user would type it here: relative to the working folder when it lies
+    under it, else absolute."""
+    relative = os.path.relpath(path)
+    return str(Path(os.path.abspath(path))) if relative.startswith("..") else relative
+
+
+def new_site(
+    path: Path, languages: list[str], title: str | None = None, *, build_command: str = "build.py"
+) -> Path:
+    """Make the site folder ``path`` (which must not exist, or be empty); returns it. The
+    title defaults to the folder's name."""
     path = Path(os.path.abspath(path))
+    title = title or path.name
     if path.exists() and (not path.is_dir() or path.is_symlink() or any(path.iterdir())):
         raise SahifaError(str(path), "exists and is not an empty folder; choose a new path")
     toml = site_toml(title, languages)  # every language checked before anything is written
@@ -244,9 +255,10 @@ def new_site(path: Path, languages: list[str], title: str, *, build_command: str
         (stage / "theme").mkdir()
         (stage / "theme" / "README.txt").write_text(THEME_README, encoding="utf-8")
         (stage / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-        here = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
         (stage / "README.md").write_text(
-            README.format(title=title, languages=", ".join(languages), build=build_command, here=here),
+            README.format(
+                title=title, languages=", ".join(languages), build=build_command, here=shown_path(path)
+            ),
             encoding="utf-8",
         )
         os.chmod(stage, 0o755)
