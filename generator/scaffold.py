@@ -29,8 +29,8 @@ WELCOME = {
         "Welcome to your news site",
         "News",
         "The desk",
-        "This is an example story. Edit it, or delete it and write your own: every Markdown file "
-        "under `content/{lang}/` with a title and a date in its front matter is a story.\n\n"
+        "This is an example story. Edit it, or delete it and write your own.\n\n"
+        "Every Markdown file under `content/{lang}/` with a title and a date in its front matter is a story.\n\n"
         "Raw news texts dropped into `seeds/` are read too: their title, dateline, agency and date "
         "are found by the seed reader.",
     ),
@@ -38,7 +38,8 @@ WELCOME = {
         "مرحباً بكم في موقعكم الإخباري",
         "أخبار",
         "التحرير",
-        "هذا خبر تجريبي. عدّلوه أو احذفوه واكتبوا أخباركم: كل ملف Markdown في المجلد "
+        "هذا خبر تجريبي. عدّلوه أو احذفوه واكتبوا أخباركم.\n\n"
+        "كل ملف Markdown في المجلد "
         "`content/{lang}/` وفي رأسه عنوان وتاريخ هو خبر من أخبار الموقع.\n\n"
         "وتُقرأ كذلك نصوص الأخبار الخام التي توضع في المجلد `seeds/`، فيُستخرج منها العنوان "
         "والمكان والوكالة والتاريخ.",
@@ -47,7 +48,8 @@ WELCOME = {
         "به سایت خبری خود خوش آمدید",
         "خبر",
         "تحریریه",
-        "این یک خبر نمونه است. آن را ویرایش یا حذف کنید و خبرهای خود را بنویسید: هر پرونده "
+        "این یک خبر نمونه است. آن را ویرایش یا حذف کنید و خبرهای خود را بنویسید.\n\n"
+        "هر پرونده "
         "Markdown در پوشه `content/{lang}/` که در سرآغازش عنوان و تاریخ داشته باشد، یک خبر است.\n\n"
         "متن خام خبرها در پوشه `seeds/` هم خوانده می‌شود و عنوان، محل، خبرگزاری و تاریخ آن‌ها "
         "استخراج می‌شود.",
@@ -56,7 +58,8 @@ WELCOME = {
         "آپ کی خبروں کی ویب سائٹ میں خوش آمدید",
         "خبریں",
         "ادارہ",
-        "یہ ایک نمونے کی خبر ہے۔ اسے بدلیں یا حذف کر کے اپنی خبریں لکھیں: فولڈر `content/{lang}/` "
+        "یہ ایک نمونے کی خبر ہے۔ اسے بدلیں یا حذف کر کے اپنی خبریں لکھیں۔\n\n"
+        "فولڈر `content/{lang}/` "
         "میں ہر وہ Markdown فائل جس کے شروع میں عنوان اور تاریخ ہو، ایک خبر ہے۔\n\n"
         "فولڈر `seeds/` میں رکھی گئی خبروں کی خام عبارتیں بھی پڑھی جاتی ہیں اور ان سے عنوان، مقام، "
         "خبر رساں ادارہ اور تاریخ نکالے جاتے ہیں۔",
@@ -65,8 +68,8 @@ WELCOME = {
         "Bienvenue sur votre site d'information",
         "Actualités",
         "La rédaction",
-        "Ceci est un article d'exemple. Modifiez-le, ou supprimez-le et écrivez les vôtres : "
-        "chaque fichier Markdown de `content/{lang}/` dont l'en-tête donne un titre et une date "
+        "Ceci est un article d'exemple. Modifiez-le, ou supprimez-le et écrivez les vôtres.\n\n"
+        "Chaque fichier Markdown de `content/{lang}/` dont l'en-tête donne un titre et une date "
         "est un article.\n\n"
         "Les dépêches brutes déposées dans `seeds/` sont lues aussi : leur titre, leur lieu, leur "
         "agence et leur date sont retrouvés par le lecteur de dépêches.",
