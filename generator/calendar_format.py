@@ -10,6 +10,10 @@ all come from ICU 77 / CLDR 47. This module only chooses the ICU locale id, cach
   and digits are kept.
 * ``CLDR_CORRECTIONS``: CLDR 47's Urdu Hijri wide month names contain a stray space
   (``ر بیع الاول``); we print ``ربیع الاول``. This is the only text we change.
+* ``style_pattern``: where a locale has no pattern of its own for a calendar and ICU falls
+  back to CLDR's root pattern (Persian full dates in the Persian calendar,
+  ``y MMMM d, EEEE``: year first, a Latin comma), the locale's own Gregorian pattern is
+  applied to that calendar's date (``سه‌شنبه ۲۱ دی ۱۴۰۰``). Names and digits stay ICU's.
 * Gregorian dates are proleptic (as Python's ``datetime.date``); ICU's default Gregorian
   calendar switches to Julian before 1582-10-15. Identical output from 1582-10-15 on.
 
@@ -238,11 +242,38 @@ def _install(
     return fmt
 
 
+def _icu_pattern(locale_id: str, style: str) -> str:
+    return icu.DateFormat.createDateInstance(_STYLE_CODES[style], icu.Locale(locale_id)).toPattern()
+
+
+@lru_cache(maxsize=512)
+def style_pattern(locale_id: str, calendar: str, style: str) -> str:
+    """The pattern the site prints ``style`` dates of ``calendar`` with: the locale's own CLDR
+    pattern, except where CLDR has none for that calendar and falls back to the root's generic
+    one (Persian has no full pattern for the Persian calendar: ICU prints ``y MMMM d, EEEE``,
+    year first with a Latin comma, which Persian readers reject). There the locale's Gregorian
+    pattern of the same style is applied to the calendar's date, with the era after the year
+    when the locale's own long pattern for the calendar shows one."""
+    own = _icu_pattern(locale_id, style)
+    if calendar == "gregorian":
+        return own
+    base, keywords = _split_locale(locale_id)
+    root = _icu_pattern(f"und@calendar={calendar}", style)
+    if _drop_era(own) != _drop_era(root):
+        return own
+    gregorian = _icu_pattern(icu_locale_id(_language(locale_id), base, "gregorian", keywords.get("numbers")), style)
+    if gregorian == _icu_pattern("und@calendar=gregorian", style):
+        return own  # the locale has no pattern of its own for this style at all
+    if "G" in _icu_pattern(locale_id, "long"):
+        gregorian = gregorian.replace("y", "y G", 1)
+    return gregorian
+
+
 @lru_cache(maxsize=512)
 def _style_formatter(
     locale_id: str, calendar: str, style: str, month_names: str | None, thread: int
 ) -> icu.SimpleDateFormat:
-    fmt = icu.DateFormat.createDateInstance(_STYLE_CODES[style], icu.Locale(locale_id))
+    fmt = icu.SimpleDateFormat(style_pattern(locale_id, calendar, style), icu.Locale(locale_id))
     return _install(fmt, locale_id, calendar, month_names)
 
 
