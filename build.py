@@ -101,7 +101,7 @@ def cmd_build(args) -> int:
         print(f"warning: {_terminal_safe(notice)}", file=sys.stderr)
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
     print(f"{report.summary()} into {args.out} ({timing})")
-    return report.exit_code
+    return report.strict_exit_code() if args.strict else report.exit_code
 
 
 def cmd_serve(args) -> int:
@@ -243,6 +243,13 @@ def _options(parser: argparse.ArgumentParser, *, sub: bool, command: str | None)
         "an existing article",
     )
     add("--debug", action="store_true", default=False, help="show Python tracebacks of internal errors")
+    if command in (None, "build"):
+        add(
+            "--strict",
+            action="store_true",
+            default=False,
+            help="build: exit 1 on any warning too (default: 1 only when inputs were skipped)",
+        )
     if command in (None, "serve"):
         add(
             "--host",

@@ -37,7 +37,12 @@ class BuildReport:
 
     @property
     def exit_code(self) -> int:
-        """0 clean; 1 built, but some inputs were skipped or repaired (each one listed)."""
+        """0 built (warnings, if any, listed); 1 built, but some inputs were skipped (each one
+        listed). A warning (a repaired input, a future article held back) is no failure."""
+        return 1 if self.problems else 0
+
+    def strict_exit_code(self) -> int:
+        """``--strict``: any warning is a failure too."""
         return 1 if self.problems or self.notices else 0
 
     @classmethod

@@ -135,3 +135,36 @@ def test_failed_input_is_named_and_others_still_build(tmp_path):
     assert report.exit_code == 1
     assert (out / "en/index.html").is_file()
     assert report.articles >= 10
+
+
+def test_exit_status_warnings_are_not_failures_unless_strict(tmp_path):
+    """0 built (warnings listed), 1 built with skipped inputs, 2 fatal; ``--strict`` makes a
+    warning a failure. A future story held back, as Hugo does by default, must not fail a
+    deploy step."""
+    import subprocess
+    import sys
+
+    root = copy_site(tmp_path / "site")
+    (root / "content/en/next-year.md").write_text(
+        "---\ntitle: Next year\ndate: 2999-01-01\n---\n\nLater.\n", encoding="utf-8"
+    )
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, str(REPO / "build.py"), "--root", str(root), "--no-cache", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    plain = run()
+    assert plain.returncode == 0, plain.stderr
+    assert "warning: content/en/next-year.md" in plain.stderr and "held back" in plain.stderr
+    strict = run("--strict")
+    assert strict.returncode == 1 and "warning: content/en/next-year.md" in strict.stderr
+    assert run("build", "--strict").returncode == 1  # after the command too
+    (root / "content/en/broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
+    skipped = run()
+    assert skipped.returncode == 1 and "error: content/en/broken.md" in skipped.stderr
+    (root / "site.toml").write_text("page_size = 'ten'\n", encoding="utf-8")
+    assert run().returncode == 2
