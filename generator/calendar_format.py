@@ -261,7 +261,9 @@ def style_pattern(locale_id: str, calendar: str, style: str) -> str:
     root = _icu_pattern(f"und@calendar={calendar}", style)
     if _drop_era(own) != _drop_era(root):
         return own
-    gregorian = _icu_pattern(icu_locale_id(_language(locale_id), base, "gregorian", keywords.get("numbers")), style)
+    gregorian = _icu_pattern(
+        icu_locale_id(_language(locale_id), base, "gregorian", keywords.get("numbers")), style
+    )
     if gregorian == _icu_pattern("und@calendar=gregorian", style):
         return own  # the locale has no pattern of its own for this style at all
     if "G" in _icu_pattern(locale_id, "long"):
