@@ -6,7 +6,6 @@ are rejected so that a typo is an error, not a silently ignored setting.
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 import zoneinfo
@@ -19,12 +18,13 @@ from typing import Any, Mapping
 from babel import Locale
 
 from .errors import SahifaError
+from .schema import CALENDAR_NAMES, LANGUAGE, TAXONOMY, TOP, read_table
 
 SHIPPED = Path(__file__).resolve().parent.parent
 """The folder holding the templates, static files and catalogues Sahifa ships (``templates/``,
 ``static/``, ``locale/`` beside ``generator/``). Any site folder builds with them."""
 
-CALENDARS = ("gregorian", "islamic-umalqura", "islamic-civil", "persian")
+CALENDARS = CALENDAR_NAMES
 RESERVED_SEGMENTS = frozenset(
     {
         "articles",
@@ -41,7 +41,6 @@ RESERVED_SEGMENTS = frozenset(
 )
 """URL segments a taxonomy may not take: the site's other page kinds live there."""
 _SEGMENT = re.compile(r"^[^\s/\\?#%.][^\s/\\?#%]{0,60}$")
-ARABIC_MONTH_STYLES = ("egyptian", "levantine", "maghrebi", "both")
 
 
 @dataclass(frozen=True)
@@ -118,8 +117,6 @@ class TaxonomyConfig:
     ``articleSection``, ``sourceOrganization``), or None."""
 
 
-JSONLD_PROPERTIES = ("keywords", "author", "articleSection", "sourceOrganization")
-SHOW = ("header", "footer", "none")
 KNOWN_TAXONOMIES = {
     "tags": {
         "fields": ["tags", "tag", "keywords"],
@@ -252,131 +249,94 @@ class SiteConfig:
         return path if path.endswith("/") else path + "/"
 
 
-_TOP_KEYS = {
-    "title",
-    "base_url",
-    "default_language",
-    "default_language_at_root",
-    "page_size",
-    "publish_future",
-    "languages",
-    "tag_translations",
-    "allow_raw_html",
-    "search",
-    "taxonomies",
-    "timezone",
-    "permalinks",
-    "term_translations",
-    "article_time_limit",
-}
-_TAXONOMY_KEYS = {
-    "segment",
-    "title",
-    "singular",
-    "fields",
-    "feeds",
-    "index",
-    "entities",
-    "max_terms",
-    "show",
-    "jsonld",
-}
-_LANG_KEYS = {"name", "locale", "title", "description", "calendars", "digits", "arabic_months", "weight"}
-
-
-def _check_keys(where: str, table: Mapping[str, Any], allowed: set[str], path: Path) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise SahifaError(str(path), f"unknown setting(s) in {where}: {', '.join(unknown)}")
-
-
 def _language(code: str, table: Mapping[str, Any], index: int, path: Path) -> LanguageConfig:
-    _check_keys(f"[languages.{code}]", table, _LANG_KEYS, path)
-    locale = str(table.get("locale", code))
+    where = f"[languages.{code}] "
+    values = read_table(table, LANGUAGE, where, path)
+    locale = values["locale"] or code
     try:
         Locale.parse(locale)
     except (ValueError, TypeError) as exc:
-        raise SahifaError(str(path), f"language {code}: unknown locale {locale!r} ({exc})")
-    calendars = tuple(table.get("calendars", ("gregorian",)))
-    bad = [c for c in calendars if c not in CALENDARS]
-    if bad or not calendars:
-        raise SahifaError(str(path), f"language {code}: calendars must be among {CALENDARS}, got {bad}")
-    digits = str(table.get("digits", "default"))
-    if digits not in ("default", "latn", "arab", "arabext"):
-        raise SahifaError(str(path), f"language {code}: digits must be default, latn, arab or arabext")
-    months = str(table.get("arabic_months", "both"))
-    if months not in ARABIC_MONTH_STYLES:
-        raise SahifaError(str(path), f"language {code}: arabic_months must be one of {ARABIC_MONTH_STYLES}")
+        raise SahifaError(str(path), f'{where}locale: found "{locale}", not a CLDR locale ({exc})') from None
     return LanguageConfig(
         code=code,
-        name=str(table.get("name", code)),
+        name=values["name"] or code,
         locale=locale,
-        title=str(table.get("title", code)),
-        description=str(table.get("description", "")),
-        calendars=calendars,
-        digits=digits,
-        arabic_months=months,
-        weight=int(table.get("weight", index)),
+        title=values["title"] or code,
+        description=values["description"],
+        calendars=tuple(values["calendars"]),
+        digits=values["digits"],
+        arabic_months=values["arabic_months"],
+        weight=index if values["weight"] is None else values["weight"],
     )
 
 
 def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) -> SiteConfig:
-    """Validate a parsed TOML mapping into a ``SiteConfig``."""
+    """Validate a parsed TOML mapping into a ``SiteConfig`` (the keys and their types are
+    declared once, in ``schema``)."""
     path = path or root / "site.toml"
-    _check_keys("the top level", data, _TOP_KEYS, path)
-    langs_table = data.get("languages") or {"en": {"locale": "en"}}
+    values = read_table(data, TOP, "", path)
+    langs_table = values["languages"] or {"en": {"locale": "en"}}
     languages = tuple(
         sorted(
             (_language(code, table, i, path) for i, (code, table) in enumerate(langs_table.items())),
             key=lambda lang: (lang.weight, lang.code),
         )
     )
-    default = str(data.get("default_language", languages[0].code))
+    default = values["default_language"] or languages[0].code
     if default not in {lang.code for lang in languages}:
-        raise SahifaError(str(path), f"default_language {default!r} is not among the languages")
-    base_url = check_base_url(data.get("base_url", "http://127.0.0.1:8000/"), path)
-    page_size = int(data.get("page_size", 10))
-    if page_size < 1:
-        raise SahifaError(str(path), "page_size must be at least 1")
+        raise SahifaError(
+            str(path),
+            f'default_language: found "{default}", expected one of the languages '
+            f"({', '.join(lang.code for lang in languages)})",
+        )
     # A value is one name or a list of spellings: { ar = ["قاسم جومرت توكاييف", "توكاييف"] }.
     # ``term_translations`` (any taxonomy) and its older name ``tag_translations``.
-    tables = {**(data.get("tag_translations") or {}), **(data.get("term_translations") or {})}
-    tag_tr = {
-        str(k): MappingProxyType(
-            {str(lk): tuple(map(str, lv)) if isinstance(lv, list) else str(lv) for lk, lv in v.items()}
+    tables = {**(values["tag_translations"] or {}), **(values["term_translations"] or {})}
+    tag_tr = {}
+    for key, spellings in tables.items():
+        if not isinstance(spellings, Mapping) or not all(
+            isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+            for v in spellings.values()
+        ):
+            raise SahifaError(
+                str(path),
+                f'[term_translations] {key}: expected a table of language = "name" or ["names"]',
+            )
+        tag_tr[str(key)] = MappingProxyType(
+            {str(lk): tuple(lv) if isinstance(lv, list) else lv for lk, lv in spellings.items()}
         )
-        for k, v in tables.items()
-    }
-    timezone = data.get("timezone", "UTC")
-    if not isinstance(timezone, str):
-        raise SahifaError(str(path), "timezone must be an IANA zone name such as 'Asia/Riyadh'")
+    timezone = values["timezone"]
     try:
         zone(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise SahifaError(
-            str(path), f"timezone {timezone!r} is not an IANA zone name (such as 'Asia/Riyadh' or 'UTC')"
+            str(path),
+            f'timezone: found "{timezone}", expected an IANA zone name such as "Asia/Riyadh" or "UTC"',
         ) from exc
-    permalinks = data.get("permalinks", "permalinks.tsv")
+    permalinks = values["permalinks"]
     if permalinks is False:
         permalinks = ""
     if not isinstance(permalinks, str) or permalinks.startswith(("/", "\\")) or ".." in permalinks.split("/"):
-        raise SahifaError(str(path), "permalinks must be a file name inside the site folder, or false")
+        raise SahifaError(
+            str(path),
+            f"permalinks: found {permalinks!r}, expected a file name inside the site folder, or false",
+        )
     return SiteConfig(
         root=root,
-        title=str(data.get("title", "Sahifa")),
-        base_url=base_url,
+        title=values["title"],
+        base_url=check_base_url(values["base_url"], path),
         default_language=default,
-        default_language_at_root=bool(data.get("default_language_at_root", False)),
-        page_size=page_size,
-        publish_future=bool(data.get("publish_future", False)),
+        default_language_at_root=values["default_language_at_root"],
+        page_size=values["page_size"],
+        publish_future=values["publish_future"],
         languages=languages,
         tag_translations=MappingProxyType(tag_tr),
-        allow_raw_html=bool(data.get("allow_raw_html", False)),
-        search=bool(data.get("search", True)),
-        taxonomies=_taxonomies(data.get("taxonomies"), path),
+        allow_raw_html=values["allow_raw_html"],
+        search=values["search"],
+        taxonomies=_taxonomies(values["taxonomies"], path),
         timezone=timezone,
         permalinks=permalinks,
-        article_time_limit=_seconds(data.get("article_time_limit", 10.0), "article_time_limit", path),
+        article_time_limit=values["article_time_limit"],
     )
 
 
@@ -396,7 +356,7 @@ def check_base_url(value: Any, path: Path) -> str:
     ):
         raise SahifaError(
             str(path),
-            f"base_url {str(value)[:80]!r} must be an absolute http(s) URL such as "
+            f"base_url: found {str(value)[:80]!r}, expected an absolute http(s) URL such as "
             "'https://example.org/' or 'https://example.org/news/' "
             "(no query, fragment, spaces or quotes)",
         )
@@ -404,32 +364,16 @@ def check_base_url(value: Any, path: Path) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-def _seconds(value: Any, name: str, path: Path) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-        or value > 3600
-    ):
-        raise SahifaError(str(path), f"{name} must be a number of seconds between 0 and 3600")
-    return float(value)
-
-
 def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
     """``[taxonomies.<name>]`` tables, in file order; none at all means tags and sources."""
     if table is None:
         table = {name: {} for name in DEFAULT_TAXONOMIES}
-    if not isinstance(table, Mapping):
-        raise SahifaError(str(path), "taxonomies must be tables: [taxonomies.tags] ...")
     result: list[TaxonomyConfig] = []
     segments: dict[str, str] = {}
     fields: dict[str, str] = {}
     for name, options in table.items():
         where = f"[taxonomies.{name}]"
-        if not isinstance(options, Mapping):
-            raise SahifaError(str(path), f"{where} must be a table")
-        _check_keys(where, options, _TAXONOMY_KEYS, path)
+        values = read_table(options, TAXONOMY, where + " ", path)
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", name):
             raise SahifaError(
                 str(path),
@@ -437,48 +381,27 @@ def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
                 "digits and _ (it is also a front matter field)",
             )
         defaults = KNOWN_TAXONOMIES.get(name, {})
-        segment = options.get("segment", name)
-        if not isinstance(segment, str) or not _SEGMENT.match(segment) or segment in RESERVED_SEGMENTS:
+        segment = values["segment"] or name
+        if not _SEGMENT.match(segment) or segment in RESERVED_SEGMENTS:
             raise SahifaError(
                 str(path),
-                f"{where}: segment {segment!r} cannot be a URL segment "
+                f"{where} segment: found {segment!r}, expected a URL segment "
                 f"(no spaces, slashes, ?, #, %; not one of {sorted(RESERVED_SEGMENTS)})",
             )
         if segment in segments:
             raise SahifaError(
-                str(path), f"{where}: segment {segment!r} is already used by {segments[segment]}"
+                str(path), f"{where} segment: {segment!r} is already used by {segments[segment]}"
             )
         segments[segment] = name
-        names = options.get("fields", defaults.get("fields", [name]))
-        if not isinstance(names, list) or not all(isinstance(f, str) and f for f in names):
-            raise SahifaError(str(path), f"{where}: fields must be a list of field names")
-        names = tuple(dict.fromkeys([name, *names]))
+        names = tuple(dict.fromkeys([name, *(values["fields"] or defaults.get("fields", []))]))
         for field_name in names:
             if field_name in fields:
                 raise SahifaError(
-                    str(path), f"{where}: field {field_name!r} already fills {fields[field_name]}"
+                    str(path), f"{where} fields: {field_name!r} already fills {fields[field_name]}"
                 )
             fields[field_name] = name
-        flags = {}
-        for flag in ("feeds", "index", "entities"):
-            value = options.get(flag, True)
-            if not isinstance(value, bool):
-                raise SahifaError(str(path), f"{where}: {flag} must be true or false")
-            flags[flag] = value
-        max_terms = options.get("max_terms", 50)
-        if isinstance(max_terms, bool) or not isinstance(max_terms, int) or not 1 <= max_terms <= 1000:
-            raise SahifaError(str(path), f"{where}: max_terms must be a whole number from 1 to 1000")
-        title = options.get("title", defaults.get("title", name.replace("_", " ").capitalize()))
-        singular = options.get("singular", defaults.get("singular", f"{title}:"))
-        for label, value in (("title", title), ("singular", singular)):
-            if not isinstance(value, str) or not value.strip():
-                raise SahifaError(str(path), f"{where}: {label} must be a text")
-        show = options.get("show", defaults.get("show", "header"))
-        if show not in SHOW:
-            raise SahifaError(str(path), f"{where}: show must be one of {', '.join(SHOW)}")
-        jsonld = options.get("jsonld", defaults.get("jsonld"))
-        if jsonld is not None and jsonld not in JSONLD_PROPERTIES:
-            raise SahifaError(str(path), f"{where}: jsonld must be one of {', '.join(JSONLD_PROPERTIES)}")
+        title = values["title"] or defaults.get("title", name.replace("_", " ").capitalize())
+        singular = values["singular"] or defaults.get("singular", f"{title}:")
         result.append(
             TaxonomyConfig(
                 name=name,
@@ -486,10 +409,12 @@ def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
                 title=title,
                 singular=singular,
                 fields=names,
-                max_terms=max_terms,
-                show=show,
-                jsonld=jsonld,
-                **flags,
+                max_terms=values["max_terms"],
+                show=values["show"] or defaults.get("show", "header"),
+                jsonld=values["jsonld"] or defaults.get("jsonld"),
+                feeds=values["feeds"],
+                index=values["index"],
+                entities=values["entities"],
             )
         )
     return tuple(result)
