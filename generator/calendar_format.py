@@ -40,7 +40,6 @@ DIGITS = ("latn", "arab", "arabext")
 MONTH_NAME_FAMILIES = MappingProxyType(
     {"egyptian": "ar_EG", "levantine": "ar_SY", "maghrebi": "ar_DZ", "both": None}
 )
-DEFAULT_LOCALES = MappingProxyType({"ar": "ar", "fa": "fa", "ur": "ur", "en": "en", "fr": "fr"})
 
 # CLDR month names we deliberately do not print as CLDR has them:
 # (language, calendar family, width) -> {CLDR name: printed name}. Applies to both contexts.
@@ -54,6 +53,8 @@ CLDR_CORRECTIONS = MappingProxyType(
         ),
     }
 )
+
+_FAMILY_LANGUAGES = frozenset(locale.split("_")[0] for locale in MONTH_NAME_FAMILIES.values() if locale)
 
 _STYLE_CODES = MappingProxyType(
     {
@@ -138,7 +139,7 @@ def icu_locale_id(lang: str, locale: str | None, calendar: str, digits: str | No
 
     The calendar is always named (ICU's default calendar differs by locale and version);
     ``numbers=`` is only added when digits are asked for, so ``None`` keeps CLDR's default."""
-    base, keywords = _split_locale(locale or DEFAULT_LOCALES.get(lang, lang))
+    base, keywords = _split_locale(locale or lang)
     keywords["calendar"] = check_calendar(calendar)
     digits = normalize_digits(digits)
     if digits:
@@ -172,6 +173,13 @@ def cldr_month_names(
     return tuple(symbols.getMonths(_CONTEXTS[context], _WIDTHS[width]))[:12]
 
 
+def _families_apply(locale_id: str, calendar: str) -> bool:
+    """The month-name families are CLDR's Gregorian names of locales of one language
+    (``MONTH_NAME_FAMILIES``): the setting concerns Gregorian dates of locales of that
+    language (``ar``, ``ar_SY``, ``ar_MA`` ...), whatever the site's code for it (``arz``)."""
+    return calendar == "gregorian" and _language(locale_id) in _FAMILY_LANGUAGES
+
+
 def _check_family(month_names: str | None) -> str | None:
     if month_names is not None and month_names not in MONTH_NAME_FAMILIES:
         raise ValueError(
@@ -192,7 +200,7 @@ def month_names_for(
     dates, the chosen month-name family (ignored for other languages and calendars)."""
     _check_family(month_names)
     lang = _language(locale_id)
-    if month_names and lang == "ar" and calendar == "gregorian":
+    if month_names and _families_apply(locale_id, calendar):
         levantine = cldr_month_names("ar_SY", calendar, width, context)
         egyptian = cldr_month_names("ar_EG", calendar, width, context)
         if month_names == "both":
@@ -295,7 +303,7 @@ def _resolve(
         raise ValueError(f"unknown style {style!r}; expected one of {STYLES}")
     _check_family(month_names)
     locale_id = icu_locale_id(lang, locale, check_calendar(calendar), digits)
-    if not (month_names and _language(locale_id) == "ar" and calendar == "gregorian"):
+    if not (month_names and _families_apply(locale_id, calendar)):
         month_names = None  # the setting only concerns Arabic Gregorian dates
     return locale_id, calendar, style, month_names
 
@@ -347,7 +355,7 @@ def format_pattern(
     d: dt.date, locale_id: str, calendar: str, pattern: str, month_names: str | None = None
 ) -> str:
     """``d`` printed by ICU with an explicit pattern (cached formatter)."""
-    if not (month_names and _language(locale_id) == "ar" and calendar == "gregorian"):
+    if not (month_names and _families_apply(locale_id, calendar)):
         month_names = None
     fmt = _pattern_formatter(locale_id, check_calendar(calendar), pattern, month_names, threading.get_ident())
     return fmt.format(to_udate(d))

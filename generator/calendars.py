@@ -53,7 +53,7 @@ from .calendar_format import (
 __all__ = [
     "CALENDARS",
     "CLDR_CORRECTIONS",
-    "DEFAULT_CALENDARS",
+    "default_calendars",
     "DIGITS",
     "MONTH_NAME_FAMILIES",
     "STYLES",
@@ -72,16 +72,21 @@ __all__ = [
     "persian_to_gregorian",
 ]
 
-# Default calendars per language, main one first. Only a default: site config overrides.
-DEFAULT_CALENDARS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "ar": ("gregorian", "islamic-umalqura"),
-        "ur": ("gregorian", "islamic-umalqura"),
-        "fa": ("persian", "gregorian"),
-        "en": ("gregorian", "islamic-umalqura"),
-        "fr": ("gregorian", "islamic-umalqura"),
-    }
-)
+
+@lru_cache(maxsize=256)
+def default_calendars(locale: str) -> tuple[str, ...]:
+    """The calendars a language shows when its configuration names none, from ICU (never a
+    list of languages): the default calendar of the locale's likely full form first (``fa`` →
+    ``fa_Arab_IR``: Persian), then the Gregorian one; a locale written in Arabic script that
+    counts in Gregorian (``ar``, ``ur``, ``ckb``) adds the Umm al-Qura Hijri date, which its
+    readers expect beside it."""
+    likely = icu.Locale.addLikelySubtags(icu.Locale(locale.replace("-", "_")))
+    main = icu.Calendar.createInstance(likely).getType()
+    main = main if main in CALENDARS else "gregorian"
+    if main == "gregorian":
+        return ("gregorian", "islamic-umalqura") if likely.getScript() == "Arab" else ("gregorian",)
+    return (main, "gregorian")
+
 
 # Hijri years covered by ICU's Umm al-Qura table and the Gregorian days they span.
 UMALQURA_TABLE_RANGE = ((1300, 1600), (dt.date(1882, 11, 12), dt.date(2174, 11, 25)))
@@ -246,7 +251,7 @@ def make_filters(lang: str, settings: Any = None) -> dict[str, Callable[..., str
     locale = _setting(settings, "locale", None)
     digits = normalize_digits(_setting(settings, "digits", None))
     months = _setting(settings, "arabic_months", None)
-    calendars = tuple(_setting(settings, "calendars", DEFAULT_CALENDARS.get(lang, ())))
+    calendars = tuple(_setting(settings, "calendars", None) or default_calendars(locale or lang))
     hijri_calendar = (
         "islamic-civil"
         if "islamic-civil" in calendars and "islamic-umalqura" not in calendars

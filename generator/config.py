@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from babel import Locale
 
 from .errors import SahifaError
+from .languages import default_font, direction
 from .schema import CALENDAR_NAMES, LANGUAGE, TAXONOMY, TOP, read_table
 
 SHIPPED = Path(__file__).resolve().parent.parent
@@ -61,11 +62,16 @@ class LanguageConfig:
     """``default`` (the locale's CLDR numbering system), ``latn``, ``arab`` or ``arabext``."""
     arabic_months: str = "both"
     weight: int = 0
+    font: str = "latin"
+    """The theme's font family (``[data-font]`` in the stylesheet; ``languages.default_font``)."""
+    line_height: float | None = None
+    """The body's line height when the family's own is not right for the language."""
 
     @property
     def direction(self) -> str:
-        """``rtl`` or ``ltr`` from CLDR (not from a hand-kept list)."""
-        return _direction(self.locale)
+        """``rtl`` or ``ltr``: the direction of the locale's script (``languages.direction``,
+        from ICU and Unicode, not from a hand-kept list)."""
+        return direction(self.locale)
 
     @property
     def babel_locale(self) -> Locale:
@@ -76,11 +82,6 @@ class LanguageConfig:
 def zone(name: str) -> zoneinfo.ZoneInfo:
     """The IANA zone ``name`` (``ZoneInfoNotFoundError`` when there is none)."""
     return zoneinfo.ZoneInfo(name)
-
-
-@lru_cache(maxsize=None)
-def _direction(locale: str) -> str:
-    return Locale.parse(locale).text_direction
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,12 @@ class SiteConfig:
         return path if path.endswith("/") else path + "/"
 
 
+def default_calendars(locale: str) -> tuple[str, ...]:
+    from .calendars import default_calendars as from_icu
+
+    return from_icu(locale)
+
+
 def _language(code: str, table: Mapping[str, Any], index: int, path: Path) -> LanguageConfig:
     where = f"[languages.{code}] "
     values = read_table(table, LANGUAGE, where, path)
@@ -263,10 +270,12 @@ def _language(code: str, table: Mapping[str, Any], index: int, path: Path) -> La
         locale=locale,
         title=values["title"] or code,
         description=values["description"],
-        calendars=tuple(values["calendars"]),
+        calendars=tuple(values["calendars"] or default_calendars(locale)),
         digits=values["digits"],
         arabic_months=values["arabic_months"],
         weight=index if values["weight"] is None else values["weight"],
+        font=values["font"] or default_font(code, locale),
+        line_height=values["line_height"],
     )
 
 

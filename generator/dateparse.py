@@ -28,8 +28,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import icu
 import yaml
 
+from .calendars import default_calendars
 from .textnorm import match_key
 
 _DATA = Path(__file__).with_name("data") / "date_words.yml"
@@ -266,6 +268,16 @@ def _script_context(folded: str, lang: str | None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _month_first(lang: str) -> bool:
+    """Numeric dates in ``lang`` with the year last put the month before the day (CLDR's
+    short date pattern of its likely locale is month, day, year: ``en`` → en_US ``M/d/yy``;
+    ``fa``'s ``y/M/d`` says nothing about a date written with the year last)."""
+    likely = icu.Locale.addLikelySubtags(icu.Locale(lang))
+    pattern = icu.DateFormat.createDateInstance(icu.DateFormat.kShort, likely).toPattern()
+    return 0 <= pattern.find("M") < pattern.find("d") < pattern.find("y")
+
+
 def _numeric(m: re.Match, context: str | None) -> _Candidate:
     a, b, c = m.group("a"), m.group("b"), m.group("c")
     era = _era_calendars().get(m.group("era") or "")
@@ -273,7 +285,7 @@ def _numeric(m: re.Match, context: str | None) -> _Candidate:
         y, mo, d = int(a), int(b), int(c)
     elif len(c) == 4 and len(a) <= 2:
         d, mo, y = int(a), int(b), int(c)
-        if context == "en":
+        if context and _month_first(context):
             d, mo = mo, d
     elif len(c) == 2 and len(a) <= 2:
         return _Candidate(m.start(), m.end(), GREGORIAN, None, "two-digit year: the century is unknown")
@@ -282,7 +294,8 @@ def _numeric(m: re.Match, context: str | None) -> _Candidate:
     if era in (ISLAMIC, PERSIAN):
         calendar = era
     elif y < 1600:
-        calendar = PERSIAN if context == "fa" else ISLAMIC
+        # A year before 1600: Hijri, Solar Hijri where the text's language counts in it (ICU).
+        calendar = PERSIAN if context and default_calendars(context)[0] == "persian" else ISLAMIC
     else:
         calendar = GREGORIAN
     return _Candidate(m.start(), m.end(), calendar, (y, mo, d))

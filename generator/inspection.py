@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import SahifaError
 from .model import ArticleRecord
-from .seeds import direction
+from .languages import direction
 
 
 def _relative(path: Path, root: Path) -> str:

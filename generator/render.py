@@ -37,6 +37,15 @@ class SharedBytecode(jinja2.BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
+def lang_attrs(lang: LanguageConfig) -> Markup:
+    """The attributes of an element in ``lang``: its code, direction and the theme's font
+    family for it (``[data-font]`` in the stylesheet), and its own line height if it has one."""
+    attrs = Markup('lang="{}" dir="{}" data-font="{}"').format(lang.code, lang.direction, lang.font)
+    if lang.line_height:
+        attrs += Markup(' style="--line: {}"').format(f"{lang.line_height:g}")
+    return attrs
+
+
 def make_environment(
     config: SiteConfig,
     lang: LanguageConfig,
@@ -70,7 +79,7 @@ def make_environment(
             style,
             locale=lang.locale,
             digits=digits,
-            month_names=lang.arabic_months if lang.code == "ar" else None,
+            month_names=lang.arabic_months,  # it concerns Arabic locales only (calendar_format)
         )
 
     def archive_href(value: dt.date, calendar: str) -> str:
@@ -102,7 +111,7 @@ def make_environment(
         site=config,
         number=partial(format_number, locale=lang.locale, system=system),
         lang_name=lambda code: languages[code].name,
-        lang_dir=lambda code: languages[code].direction,
+        lang_attrs=lambda code: lang_attrs(languages[code] if isinstance(code, str) else code),
         isolated_list=partial(isolated_list, locale=lang.locale),
     )
     env.globals["card"] = _memoized_card(env)

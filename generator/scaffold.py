@@ -20,6 +20,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 
+from .calendars import default_calendars
 from .errors import SahifaError
 
 # The example article, per language. A language without its own text gets the English one,
@@ -144,11 +145,7 @@ def language_table(code: str, title: str) -> str:
         raise SahifaError(code, f"not a language CLDR knows ({exc})") from None
     likely = _likely(code)
     name = locale.get_display_name(locale) or code
-    calendars = [_default_calendar(likely)]
-    if calendars == ["gregorian"] and likely.getScript() == "Arab":
-        calendars.append("islamic-umalqura")
-    elif "gregorian" not in calendars:
-        calendars.append("gregorian")
+    calendars = default_calendars(code)
     quoted = ", ".join(f'"{c}"' for c in calendars)
     babel_id = "_".join(part for part in (likely.getLanguage(), likely.getCountry()) if part)
     return (
@@ -166,15 +163,6 @@ def _likely(code: str):
     from icu import Locale as IcuLocale
 
     return IcuLocale.addLikelySubtags(IcuLocale(code))
-
-
-def _default_calendar(likely) -> str:
-    from icu import Calendar
-
-    from .config import CALENDARS
-
-    kind = Calendar.createInstance(likely).getType()
-    return kind if kind in CALENDARS else "gregorian"
 
 
 def _toml(text: str) -> str:

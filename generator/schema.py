@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import SahifaError
+from .languages import FONT_FAMILIES
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ def _expected(setting: Setting) -> str:
     kind = setting.kind
     if kind == "bool":
         return "true or false"
-    if kind in ("int", "seconds"):
-        what = "a whole number" if kind == "int" else "a number of seconds"
+    if kind in ("int", "seconds", "number"):
+        what = {"int": "a whole number", "seconds": "a number of seconds", "number": "a number"}[kind]
         if setting.minimum is not None and setting.maximum is not None:
             return f"{what} from {setting.minimum:g} to {setting.maximum:g}"
         if setting.minimum is not None:
@@ -82,7 +83,7 @@ def check(setting: Setting, value: Any, where: str, path: Path | str) -> Any:
     kind, ok = setting.kind, True
     if kind == "bool":
         ok = isinstance(value, bool)
-    elif kind in ("int", "seconds"):
+    elif kind in ("int", "seconds", "number"):
         number = (int,) if kind == "int" else (int, float)
         ok = isinstance(value, number) and not isinstance(value, bool) and math.isfinite(value)
         ok = ok and (setting.minimum is None or value >= setting.minimum)
@@ -103,7 +104,7 @@ def check(setting: Setting, value: Any, where: str, path: Path | str) -> Any:
         raise SahifaError(
             str(path), f"{where}{setting.name}: found {_found(value)}, expected {_expected(setting)}"
         )
-    return float(value) if kind == "seconds" else value
+    return float(value) if kind in ("seconds", "number") else value
 
 
 def read_table(
@@ -211,8 +212,9 @@ LANGUAGE = (
     Setting(
         "calendars",
         "choices",
-        ["gregorian"],
-        "the calendars each date is shown in, in order",
+        None,
+        "the calendars each date is shown in, in order (default, from ICU: the locale's own "
+        "calendar, then the Gregorian one; Umm al-Qura beside the Gregorian one in Arabic script)",
         choices=CALENDAR_NAMES,
     ),
     Setting(
@@ -228,6 +230,22 @@ LANGUAGE = (
         "both",
         "Arabic Gregorian month names: `egyptian` يناير, `levantine` كانون الثاني, `maghrebi` جانفي, `both`",
         choices=MONTH_STYLES,
+    ),
+    Setting(
+        "font",
+        "choice",
+        None,
+        "the theme's font family for the language (default: `generator/data/fonts.toml`, by "
+        "language, then by script)",
+        choices=FONT_FAMILIES,
+    ),
+    Setting(
+        "line_height",
+        "number",
+        None,
+        "the body's line height, if the font family's is not right for the language",
+        minimum=1,
+        maximum=4,
     ),
     Setting("weight", "int", None, "order among the languages (default: the order in the file)"),
 )

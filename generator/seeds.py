@@ -33,11 +33,11 @@ from .langdetect import detect_language
 from .fields import DEFAULT_SCHEMA, MAX_YAML_BYTES, Schema, day_start, load_yaml, read_fields, seed_id
 from .model import ArticleRecord, make_terms
 from .paths import home_folder, read_input
+from .languages import direction
 from .readers import source_digest
 from .textnorm import clean_text, match_key, strip_bidi_controls
 
 MAX_BYTES = 20_000_000
-RTL_LANGS = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "sd", "ug", "yi", "dv"})
 _INVISIBLE = re.compile("[\u200b\u200d\u200e\u200f\u061c\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
 _SENTENCE_BREAK = re.compile(r"(?<![.\d])\.(?![.\d])\s+\S|[!?؟](?![!?؟])\s+\S|[。！？]\s*\S")
 _TITLE_CREDIT = re.compile(r"\s*\((?P<credit>[A-Za-z][\w.\-]{1,30}|[^\W\d][^()]{0,20})\)\s*$")
@@ -47,11 +47,6 @@ _EXTRACTOR_RULE = re.compile(r"^\s*(?:\*\s*){3,}$")
 _TITLE_WINDOW = 8
 _LONG = 200
 _TAG_TEXT_LIMIT = 60_000
-
-
-def direction(lang: str) -> str:
-    """``rtl`` or ``ltr`` for a language code."""
-    return "rtl" if lang.split("-")[0].split("_")[0].lower() in RTL_LANGS else "ltr"
 
 
 def read_seed(path: Path, root: Path, schema: Schema = DEFAULT_SCHEMA) -> ArticleRecord:

@@ -57,10 +57,12 @@ def test_demo_build_is_clean(demo_site):
 
 def test_every_language_has_home_tags_archive_and_404(demo_site):
     report, out = demo_site
+    fonts = {"ar": "naskh", "fa": "persian", "ur": "nastaliq", "en": "latin", "fr": "latin"}
     for lang, direction in (("ar", "rtl"), ("fa", "rtl"), ("ur", "rtl"), ("en", "ltr"), ("fr", "ltr")):
         for rel in ("index.html", "tags/index.html", "archive/index.html", "404.html"):
             p = page(out, f"{lang}/{rel}")
-            assert p.html_attrs == {"lang": lang, "dir": direction}, (lang, rel, p.html_attrs)
+            want = {"lang": lang, "dir": direction, "data-font": fonts[lang]}
+            assert p.html_attrs == want, (lang, rel, p.html_attrs)
 
 
 def test_root_page_offers_every_language(demo_site):
@@ -74,7 +76,7 @@ def test_seed_page_has_rtl_title_and_both_dates(demo_site):
     report, out = demo_site
     article = seed_article(report)
     p = page(out, article.path)
-    assert p.html_attrs == {"lang": "ar", "dir": "rtl"}
+    assert p.html_attrs == {"lang": "ar", "dir": "rtl", "data-font": "naskh"}
     assert len(p.tags["h1"]) == 1
     assert [t.get("datetime") for t in p.tags["time"]] == ["2022-01-11"]
     assert "كانون الثاني" in p.text and "2022" in p.text

@@ -34,7 +34,7 @@ from hypothesis import given, settings, strategies as st
 from generator.calendars import (
     CALENDARS,
     CLDR_CORRECTIONS,
-    DEFAULT_CALENDARS,
+    default_calendars,
     UMALQURA_TABLE_RANGE,
     apply_digits,
     archive_key,
@@ -499,12 +499,14 @@ def test_archive_key_and_label():
         archive_label(1443, 13, "ar", "islamic-umalqura")
 
 
-def test_default_calendars():
-    assert DEFAULT_CALENDARS["ar"] == ("gregorian", "islamic-umalqura")
-    assert DEFAULT_CALENDARS["fa"] == ("persian", "gregorian")
-    assert set(DEFAULT_CALENDARS) == {"ar", "ur", "fa", "en", "fr"}
-    with pytest.raises(TypeError):
-        DEFAULT_CALENDARS["de"] = ("gregorian",)  # read-only
+def test_default_calendars_come_from_icu_not_from_a_list():
+    assert default_calendars("ar_SY") == ("gregorian", "islamic-umalqura")
+    assert default_calendars("fa") == ("persian", "gregorian")
+    assert default_calendars("ckb") == ("gregorian", "islamic-umalqura")  # Arabic script
+    assert default_calendars("ps") == ("persian", "gregorian")  # ICU: Afghanistan's calendar
+    assert default_calendars("en") == ("gregorian",)
+    assert default_calendars("tr") == ("gregorian",)
+    assert default_calendars("th") == ("gregorian",)  # ICU's Buddhist calendar is not one we show
 
 
 def test_make_filters_every_filter():

@@ -71,7 +71,7 @@ def test_the_new_site_builds_with_the_shipped_theme(made, tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = site / "public"
     ar = (out / "ar/index.html").read_text(encoding="utf-8")
-    assert '<html lang="ar" dir="rtl">' in ar and "مرحباً بكم في موقعكم الإخباري" in ar
+    assert '<html lang="ar" dir="rtl" ' in ar and "مرحباً بكم في موقعكم الإخباري" in ar
     assert (out / "static/css/site.css").read_bytes() == (REPO / "static/css/site.css").read_bytes()
     # The three versions of the example story link to each other.
     article = next((out / "fa/articles").glob("*/index.html")).read_text(encoding="utf-8")

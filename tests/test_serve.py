@@ -27,7 +27,7 @@ def test_serve_answers_with_page_and_livereload_script(server):
     _, base, _ = server
     status, body = fetch(base + "/en/")
     assert status == 200
-    assert '<html lang="en" dir="ltr">' in body
+    assert '<html lang="en" dir="ltr" ' in body
     assert "livereload.js" in body
 
 
@@ -238,9 +238,9 @@ def test_missing_path_gets_the_sites_own_404_page(server):
     _, base, _ = server
     status, body = fetch(base + "/fa/articles/no-such-story/")
     assert status == 404
-    assert '<html lang="fa" dir="rtl">' in body and "livereload.js" in body
+    assert '<html lang="fa" dir="rtl" ' in body and "livereload.js" in body
     status, body = fetch(base + "/no-such-page/")
-    assert status == 404 and '<html lang="ar" dir="rtl">' in body  # the root's: the default language
+    assert status == 404 and '<html lang="ar" dir="rtl" ' in body  # the root's: the default language
 
 
 @pytest.mark.browser

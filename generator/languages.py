@@ -1,0 +1,46 @@
+"""What a language tag says by itself, from ICU's data (never from a list of codes): its
+likely script and the direction that script is written in.
+
+``arz`` (Egyptian Arabic) → Arab → right to left; ``syr`` → Syriac → right to left; ``dv`` →
+Thaana → right to left; ``az-Arab`` → right to left; ``ku`` (Kurmanji, Latin) → left to right.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+import icu
+
+_FONTS = tomllib.loads((Path(__file__).parent / "data" / "fonts.toml").read_text(encoding="utf-8"))
+FONT_FAMILIES: tuple[str, ...] = tuple(_FONTS["families"])
+"""The theme's font families (``data/fonts.toml``; faces in ``static/css/site.css``)."""
+
+
+@lru_cache(maxsize=1024)
+def script(tag: str) -> str:
+    """The ISO 15924 code of the script ``tag`` is likely written in (``Arab``, ``Latn``);
+    ``""`` when ICU knows nothing of it (or the tag is not one)."""
+    try:
+        return icu.Locale.addLikelySubtags(icu.Locale(tag.replace("-", "_"))).getScript()
+    except icu.ICUError:
+        return ""
+
+
+@lru_cache(maxsize=1024)
+def direction(tag: str) -> str:
+    """``rtl`` or ``ltr``: the direction of the language's likely script (Unicode's)."""
+    codes = icu.Script.getCode(script(tag)) if script(tag) else ()
+    return "rtl" if codes and icu.Script(codes[0]).isRightToLeft() else "ltr"
+
+
+@lru_cache(maxsize=1024)
+def default_font(code: str, locale: str | None = None) -> str:
+    """The font family a language uses when its configuration names none: its own entry in
+    ``data/fonts.toml``, else its script's, else ``latin``."""
+    for tag in (code, locale or code):
+        base = tag.replace("-", "_").split("_")[0]
+        if base in _FONTS["languages"]:
+            return _FONTS["languages"][base]
+    return _FONTS["scripts"].get(script(locale or code), "latin")
