@@ -380,3 +380,19 @@ def test_every_internal_link_resolves(tmp_path, at_root):
     assert not broken, sorted(broken)[:20]
     switch = _switcher(out / "en" / "index.html")
     assert switch["ar"] == ("/news/" if at_root else "/news/ar/")
+
+
+def test_arabic_counts_use_the_dual_and_the_plural_forms():
+    """A number meeting a noun goes through the catalogue's plural forms: Arabic has six,
+    with the dual (دقيقتان, مقالان) instead of a numeral for two."""
+    tr = translations_for(LOCALE_DIR, "ar")
+
+    def minutes(n):
+        return tr.ngettext("%(num)s min read", "%(num)s min read", n) % {"num": n}
+
+    assert minutes(1) == "مدة القراءة: دقيقة واحدة"
+    assert minutes(2) == "مدة القراءة: دقيقتان"
+    assert minutes(3) == "مدة القراءة: 3 دقائق"
+    assert minutes(11) == "مدة القراءة: 11 دقيقة"
+    articles = tr.ngettext("%(num)s article", "%(num)s articles", 2) % {"num": 2}
+    assert articles == "مقالان"
