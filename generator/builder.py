@@ -92,21 +92,35 @@ class BuilderProcess:
             raise Busy(answer["busy"])
 
     def run(self, command: str, arg: Any = None) -> dict:
+        from .errors import SahifaError
+
         with self._lock:
             try:
                 if self.proc is None or self.proc.poll() is not None:
-                    self._start()  # a restart after a crash: the lock is free again
+                    self._restart()
                 self.conn.send((command, arg))
                 return self.conn.recv()
-            except (EOFError, OSError) as exc:
-                self.close()
-                if command in ("quick", "static"):
-                    return {"fallback": True}
+            except (EOFError, OSError, SahifaError) as exc:  # stopped, or (restarting) busy
+                self._stop()
                 return {
                     "ok": False,
-                    "error": f"the build process stopped ({exc or 'no answer'})",
+                    "error": f"the build process stopped ({exc or 'no answer'})"
+                    if not isinstance(exc, SahifaError)
+                    else str(exc),
                     "detail": "the next save starts a new one",
                 }
+
+    def _restart(self) -> None:
+        """A new build process after one stopped. Each thread closes only the connection it
+        uses: the refresh thread closes the old refresh connection itself if it is using it."""
+        if self.conn is not None:
+            self.conn.close()
+        if self.extras_conn is not None and self._extras_lock.acquire(blocking=False):
+            try:
+                self.extras_conn.close()
+            finally:
+                self._extras_lock.release()
+        self._start()
 
     def extras(self) -> dict:
         """Refresh feeds, sitemap and search index (blocks until done; commands may run
@@ -119,13 +133,20 @@ class BuilderProcess:
                 conn.send("extras")
                 return conn.recv()
             except (EOFError, OSError):
+                if conn is not None and conn is not self.extras_conn:
+                    conn.close()  # replaced by a restart meanwhile: this thread's to close
                 return {"written": 0, "fingerprint": None}
 
-    def close(self) -> None:
-        """Stop the build process at once (its workers die with it)."""
+    def _stop(self) -> None:
+        """Kill the build process (its connections then read end-of-file; the next command
+        starts a new one)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def close(self) -> None:
+        """Stop the build process at once (its workers die with it); the server is ending."""
+        self._stop()
         for conn in (self.conn, self.extras_conn):
             if conn is not None:
                 conn.close()
@@ -158,26 +179,37 @@ def main(fd: int, extras_fd: int) -> None:
     while True:
         waiting = [conn, extras] + ([refresh.pipe] if refresh is not None else [])
         for ready in wait(waiting):
-            try:
-                if ready is conn:
-                    command, arg = conn.recv()
-                    if command == "full" and refresh is not None:
-                        extras.send(refresh.finish(site))  # never swap the folder under it
-                        refresh = None
-                    conn.send(serve_command(site, settings, command, arg, debug=debug))
-                elif ready is extras:
-                    extras.recv()
-                    refresh = _Refresh.start(site)
-                    if refresh.pipe is None:  # done already, in this process
-                        extras.send(refresh.finish(site))
-                        refresh = None
-                elif refresh is not None:
-                    extras.send(refresh.finish(site))
+            if ready is conn:
+                command, arg = _receive(conn)
+                if command == "full" and refresh is not None:
+                    _send(extras, refresh.finish(site))  # never swap the folder under it
                     refresh = None
-            except (EOFError, OSError):  # the server is gone
-                os._exit(0)
+                _send(conn, serve_command(site, settings, command, arg, debug=debug))
+            elif ready is extras:
+                _receive(extras)
+                refresh = _Refresh.start(site)
+                if refresh.pipe is None:  # done already, in this process
+                    _send(extras, refresh.finish(site))
+                    refresh = None
+            elif refresh is not None:
+                _send(extras, refresh.finish(site))
+                refresh = None
             sys.stdout.flush()
             sys.stderr.flush()
+
+
+def _receive(conn: Connection) -> Any:
+    try:
+        return conn.recv()
+    except (EOFError, OSError):  # the server is gone: so is this process
+        os._exit(0)
+
+
+def _send(conn: Connection, value: Any) -> None:
+    try:
+        conn.send(value)
+    except (EOFError, OSError):
+        os._exit(0)
 
 
 class _Refresh:
@@ -189,21 +221,27 @@ class _Refresh:
 
     @classmethod
     def start(cls, site) -> "_Refresh":
+        """Never raises: a refresh that cannot start is one that wrote nothing (the next full
+        build writes those files)."""
         if site.site is None:
             return cls(None, written={})
-        fingerprint = site.fingerprint()
-        from .parallel import single_threaded
+        try:
+            fingerprint = site.fingerprint()
+            from .parallel import single_threaded
 
-        if not single_threaded():  # (never the case here; but never fork with threads)
-            return cls(fingerprint, written=site.write_extras())
-        import multiprocessing
+            if not single_threaded():  # (never the case here; but never fork with threads)
+                return cls(fingerprint, written=site.write_extras())
+            import multiprocessing
 
-        ctx = multiprocessing.get_context("fork")
-        receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_write_extras, args=(site, send), daemon=True)
-        child.start()
-        send.close()
-        return cls(fingerprint, receive, child)
+            ctx = multiprocessing.get_context("fork")
+            receive, send = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=_write_extras, args=(site, send), daemon=True)
+            child.start()
+            send.close()
+            return cls(fingerprint, receive, child)
+        except Exception as exc:  # noqa: BLE001 - reported; the server goes on
+            _report("refreshing feeds, sitemap and search index", exc)
+            return cls(None, written=None)
 
     def finish(self, site) -> dict:
         written = self.written
@@ -216,8 +254,20 @@ class _Refresh:
             self.pipe.close()
         if written is None:
             return {"written": 0, "fingerprint": None}
-        site.extras_done(written)
+        try:
+            site.extras_done(written)
+        except Exception as exc:  # noqa: BLE001 - e.g. a full disk: not recorded
+            _report("recording the refreshed files", exc)
+            return {"written": len(written), "fingerprint": None}
         return {"written": len(written), "fingerprint": self.fingerprint}
+
+
+def _report(doing: str, exc: BaseException) -> None:
+    from .report import terminal_safe
+
+    print(
+        f"error while {doing}: {terminal_safe(f'{type(exc).__name__}: {exc}')}", file=sys.stderr, flush=True
+    )
 
 
 def _write_extras(site, pipe) -> None:
@@ -242,15 +292,29 @@ def _make_site(settings: dict[str, Any]):
 
 
 def serve_command(site, settings: dict[str, Any], command: str, arg: Any, *, debug: bool = False) -> dict:
-    """Run one command on ``site`` (a ``live.LiveSite``); never raises."""
-    start = time.perf_counter()
+    """Run one command on ``site`` (a ``live.LiveSite``); never raises. A quick or static
+    update that fails for any reason asks for a full build (which reports the problem)."""
     if command == "full":
         return _full(site, settings, debug=debug)
+    try:
+        return _quick_command(site, command, arg)
+    except Exception as exc:  # noqa: BLE001 - the build process must survive any input
+        if command in ("quick", "static"):
+            return {"fallback": True}
+        _report(f"running {command}", exc)
+        if command == "record":
+            return {}  # the output stays recorded as out of date: the next build checks it
+        return {
+            "ok": False,
+            "error": f"{type(exc).__name__}: {exc}",
+            "detail": traceback.format_exc() if debug else "",
+        }
+
+
+def _quick_command(site, command: str, arg: Any) -> dict:
+    start = time.perf_counter()
     if command == "quick":
-        try:
-            written = site.quick_update([Path(p) for p in arg])
-        except Exception:  # noqa: BLE001 - the full build that follows reports it
-            written = None
+        written = site.quick_update([Path(p) for p in arg])
         if written is None:
             return {"fallback": True}
         sources = [_rel(Path(p), site.config.root) for p in arg]

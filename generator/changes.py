@@ -15,6 +15,7 @@ from enum import Enum
 from pathlib import Path
 
 from .config import SiteConfig
+from .paths import is_editor_file
 from .readers import reader_for
 
 
@@ -24,21 +25,19 @@ class Kind(Enum):
     OTHER = "other"
 
 
-EDITOR_FILES = ((".", "#"), ("~", ".swp", ".swx", ".tmp"))
-"""Name prefixes and suffixes of editors' backup, lock and temporary files."""
-
-
 def classify(path: Path, config: SiteConfig, config_path: Path) -> Kind | None:
-    """The kind of change a save of ``path`` is (see the module's docstring)."""
-    prefixes, suffixes = EDITOR_FILES
-    if path.name.startswith(prefixes) or path.name.endswith(suffixes):
+    """The kind of change a save of ``path`` is (see the module's docstring). Every file under
+    a ``static/`` folder counts, hidden ones too (``.htaccess``): the build copies them all."""
+    if is_editor_file(path.name):
+        return None
+    if any(path.is_relative_to(folder) and path != folder for folder in config.static_dirs):
+        return Kind.STATIC
+    if path.name.startswith("."):
         return None
     if path == config_path:
         return Kind.OTHER
     if not any(path.is_relative_to(folder) for folder in config.input_dirs):
         return None
-    if any(path.is_relative_to(folder) and path != folder for folder in config.static_dirs):
-        return Kind.STATIC
     if reader_for(path, config.root) is not None:
         return Kind.ARTICLE
     return Kind.OTHER

@@ -66,6 +66,9 @@ class LiveSite:
         self.manifest: dict[str, tuple] = {}
         self.site = None
         """The model of the last full build (None before the first)."""
+        self.messages: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
+        """The last full build's problems, notices and article count: every state saved
+        carries them, so a later no-op build reports them again."""
 
     # ---- full builds ----------------------------------------------------------------------
     def full_build(self, config: SiteConfig | None = None) -> BuildReport:
@@ -84,6 +87,7 @@ class LiveSite:
         self.options = ReadOptions.from_config(config)
         if report.kept:
             self._index(report)
+        self.messages = (tuple(report.problems), tuple(report.notices), report.articles)
         return report
 
     def _index(self, report: BuildReport) -> None:
@@ -238,4 +242,4 @@ class LiveSite:
         """Record the output as it now is, so the next build writes only what still differs;
         "out of date" (no inputs have that fingerprint) when feeds, sitemap and search index
         still wait for a refresh."""
-        self.cache.save_state(self.out_dir, BuildState(fingerprint, dict(self.manifest)))
+        self.cache.save_state(self.out_dir, BuildState(fingerprint, dict(self.manifest), *self.messages))

@@ -209,3 +209,13 @@ def _entries(folder: Path, root: Path, problems: list[str]) -> list:
     except OSError as exc:
         problems.append(f"{rel_path(folder, root)}: cannot list the folder ({exc.strerror or exc}); skipped")
         return []
+
+
+EDITOR_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
+EDITOR_PREFIXES = ("#", ".#")
+
+
+def is_editor_file(name: str) -> bool:
+    """An editor's backup, swap or lock file (``x.md~``, ``.x.md.swp``, ``#x.md#``): never an
+    input, never copied to the output."""
+    return name.startswith(EDITOR_PREFIXES) or name.endswith(EDITOR_SUFFIXES)

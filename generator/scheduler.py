@@ -89,6 +89,8 @@ class Scheduler:
         """Feeds, sitemap and search index are being refreshed (beside the commands)."""
         self.extras_due = False
         """Quick updates were made since feeds, sitemap and search index were last refreshed."""
+        self.needs_full = False
+        """A quick update could not be exact while a refresh ran: the next command is a full build."""
         self.saves = 0
         """Saves seen so far: an ``extras`` run records its result only if none came during it."""
         self._flush_timer = None
@@ -122,7 +124,9 @@ class Scheduler:
         paths = sorted(self.pending)
         self.pending.clear()
         kind = batch_kind({self.classify(p) for p in paths})
-        command = {Kind.ARTICLE: "quick", Kind.STATIC: "static"}.get(kind, "full")
+        command = (
+            "full" if self.needs_full else {Kind.ARTICLE: "quick", Kind.STATIC: "static"}.get(kind, "full")
+        )
         if command == "full" and self.refreshing:
             self.pending.update(paths)  # after the refresh (``_refreshed``)
             return
@@ -141,8 +145,15 @@ class Scheduler:
         if result.get("fallback"):  # the quick path could not be exact: build instead
             if self.refreshing:
                 self.pending.update(arg)
+                self.needs_full = True
                 return
             self._run("full", arg)
+            return
+        if command == "full":
+            self.needs_full = False
+        elif result.get("ok") is False:  # the build process could not run it (stopped, busy)
+            self._after_full(result)
+            self._next()
             return
         if command == "full":
             self._after_full(result)
@@ -194,7 +205,11 @@ class Scheduler:
         self.refreshing = False
         self.status.builds += 1
         self.say(f"feeds, sitemap and search index refreshed ({result.get('written', 0)} files)")
-        if result.get("fingerprint") and saves == self.saves and self.running is None and not self.pending:
+        # Recorded as a full build's output only if nothing changed meanwhile and the last full
+        # build succeeded (after a failed one, the output is the last good build's, not these
+        # inputs').
+        current = saves == self.saves and self.running is None and not self.pending
+        if result.get("fingerprint") and current and self.status.last_error is None:
             self._run("record", result["fingerprint"])
         elif self.running is None:
             self._next()

@@ -277,13 +277,13 @@ def layered_files(folders: Sequence[Path]) -> dict[str, Path]:
     """Relative path -> file, over ``folders`` in order, the first folder's file winning.
     Regular files only; links are not followed; the walk is ``paths.walk`` (iterative,
     depth-limited)."""
-    from .paths import walk
+    from .paths import is_editor_file, walk
 
     files: dict[str, Path] = {}
     for folder in folders:
         if not folder.is_dir():
             continue
         for path in walk(folder, None, folder, [], recursive=True, hidden=True):
-            if not path.is_symlink() and path.is_file():
+            if not path.is_symlink() and path.is_file() and not is_editor_file(path.name):
                 files.setdefault(path.relative_to(folder).as_posix(), path)
     return files

@@ -244,3 +244,33 @@ def test_template_edit_re_renders_without_re_reading_content(site, tmp_path, mon
     edit(site / ARTICLE, "Newsrooms around the world", "Newsrooms everywhere")
     live.full_build()
     assert [s.path.name for s in reads] == ["global-press-day.md"]
+
+
+def test_a_recorded_preview_state_keeps_the_builds_messages(site):
+    """The state the preview records carries the last full build's problems, warnings and
+    count: a later no-op command-line build reports them again, with the same exit status."""
+    (site / "content/en/broken.md").write_text("---\ntitle: [unclosed\n---\nx\n", encoding="utf-8")
+    live = live_site(site)
+    _, fingerprint = live.refresh_extras()
+    live.save_state(fingerprint)
+    state = live.cache.load_state(live.out_dir)
+    assert any("content/en/broken.md" in p for p in state.problems)
+    assert state.articles == live.messages[2] > 0
+
+
+def test_the_build_process_survives_a_failing_command(tmp_path):
+    from generator.builder import serve_command
+
+    class Broken:
+        def copy_static(self, paths):
+            raise PermissionError(13, "Permission denied")
+
+        def save_state(self, fingerprint):
+            raise OSError(28, "No space left on device")
+
+        def quick_update(self, paths):
+            raise RuntimeError("boom")
+
+    assert serve_command(Broken(), {}, "static", ["x.css"]) == {"fallback": True}
+    assert serve_command(Broken(), {}, "quick", ["x.md"]) == {"fallback": True}
+    assert serve_command(Broken(), {}, "record", "F") == {}

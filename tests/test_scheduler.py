@@ -237,3 +237,54 @@ def test_a_theme_file_wins_over_the_shipped_one(themed):
     rel, winner = static_output(root / "static/css/site.css", config)
     assert rel == "static/css/site.css" and winner == root / "theme/static/css/site.css"
     assert static_output(root / "theme/static/css/gone.css", config) is None
+
+
+def test_after_a_failed_build_the_output_is_never_recorded_as_these_inputs():
+    scheduler, clock, builder, *_ = make()
+    builder.answers["full"] = {"ok": False, "error": "TemplateSyntaxError: x", "detail": ""}
+    scheduler.saved(Path("t.html"))
+    clock.advance(0.05)
+    clock.finish()
+    scheduler.saved(Path("a.md"))  # the quick path still works, with the old templates
+    clock.advance(0.05)
+    clock.finish()
+    clock.advance(1.1)
+    clock.finish()  # the refresh
+    assert [c for c, _ in builder.calls] == ["full", "quick", "extras"]  # and no "record"
+    assert clock.jobs == []
+
+
+def test_a_quick_update_refused_during_a_refresh_becomes_one_full_build():
+    scheduler, clock, builder, *_ = make()
+    scheduler.saved(Path("a.md"))
+    clock.advance(0.05)
+    clock.finish()
+    clock.advance(1.1)  # the refresh starts
+    builder.answers["quick"] = {"fallback": True}
+    scheduler.saved(Path("b.md"))
+    clock.advance(0.05)
+    clock.jobs.reverse()
+    clock.finish()  # the quick update ends first: it cannot be exact
+    clock.finish()  # the refresh
+    clock.finish()
+    assert [c for c, _ in builder.calls] == ["quick", "quick", "extras", "full"]
+    assert scheduler.needs_full is False and clock.jobs == []
+
+
+def test_a_command_the_build_process_could_not_run_is_shown_as_an_error():
+    scheduler, clock, builder, said, _ = make()
+    builder.answers["quick"] = {"ok": False, "error": "the build process stopped", "detail": ""}
+    scheduler.saved(Path("a.md"))
+    clock.advance(0.05)
+    clock.finish()
+    assert scheduler.status.last_error == "the build process stopped"
+    assert not any(s.startswith("updated") for s in said)
+
+
+def test_every_static_file_counts_but_editor_files_never_do(themed):
+    root, config = themed
+    toml = root / "site.toml"
+    assert classify(root / "theme/static/.htaccess", config, toml) is Kind.STATIC
+    assert classify(root / "static/css/.site.css.swp", config, toml) is None
+    assert classify(root / "static/css/site.css~", config, toml) is None
+    assert classify(root / "content/en/.hidden.md", config, toml) is None
