@@ -63,6 +63,32 @@ def translations_for(locale_dirs: Path | Sequence[Path], lang: str) -> NullTrans
     return _load(present, lang)
 
 
+SOURCE_LANGUAGE = "en"
+"""The language the templates are written in (their messages need no catalogue)."""
+
+
+@lru_cache(maxsize=64)
+def _template_ids(pot_path: str, mtime: float) -> tuple[str, ...]:
+    with open(pot_path, "rb") as fh:
+        return tuple(m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id)
+
+
+def missing_messages(locale_dirs: Sequence[Path], lang: str, locale: str) -> list[str]:
+    """The interface messages (``messages.pot`` of the theme layers) that ``lang``'s merged
+    catalogue does not translate: they show in English. None for the source language."""
+    if locale.replace("-", "_").split("_")[0] == SOURCE_LANGUAGE:
+        return []
+    pots = [folder / "messages.pot" for folder in locale_dirs if (folder / "messages.pot").is_file()]
+    if not pots:
+        return []
+    ids: dict[str, None] = {}
+    for pot in pots:
+        ids.update(dict.fromkeys(_template_ids(str(pot), pot.stat().st_mtime)))
+    translations = translations_for(locale_dirs, lang)
+    catalog = getattr(translations, "_catalog", {})
+    return [i for i in ids if not catalog.get(i) and not catalog.get((i, 0))]
+
+
 def numbering_system(locale: str, digits: str) -> str:
     """The digits a language shows: its setting, or the locale's CLDR default."""
     if digits != "default":

@@ -184,6 +184,7 @@ def _build_locked(
     report.site = site
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)
+    report.notices.extend(catalogue_notices(config))
     report.articles = sum(len(v) for v in site.articles.values())
     t2 = time.perf_counter()
     bytecode = SharedBytecode()
@@ -250,3 +251,35 @@ def _build_locked(
         "static and commit": time.perf_counter() - t3,
     }
     return report
+
+
+def catalogue_notices(config: SiteConfig) -> list[str]:
+    """A warning per language whose catalogue leaves interface strings untranslated (they
+    show in English), naming the catalogue and the strings."""
+    from .i18n import catalogue_path, missing_messages
+
+    notices = []
+    for lang in config.languages:
+        missing = missing_messages(config.locale_dirs, lang.code, lang.locale)
+        if not missing:
+            continue
+        shown = ", ".join(repr(m) for m in missing[:5])
+        shown += f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        found = [p for p in (catalogue_path(d, lang.code) for d in config.locale_dirs) if p.is_file()]
+        if found:
+            name = (
+                found[0].relative_to(config.root).as_posix()
+                if found[0].is_relative_to(config.root)
+                else str(found[0])
+            )
+            notices.append(
+                f"{name}: {len(missing)} interface strings have no {lang.name} translation and show "
+                f"in English: {shown}"
+            )
+        else:
+            target = catalogue_path(config.locale_dirs[0], lang.code).relative_to(config.root).as_posix()
+            notices.append(
+                f"{target}: no catalogue for {lang.name} ({lang.code}): its {len(missing)} interface "
+                f"strings show in English ({shown}); start one from messages.pot"
+            )
+    return notices

@@ -396,3 +396,29 @@ def test_arabic_counts_use_the_dual_and_the_plural_forms():
     assert minutes(11) == "مدة القراءة: 11 دقيقة"
     articles = tr.ngettext("%(num)s article", "%(num)s articles", 2) % {"num": 2}
     assert articles == "مقالان"
+
+
+def test_a_language_without_a_complete_catalogue_is_a_warning_naming_the_strings(tmp_path):
+    from conftest import build, copy_site
+
+    root = copy_site(tmp_path / "site")
+    toml = root / "site.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + '\n[languages.ckb]\nname = "کوردی"\nlocale = "ckb"\n',
+        encoding="utf-8",
+    )
+    (root / "content/ckb").mkdir()
+    report, _ = build(root)
+    notes = [n for n in report.notices if "interface strings" in n]
+    assert len(notes) == 1, notes  # the demo's own catalogues are complete; English is the source
+    assert notes[0].startswith("theme/locale/ckb/LC_MESSAGES/messages.po: no catalogue for کوردی (ckb)")
+    assert report.exit_code == 0  # a warning, not a failure
+    catalogue = root / "theme/locale/ckb/LC_MESSAGES/messages.po"
+    catalogue.parent.mkdir(parents=True)
+    catalogue.write_text('msgid ""\nmsgstr ""\n\nmsgid "Sections"\nmsgstr "بەشەکان"\n', encoding="utf-8")
+    report, _ = build(root)
+    notes = [n for n in report.notices if "interface strings" in n]
+    assert len(notes) == 1 and notes[0].startswith(
+        "theme/locale/ckb/LC_MESSAGES/messages.po: 42 interface"
+    ), notes
+    assert "'Tags'" in notes[0] and "'Sections'" not in notes[0]
