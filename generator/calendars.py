@@ -63,6 +63,8 @@ __all__ = [
     "archive_label",
     "calendar_to_gregorian",
     "format_date",
+    "language_date",
+    "language_dates",
     "gregorian_to_calendar",
     "gregorian_to_hijri",
     "gregorian_to_persian",
@@ -276,3 +278,27 @@ def make_filters(lang: str, settings: Any = None) -> dict[str, Callable[..., str
         return date_in(d, "persian", style)
 
     return {"gregorian": gregorian, "hijri": hijri, "solar_hijri": solar_hijri, "date_in": date_in}
+
+
+def language_date(day: dt.date, lang: Any, calendar: str, style: str = "long") -> str:
+    """``day`` in ``calendar`` as the pages of ``lang`` (a ``LanguageConfig``) print it: its
+    locale, its digits setting and its Arabic month style."""
+    return format_date(
+        day,
+        lang.code,
+        calendar,
+        style,
+        locale=lang.locale,
+        digits=None if lang.digits == "default" else lang.digits,
+        month_names=lang.arabic_months,  # it concerns Arabic locales only (calendar_format)
+    )
+
+
+def language_dates(day: dt.date, lang: Any, style: str = "long", separator: str = " · ") -> str:
+    """``day`` in every calendar ``lang`` shows, in order, as one line of text: the text of
+    the pages' date line (``partials/dates.html``), for places without the page's markup
+    (the search index)."""
+    return separator.join(
+        language_date(day, lang, calendar, style if n == 0 else "long")
+        for n, calendar in enumerate(lang.calendars)
+    )

@@ -69,18 +69,9 @@ def make_environment(
     _memoize_gettext(env)
     urls = Urls(config)
     system = numbering_system(lang.locale, lang.digits)
-    digits = None if lang.digits == "default" else lang.digits
 
     def calendar_date(value: dt.date, calendar: str, style: str = "long") -> str:
-        return calendars.format_date(
-            value,
-            lang.code,
-            calendar,
-            style,
-            locale=lang.locale,
-            digits=digits,
-            month_names=lang.arabic_months,  # it concerns Arabic locales only (calendar_format)
-        )
+        return calendars.language_date(value, lang, calendar, style)
 
     def archive_href(value: dt.date, calendar: str) -> str:
         year, month = calendars.archive_key(value, calendar)

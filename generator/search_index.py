@@ -14,7 +14,8 @@ Layout under ``<lang>/search/index/``:
 - ``t-<hex>.json``: ``{key: [doc, weight, ...]}`` shards, cut from the trie of keys so that
   each stays near ``SHARD_LIMIT`` numbers (``t-all.json`` alone for a small site); ``meta.json``
   lists every shard's prefix, so the browser loads only shards that can hold a query's words;
-- ``d-<n>.json``: documents ``[title, href, ISO date, snippet]`` in chunks of ``CHUNK``.
+- ``d-<n>.json``: documents ``[title, href, ISO date, snippet, date line]`` in chunks of
+  ``CHUNK`` (the date line is the pages' own: every calendar, the language's digits).
 
 A query loads ``meta.json``, one small shard per query word and the chunks holding the hits,
 so a 10,000-article site never sends its whole index to a reader.
@@ -28,12 +29,13 @@ import unicodedata
 from collections import Counter, defaultdict
 from typing import Iterable, Iterator
 
-from .config import SiteConfig
+from .calendars import language_dates
+from .config import LanguageConfig, SiteConfig
 from .model import Article, Site
 from .textnorm import _DIGITS, _LETTER_FOLD, match_key
 from .urls import Urls
 
-FORMAT = 1
+FORMAT = 2
 CHUNK = 200
 SNIPPET = 180
 MIN_TOKEN = 2
@@ -170,7 +172,11 @@ def index_dir(urls: Urls, lang: str) -> str:
     return urls.search(lang)[: -len("index.html")] + "index/"
 
 
-def language_index(lang: str, articles: Iterable[Article], urls: Urls) -> Iterator[tuple[str, bytes]]:
+def language_index(
+    lang: str, articles: Iterable[Article], urls: Urls, config: LanguageConfig | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """``config``: the language's settings, for the date line each result shows as the pages
+    show it (all its calendars, its digits and month names); without it, none."""
     clitics = lang in CLITIC_LANGS
     cache: dict[str, tuple[str, ...]] = {}
     postings: dict[str, list[int]] = defaultdict(list)
@@ -182,6 +188,7 @@ def language_index(lang: str, articles: Iterable[Article], urls: Urls) -> Iterat
                 urls.href(article.path),
                 article.date.isoformat() if article.date else "",
                 _snippet(article.summary),
+                language_dates(article.date, config) if article.date and config else "",
             ]
         )
         for key, weight in _article_weights(article, clitics, cache).items():
@@ -215,4 +222,4 @@ def search_outputs(
     for lcfg in config.languages:
         if languages is not None and lcfg.code not in languages:
             continue
-        yield from language_index(lcfg.code, site.articles[lcfg.code], urls)
+        yield from language_index(lcfg.code, site.articles[lcfg.code], urls, lcfg)

@@ -99,8 +99,10 @@ def _search_in(browser, url: str, query: str) -> list[dict]:
         page.fill("#search-input", query)
         page.wait_for_selector("#search-form[data-state=done]", timeout=10_000)
         return page.eval_on_selector_all(
-            "#search-results li a",
-            "els => els.map(a => ({href: a.getAttribute('href'), title: a.textContent}))",
+            "#search-results li",
+            "els => els.map(li => ({href: li.querySelector('a').getAttribute('href'),"
+            " title: li.querySelector('a').textContent,"
+            " date: (li.querySelector('time') || {}).textContent || ''}))",
         )
     finally:
         page.close()
@@ -129,6 +131,24 @@ def test_persian_query(served, browser):
     hits = _search(browser, base + "fa/search/", "قزاقستان")
     assert hits and all(h["href"].startswith("/news/fa/articles/") for h in hits)
     assert any("توکایف" in h["title"] for h in hits)
+
+
+def test_results_show_dates_exactly_as_the_pages_do(served, browser):
+    """Every calendar the language shows, in its digits and month names: the date line of the
+    article's card on the language's home page, not the browser's Gregorian ``Intl`` date."""
+    import html
+    import re
+
+    base, out = served
+    for lang, query in (("fa", "قزاقستان"), ("ar", "كازاخستان")):
+        hits = _search(browser, base + f"{lang}/search/", query)
+        assert hits
+        home = (out / lang / "index.html").read_text(encoding="utf-8")
+        card = next(c for c in home.split('<article class="card">') if f'href="{hits[0]["href"]}"' in c)
+        line = re.search(r'<time class="dates"[^>]*>(.*?)</time>', card, re.S).group(1)
+        expected = html.unescape(re.sub(r"<[^>]+>", "", line))
+        assert hits[0]["date"] == expected, (hits[0], expected)
+        assert " · " in expected  # two calendars
 
 
 def test_urdu_and_french_queries(served, browser):

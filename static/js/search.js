@@ -147,7 +147,6 @@
       var byChunk = new Map();
       chunks.forEach(function (c, i) { byChunk.set(c, loaded[i]); });
       list.textContent = '';
-      var fmt = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: 'long', timeZone: 'UTC' });
       result.hits.forEach(function (d) {
         var doc = byChunk.get(Math.floor(d / m.chunk))[d % m.chunk];
         var li = document.createElement('li');
@@ -162,7 +161,7 @@
         if (doc[2]) {
           var time = document.createElement('time');
           time.dateTime = doc[2];
-          time.textContent = fmt.format(new Date(doc[2] + 'T00:00:00Z'));
+          time.textContent = doc[4] || doc[2];  // the pages' own date line, made by the build
           var p = document.createElement('p');
           p.className = 'meta';
           p.appendChild(time);
