@@ -359,3 +359,40 @@ def format_pattern(
         month_names = None
     fmt = _pattern_formatter(locale_id, check_calendar(calendar), pattern, month_names, threading.get_ident())
     return fmt.format(to_udate(d))
+
+
+def formats_table(languages, day: dt.date = dt.date(2022, 1, 11)) -> str:
+    """``docs/dates.md``: the full and long formats (``long`` is the lists' and cards') of each
+    language and calendar, printed by the code the site uses, with ICU's own pattern and the
+    reason wherever the site's differs (``python -m generator.calendar_format``)."""
+    from .calendars import language_date
+
+    lines = [
+        "# Dates as the site prints them",
+        "",
+        f"Made by `python -m generator.calendar_format > docs/dates.md` from the demo's `site.toml`, for {day.isoformat()},",
+        "with the same functions the pages use; a test checks that this file is current. `full` is the",
+        "first calendar's style on article pages; `long` is every other date (lists, cards, search",
+        "results). Names, digits and conversions are ICU's; a pattern differs from ICU's own only where",
+        "ICU's is CLDR's root fallback (see `style_pattern`).",
+        "",
+        "| language | calendar | style | printed | pattern | ICU's own pattern |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for lang in languages:
+        for calendar in lang.calendars:
+            locale_id = icu_locale_id(lang.code, lang.locale, calendar, None)
+            for style in ("full", "long"):
+                chosen, own = style_pattern(locale_id, calendar, style), _icu_pattern(locale_id, style)
+                note = "same" if chosen == own else f"`{own}` (root fallback: replaced)"
+                text = language_date(day, lang, calendar, style)
+                lines.append(f"| {lang.code} | {calendar} | {style} | {text} | `{chosen}` | {note} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    from .config import load_config
+
+    print(formats_table(load_config(Path(__file__).resolve().parents[1]).languages), end="")

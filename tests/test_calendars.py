@@ -552,3 +552,37 @@ def test_formatting_10000_dates_is_fast():
     elapsed = time.perf_counter() - start
     print(f"10,000 dates formatted in {elapsed:.3f} s")
     assert elapsed < 1.0
+
+
+def test_the_dates_table_in_docs_is_made_by_the_sites_code_and_holds_icus_words():
+    import icu
+
+    from conftest import REPO, committed_path
+    from generator.calendar_format import _icu_pattern, formats_table, icu_locale_id, to_udate
+    from generator.config import load_config
+
+    languages = load_config(committed_path()).languages
+    assert (REPO / "docs/dates.md").read_text(encoding="utf-8") == formats_table(languages), (
+        "run: python -m generator.calendar_format > docs/dates.md"
+    )
+    day = dt.date(2022, 1, 11)
+    from generator.calendars import language_date
+
+    for lang in languages:
+        for calendar in lang.calendars:
+            locale_id = icu_locale_id(
+                lang.code, lang.locale, calendar, None if lang.digits == "default" else lang.digits
+            )
+            for style in ("full", "long"):
+                if (
+                    lang.arabic_months != "both"
+                    or not lang.locale.startswith("ar")
+                    or calendar != "gregorian"
+                ):
+                    own = icu.SimpleDateFormat(_icu_pattern(locale_id, style), icu.Locale(locale_id))
+                    own.setTimeZone(icu.TimeZone.getGMT())
+                    theirs = _ours(own.format(to_udate(day)), locale_id, calendar)
+                    assert _words(language_date(day, lang, calendar, style)) == _words(theirs), (
+                        lang.code,
+                        calendar,
+                    )
