@@ -99,30 +99,14 @@ def _native(day: dt.date, text: str, locale_id: str, calendar: str, style: str) 
     by ICU, which must hold exactly ICU's words and numbers. Second value: was it replaced."""
     import icu
 
-    from generator.calendar_format import style_pattern, to_udate
+    from generator.calendar_format import _icu_pattern, style_pattern, to_udate
 
-    own = icu.DateFormat.createDateInstance(
-        {
-            "full": icu.DateFormat.kFull,
-            "long": icu.DateFormat.kLong,
-            "medium": icu.DateFormat.kMedium,
-            "short": icu.DateFormat.kShort,
-        }[style],
-        icu.Locale(locale_id),
-    ).toPattern()
+    own = _icu_pattern(locale_id, style)
     base = locale_id.split("@")[0]
     chosen = style_pattern(f"{base}@calendar={calendar}", calendar, style)
     if chosen == own:
         return _ours(text, locale_id, calendar), False
-    root = icu.DateFormat.createDateInstance(
-        {
-            "full": icu.DateFormat.kFull,
-            "long": icu.DateFormat.kLong,
-            "medium": icu.DateFormat.kMedium,
-            "short": icu.DateFormat.kShort,
-        }[style],
-        icu.Locale(f"und@calendar={calendar}"),
-    ).toPattern()
+    root = _icu_pattern(f"und@calendar={calendar}", style)
     assert own.replace("G", "").strip() == root.replace("G", "").strip(), (locale_id, style, own)
     fmt = icu.SimpleDateFormat(chosen, icu.Locale(locale_id))
     fmt.setTimeZone(icu.TimeZone.getGMT())
