@@ -38,10 +38,14 @@ def _worker_init() -> None:
     parent wait for ever. Workers ignore SIGINT; the parent kills them when it stops
     (``_forked_pool``), and on Linux they die with the parent even when it is killed. SIGTERM
     keeps its default action, so the interpreter's own clean-up (which terminates and joins
-    pool workers at exit) cannot wait for ever either."""
+    pool workers at exit) cannot wait for ever either. SIGPIPE gets its default action back
+    (Python ignores it): a worker whose parent was interrupted a moment before it sent its
+    result dies quietly, instead of printing a BrokenPipeError traceback into the parent's
+    terminal."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     die_with_parent()
 
 
