@@ -235,7 +235,7 @@ class _Refresh:
 
             ctx = multiprocessing.get_context("fork")
             receive, send = ctx.Pipe(duplex=False)
-            child = ctx.Process(target=_write_extras, args=(site, send), daemon=True)
+            child = ctx.Process(target=_write_extras, args=(site, send, os.getpid()), daemon=True)
             child.start()
             send.close()
             return cls(fingerprint, receive, child)
@@ -270,11 +270,11 @@ def _report(doing: str, exc: BaseException) -> None:
     )
 
 
-def _write_extras(site, pipe) -> None:
+def _write_extras(site, pipe, parent: int) -> None:
     from .parallel import die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+    die_with_parent(parent)
     pipe.send(site.write_extras())
 
 

@@ -32,7 +32,7 @@ def worker_count(items: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     """In each worker: Ctrl-C is the parent's business. It reaches every process of the
     terminal's group; a worker that died of it while holding the task queue's lock made the
     parent wait for ever. Workers ignore SIGINT; the parent kills them when it stops
@@ -46,11 +46,14 @@ def _worker_init() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    die_with_parent()
+    die_with_parent(parent)
 
 
-def die_with_parent() -> None:
-    """On Linux, this process gets SIGKILL when its parent dies (``PR_SET_PDEATHSIG``)."""
+def die_with_parent(parent: int | None = None) -> None:
+    """On Linux, this process gets SIGKILL when its parent dies (``PR_SET_PDEATHSIG``). If the
+    parent (``parent``, its pid; else any parent but init) died before the request took
+    effect, this process ends now: an orphaned worker waiting on its task queue held the
+    terminal's pipes open for ever."""
     import sys
 
     if not sys.platform.startswith("linux"):
@@ -63,7 +66,9 @@ def die_with_parent() -> None:
         pr_set_pdeathsig = 1
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
-        pass
+        return
+    if os.getppid() != parent if parent is not None else os.getppid() == 1:
+        os._exit(1)
 
 
 def kill_workers() -> None:
@@ -86,7 +91,7 @@ def _forked_pool(n: int):
     gc.freeze()
     enabled = gc.isenabled()
     try:
-        pool = multiprocessing.get_context("fork").Pool(n, initializer=_worker_init)
+        pool = multiprocessing.get_context("fork").Pool(n, initializer=_worker_init, initargs=(os.getpid(),))
         try:
             gc.disable()  # the workers are forked by now: this pauses the parent's only
             yield pool
