@@ -171,7 +171,8 @@ def run_tasks(
     """``[task() for task in tasks]``, the tasks handed to forked workers as they become free
     (so put the big ones first); ``size`` (how many items the tasks cover) decides whether
     processes are worth starting. Results in the order of ``tasks``; ``done(i)`` is called as
-    each task's result comes in (in order), for a progress display."""
+    each task's result comes in (in order; in a few steps with processes), for a progress
+    display."""
     n = worker_count(size)
     if n > 1 and not single_threaded():
         n = 1  # never fork from a process with other threads (see ``single_threaded``)
@@ -187,9 +188,14 @@ def run_tasks(
     _job.update(tasks=tasks)
     try:
         with _forked_pool(n) as pool:
-            for i, result in enumerate(pool.imap(_run_task, range(len(tasks)), chunksize=1)):
-                results.append(result)
-                done(i)
+            # A few ``map`` calls rather than one ``imap``: progress in steps, through the same
+            # blocking call (and the same behaviour under Ctrl-C) as a single ``map``.
+            step = max(n, len(tasks) // 4)
+            for start in range(0, len(tasks), step):
+                indices = range(start, min(start + step, len(tasks)))
+                results.extend(pool.map(_run_task, indices, chunksize=1))
+                for i in indices:
+                    done(i)
         return results
     finally:
         _job.clear()
