@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from babel import Locale
 
+from .calendars import default_calendars
 from .errors import SahifaError
 from .languages import default_font, direction
 from .schema import CALENDAR_NAMES, LANGUAGE, TAXONOMY, TOP, read_table
@@ -248,12 +249,6 @@ class SiteConfig:
         rest = self.base_url.split("://", 1)[-1]
         path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
         return path if path.endswith("/") else path + "/"
-
-
-def default_calendars(locale: str) -> tuple[str, ...]:
-    from .calendars import default_calendars as from_icu
-
-    return from_icu(locale)
 
 
 def _language(code: str, table: Mapping[str, Any], index: int, path: Path) -> LanguageConfig:

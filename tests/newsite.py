@@ -23,6 +23,7 @@ from pathlib import Path
 
 
 from conftest import REPO, build, copy_site
+from tools.screenshot import CHROMIUM, CHROMIUM_ARGS
 
 SEED_SLUG = "شويغو-تنتهي-مهمة-قوات-الأمن-الجماعي-في-كازاخستان-بعد-استقرار"
 SEED_NAME = "000_92923d39de616abf"
@@ -133,18 +134,6 @@ def serving(root: Path, log_path: Path, *options: str, ready: str = "/en/"):
 
 
 BASE_URL = "https://example.org/news/"
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 class BrowserThread:

@@ -25,19 +25,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
+from tools.screenshot import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+
 ARTIFACTS = REPO / "test-artifacts"
 LANGS = ("ar", "fa", "ur", "en", "fr")
 KINDS = ("home", "article", "tags")

@@ -73,6 +73,13 @@ class FakeBuilder:
         return self.run("extras", None)
 
 
+def run_one(scheduler, clock, name: str) -> None:
+    """Save ``name``, let the quiet time pass, and let the command it starts end."""
+    scheduler.saved(Path(name))
+    clock.advance(0.05)
+    clock.finish()
+
+
 KINDS = {"a.md": Kind.ARTICLE, "b.md": Kind.ARTICLE, "s.css": Kind.STATIC, "t.html": Kind.OTHER}
 
 
@@ -122,9 +129,7 @@ def test_saves_during_a_command_wait_for_it_and_go_together():
 
 def test_a_save_during_the_refresh_means_no_record():
     scheduler, clock, builder, *_ = make()
-    scheduler.saved(Path("a.md"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "a.md")
     clock.advance(1.1)
     assert len(clock.jobs) == 1  # extras
     scheduler.saved(Path("b.md"))
@@ -136,9 +141,7 @@ def test_a_save_during_the_refresh_means_no_record():
 
 def test_a_save_during_the_refresh_is_not_held_up_by_it_but_a_full_build_is():
     scheduler, clock, builder, *_ = make()
-    scheduler.saved(Path("a.md"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "a.md")
     clock.advance(1.1)
     assert scheduler.refreshing and len(clock.jobs) == 1
     scheduler.saved(Path("b.md"))
@@ -158,9 +161,7 @@ def test_a_save_during_the_refresh_is_not_held_up_by_it_but_a_full_build_is():
 def test_a_quick_update_that_cannot_be_exact_becomes_a_full_build():
     scheduler, clock, builder, said, reloads = make()
     builder.answers["quick"] = {"fallback": True}
-    scheduler.saved(Path("a.md"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "a.md")
     clock.finish()
     assert [c for c, _ in builder.calls] == ["quick", "full"]
     assert reloads[-1] == ["*"] and scheduler.extras_due is False
@@ -168,13 +169,9 @@ def test_a_quick_update_that_cannot_be_exact_becomes_a_full_build():
 
 def test_mixed_batches_and_static_files():
     scheduler, clock, builder, *_ = make()
+    run_one(scheduler, clock, "s.css")
     scheduler.saved(Path("s.css"))
-    clock.advance(0.05)
-    clock.finish()
-    scheduler.saved(Path("s.css"))
-    scheduler.saved(Path("a.md"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "a.md")
     assert [c for c, _ in builder.calls] == ["static", "full"]
     scheduler.saved(Path("notes.txt~"))  # not an input: nothing happens
     clock.advance(1)
@@ -184,21 +181,15 @@ def test_mixed_batches_and_static_files():
 def test_a_failed_build_is_the_status_until_a_good_one():
     scheduler, clock, builder, said, _ = make()
     builder.answers["full"] = {"ok": False, "error": "TemplateSyntaxError: x", "detail": "line 3"}
-    scheduler.saved(Path("t.html"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "t.html")
     assert scheduler.status.last_error == "TemplateSyntaxError: x"
     assert any("build failed" in s for s in said)
     builder.answers["full"] = {"ok": True, "summary": "built", "problems": ["content/en/x.md: bad date"]}
-    scheduler.saved(Path("t.html"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "t.html")
     assert scheduler.status.last_error is None
     assert scheduler.status.problems == ["content/en/x.md: bad date"]
     builder.answers["quick"] = {"written": [], "sources": ["content/en/x.md"]}
-    scheduler.saved(Path("a.md"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "a.md")
     assert scheduler.status.problems == []  # the file that was skipped has been fixed
 
 
@@ -242,9 +233,7 @@ def test_a_theme_file_wins_over_the_shipped_one(themed):
 def test_after_a_failed_build_the_output_is_never_recorded_as_these_inputs():
     scheduler, clock, builder, *_ = make()
     builder.answers["full"] = {"ok": False, "error": "TemplateSyntaxError: x", "detail": ""}
-    scheduler.saved(Path("t.html"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "t.html")
     scheduler.saved(Path("a.md"))  # the quick path still works, with the old templates
     clock.advance(0.05)
     clock.finish()
@@ -256,9 +245,7 @@ def test_after_a_failed_build_the_output_is_never_recorded_as_these_inputs():
 
 def test_a_quick_update_refused_during_a_refresh_becomes_one_full_build():
     scheduler, clock, builder, *_ = make()
-    scheduler.saved(Path("a.md"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "a.md")
     clock.advance(1.1)  # the refresh starts
     builder.answers["quick"] = {"fallback": True}
     scheduler.saved(Path("b.md"))
@@ -274,9 +261,7 @@ def test_a_quick_update_refused_during_a_refresh_becomes_one_full_build():
 def test_a_command_the_build_process_could_not_run_is_shown_as_an_error():
     scheduler, clock, builder, said, _ = make()
     builder.answers["quick"] = {"ok": False, "error": "the build process stopped", "detail": ""}
-    scheduler.saved(Path("a.md"))
-    clock.advance(0.05)
-    clock.finish()
+    run_one(scheduler, clock, "a.md")
     assert scheduler.status.last_error == "the build process stopped"
     assert not any(s.startswith("updated") for s in said)
 

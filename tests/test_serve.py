@@ -211,17 +211,16 @@ def test_broken_template_error_shows_in_terminal_and_page(server):
     assert proc.poll() is None
 
 
-def test_serve_refuses_output_folder_equal_to_content(tmp_path):
-    root = copy_site(tmp_path / "site")
-    before = sorted(p.name for p in (root / "content").rglob("*"))
-    proc = subprocess.run(
+def serve_once(root, out) -> subprocess.CompletedProcess:
+    """``serve`` on a free port into ``out``, expected to refuse and end at once."""
+    return subprocess.run(
         [
             sys.executable,
             str(REPO / "build.py"),
             "--root",
             str(root),
             "--out",
-            str(root / "content"),
+            str(out),
             "serve",
             "--port",
             str(free_port()),
@@ -230,6 +229,12 @@ def test_serve_refuses_output_folder_equal_to_content(tmp_path):
         text=True,
         timeout=60,
     )
+
+
+def test_serve_refuses_output_folder_equal_to_content(tmp_path):
+    root = copy_site(tmp_path / "site")
+    before = sorted(p.name for p in (root / "content").rglob("*"))
+    proc = serve_once(root, root / "content")
     assert proc.returncode == 2 and "refusing" in proc.stderr
     assert sorted(p.name for p in (root / "content").rglob("*")) == before
 
@@ -332,22 +337,7 @@ def test_serve_refuses_an_unrelated_output_folder(tmp_path):
     www = tmp_path / "www"
     www.mkdir()
     (www / "index.html").write_text("SOMEONE ELSE'S SITE", encoding="utf-8")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "build.py"),
-            "--root",
-            str(root),
-            "--out",
-            str(www),
-            "serve",
-            "--port",
-            str(free_port()),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = serve_once(root, www)
     assert proc.returncode == 2 and "not made by Sahifa" in proc.stderr, proc.stderr
     assert (www / "index.html").read_text(encoding="utf-8") == "SOMEONE ELSE'S SITE"
     assert sorted(p.name for p in www.iterdir()) == ["index.html"]
