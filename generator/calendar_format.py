@@ -128,7 +128,8 @@ def apply_digits(text: str, digits: str | None) -> str:
 
 
 def _split_locale(locale_id: str) -> tuple[str, dict[str, str]]:
-    base, _, rest = locale_id.replace("-", "_").partition("@")
+    base, _, rest = locale_id.partition("@")
+    base = base.replace("-", "_")
     keywords = dict(kv.split("=", 1) for kv in rest.split(";") if "=" in kv)
     return base, keywords
 
@@ -254,29 +255,132 @@ def _icu_pattern(locale_id: str, style: str) -> str:
     return icu.DateFormat.createDateInstance(_STYLE_CODES[style], icu.Locale(locale_id)).toPattern()
 
 
-@lru_cache(maxsize=512)
-def style_pattern(locale_id: str, calendar: str, style: str) -> str:
-    """The pattern the site prints ``style`` dates of ``calendar`` with: the locale's own CLDR
-    pattern, except where CLDR has none for that calendar and falls back to the root's generic
-    one (Persian has no full pattern for the Persian calendar: ICU prints ``y MMMM d, EEEE``,
-    year first with a Latin comma, which Persian readers reject). There the locale's Gregorian
-    pattern of the same style is applied to the calendar's date, with the era after the year
-    when the locale's own long pattern for the calendar shows one."""
-    own = _icu_pattern(locale_id, style)
-    if calendar == "gregorian":
-        return own
+_SKELETONS = MappingProxyType({"full": "yMMMMEEEEd", "long": "yMMMMd", "medium": "yMMMd", "short": "yMd"})
+_SEPARATORS = " ,\u060c\u00a0\u202f"
+
+
+def _script_of(locale_id: str) -> str:
+    return icu.Locale.addLikelySubtags(icu.Locale(_split_locale(locale_id)[0])).getScript()
+
+
+def foreign_letters(text: str, locale_id: str) -> str:
+    """The letters of ``text`` that are not in the locale's likely script (``Jumada II`` for
+    ``ckb``: CLDR has no Sorani Hijri month names and ICU falls back to the root's Latin)."""
+    script = _script_of(locale_id)
+    if not script:
+        return ""
+    foreign = []
+    for ch in text:
+        if ch.isalpha():
+            code = icu.Script.getScript(ch).getShortName()
+            if code not in (script, "Zyyy", "Zinh"):
+                foreign.append(ch)
+    return "".join(foreign)
+
+
+def foreign_month_names(locale_id: str, calendar: str) -> tuple[str, ...]:
+    """The month names CLDR gives the locale for ``calendar`` that are written in another
+    script (ICU's root fallback: ``Muharram`` for Sorani); empty when all are its own."""
+    names = month_names_for(locale_id, calendar)
+    return tuple(name for name in names if foreign_letters(name, locale_id))
+
+
+@lru_cache(maxsize=256)
+def foreign_era(locale_id: str, calendar: str) -> bool:
+    """Is the locale's era mark for ``calendar`` only the root's, in another script (``AP``,
+    ``AH`` for ``ckb`` and ``ps``)? Such an era is left out of the site's patterns: the month
+    names already say which calendar a date is in."""
+    symbols = icu.DateFormatSymbols(icu.Locale(_split_locale(locale_id)[0]), check_calendar(calendar))
+    return any(foreign_letters(era, locale_id) for era in symbols.getEras())
+
+
+def _drop_field(pattern: str, letter: str) -> str:
+    """Remove the ``letter`` fields of a pattern (outside quoted literals) with the separators
+    (spaces, commas) that joined them to the rest: those before the field, or after it when
+    the field opens the pattern."""
+    out: list[str] = []
+    quoted = opening = False
+    for ch in pattern:
+        if ch == "'":
+            quoted = not quoted
+        elif ch == letter and not quoted:
+            while out and out[-1] in _SEPARATORS:
+                out.pop()
+            opening = not out
+            continue
+        elif opening and ch in _SEPARATORS:
+            continue
+        opening = False
+        out.append(ch)
+    return "".join(out).strip()
+
+
+def _drop_era(pattern: str) -> str:
+    """Remove ``G`` fields (with the spaces before them) outside quoted literals."""
+    return _drop_field(pattern, "G")
+
+
+def _is_root(pattern: str, calendar: str, style: str) -> bool:
+    return _drop_era(pattern) == _drop_era(_icu_pattern(f"und@calendar={calendar}", style))
+
+
+def _best(locale_id: str, skeleton: str) -> str:
+    return icu.DateTimePatternGenerator.createInstance(icu.Locale(locale_id)).getBestPattern(skeleton)
+
+
+def _replacement(locale_id: str, calendar: str, style: str) -> tuple[str, str] | None:
+    """The locale's own pattern to print ``style`` dates with where ICU's is only the root's,
+    and why; ``None`` when the locale has nothing of its own to offer."""
     base, keywords = _split_locale(locale_id)
-    root = _icu_pattern(f"und@calendar={calendar}", style)
-    if _drop_era(own) != _drop_era(root):
-        return own
-    gregorian = _icu_pattern(
-        icu_locale_id(_language(locale_id), base, "gregorian", keywords.get("numbers")), style
-    )
-    if gregorian == _icu_pattern("und@calendar=gregorian", style):
-        return own  # the locale has no pattern of its own for this style at all
-    if "G" in _icu_pattern(locale_id, "long"):
-        gregorian = gregorian.replace("y", "y G", 1)
-    return gregorian
+    numbers = keywords.get("numbers")
+    gregorian_id = icu_locale_id(_language(locale_id), base, "gregorian", numbers)
+    if calendar != "gregorian":
+        gregorian = _icu_pattern(gregorian_id, style)
+        if not _is_root(gregorian, "gregorian", style):
+            if "G" in _icu_pattern(locale_id, "long"):
+                gregorian = gregorian.replace("y", "y G", 1)
+            return gregorian, "the locale's Gregorian pattern of this style"
+    if style != "full":
+        full = _icu_pattern(locale_id, "full")
+        if not _is_root(full, calendar, "full"):
+            return _drop_field(full, "E"), "the locale's full pattern without the weekday"
+    for other in (calendar, *CALENDARS):
+        other_id = icu_locale_id(_language(locale_id), base, other, numbers)
+        best = _best(other_id, _SKELETONS[style])
+        if _drop_era(best) != _drop_era(_best(f"und@calendar={other}", _SKELETONS[style])):
+            return best, f"the locale's own pattern for the skeleton {_SKELETONS[style]}"
+    return None
+
+
+@lru_cache(maxsize=512)
+def pattern_choice(locale_id: str, calendar: str, style: str) -> tuple[str, str]:
+    """The pattern the site prints ``style`` dates of ``calendar`` with, and why it is not
+    ICU's own (``""`` when it is).
+
+    ICU's pattern, except where CLDR has none of the locale's own for that calendar and style
+    and ICU falls back to the root's generic one (Persian full dates in the Persian calendar,
+    ``y MMMM d, EEEE``: year first, a Latin comma, which Persian readers reject; Sorani full
+    dates; Pashto long Gregorian dates). There the locale's own pattern nearest to it is used:
+    its Gregorian pattern of that style (the era after the year when its long pattern for
+    the calendar shows one), else its full pattern without the weekday, else ICU's best
+    pattern of the locale for the style's skeleton. An era mark CLDR only has in another
+    script (``AP`` in Sorani) is left out (``foreign_era``)."""
+    own = _icu_pattern(locale_id, style)
+    chosen, reasons = own, []
+    if _is_root(own, calendar, style):
+        found = _replacement(locale_id, calendar, style)
+        if found:
+            chosen = found[0]
+            reasons.append(f"root fallback `{own}` replaced by {found[1]}")
+    if "G" in chosen and foreign_era(locale_id, calendar):
+        chosen = _drop_era(chosen)
+        reasons.append("era mark only in another script, left out")
+    return chosen, "; ".join(reasons)
+
+
+def style_pattern(locale_id: str, calendar: str, style: str) -> str:
+    """The pattern the site prints ``style`` dates of ``calendar`` with (``pattern_choice``)."""
+    return pattern_choice(locale_id, calendar, style)[0]
 
 
 @lru_cache(maxsize=512)
@@ -331,24 +435,11 @@ def format_date(
 
 @lru_cache(maxsize=256)
 def skeleton_pattern(locale_id: str, skeleton: str, era: bool = True) -> str:
-    """ICU's best pattern for a skeleton (e.g. ``yMMMM``); ``era=False`` drops ``G`` fields."""
-    pattern = icu.DateTimePatternGenerator.createInstance(icu.Locale(locale_id)).getBestPattern(skeleton)
-    return pattern if era else _drop_era(pattern)
-
-
-def _drop_era(pattern: str) -> str:
-    """Remove ``G`` fields (with the spaces before them) outside quoted literals."""
-    out: list[str] = []
-    quoted = False
-    for ch in pattern:
-        if ch == "'":
-            quoted = not quoted
-        elif ch == "G" and not quoted:
-            while out and out[-1] in " \u00a0\u202f":
-                out.pop()
-            continue
-        out.append(ch)
-    return "".join(out).strip()
+    """ICU's best pattern for a skeleton (e.g. ``yMMMM``); ``era=False`` drops ``G`` fields, as
+    does an era mark CLDR has only in another script (``foreign_era``)."""
+    pattern = _best(locale_id, skeleton)
+    calendar = _split_locale(locale_id)[1].get("calendar", "gregorian")
+    return pattern if era and not foreign_era(locale_id, calendar) else _drop_era(pattern)
 
 
 def format_pattern(
@@ -374,17 +465,18 @@ def formats_table(languages, day: dt.date = dt.date(2022, 1, 11)) -> str:
         "with the same functions the pages use; a test checks that this file is current. `full` is the",
         "first calendar's style on article pages; `long` is every other date (lists, cards, search",
         "results). Names, digits and conversions are ICU's; a pattern differs from ICU's own only where",
-        "ICU's is CLDR's root fallback (see `style_pattern`).",
+        "ICU's is CLDR's root fallback or holds an era mark CLDR has only in another script (see",
+        "`pattern_choice`).",
         "",
-        "| language | calendar | style | printed | pattern | ICU's own pattern |",
+        "| language | calendar | style | printed | pattern | why not ICU's own pattern |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for lang in languages:
         for calendar in lang.calendars:
             locale_id = icu_locale_id(lang.code, lang.locale, calendar, None)
             for style in ("full", "long"):
-                chosen, own = style_pattern(locale_id, calendar, style), _icu_pattern(locale_id, style)
-                note = "same" if chosen == own else f"`{own}` (root fallback: replaced)"
+                chosen, reason = pattern_choice(locale_id, calendar, style)
+                note = reason or "same"
                 text = language_date(day, lang, calendar, style)
                 lines.append(f"| {lang.code} | {calendar} | {style} | {text} | `{chosen}` | {note} |")
     return "\n".join(lines) + "\n"

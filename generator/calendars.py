@@ -40,6 +40,7 @@ from .calendar_format import (
     STYLES,
     apply_digits,
     check_calendar,
+    foreign_month_names,
     format_date,
     format_pattern,
     from_udate,
@@ -80,14 +81,20 @@ def default_calendars(locale: str) -> tuple[str, ...]:
     """The calendars a language shows when its configuration names none, from ICU (never a
     list of languages): the default calendar of the locale's likely full form first (``fa`` →
     ``fa_Arab_IR``: Persian), then the Gregorian one; a locale written in Arabic script that
-    counts in Gregorian (``ar``, ``ur``, ``ckb``) adds the Umm al-Qura Hijri date, which its
-    readers expect beside it."""
+    counts in Gregorian (``ar``, ``ur``) adds the Umm al-Qura Hijri date, which its readers
+    expect beside it, when CLDR has its month names in that script (not for ``ckb``: ICU
+    would print ``Muharram``)."""
     likely = icu.Locale.addLikelySubtags(icu.Locale(locale.replace("-", "_")))
     main = icu.Calendar.createInstance(likely).getType()
     main = main if main in CALENDARS else "gregorian"
-    if main == "gregorian":
-        return ("gregorian", "islamic-umalqura") if likely.getScript() == "Arab" else ("gregorian",)
-    return (main, "gregorian")
+    if main != "gregorian":
+        return (main, "gregorian")
+    hijri = "islamic-umalqura"
+    if likely.getScript() == "Arab" and not foreign_month_names(
+        f"{likely.getName()}@calendar={hijri}", hijri
+    ):
+        return ("gregorian", hijri)
+    return ("gregorian",)
 
 
 # Hijri years covered by ICU's Umm al-Qura table and the Gregorian days they span.

@@ -185,6 +185,7 @@ def _build_locked(
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)
     report.notices.extend(catalogue_notices(config))
+    report.notices.extend(calendar_notices(config))
     report.articles = sum(len(v) for v in site.articles.values())
     t2 = time.perf_counter()
     bytecode = SharedBytecode()
@@ -251,6 +252,24 @@ def _build_locked(
         "static and commit": time.perf_counter() - t3,
     }
     return report
+
+
+def calendar_notices(config: SiteConfig) -> list[str]:
+    """A warning per language and calendar whose month names CLDR has only in another script
+    (ICU's root fallback: Sorani Hijri dates would read ``Muharram``)."""
+    from .calendar_format import foreign_month_names, icu_locale_id
+
+    notices = []
+    for lang in config.languages:
+        for calendar in lang.calendars:
+            foreign = foreign_month_names(icu_locale_id(lang.code, lang.locale, calendar, None), calendar)
+            if foreign:
+                notices.append(
+                    f"site.toml: [languages.{lang.code}] calendars: CLDR has no {lang.name} month names "
+                    f"for {calendar} in the locale {lang.locale}, so its dates show "
+                    f"{', '.join(foreign[:3])} …; choose a locale that has them or another calendar"
+                )
+    return notices
 
 
 def catalogue_notices(config: SiteConfig) -> list[str]:

@@ -31,14 +31,16 @@ pytestmark = pytest.mark.browser
 
 
 ARTIFACTS = REPO / "test-artifacts"
-LANGS = ("ar", "fa", "ur", "en", "fr")
+LANGS = ("ar", "fa", "ur", "ckb", "ps", "en", "fr")
 KINDS = ("home", "article", "tags")
 WIDTHS = (360, 1280)
-DIRECTION = {"ar": "rtl", "fa": "rtl", "ur": "rtl", "en": "ltr", "fr": "ltr"}
+DIRECTION = {"ar": "rtl", "fa": "rtl", "ur": "rtl", "ckb": "rtl", "ps": "rtl", "en": "ltr", "fr": "ltr"}
 FONTS = {
     "ar": ("Noto Naskh Arabic", "العربية"),
     "fa": ("Vazirmatn", "فارسی"),
     "ur": ("Noto Nastaliq Urdu", "اردو"),
+    "ckb": ("Vazirmatn", "کوردی ڕۆژ ڵ ێ"),
+    "ps": ("Noto Naskh Arabic", "پښتو ږ ځ ټ ګ ۍ"),
 }
 
 

@@ -115,6 +115,13 @@ def _native(day: dt.date, text: str, locale_id: str, calendar: str, style: str) 
     return want, True
 
 
+def _fields(pattern: str) -> set[str]:
+    """The field letters of an ICU pattern (outside quoted literals)."""
+    import re
+
+    return set(re.sub(r"'[^']*'", "", pattern)) & set("GyMLdEc")
+
+
 def _assert_none(mismatches: list, what: str) -> None:
     assert not mismatches, f"{len(mismatches)} {what} mismatches, first: {mismatches[:10]}"
 
@@ -486,7 +493,10 @@ def test_archive_key_and_label():
 def test_default_calendars_come_from_icu_not_from_a_list():
     assert default_calendars("ar_SY") == ("gregorian", "islamic-umalqura")
     assert default_calendars("fa") == ("persian", "gregorian")
-    assert default_calendars("ckb") == ("gregorian", "islamic-umalqura")  # Arabic script
+    # Sorani in Iraq: Arabic script, but CLDR has no Sorani Hijri month names (ICU would print
+    # Muharram), so no Hijri calendar by default; in Iran, the Solar Hijri calendar first.
+    assert default_calendars("ckb") == ("gregorian",)
+    assert default_calendars("ckb_IR") == ("persian", "gregorian")
     assert default_calendars("ps") == ("persian", "gregorian")  # ICU: Afghanistan's calendar
     assert default_calendars("en") == ("gregorian",)
     assert default_calendars("tr") == ("gregorian",)
@@ -542,7 +552,15 @@ def test_the_dates_table_in_docs_is_made_by_the_sites_code_and_holds_icus_words(
     import icu
 
     from conftest import REPO, committed_path
-    from generator.calendar_format import _icu_pattern, formats_table, icu_locale_id, to_udate
+    from generator.calendar_format import (
+        _drop_era,
+        _icu_pattern,
+        foreign_era,
+        formats_table,
+        icu_locale_id,
+        pattern_choice,
+        to_udate,
+    )
     from generator.config import load_config
 
     languages = load_config(committed_path()).languages
@@ -558,15 +576,64 @@ def test_the_dates_table_in_docs_is_made_by_the_sites_code_and_holds_icus_words(
                 lang.code, lang.locale, calendar, None if lang.digits == "default" else lang.digits
             )
             for style in ("full", "long"):
-                if (
-                    lang.arabic_months != "both"
-                    or not lang.locale.startswith("ar")
-                    or calendar != "gregorian"
-                ):
-                    own = icu.SimpleDateFormat(_icu_pattern(locale_id, style), icu.Locale(locale_id))
-                    own.setTimeZone(icu.TimeZone.getGMT())
-                    theirs = _ours(own.format(to_udate(day)), locale_id, calendar)
-                    assert _words(language_date(day, lang, calendar, style)) == _words(theirs), (
-                        lang.code,
-                        calendar,
-                    )
+                chosen, reason = pattern_choice(locale_id, calendar, style)
+                own = _icu_pattern(locale_id, style)
+                where = (lang.code, calendar, style, chosen, own)
+                if lang.arabic_months != "both" or calendar != "gregorian":
+                    # ICU itself prints the chosen pattern: names, numbers and digits are ICU's
+                    fmt = icu.SimpleDateFormat(chosen, icu.Locale(locale_id))
+                    fmt.setTimeZone(icu.TimeZone.getGMT())
+                    theirs = _ours(fmt.format(to_udate(day)), locale_id, calendar)
+                    assert language_date(day, lang, calendar, style) == theirs, where
+                if chosen == own:
+                    assert not reason, where
+                    continue
+                # Not ICU's own pattern: a reason, the same fields (none invented), an era left
+                # out only where CLDR has it in another script, a new order only in place of
+                # CLDR's root fallback.
+                assert reason, where
+                assert _fields(chosen) - {"G"} == _fields(own) - {"G"}, where
+                if "G" in _fields(own) - _fields(chosen):
+                    assert foreign_era(locale_id, calendar), where
+                if _drop_era(chosen) != _drop_era(own):
+                    root = _icu_pattern(f"und@calendar={calendar}", style)
+                    assert _drop_era(own) == _drop_era(root), where
+
+
+@pytest.mark.parametrize(
+    "locale_id, calendar, style, pattern, why",
+    [
+        # Sorani has a long pattern but no full one: the locale's own skeleton pattern
+        ("ckb_IR@calendar=gregorian", "gregorian", "full", "EEEE، dی MMMMی y", "skeleton"),
+        # CLDR has no Sorani era mark for the Solar Hijri calendar (ICU prints "AP")
+        ("ckb_IR@calendar=persian", "persian", "long", "dی MMMMی y", "era mark"),
+        # Pashto has a full Gregorian pattern but only the root's long one
+        ("ps_AF@calendar=gregorian", "gregorian", "long", "د y د MMMM d", "without the weekday"),
+        ("fa_IR@calendar=persian", "persian", "full", "EEEE d MMMM y", "Gregorian pattern"),
+        ("fa_IR@calendar=persian", "persian", "long", "d MMMM y", ""),
+        ("ar_SY@calendar=islamic-umalqura", "islamic-umalqura", "long", "d MMMM y G", ""),
+    ],
+)
+def test_a_pattern_differs_from_icus_only_with_a_reason(locale_id, calendar, style, pattern, why):
+    from generator.calendar_format import _icu_pattern, pattern_choice
+
+    chosen, reason = pattern_choice(locale_id, calendar, style)
+    assert chosen == pattern
+    assert (why in reason) if why else (reason == "" and chosen == _icu_pattern(locale_id, style))
+
+
+def test_a_calendar_whose_month_names_cldr_lacks_is_a_warning(tmp_path):
+    from conftest import build
+
+    site = tmp_path / "site"
+    (site / "content/ckb").mkdir(parents=True)
+    (site / "site.toml").write_text(
+        'base_url = "https://example.org/"\n[languages.ckb]\nname = "کوردی"\nlocale = "ckb_IQ"\n'
+        'calendars = ["gregorian", "islamic-umalqura"]\n',
+        encoding="utf-8",
+    )
+    report, _ = build(site)
+    notes = [n for n in report.notices if "month names" in n]
+    assert len(notes) == 1 and notes[0].startswith("site.toml: [languages.ckb] calendars:"), notes
+    assert "islamic-umalqura" in notes[0] and "Muharram" in notes[0]
+    assert report.exit_code == 0

@@ -27,8 +27,8 @@ from generator.entities import entity_index, link_entities
 from generator.i18n import format_number, numbering_system, translations_for
 from generator.model import Tag
 
-TRANSLATED = ("ar", "fa", "ur", "fr")
-NPLURALS = {"ar": 6, "fa": 2, "ur": 2, "fr": 3}
+TRANSLATED = ("ar", "fa", "ur", "ckb", "ps", "fr")
+NPLURALS = {"ar": 6, "fa": 2, "ur": 2, "ckb": 2, "ps": 2, "fr": 3}
 """Arabic: zero, one, two, few, many, other; Persian and Urdu: one, other; French (CLDR 4x):
 one, many (millions), other."""
 LOCALE_DIR = REPO / "locale"
@@ -404,21 +404,22 @@ def test_a_language_without_a_complete_catalogue_is_a_warning_naming_the_strings
     root = copy_site(tmp_path / "site")
     toml = root / "site.toml"
     toml.write_text(
-        toml.read_text(encoding="utf-8") + '\n[languages.ckb]\nname = "کوردی"\nlocale = "ckb"\n',
+        toml.read_text(encoding="utf-8") + '\n[languages.sd]\nname = "سنڌي"\nlocale = "sd_PK"\n',
         encoding="utf-8",
     )
-    (root / "content/ckb").mkdir()
+    # Sindhi: a language Sahifa ships no catalogue for
+    (root / "content/sd").mkdir()
     report, _ = build(root)
     notes = [n for n in report.notices if "interface strings" in n]
     assert len(notes) == 1, notes  # the demo's own catalogues are complete; English is the source
-    assert notes[0].startswith("theme/locale/ckb/LC_MESSAGES/messages.po: no catalogue for کوردی (ckb)")
+    assert notes[0].startswith("theme/locale/sd/LC_MESSAGES/messages.po: no catalogue for سنڌي (sd)")
     assert report.exit_code == 0  # a warning, not a failure
-    catalogue = root / "theme/locale/ckb/LC_MESSAGES/messages.po"
+    catalogue = root / "theme/locale/sd/LC_MESSAGES/messages.po"
     catalogue.parent.mkdir(parents=True)
-    catalogue.write_text('msgid ""\nmsgstr ""\n\nmsgid "Sections"\nmsgstr "بەشەکان"\n', encoding="utf-8")
+    catalogue.write_text('msgid ""\nmsgstr ""\n\nmsgid "Sections"\nmsgstr "حصا"\n', encoding="utf-8")
     report, _ = build(root)
     notes = [n for n in report.notices if "interface strings" in n]
-    assert len(notes) == 1 and notes[0].startswith(
-        "theme/locale/ckb/LC_MESSAGES/messages.po: 42 interface"
-    ), notes
+    assert len(notes) == 1 and notes[0].startswith("theme/locale/sd/LC_MESSAGES/messages.po: 42 interface"), (
+        notes
+    )
     assert "'Tags'" in notes[0] and "'Sections'" not in notes[0]

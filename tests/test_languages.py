@@ -83,3 +83,59 @@ def test_no_css_or_python_file_decides_by_a_language_code():
 @pytest.mark.xfail(strict=True, reason="issue 18 open: " + ", ".join(STILL_BY_CODE) + " still decide by code")
 def test_the_seed_readers_language_detector_does_not_either():
     assert not _offenders([REPO / "generator" / name for name in STILL_BY_CODE])
+
+
+HUMAN_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder")
+
+
+def _visible(page: str, lang: str) -> list[str]:
+    """What a reader of ``lang`` sees on a page: its text and human-readable attributes,
+    leaving out elements marked as another language (the language switcher's labels) and
+    machine parts (scripts, styles, the head's metadata)."""
+    from lxml import html
+
+    doc = html.fromstring(page)
+    for el in doc.xpath("//script | //style | //head/*[not(self::title)]"):
+        el.drop_tree()
+    for el in doc.xpath("//body//*[@lang]"):
+        if el.get("lang") != lang:
+            el.drop_tree()
+    texts = [doc.text_content()]
+    texts += [
+        el.get(a) for el in doc.iter() if isinstance(el.tag, str) for a in HUMAN_ATTRIBUTES if el.get(a)
+    ]
+    return texts
+
+
+@pytest.mark.parametrize("lang", ["ckb", "ps"])
+def test_the_demos_new_languages_come_by_configuration_alone(demo_site, lang):
+    """Sorani and Pashto were added to the demo with a ``[languages.*]`` table, a catalogue
+    and articles, no code: their pages carry CLDR month names in their own script for every
+    calendar they show, their own digits and their font, and no English word or Latin digit."""
+    import datetime as dt
+
+    from conftest import committed_path
+    from generator.calendar_format import month_name
+    from generator.calendars import gregorian_to_calendar
+    from generator.config import load_config
+    from generator.languages import default_font
+
+    report, out = demo_site
+    language = next(x for x in load_config(committed_path()).languages if x.code == lang)
+    assert language.direction == "rtl"
+    assert not [n for n in report.notices if f"({lang})" in n or f"languages.{lang}]" in n], report.notices
+    articles = report.site.articles[lang]
+    assert len(articles) >= 2
+    digits = "٠١٢٣٤٥٦٧٨٩" if lang == "ckb" else "۰۱۲۳۴۵۶۷۸۹"  # CLDR: arab for ckb, arabext for ps
+    for article in articles:
+        page = (out / article.path).read_text(encoding="utf-8")
+        day = article.date.date() if isinstance(article.date, dt.datetime) else article.date
+        for calendar in language.calendars:
+            _, month, _ = gregorian_to_calendar(day, calendar)
+            name = month_name(month, lang, calendar, locale=language.locale)
+            assert name in page, (article.path, calendar, name)
+        assert f'data-font="{default_font(lang, language.locale)}"' in page
+        assert any(d in "".join(_visible(page, lang)) for d in digits)
+    for path in sorted(out.joinpath(lang).rglob("*.html")):
+        shown = " ".join(_visible(path.read_text(encoding="utf-8"), lang))
+        assert not re.findall(r"[A-Za-z]{2,}|[0-9]", shown), (path, re.findall(r"[A-Za-z]{2,}|[0-9]", shown))
