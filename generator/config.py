@@ -19,7 +19,7 @@ from babel import Locale
 
 from .calendars import default_calendars
 from .errors import SahifaError
-from .languages import default_font, direction
+from .languages import default_font, default_search_clitics, direction
 from .schema import CALENDAR_NAMES, LANGUAGE, TAXONOMY, TOP, read_table
 
 SHIPPED = Path(__file__).resolve().parent.parent
@@ -67,6 +67,8 @@ class LanguageConfig:
     """The theme's font family (``[data-font]`` in the stylesheet; ``languages.default_font``)."""
     line_height: float | None = None
     """The body's line height when the family's own is not right for the language."""
+    search_clitics: str = "none"
+    """Clitics the search index reads off words (``arabic`` or ``none``; data/search.toml)."""
 
     @property
     def direction(self) -> str:
@@ -271,6 +273,7 @@ def _language(code: str, table: Mapping[str, Any], index: int, path: Path) -> La
         weight=index if values["weight"] is None else values["weight"],
         font=values["font"] or default_font(code, locale),
         line_height=values["line_height"],
+        search_clitics=values["search_clitics"] or default_search_clitics(code, locale),
     )
 
 

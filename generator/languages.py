@@ -16,6 +16,9 @@ import icu
 _FONTS = tomllib.loads((Path(__file__).parent / "data" / "fonts.toml").read_text(encoding="utf-8"))
 FONT_FAMILIES: tuple[str, ...] = tuple(_FONTS["families"])
 """The theme's font families (``data/fonts.toml``; faces in ``static/css/site.css``)."""
+_SEARCH = tomllib.loads((Path(__file__).parent / "data" / "search.toml").read_text(encoding="utf-8"))
+SEARCH_CLITICS: tuple[str, ...] = (*_SEARCH["clitics"], "none")
+"""How a search index may read clitics off words (``data/search.toml``)."""
 
 
 @lru_cache(maxsize=1024)
@@ -39,8 +42,23 @@ def direction(tag: str) -> str:
 def default_font(code: str, locale: str | None = None) -> str:
     """The font family a language uses when its configuration names none: its own entry in
     ``data/fonts.toml``, else its script's, else ``latin``."""
-    for tag in (code, locale or code):
-        base = tag.replace("-", "_").split("_")[0]
+    for base in _bases(code, locale):
         if base in _FONTS["languages"]:
             return _FONTS["languages"][base]
     return _FONTS["scripts"].get(script(locale or code), "latin")
+
+
+def _bases(code: str, locale: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(tag.replace("-", "_").split("_")[0] for tag in (code, locale or code)))
+
+
+@lru_cache(maxsize=1024)
+def default_search_clitics(code: str, locale: str | None = None) -> str:
+    """The clitics a language's search index reads off words when its configuration names
+    none: the entry of ``data/search.toml`` that lists its code's or locale's base language,
+    else ``none``."""
+    for base in _bases(code, locale):
+        for kind, languages in _SEARCH["clitics"].items():
+            if base in languages:
+                return kind
+    return "none"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import SahifaError
-from .languages import FONT_FAMILIES
+from .languages import FONT_FAMILIES, SEARCH_CLITICS
 
 
 @dataclass(frozen=True)
@@ -246,6 +246,14 @@ LANGUAGE = (
         "the body's line height, if the font family's is not right for the language",
         minimum=1,
         maximum=4,
+    ),
+    Setting(
+        "search_clitics",
+        "choice",
+        None,
+        "clitics the search index reads off words: `arabic` (و ف ب ل ك ال) or `none` (default: "
+        "`generator/data/search.toml`, by language)",
+        choices=SEARCH_CLITICS,
     ),
     Setting("weight", "int", None, "order among the languages (default: the order in the file)"),
 )

@@ -43,7 +43,6 @@ SHARD_LIMIT = 24_000
 """Numbers per shard before it is split by the next letter (about 100-150 kB of JSON)."""
 MAX_DEPTH = 6
 MAX_WEIGHT = 255
-CLITIC_LANGS = frozenset({"ar"})
 _TOKEN = re.compile(r"[^\W_]+")
 # Non-spacing marks (accents, harakat, hamza above/below after NFD), BMP and SMP.
 _MN = re.compile(
@@ -176,8 +175,9 @@ def language_index(
     lang: str, articles: Iterable[Article], urls: Urls, config: LanguageConfig | None = None
 ) -> Iterator[tuple[str, bytes]]:
     """``config``: the language's settings, for the date line each result shows as the pages
-    show it (all its calendars, its digits and month names); without it, none."""
-    clitics = lang in CLITIC_LANGS
+    show it (all its calendars, its digits and month names) and the clitics its words are read
+    with (``search_clitics``); without it, no date line and no clitics."""
+    clitics = config is not None and config.search_clitics == "arabic"
     cache: dict[str, tuple[str, ...]] = {}
     postings: dict[str, list[int]] = defaultdict(list)
     docs = []

@@ -139,3 +139,39 @@ def test_the_demos_new_languages_come_by_configuration_alone(demo_site, lang):
     for path in sorted(out.joinpath(lang).rglob("*.html")):
         shown = " ".join(_visible(path.read_text(encoding="utf-8"), lang))
         assert not re.findall(r"[A-Za-z]{2,}|[0-9]", shown), (path, re.findall(r"[A-Za-z]{2,}|[0-9]", shown))
+
+
+def test_search_clitics_are_a_language_setting(tmp_path):
+    """Arabic proclitics (و ف ب ل ك ال) are read off words for Arabic and its varieties by
+    default (``data/search.toml``), for any language that asks (``search_clitics``), and for
+    no other: Persian's و and ب are separate words."""
+    import json
+
+    site = tmp_path / "site"
+    tables = {
+        "arz": 'locale = "ar_EG"',
+        "fa": 'locale = "fa_IR"',
+        "ar": 'locale = "ar_SY"\nsearch_clitics = "none"',
+        "xx": 'locale = "ar_SY"\nsearch_clitics = "arabic"',
+    }
+    text = 'base_url = "https://example.org/"\n' + "".join(
+        f"[languages.{code}]\n{body}\n" for code, body in tables.items()
+    )
+    (site / "site.toml").parent.mkdir(parents=True)
+    (site / "site.toml").write_text(text, encoding="utf-8")
+    for code in tables:
+        (site / "content" / code).mkdir(parents=True)
+        (site / "content" / code / "story.md").write_text(
+            "---\ntitle: وصل الوفد بكازاخستان\ndate: 2022-01-11\n---\n\nنص.\n", encoding="utf-8"
+        )
+    report, out = build(site)
+    assert report.problems == []
+    meta = {code: json.loads((out / code / "search/index/meta.json").read_text()) for code in tables}
+    shard = {code: json.loads((out / code / "search/index/t-all.json").read_text()) for code in tables}
+    assert {code: meta[code]["clitics"] for code in tables} == {
+        "arz": True,
+        "fa": False,
+        "ar": False,
+        "xx": True,
+    }
+    assert "كازاخستان" in shard["arz"] and "كازاخستان" not in shard["fa"]
