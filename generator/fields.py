@@ -59,11 +59,14 @@ class Schema:
     taxonomy_fields: Mapping[str, str]
     """Input field -> taxonomy name (``author`` -> ``authors``)."""
     timezone: str = "UTC"
+    languages: tuple[tuple[str, str], ...] = ()
+    """The site's languages as (code, locale): a detected language maps onto one of them."""
 
     @classmethod
     def from_config(cls, config) -> "Schema":
         fields = {field: tax.name for tax in config.taxonomies for field in tax.fields}
-        return cls(taxonomy_fields=fields, timezone=config.timezone)
+        languages = tuple((lang.code, lang.locale) for lang in config.languages)
+        return cls(taxonomy_fields=fields, timezone=config.timezone, languages=languages)
 
     @cached_property
     def known(self) -> frozenset[str]:
@@ -75,7 +78,7 @@ class Schema:
 
     def key(self) -> str:
         """What a cached record depends on besides its bytes and the code."""
-        return f"{list(self.taxonomy_fields.items())} tz={self.timezone}"
+        return f"{list(self.taxonomy_fields.items())} tz={self.timezone} languages={list(self.languages)}"
 
 
 DEFAULT_SCHEMA = Schema(

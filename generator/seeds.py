@@ -29,7 +29,7 @@ from .dateline import date_line, parse_dateline
 from .dateparse import DateMatch, find_date
 from .decode import decode_bytes
 from .errors import SahifaError
-from .langdetect import detect_language
+from .langdetect import detect_language, site_language
 from .fields import DEFAULT_SCHEMA, MAX_YAML_BYTES, Schema, day_start, load_yaml, read_fields, seed_id
 from .model import ArticleRecord, make_terms
 from .paths import home_folder, read_input
@@ -144,7 +144,7 @@ def parse_seed(
     if date is None:
         warnings.append("undated: no complete date found (the article is sorted as undated)")
     body_for_lang = "\n".join([title] + kept)
-    lang = detect_language(body_for_lang)
+    lang = site_language(detect_language(body_for_lang), schema.languages)
     published = day_start(date, schema.tzinfo, "date", warnings) if date is not None else None
     record = ArticleRecord(
         path=path_str,
