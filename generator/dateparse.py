@@ -9,6 +9,10 @@ warnings; or None when the text names no date at all.
   French; Hijri names in ar/fa/ur; Solar Hijri in fa/fa_AF), plus the small documented list
   in ``data/date_words.yml``. Names are compared through a folding key, so hamza forms,
   Persian/Arabic yeh and kaf, tashkeel, tatweel and ZWNJ do not matter.
+- Gregorian dates in any other language ICU has data for (``11. Januar 2022``, ``11 de enero
+  de 2022``, ``11 января 2022``, Sorani ``13ـی تشرینی یەکەمی 2025``) are read through
+  ``world_month_table``: every base locale's month names, less those that name different
+  months in different languages, matched by shape (day, name, year or name, day, year).
 - Hijri (Umm al-Qura) and Solar Hijri dates are converted by ``generator.calendars``.
 - A text that names a date that does not exist (31 شباط, 30 اسفند 1400), a date without a
   year, a month without a day, a two-digit year or a range of days gives a ``DateMatch``
@@ -160,6 +164,41 @@ def month_table() -> dict[str, tuple[str, int]]:
 
 
 @functools.lru_cache(maxsize=1)
+def world_month_table() -> dict[str, int]:
+    """Folded Gregorian month name -> month number in every language ICU has data for (its
+    base locales, wide and abbreviated, both contexts), for dates in languages the main table
+    does not list. A name that means different months in different languages (Czech
+    ``listopad`` is November, Croatian October) is left out, as are names the main table has."""
+    table: dict[str, int] = {}
+    clashes: set[str] = set()
+    bases = sorted({loc.getLanguage() for loc in icu.Locale.getAvailableLocales().values()})
+    for base in bases:
+        symbols = icu.DateFormatSymbols(icu.Locale(base), "gregorian")
+        for context in (icu.DateFormatSymbols.FORMAT, icu.DateFormatSymbols.STANDALONE):
+            for width in (icu.DateFormatSymbols.WIDE, icu.DateFormatSymbols.ABBREVIATED):
+                for number, name in enumerate(symbols.getMonths(context, width)[:12], start=1):
+                    key = fold(name.rstrip("."))
+                    if len(key) < 3 or not key.isalpha():
+                        continue
+                    if table.setdefault(key, number) != number:
+                        clashes.add(key)
+    main = month_table()
+    return {key: number for key, number in table.items() if key not in clashes and key not in main}
+
+
+def _world_month(name: str) -> int | None:
+    """The month a name found by shape stands for: the whole name, without a trailing ezafe
+    ی (Sorani, Persian: ``تشرینی یەکەمی``), or its first word (``enero de``)."""
+    table = world_month_table()
+    key = _squash(name)
+    words = name.split()
+    for candidate in (key, key[:-1] if key.endswith("ي") else "", _squash(words[0]) if words else ""):
+        if candidate in table:
+            return table[candidate]
+    return None
+
+
+@functools.lru_cache(maxsize=1)
 def weekday_table() -> dict[str, int]:
     """Folded weekday name -> Python weekday (Monday = 0)."""
     import icu
@@ -220,6 +259,15 @@ def _patterns() -> dict[str, re.Pattern]:
             + r")?[ ,،\-–(/=]{0,4}$"
         ),
         "range_before": re.compile(r"\d{1,2}\s?[-–]\s?$"),
+        # Dates in other languages, found by shape; the name must be in world_month_table.
+        "world_dmy": re.compile(
+            r"(?<![\d.])(?P<day>\d{1,2})(?:\.|ي|º|er)?\s?(?:(?:de|of|del|di)\s)?"
+            r"(?P<name>[^\W\d_]{3,}(?:\s[^\W\d_]{2,})?)\.?[ ,]{0,2}(?P<year>(?<!\d)\d{4})(?!\d)"
+        ),
+        "world_mdy": re.compile(
+            r"(?<![^\W\d_])(?P<name>[^\W\d_]{3,})\.?\s(?P<day>\d{1,2})(?:st|nd|rd|th)?(?!\d)"
+            r"[ ,]{0,2}(?P<year>\d{4})(?!\d)"
+        ),
     }
 
 
@@ -351,6 +399,14 @@ def _candidates(folded: str, context: str | None) -> list[_Candidate]:
             else:
                 cand = _textual(m, folded, pats)
             found.append(cand)
+            taken.append(m.span())
+    for name in ("world_dmy", "world_mdy"):
+        for m in pats[name].finditer(folded):
+            month = _world_month(m.group("name")) if free(*m.span()) else None
+            if month is None:
+                continue
+            ymd = (int(m.group("year")), month, int(m.group("day")))
+            found.append(_Candidate(m.start(), m.end(), GREGORIAN, ymd))
             taken.append(m.span())
     found.sort(key=lambda c: c.start)
     return found

@@ -89,3 +89,31 @@ def test_parse_date_expression():
     assert parse_date_expression("11 يناير 2022") == dt.date(2022, 1, 11)
     assert parse_date_expression("31 شباط 2022") is None
     assert parse_date_expression(None) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Berlin, 11. Januar 2022 (dpa) – Die Regierung", dt.date(2022, 1, 11)),
+        ("Madrid, 11 de enero de 2022", dt.date(2022, 1, 11)),
+        ("Roma, 11 gennaio 2022", dt.date(2022, 1, 11)),
+        ("Ankara, 11 Ocak 2022", dt.date(2022, 1, 11)),
+        ("Москва, 11 января 2022 года", dt.date(2022, 1, 11)),
+        ("Warszawa, 11 stycznia 2022", dt.date(2022, 1, 11)),
+        ("Amsterdam, 11 januari 2022", dt.date(2022, 1, 11)),
+        ("Praha 11. listopadu 2022", dt.date(2022, 11, 11)),  # Czech genitive: unambiguous
+        ("هەولێر 13ـی تشرینی یەکەمی 2025", dt.date(2025, 10, 13)),  # Sorani, ezafe on day and month
+    ],
+)
+def test_gregorian_dates_in_any_language_icu_knows(text, expected):
+    assert find_date(text).date == expected
+
+
+def test_a_month_name_that_means_different_months_in_two_languages_is_not_read():
+    from generator.dateparse import world_month_table
+
+    table = world_month_table()
+    assert "listopad" not in table  # Czech November, Croatian October
+    assert table["januar"] == 1 and table["stycznia"] == 1
+    assert find_date("11 listopad 2022") is None
+    assert find_date("في 11 مليون 2022") is None  # shape alone is not a date
