@@ -40,6 +40,7 @@ def cmd_build(args) -> int:
     import time
 
     from generator.cache import CACHE_DIR_NAME, BuildCache, examine
+    from generator.diagnostics import Diagnostic
     from generator.errors import SahifaError
     from generator.report import BuildReport
 
@@ -79,29 +80,50 @@ def cmd_build(args) -> int:
                 finally:
                     progress.clear()  # before any message
     except Busy as exc:
-        print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
-        return 75
+        return _fatal(args, Diagnostic.parse(str(exc), "fatal"), 75)
     except SahifaError as exc:
-        print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
-        print("build failed; the output folder was left as it was", file=sys.stderr)
-        return 2
+        return _fatal(args, Diagnostic.parse(str(exc), "fatal"), 2)
     except Exception as exc:  # noqa: BLE001 - a bug or an environment problem: fatal, no traceback
         if args.debug:
             raise
-        print(
-            f"error: the build failed: {type(exc).__name__}: {_terminal_safe(str(exc))} "
-            "(run with --debug for the traceback)",
-            file=sys.stderr,
-        )
-        print("build failed; the output folder was left as it was", file=sys.stderr)
-        return 2
-    for problem in report.problems:
-        print(f"error: {_terminal_safe(problem)}", file=sys.stderr)
-    for notice in report.notices:
-        print(f"warning: {_terminal_safe(notice)}", file=sys.stderr)
+        message = f"the build failed: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        return _fatal(args, Diagnostic("", message, level="fatal"), 2)
+    code = report.strict_exit_code() if args.strict else report.exit_code
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
+    if args.json:
+        _print_json(code, f"{report.summary()} into {args.out}", report.diagnostics(), report.timings)
+        return code
+    for diagnostic in report.diagnostics():
+        print(diagnostic.render(), file=sys.stderr)
     print(f"{report.summary()} into {args.out} ({timing})")
-    return report.strict_exit_code() if args.strict else report.exit_code
+    return code
+
+
+def _print_json(status: int, summary: str, diagnostics, timings=None) -> None:
+    """``--json``: the outcome and every diagnostic as one JSON object on stdout, for CI."""
+    print(
+        json.dumps(
+            {
+                "status": status,
+                "summary": summary,
+                "diagnostics": [d.as_dict() for d in diagnostics],
+                "timings": {k: round(v, 3) for k, v in (timings or {}).items()},
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
+
+
+def _fatal(args, diagnostic, code: int) -> int:
+    """A build that did not happen: its one diagnostic, as text on stderr or as JSON."""
+    summary = "build failed; the output folder was left as it was"
+    if args.json:
+        _print_json(code, summary, [diagnostic])
+    else:
+        print(diagnostic.render(), file=sys.stderr)
+        print(summary, file=sys.stderr)
+    return code
 
 
 def cmd_serve(args) -> int:
@@ -264,8 +286,14 @@ def _options(parser: argparse.ArgumentParser, *, sub: bool, command: str | None)
             help="new: the site's language codes, the first being the default (default: ar,en)",
         )
         add("--title", default=None, help="new: the site's title (default: the folder's name)")
-    if command in (None, "inspect"):
-        add("--json", action="store_true", default=False, help="inspect: JSON output (the only format)")
+    if command in (None, "build", "inspect"):
+        add(
+            "--json",
+            action="store_true",
+            default=False,
+            help="build: print the outcome and every diagnostic (level, file, field, line, message) "
+            "as JSON on stdout, for CI; inspect: JSON output (its only format)",
+        )
 
 
 def parser() -> argparse.ArgumentParser:

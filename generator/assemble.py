@@ -17,6 +17,7 @@ from typing import Iterable
 
 from .collation import sort_key
 from .config import SiteConfig
+from .diagnostics import Diagnostic
 from .entities import link_entities
 from .model import Article, ArticleRecord, Site, Term, TermRef, make_terms
 from .permalinks import Entry, Register
@@ -160,30 +161,45 @@ def _assign_slugs(
 
     def numbered(record: ArticleRecord, base: str, slug: str) -> None:
         holder = taken.get((record.lang, fold_key(base))) or owners.get((record.lang, fold_key(base)))
-        notices.append(f"{record.path}: slug {base!r} is used by {holder}; using {slug!r}")
+        notices.append(
+            Diagnostic(record.path, f"slug {base!r} is used by {holder}; using {slug!r}", field="slug")
+        )
 
     explicit = [r for r in records if r.slug]
     for record in explicit:
         slug = slugify(record.slug or "", record.path)
         if _PATHLIKE.search(record.slug or "") or slug.startswith("a-") and not record.slug.startswith("a-"):
             notices.append(
-                f"{record.path}: slug {record.slug!r} is not a plain name (path characters "
-                f"or nothing usable); using {slug!r}"
+                Diagnostic(
+                    record.path,
+                    f"slug {record.slug!r} is not a plain name (path characters "
+                    f"or nothing usable); using {slug!r}",
+                    field="slug",
+                )
             )
         if slug in RESERVED_ARTICLE_SLUGS:
-            notices.append(f"{record.path}: slug {slug!r} is reserved; using {slug}-article")
+            notices.append(
+                Diagnostic(record.path, f"slug {slug!r} is reserved; using {slug}-article", field="slug")
+            )
             slug += "-article"
         owner = taken.get((record.lang, fold_key(slug)))
         if owner:
             problems.append(
-                f"{record.path}: slug {slug!r} is already used by {owner}; this article was skipped"
+                Diagnostic(
+                    record.path,
+                    f"slug {slug!r} is already used by {owner}; this article was skipped",
+                    field="slug",
+                )
             )
             continue
         holder = owners.get((record.lang, fold_key(slug)))
         if holder is not None and holder != record.source_id:
             notices.append(
-                f"{record.path}: slug {slug!r} was the address of another story "
-                f"({holder}); it now belongs to this one"
+                Diagnostic(
+                    record.path,
+                    f"slug {slug!r} was the address of another story ({holder}); it now belongs to this one",
+                    field="slug",
+                )
             )
         taken[(record.lang, fold_key(slug))] = record.path
         slugs[record.path] = slug
@@ -194,7 +210,13 @@ def _assign_slugs(
         if entry is None or entry.lang != record.lang:
             continue
         if not free(record.lang, entry.slug, record.source_id):
-            notices.append(f"{record.path}: its registered slug {entry.slug!r} is taken; a new one is made")
+            notices.append(
+                Diagnostic(
+                    record.path,
+                    f"its registered slug {entry.slug!r} is taken; a new one is made",
+                    field="slug",
+                )
+            )
             continue
         taken[(record.lang, fold_key(entry.slug))] = record.path
         slugs[record.path] = entry.slug
@@ -287,14 +309,22 @@ def assemble(
     for record in sorted(records, key=lambda r: r.path):
         if record.lang not in config.language_codes:
             problems.append(
-                f"{record.path}: language {record.lang!r} is not configured in site.toml; skipped"
+                Diagnostic(
+                    record.path,
+                    f"language {record.lang!r} is not configured in site.toml; skipped",
+                    field="lang",
+                )
             )
             continue
         if record.draft:
             continue
         if record.date and record.date > today and not config.publish_future:
             notices.append(
-                f"{record.path}: dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)"
+                Diagnostic(
+                    record.path,
+                    f"dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)",
+                    field="date",
+                )
             )
             continue
         notices.extend(f"{record.path}: {w}" for w in record.warnings)
@@ -358,8 +388,12 @@ def assemble(
             group = translations[article.translation_group]
             if any(a.lang == article.lang for a in group):
                 notices.append(
-                    f"{article.record.path}: translation key {article.translation_group!r} "
-                    f"has two {article.lang} articles; linking the newest only"
+                    Diagnostic(
+                        article.record.path,
+                        f"translation key {article.translation_group!r} "
+                        f"has two {article.lang} articles; linking the newest only",
+                        field="translation_key",
+                    )
                 )
                 continue
             group.append(article)

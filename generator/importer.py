@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .config import SiteConfig
+from .diagnostics import Diagnostic
 from .errors import SahifaError
 from .fields import seed_id
 from .model import ArticleRecord
@@ -130,39 +131,46 @@ def import_seeds(paths: list[Path], config: SiteConfig, *, force: bool = False) 
         try:
             record = read_source(SourceFile(Path(os.path.abspath(path)), "seed", None), options)[0]
         except SahifaError as exc:
-            print(f"error: {_safe(str(exc))}")
+            print(Diagnostic.parse(str(exc), "error").render())
             status = 1
             continue
         # The folder comes from data (the seed's language, maybe from its sidecar): it must be
         # a language of the site, a plain name, and the file must land inside content/.
         if record.lang not in config.language_codes or not safe_name(record.lang):
-            print(
-                f"error: {_safe(record.path)}: field 'lang' {_safe(record.lang)!r} is not a language of "
-                f"this site ({', '.join(config.language_codes)}); not imported"
+            message = (
+                f"field 'lang' {record.lang!r} is not a language of this site "
+                f"({', '.join(config.language_codes)}); not imported"
             )
+            print(Diagnostic(record.path, message, level="error", field="lang").render())
             status = 1
             continue
         if not safe_name(path.stem):
-            print(f"error: {_safe(record.path)}: the file name cannot name an article; not imported")
+            print(
+                Diagnostic(
+                    record.path, "the file name cannot name an article; not imported", level="error"
+                ).render()
+            )
             status = 1
             continue
         target = config.content_dir / record.lang / f"{path.stem}.md"
         # A plain language name can still be a link in content/ that leads elsewhere.
         if not inside(target.parent, config.content_dir):
-            print(f"error: {_safe(str(target))}: would be written outside content/; not imported")
+            print(
+                Diagnostic(
+                    str(target), "would be written outside content/; not imported", level="error"
+                ).render()
+            )
             status = 1
             continue
         if target.is_symlink() or (target.exists() and not force):
-            print(
-                f"error: {_safe(target.relative_to(config.root).as_posix())} exists; "
-                "use --force to overwrite it"
-            )
+            shown = target.relative_to(config.root).as_posix()
+            print(Diagnostic(shown, "exists; use --force to overwrite it", level="error").render())
             status = 1
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, record_to_markdown(record).encode("utf-8"))
         for warning in record.warnings:
-            print(f"warning: {_safe(record.path)}: {_safe(warning)}")
+            print(Diagnostic.parse(f"{record.path}: {warning}", "warning").render())
         print(f"{_safe(record.path)} -> {_safe(target.relative_to(config.root).as_posix())}")
     return status
 

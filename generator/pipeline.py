@@ -14,6 +14,7 @@ from .assemble import assemble
 from . import permalinks
 from .cache import BuildCache, BuildState, Examination, examine, file_signature, input_fingerprint
 from .config import SiteConfig
+from .diagnostics import Diagnostic
 from .errors import SahifaError
 from .importer import claimed_seeds
 from .model import ArticleRecord
@@ -265,9 +266,13 @@ def calendar_notices(config: SiteConfig) -> list[str]:
             foreign = foreign_month_names(icu_locale_id(lang.code, lang.locale, calendar, None), calendar)
             if foreign:
                 notices.append(
-                    f"site.toml: [languages.{lang.code}] calendars: CLDR has no {lang.name} month names "
-                    f"for {calendar} in the locale {lang.locale}, so its dates show "
-                    f"{', '.join(foreign[:3])} …; choose a locale that has them or another calendar"
+                    Diagnostic(
+                        "site.toml",
+                        f"[languages.{lang.code}] calendars: CLDR has no {lang.name} month names "
+                        f"for {calendar} in the locale {lang.locale}, so its dates show "
+                        f"{', '.join(foreign[:3])} …; choose a locale that has them or another calendar",
+                        field=f"languages.{lang.code}.calendars",
+                    )
                 )
     return notices
 

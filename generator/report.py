@@ -41,6 +41,13 @@ class BuildReport:
         listed). A warning (a repaired input, a future article held back) is no failure."""
         return 1 if self.problems else 0
 
+    def diagnostics(self) -> list:
+        """Every message as a ``diagnostics.Diagnostic``: skipped inputs are errors, the rest
+        warnings."""
+        from .diagnostics import diagnostics
+
+        return diagnostics(self.problems, self.notices)
+
     def strict_exit_code(self) -> int:
         """``--strict``: any warning is a failure too."""
         return 1 if self.problems or self.notices else 0

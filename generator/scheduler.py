@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from .changes import Kind, batch_kind
+from .diagnostics import Diagnostic
 
 QUIET = 0.02
 """Seconds to wait for more events after a change (editors write a file in several steps)."""
@@ -168,7 +169,7 @@ class Scheduler:
             self.status.problems = list(result.get("problems", ()))
             self.say(f"rebuilt in {result.get('seconds', 0):.2f}s: {result.get('summary', '')}")
             for problem in self.status.problems:
-                self.say(f"error: {problem}")
+                self.say(Diagnostic.parse(problem, "error").render())
         else:
             self.status.last_error = result.get("error") or "the build failed"
             self.say(f"build failed, still serving the last good site:\n{result.get('detail', '')}")

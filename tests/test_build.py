@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -168,5 +170,20 @@ def test_exit_status_warnings_are_not_failures_unless_strict(tmp_path):
     (root / "content/en/broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
     skipped = run()
     assert skipped.returncode == 1 and "error: content/en/broken.md" in skipped.stderr
+    # --json: the same outcome and every diagnostic, structured, on stdout for CI
+    as_json = run("--json")
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == report["status"] == 1
+    by_file = {d["file"]: d for d in report["diagnostics"]}
+    assert by_file["content/en/broken.md"]["level"] == "error"
+    held = by_file["content/en/next-year.md"]
+    assert (held["level"], held["field"]) == ("warning", "date") and "held back" in held["message"]
+    assert not as_json.stderr.strip().startswith(("error", "warning"))
     (root / "site.toml").write_text("page_size = 'ten'\n", encoding="utf-8")
     assert run().returncode == 2
+    fatal = run("--json")
+    report = json.loads(fatal.stdout)
+    assert fatal.returncode == report["status"] == 2
+    [only] = report["diagnostics"]
+    assert (only["level"], only["field"]) == ("fatal", "page_size")
+    assert only["file"].endswith("site.toml") and "expected a whole number" in only["message"]

@@ -44,7 +44,7 @@ def test_translations_have_hreflang_alternates_and_x_default(news_site):
     url = root.xpath("s:url[s:loc=$loc]", namespaces=NS, loc=f"{base}{SEED_LOC_PATH}")
     assert len(url) == 1
     links = {link.get("hreflang"): link.get("href") for link in url[0].xpath("x:link", namespaces=NS)}
-    assert set(links) == {"ar", "en", "fa", "fr", "ur", "x-default"}
+    assert set(links) == {"ar", "ckb", "en", "fa", "fr", "ps", "ur", "x-default"}
     assert links["ar"] == links["x-default"] == f"{base}{SEED_LOC_PATH}"
     assert url[0].findtext(f"{{{SITEMAP_NS}}}lastmod") == "2022-01-11"
     # Alternates are reciprocal: the English page lists the Arabic one.
