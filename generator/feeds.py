@@ -75,10 +75,6 @@ def _dated(articles: Iterable[Article], limit: int) -> list[Article]:
     return out
 
 
-def _modified(article: Article) -> dt.datetime:
-    return article.modified
-
-
 class FeedWriter:
     """Feeds of one site; ``term_path(term_ref)`` gives the output path of a term's first page."""
 
@@ -98,7 +94,7 @@ class FeedWriter:
         _sub(entry, ns + "title", article.title)
         _sub(entry, ns + "link", rel="alternate", type="text/html", href=self.urls.absolute(article.path))
         _sub(entry, ns + "published", rfc3339(article.published))
-        _sub(entry, ns + "updated", rfc3339(_modified(article)))
+        _sub(entry, ns + "updated", rfc3339(article.modified))
         for name in article.sources or (self.config.language(article.lang).title,):
             _sub(_sub(entry, ns + "author"), ns + "name", name)
         for refs in article.terms.values():
@@ -139,7 +135,7 @@ class FeedWriter:
             hreflang=lang,
             href=self.urls.absolute(page_path),
         )
-        newest = max((_modified(a) for a in items), default=EPOCH)
+        newest = max((a.modified for a in items), default=EPOCH)
         _sub(feed, ns + "updated", rfc3339(newest))
         _sub(_sub(feed, ns + "author"), ns + "name", lcfg.title)
         _sub(feed, ns + "generator", "Sahifa")
@@ -193,7 +189,7 @@ class FeedWriter:
             type="application/rss+xml",
             href=self.urls.absolute(self.urls.rss(lang)),
         )
-        newest = max((_modified(a) for a in items), default=EPOCH)
+        newest = max((a.modified for a in items), default=EPOCH)
         _sub(channel, "lastBuildDate", rfc822(newest))
         _sub(channel, "generator", "Sahifa")
         for article in items:

@@ -6,7 +6,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+from .textnorm import BIDI_CONTROL_RANGES, BIDI_MARK_RANGES, char_class
+
+_UNPRINTABLE = re.compile(
+    f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{char_class(BIDI_MARK_RANGES, BIDI_CONTROL_RANGES)}]"
+)
 
 
 def terminal_safe(text: str) -> str:

@@ -9,7 +9,9 @@ from Python into ``meta.json``, so there is one source of truth.
 
 Layout under ``<lang>/search/index/``:
 
-- ``meta.json``: format version, language, whether Arabic clitics apply, the fold table, the
+- ``meta.json``: format version, language, whether Arabic clitics apply, the fold table and the
+  code point ranges keys leave out (diacritics, tatweel, bidi and invisible characters: one
+  home, ``textnorm``), the
   document chunk size and the list of token shards that exist;
 - ``t-<hex>.json``: ``{key: [doc, weight, ...]}`` shards, cut from the trie of keys so that
   each stays near ``SHARD_LIMIT`` numbers (``t-all.json`` alone for a small site); ``meta.json``
@@ -32,10 +34,10 @@ from typing import Iterable, Iterator
 from .calendars import language_dates
 from .config import LanguageConfig, SiteConfig
 from .model import Article, Site
-from .textnorm import _DIGITS, _LETTER_FOLD, match_key
+from .textnorm import _DIGITS, _LETTER_FOLD, match_key, search_ignored_ranges
 from .urls import Urls
 
-FORMAT = 2
+FORMAT = 3
 CHUNK = 200
 SNIPPET = 180
 MIN_TOKEN = 2
@@ -207,6 +209,7 @@ def language_index(
         "lang": lang,
         "clitics": clitics,
         "fold": fold_table(),
+        "ignore": search_ignored_ranges(),
         "chunk": CHUNK,
         "count": len(docs),
         "shards": listing,

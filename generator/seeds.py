@@ -35,10 +35,9 @@ from .model import ArticleRecord, make_terms
 from .paths import home_folder, read_input
 from .languages import direction
 from .readers import source_digest
-from .textnorm import clean_text, match_key, strip_bidi_controls
+from .textnorm import INVISIBLE_AND_BIDI, clean_text, match_key, strip_bidi_controls
 
 MAX_BYTES = 20_000_000
-_INVISIBLE = re.compile("[\u200b\u200d\u200e\u200f\u061c\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
 _SENTENCE_BREAK = re.compile(r"(?<![.\d])\.(?![.\d])\s+\S|[!?؟](?![!?؟])\s+\S|[。！？]\s*\S")
 _TITLE_CREDIT = re.compile(r"\s*\((?P<credit>[A-Za-z][\w.\-]{1,30}|[^\W\d][^()]{0,20})\)\s*$")
 _TITLE_SITE_SUFFIX = re.compile(r"\s+[|｜]\s+[^|｜]{2,40}$")
@@ -92,7 +91,7 @@ def same_text(a: str, b: str) -> bool:
 
 def clean_line(line: str) -> str:
     """A line for display: no bidi controls or invisible format characters, single spaces."""
-    return " ".join(_INVISIBLE.sub("", line).split())
+    return " ".join(INVISIBLE_AND_BIDI.sub("", line).split())
 
 
 def parse_seed(

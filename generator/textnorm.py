@@ -13,12 +13,53 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Harakat, Quranic marks, superscript alef (U+0610-061A, U+064B-065F, U+0670, U+06D6-06ED).
-_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
-_TATWEEL = "\u0640"
-# Bidi embeddings/overrides/isolates (Trojan Source) and other invisible format characters.
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_INVISIBLE = re.compile("[\u200b\u200d\u200e\u200f\u061c\u2060\ufeff\u00ad]")
+# ---- character classes: the one home of each --------------------------------------------
+# Inclusive code point ranges. The regular expressions below, the slugs (urls.py), the seed
+# reader, the terminal escaping of messages (report.py) and the browser's search normaliser
+# (meta.json, read by static/js/search.js) are all made from these.
+DIACRITIC_RANGES = (
+    (0x0610, 0x061A),
+    (0x064B, 0x065F),
+    (0x0670, 0x0670),
+    (0x06D6, 0x06DC),
+    (0x06DF, 0x06E8),
+    (0x06EA, 0x06ED),
+)
+"""Arabic-script diacritics: harakat, Quranic marks, superscript alef (not the symbols ۞ ۩)."""
+TATWEEL_RANGES = ((0x0640, 0x0640),)
+"""The kashida that stretches a word (كـتـاب)."""
+BIDI_CONTROL_RANGES = ((0x202A, 0x202E), (0x2066, 0x2069))
+"""Bidi embeddings, overrides and isolates: they reorder what a reader sees (Trojan Source)."""
+BIDI_MARK_RANGES = ((0x200E, 0x200F), (0x061C, 0x061C))
+"""LRM, RLM, ALM: invisible marks that only set a direction (kept in displayed values)."""
+INVISIBLE_RANGES = ((0x200B, 0x200B), (0x200D, 0x200D), (0x2060, 0x2060), (0xFEFF, 0xFEFF), (0x00AD, 0x00AD))
+"""Zero-width space, ZWJ, word joiner, BOM, soft hyphen (not ZWNJ: Persian spelling needs it)."""
+ZWNJ = "\u200c"
+
+
+def char_class(*groups: tuple[tuple[int, int], ...]) -> str:
+    """The body of a regular-expression character class for groups of ranges."""
+    return "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for group in groups
+        for a, b in group
+    )
+
+
+def search_ignored_ranges() -> list[list[int]]:
+    """What search keys leave out (``match_key``), as ranges for the browser's normaliser."""
+    groups = (DIACRITIC_RANGES, TATWEEL_RANGES, BIDI_CONTROL_RANGES, BIDI_MARK_RANGES, INVISIBLE_RANGES)
+    return sorted([a, b] for group in groups for a, b in group)
+
+
+_TASHKEEL = re.compile(f"[{char_class(DIACRITIC_RANGES)}]")
+_TATWEEL = chr(TATWEEL_RANGES[0][0])
+ARABIC_MARKS = re.compile(f"[{char_class(DIACRITIC_RANGES, TATWEEL_RANGES)}]")
+"""Diacritics and tatweel: what a slug or a key leaves out of an Arabic-script word."""
+BIDI_CONTROLS = re.compile(f"[{char_class(BIDI_CONTROL_RANGES)}]")
+_INVISIBLE = re.compile(f"[{char_class(INVISIBLE_RANGES, BIDI_MARK_RANGES)}]")
+INVISIBLE_AND_BIDI = re.compile(f"[{char_class(INVISIBLE_RANGES, BIDI_MARK_RANGES, BIDI_CONTROL_RANGES)}]")
+"""Every invisible format character a line of text may carry, ZWNJ apart."""
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 _LETTER_FOLD = str.maketrans(

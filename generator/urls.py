@@ -17,8 +17,8 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from .config import SiteConfig
+from .textnorm import ARABIC_MARKS
 
-_TASHKEEL = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 # Characters unsafe in a path segment on some host or file system, and URL syntax characters.
 _UNSAFE = re.compile(
     r"[\s<>:\"/\\|?*#%&+=;,'`!$@^~\[\]{}()\u060c\u061b\u061f\u06d4\u066a-\u066c.\u2010-\u2015\u00ab\u00bb\u2018-\u201f\u2026]+"
@@ -38,7 +38,7 @@ def slugify(text: str, fallback_seed: str = "") -> str:
     ``a-<8 hex digits of a hash>`` so that every article and tag has a usable, stable URL.
     """
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _TASHKEEL.sub("", text)
+    text = ARABIC_MARKS.sub("", text)
     text = "".join(
         ch for ch in text if ch == "\u200c" or unicodedata.category(ch) not in ("Cf", "Cc", "Cs", "Co", "Cn")
     )

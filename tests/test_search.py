@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from generator import search_index
+from conftest import REPO
+from generator.textnorm import search_ignored_ranges
 from generator.search_index import clitic_forms, search_key, tokens
 from newsite import SEED_SLUG, CHROMIUM, BrowserThread, build_demo, reserve_server, start
 
@@ -202,6 +204,7 @@ def test_index_is_small_and_deterministic(tmp_path):
     meta = json.loads((index / "meta.json").read_text(encoding="utf-8"))
     assert meta["clitics"] is True and meta["fold"]["أ"] == "ا" and meta["fold"]["٢"] == "2"
     assert meta["shards"] == [["", 0]]  # a small site: one shard
+    assert meta["ignore"] == search_ignored_ranges()
     assert sum(p.stat().st_size for p in index.iterdir()) < 200_000
     _, again = build_demo(tmp_path / "two")
     for path in index.iterdir():
@@ -244,3 +247,24 @@ def test_a_site_without_search(tmp_path):
     assert (out / seed.relative_to(with_search)).read_text(encoding="utf-8") == "".join(
         line for line in html.splitlines(keepends=True) if "/search/" not in line
     )
+
+
+def test_the_browser_takes_its_character_classes_from_the_one_home():
+    """Diacritics, tatweel, bidi and invisible characters are listed once, in textnorm; the
+    browser's normaliser reads them from meta.json instead of keeping its own copy."""
+    import re
+
+    from generator.textnorm import ARABIC_MARKS, INVISIBLE_AND_BIDI, match_key
+
+    script = (REPO / "static/js/search.js").read_text(encoding="utf-8")
+    assert not re.search(r"\\u(?:064b|0640|202a|2066|200b|200e|061c)", script, re.I)
+    for path in (
+        "generator/urls.py",
+        "generator/seeds.py",
+        "generator/report.py",
+        "generator/search_index.py",
+    ):
+        assert not re.search(r"\\u(?:064b|202a|2066)", (REPO / path).read_text(encoding="utf-8"), re.I), path
+    word = "\u202bا\u0644\u064e\u0640\u0623\u0645\u0652\u0646\u200f\u202c"  # RLE الـأمْن RLM PDF
+    assert ARABIC_MARKS.sub("", INVISIBLE_AND_BIDI.sub("", word)) == "الأمن"
+    assert match_key(word) == "الامن"

@@ -1,6 +1,8 @@
 /* Sahifa search: queries the static index written by generator/search_index.py.
  * The normalisation below mirrors search_key() and clitic_forms() in Python; the letter
- * folding table itself comes from meta.json, so both sides always use the same one.
+ * folding table and the characters keys leave out (diacritics, tatweel, bidi and invisible
+ * characters) come from meta.json, written from generator/textnorm.py, so both sides always
+ * use the same ones.
  * No server, no dependencies; results are built with textContent only. */
 (function () {
   'use strict';
@@ -10,8 +12,6 @@
   var list = document.getElementById('search-results');
   var status = document.getElementById('search-status');
   var base = form.getAttribute('data-index');
-  var TASHKEEL = /[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]/g;
-  var BIDI = /[\u202a-\u202e\u2066-\u2069\u200b\u200d\u200e\u200f\u061c\u2060\ufeff\u00ad]/g;
   var MARKS = /\p{Mn}/gu;
   var TOKEN = /[\p{L}\p{N}]+/gu;
   var MAX_RESULTS = 30;
@@ -35,8 +35,18 @@
     return metaPromise;
   }
 
+  function ignored(m) {
+    if (!m.ignoreRe) {
+      var hex = function (cp) { return '\\u{' + cp.toString(16) + '}'; };
+      m.ignoreRe = new RegExp('[' + m.ignore.map(function (r) {
+        return r[0] === r[1] ? hex(r[0]) : hex(r[0]) + '-' + hex(r[1]);
+      }).join('') + ']', 'gu');
+    }
+    return m.ignoreRe;
+  }
+
   function searchKey(m, text) {
-    var t = text.normalize('NFKC').toLowerCase().replace(TASHKEEL, '').replace(BIDI, '');
+    var t = text.normalize('NFKC').toLowerCase().replace(ignored(m), '');
     t = t.replace(/\u200c/g, ' ');
     t = Array.from(t, function (ch) { return m.fold[ch] || ch; }).join('');
     t = t.normalize('NFD').replace(MARKS, '').replace(/ß/g, 'ss').replace(/ς/g, 'σ');
