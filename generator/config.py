@@ -19,7 +19,7 @@ from babel import Locale
 
 from .calendars import default_calendars
 from .errors import SahifaError
-from .languages import default_font, default_search_clitics, direction
+from .languages import default_font, default_reading_speed, default_search_clitics, direction
 from .schema import CALENDAR_NAMES, LANGUAGE, TAXONOMY, TOP, read_table
 
 SHIPPED = Path(__file__).resolve().parent.parent
@@ -69,6 +69,8 @@ class LanguageConfig:
     """The body's line height when the family's own is not right for the language."""
     search_clitics: str = "none"
     """Clitics the search index reads off words (``arabic`` or ``none``; data/search.toml)."""
+    reading_speed: int = 220
+    """Words per minute for the reading time (data/reading.toml, by script)."""
 
     @property
     def direction(self) -> str:
@@ -274,6 +276,7 @@ def _language(code: str, table: Mapping[str, Any], index: int, path: Path) -> La
         font=values["font"] or default_font(code, locale),
         line_height=values["line_height"],
         search_clitics=values["search_clitics"] or default_search_clitics(code, locale),
+        reading_speed=values["reading_speed"] or default_reading_speed(code, locale),
     )
 
 

@@ -16,6 +16,7 @@ import icu
 _FONTS = tomllib.loads((Path(__file__).parent / "data" / "fonts.toml").read_text(encoding="utf-8"))
 FONT_FAMILIES: tuple[str, ...] = tuple(_FONTS["families"])
 """The theme's font families (``data/fonts.toml``; faces in ``static/css/site.css``)."""
+_READING = tomllib.loads((Path(__file__).parent / "data" / "reading.toml").read_text(encoding="utf-8"))
 _SEARCH = tomllib.loads((Path(__file__).parent / "data" / "search.toml").read_text(encoding="utf-8"))
 SEARCH_CLITICS: tuple[str, ...] = (*_SEARCH["clitics"], "none")
 """How a search index may read clitics off words (``data/search.toml``)."""
@@ -62,3 +63,10 @@ def default_search_clitics(code: str, locale: str | None = None) -> str:
             if base in languages:
                 return kind
     return "none"
+
+
+@lru_cache(maxsize=1024)
+def default_reading_speed(code: str, locale: str | None = None) -> int:
+    """Words per minute for a language whose configuration names none: its script's entry
+    in ``data/reading.toml``, else the default there."""
+    return int(_READING["scripts"].get(script(locale or code), _READING["default"]))

@@ -8,21 +8,12 @@ JSON-LD mapping with ``|tojson`` (which also escapes ``<``, ``>``, ``&`` and ``'
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from .config import SiteConfig
 from .model import Article
 from .related import StoryIndex, neighbours, related
 from .urls import Urls
-
-# Words per minute for silent reading of news prose. Arabic-script text is read more slowly
-# per word than Latin text (IReST, Trauzettel-Klosinski et al. 2012: Arabic 138, English
-# 228, French 195 words per minute); one figure per script is precise enough for "N min".
-WPM_ARABIC_SCRIPT = 140
-WPM_OTHER = 220
-_ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-_LETTER = re.compile(r"[^\W\d_]")
 
 
 def word_count(article: Article) -> int:
@@ -32,18 +23,11 @@ def word_count(article: Article) -> int:
     return sum(p.strip().count(" ") for p in paragraphs) + len(paragraphs)
 
 
-def words_per_minute(article: Article) -> int:
-    """By the script of most letters in the title."""
-    sample = article.title[:200]
-    letters = len(_LETTER.findall(sample))
-    arabic = len(_ARABIC_LETTER.findall(sample))
-    return WPM_ARABIC_SCRIPT if letters and arabic * 2 > letters else WPM_OTHER
-
-
-def reading_minutes(article: Article, words: int | None = None) -> int:
-    """Whole minutes, at least 1 (``words``: the article's ``word_count``, if known)."""
+def reading_minutes(article: Article, words: int | None = None, per_minute: int = 220) -> int:
+    """Whole minutes, at least 1 (``words``: the article's ``word_count``, if known;
+    ``per_minute``: the language's ``reading_speed``, from ``data/reading.toml`` by script)."""
     words = word_count(article) if words is None else words
-    return max(1, math.ceil(words / words_per_minute(article) - 0.25))
+    return max(1, math.ceil(words / per_minute - 0.25))
 
 
 def news_article_ld(
@@ -115,6 +99,6 @@ def article_context(index: StoryIndex, article: Article, urls: Urls, config: Sit
         "related": related(index, article),
         "older_article": older,
         "newer_article": newer,
-        "reading_minutes": reading_minutes(article, words),
+        "reading_minutes": reading_minutes(article, words, config.language(article.lang).reading_speed),
         "jsonld": news_article_ld(article, urls, config, words),
     }

@@ -255,6 +255,14 @@ LANGUAGE = (
         "`generator/data/search.toml`, by language)",
         choices=SEARCH_CLITICS,
     ),
+    Setting(
+        "reading_speed",
+        "int",
+        None,
+        "words per minute for the reading time (default: `generator/data/reading.toml`, by script)",
+        minimum=20,
+        maximum=1000,
+    ),
     Setting("weight", "int", None, "order among the languages (default: the order in the file)"),
 )
 

@@ -217,3 +217,28 @@ def test_search_clitics_are_a_language_setting(tmp_path):
         "xx": True,
     }
     assert "كازاخستان" in shard["arz"] and "كازاخستان" not in shard["fa"]
+
+
+def test_reading_speed_is_a_language_setting(tmp_path):
+    """Words per minute come from the language (``reading_speed``), by default from its
+    script (``data/reading.toml``: Arabic script 140, others 220), never from its code."""
+    from generator.languages import default_reading_speed
+
+    assert default_reading_speed("ckb") == default_reading_speed("ar") == 140
+    assert default_reading_speed("tr") == 220
+    site = tmp_path / "site"
+    (site / "content/en").mkdir(parents=True)
+    (site / "content/xx").mkdir(parents=True)
+    (site / "site.toml").write_text(
+        'base_url = "https://example.org/"\n[languages.en]\nlocale = "en_GB"\n'
+        '[languages.xx]\nlocale = "en_GB"\nreading_speed = 100\n',
+        encoding="utf-8",
+    )
+    body = " ".join(["word"] * 300)
+    for code in ("en", "xx"):
+        (site / f"content/{code}/long.md").write_text(
+            f"---\ntitle: A long story\ndate: 2022-01-11\n---\n\n{body}\n", encoding="utf-8"
+        )
+    _, out = build(site)
+    pages = {code: next((out / code / "articles").glob("*/index.html")).read_text() for code in ("en", "xx")}
+    assert "2 min read" in pages["en"] and "3 min read" in pages["xx"]
