@@ -10,10 +10,11 @@ all come from ICU 77 / CLDR 47. This module only chooses the ICU locale id, cach
   and digits are kept.
 * ``CLDR_CORRECTIONS``: CLDR 47's Urdu Hijri wide month names contain a stray space
   (``ر بیع الاول``); we print ``ربیع الاول``. This is the only text we change.
-* ``style_pattern``: where a locale has no pattern of its own for a calendar and ICU falls
-  back to CLDR's root pattern (Persian full dates in the Persian calendar,
-  ``y MMMM d, EEEE``: year first, a Latin comma), the locale's own Gregorian pattern is
-  applied to that calendar's date (``سه‌شنبه ۲۱ دی ۱۴۰۰``). Names and digits stay ICU's.
+* ``pattern_choice``: where a locale has no pattern of its own for a calendar and style and
+  ICU falls back to CLDR's root pattern (Persian full dates in the Persian calendar,
+  ``y MMMM d, EEEE``: year first, a Latin comma), the locale's own nearest pattern is used
+  (``سه‌شنبه ۲۱ دی ۱۴۰۰``); an era mark CLDR has only in another script (``AP`` in Sorani)
+  is left out. Names and digits stay ICU's; ``docs/dates.md`` gives each reason.
 * Gregorian dates are proleptic (as Python's ``datetime.date``); ICU's default Gregorian
   calendar switches to Julian before 1582-10-15. Identical output from 1582-10-15 on.
 
@@ -33,6 +34,8 @@ from functools import lru_cache
 from types import MappingProxyType
 
 import icu
+
+from .languages import script as likely_script
 
 CALENDARS = ("gregorian", "islamic-umalqura", "islamic-civil", "persian")
 STYLES = ("full", "long", "medium", "short")
@@ -259,14 +262,10 @@ _SKELETONS = MappingProxyType({"full": "yMMMMEEEEd", "long": "yMMMMd", "medium":
 _SEPARATORS = " ,\u060c\u00a0\u202f"
 
 
-def _script_of(locale_id: str) -> str:
-    return icu.Locale.addLikelySubtags(icu.Locale(_split_locale(locale_id)[0])).getScript()
-
-
 def foreign_letters(text: str, locale_id: str) -> str:
     """The letters of ``text`` that are not in the locale's likely script (``Jumada II`` for
     ``ckb``: CLDR has no Sorani Hijri month names and ICU falls back to the root's Latin)."""
-    script = _script_of(locale_id)
+    script = likely_script(_split_locale(locale_id)[0])
     if not script:
         return ""
     foreign = []
@@ -316,7 +315,7 @@ def _drop_field(pattern: str, letter: str) -> str:
 
 
 def _drop_era(pattern: str) -> str:
-    """Remove ``G`` fields (with the spaces before them) outside quoted literals."""
+    """Remove ``G`` fields (and what joined them) outside quoted literals."""
     return _drop_field(pattern, "G")
 
 
