@@ -40,6 +40,11 @@ from .textnorm import match_key
 
 _DATA = Path(__file__).with_name("data") / "date_words.yml"
 _SCAN_LIMIT = 50_000
+_SOLAR_HIJRI_PIVOT = 1420
+"""A year-first numeric date with no words around it: up to this year Solar Hijri, above it
+Hijri (the reading that puts a news date nearer our time)."""
+_SCRAMBLED_LIMIT = 60
+"""A line this short may hold a date's parts out of order (right-to-left copy)."""
 """Only the first characters of a text are searched (datelines sit at the top)."""
 
 GREGORIAN, ISLAMIC, PERSIAN = "gregorian", "islamic-umalqura", "persian"
@@ -259,6 +264,11 @@ def _patterns() -> dict[str, re.Pattern]:
             + r")?[ ,،\-–(/=]{0,4}$"
         ),
         "range_before": re.compile(r"\d{1,2}\s?[-–]\s?$"),
+        # A wire trailer: day, hour and minute run together, the English month and a two-digit
+        # year (KUNA 041506 Jul 09 = 4 July 2009, 15:06).
+        "wire_trailer": re.compile(
+            r"(?<!\d)(?P<day>[0-3]\d)(?P<hh>[0-2]\d)(?P<mi>[0-5]\d)\s(?P<name>[a-z]{3})\s(?P<yy>\d{2})(?!\d)"
+        ),
         # Dates in other languages, found by shape; the name must be in world_month_table.
         "world_dmy": re.compile(
             r"(?<![\d.])(?P<day>\d{1,2})(?:\.|ي|º|er)?\s?(?:(?:de|of|del|di)\s)?"
@@ -341,9 +351,13 @@ def _numeric(m: re.Match, context: str | None) -> _Candidate:
         return _Candidate(m.start(), m.end(), GREGORIAN, None, "not a date")
     if era in (ISLAMIC, PERSIAN):
         calendar = era
-    elif y < 1600:
+    elif y < 1600 and context:
         # A year before 1600: Hijri, Solar Hijri where the text's language counts in it (ICU).
-        calendar = PERSIAN if context and default_calendars(context)[0] == "persian" else ISLAMIC
+        calendar = PERSIAN if default_calendars(context)[0] == "persian" else ISLAMIC
+    elif y < 1600:
+        # No words to tell: the reading of a news date. Solar Hijri years up to 1420 name
+        # 1921-2041, Hijri ones below 1421 name days before 2000; so 1400/10/21 is 2022-01-11.
+        calendar = PERSIAN if y <= _SOLAR_HIJRI_PIVOT else ISLAMIC
     else:
         calendar = GREGORIAN
     return _Candidate(m.start(), m.end(), calendar, (y, mo, d))
@@ -408,8 +422,54 @@ def _candidates(folded: str, context: str | None) -> list[_Candidate]:
             ymd = (int(m.group("year")), month, int(m.group("day")))
             found.append(_Candidate(m.start(), m.end(), GREGORIAN, ymd))
             taken.append(m.span())
+    for m in pats["wire_trailer"].finditer(folded):
+        month = _english_month(m.group("name"))
+        if month and free(*m.span()):
+            year = 2000 + int(m.group("yy"))
+            found.append(_Candidate(m.start(), m.end(), GREGORIAN, (year, month, int(m.group("day")))))
+            taken.append(m.span())
+    if not found and len(folded.strip()) <= _SCRAMBLED_LIMIT:
+        found.extend(_scrambled(folded))
     found.sort(key=lambda c: c.start)
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def _english_months() -> dict[str, int]:
+    symbols = icu.DateFormatSymbols(icu.Locale("en"), "gregorian")
+    return {fold(name): n for n, name in enumerate(symbols.getShortMonths()[:12], start=1)}
+
+
+def _english_month(name: str) -> int | None:
+    return _english_months().get(name)
+
+
+_PART = re.compile(r"\d{1,2}:\d{2}|\d+|[^\W\d_]+(?:\s[^\W\d_]+)?")
+
+
+def _scrambled(folded: str) -> list[_Candidate]:
+    """A short line whose only parts are one day, one month name and one four-digit year, in
+    any order, with at most a time and a label of two words beside them: a date line whose order a
+    right-to-left copy scrambled (``:تحديث 04 14:02 2022 أوت``)."""
+    table = month_table()
+    days, years, months, others = [], [], [], 0
+    for m in _PART.finditer(folded):
+        part = m.group()
+        if ":" in part:
+            continue
+        if part.isdigit():
+            (years if len(part) == 4 else days if len(part) <= 2 else []).append(int(part))
+            continue
+        for word in (part, *part.split()):
+            if _squash(word) in table:
+                months.append(table[_squash(word)])
+                break
+        else:
+            others += len(part.split())
+    if len(days) == len(years) == len(months) == 1 and 1 <= days[0] <= 31 and others <= 2:
+        calendar, month = months[0]
+        return [_Candidate(0, len(folded), calendar, (years[0], month, days[0]))]
+    return []
 
 
 def _resolve(c: _Candidate) -> tuple[dt.date | None, list[str]]:

@@ -24,7 +24,7 @@ import html
 import re
 from pathlib import Path
 
-from . import boilerplate, htmltext
+from . import boilerplate, htmltext, pagelayout
 from .dateline import date_line, parse_dateline
 from .dateparse import DateMatch, find_date
 from .decode import decode_bytes
@@ -108,7 +108,8 @@ def parse_seed(
         reason = "no text: the file is empty or holds only white space or invisible characters"
         raise SahifaError(path_str, reason if not dropped else "no article text, only boilerplate")
     if title is None:
-        title, kept, date_lines = _find_title(kept, warnings)
+        found = _find_title_by_layout(kept) if fmt == "pagetext" else None
+        title, kept, date_lines = found or _find_title(kept, warnings)
         if fmt == "pagetext" and len(lines) > 1 and lines[0] == lines[1]:
             fmt = "wire"
     else:
@@ -271,6 +272,72 @@ def _find_title(lines: list[str], warnings: list[str]):
             break
         i += 1
     return title, remaining, date_lines
+
+
+def _find_title_by_layout(lines: list[str]):
+    """``_find_title`` for a page copy with chrome above the story: the headline is the line
+    above the story's prose run (``pagelayout``) that its lead supports (shared key words),
+    repeated or close to it, never a line of chrome, a clock or a counter; lines between the
+    headline and the story are kept when they are a dateline or a standfirst, lines after the
+    story while they still end sentences. None when the page has no such shape (the story
+    starts at the top): the plain reader applies."""
+    lay = pagelayout.layout(lines)
+    start = lay.start
+    if start < len(lines) and start + 1 < lay.end and _headline_like(lines[start]):
+        if not pagelayout.ends_a_sentence(lines[start]):
+            start += 1  # a long headline with a comma reads as prose: it opens the run
+    if not lay.found or start == 0:
+        return None
+    lead = " ".join(lines[start : start + 2])
+    date_lines: list[tuple[DateMatch, bool, bool]] = []
+    candidates = []  # (index, supported by the lead, score)
+    for i in range(start):
+        line = lines[i]
+        if lay.chrome[i] or not _headline_like(line) or len(line.split()) < 3:
+            continue
+        if date_line(line, labels=_clock_labels()):
+            continue
+        evidence = pagelayout.headline_evidence(line, lead)
+        repeated = any(j != i and same_text(lines[j], line) for j in range(start))
+        distance = start - i
+        score = 3 * evidence + (1.5 if repeated else 0) + max(0.0, 1.0 - 0.15 * (distance - 1))
+        candidates.append((i, evidence >= 0.15 or repeated, score))
+    # The first line the lead supports (the page's order puts the headline before its
+    # standfirst and subheads); without one, the best-scored line close to the story.
+    supported = [c for c in candidates if c[1]]
+    near = [c for c in candidates if start - c[0] <= 3]
+    if supported:
+        title_at = supported[0][0]
+    elif near:
+        title_at = max(near, key=lambda c: c[2])[0]
+    else:
+        return None
+    title = lines[title_at]
+    for i in range(start):
+        found = date_line(lines[i], labels=_clock_labels())
+        if found:
+            date_lines.append((found[0], found[1], i > title_at))
+    between = [
+        line
+        for line in lines[title_at + 1 : start]
+        if not same_text(line, title)
+        and not date_line(line, labels=_clock_labels())
+        and (parse_dateline(line) is not None or (pagelayout.is_prose(line) or len(line.split()) >= 8))
+    ]
+    tail = []
+    for i in range(lay.end, len(lines)):
+        if lay.chrome[i] or date_line(lines[i]) or not pagelayout.ends_a_sentence(lines[i]):
+            break
+        tail.append(lines[i])
+    footer_dates = []
+    for line in lines[lay.end + len(tail) :]:
+        found = date_line(line, labels=_clock_labels())
+        if found and found[0].date:
+            footer_dates.append((found[0], False, True))
+    # The page's own dates after the headline come first, then a date at the end of the page
+    # (Persian pages often put it there), then dates above the headline that are not a clock.
+    ordered = [d for d in date_lines if d[2]] + footer_dates + [d for d in date_lines if not d[2]]
+    return title, between + lines[start : lay.end] + tail, ordered
 
 
 @functools.lru_cache(maxsize=1)

@@ -117,3 +117,24 @@ def test_a_month_name_that_means_different_months_in_two_languages_is_not_read()
     assert table["januar"] == 1 and table["stycznia"] == 1
     assert find_date("11 listopad 2022") is None
     assert find_date("في 11 مليون 2022") is None  # shape alone is not a date
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a right-to-left copy scrambles the order of a short date line: day, time, year, month
+        (":تحديث 04 14:02 2022 أوت", dt.date(2022, 8, 4)),
+        # a wire trailer: day, hour and minute run together, month, two-digit year
+        ("KUNA 041506 Jul 09NNNN", dt.date(2009, 7, 4)),
+        # year first, no words: Solar Hijri up to 1420 (1921-2041), Hijri above it
+        ("1400/10/21", dt.date(2022, 1, 11)),
+        ("1443/06/08", dt.date(2022, 1, 11)),
+    ],
+)
+def test_dates_in_the_shapes_pages_and_wires_print_them(text, expected):
+    assert find_date(text).date == expected
+
+
+def test_a_scrambled_line_needs_exactly_one_of_each_part():
+    assert find_date("2022 مارس 04 05") is None  # two day-like numbers: not a date
+    assert find_date("الجولة 12 من دوري 2022 أوت وسبتمبر") is None  # two month names

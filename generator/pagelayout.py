@@ -1,0 +1,186 @@
+"""Where the story is in a copied web page: lines scored as prose or chrome by their shape.
+
+Input: the non-empty lines of a page copy (a browser's select-all, a scraper's text dump), in
+order. Output: a ``Layout``: the run of lines that holds the story's prose (``start``,
+``end``), and, for every line, whether it looks like chrome.
+
+A person finds the story by structure, not by a list of phrases: the densest run of prose
+(long lines made of sentences), with the headline a little above it and menus, clocks,
+counters, teasers and footers around it. The features used here are the ones a person uses:
+
+- prose: a long line (``PROSE_CHARS``) of words with sentence punctuation and few digits;
+- chrome: a short line that is mostly digits (clocks, counters, issue numbers), a run of very
+  short lines (menus, share buttons, tag lists), a line of another script than the page's
+  (``Close Menu`` on an Arabic page), or a line the same site prints on other pages
+  (``recurring``: lines that repeat across seeds of one folder).
+
+The story's run is the stretch of lines with the most prose characters in which no two prose
+lines are more than ``GAP`` non-prose lines apart, so a subheading or a short quoted line
+inside the story stays in it, while a "most read" block after it does not join it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+PROSE_CHARS = 90
+"""A line at least this long, made of sentences, is prose."""
+PROSE_WORDS = 12
+GAP = 3
+"""Non-prose lines allowed between two prose lines of one story run."""
+MENU_WORDS = 3
+"""A line of at most this many words in a run of such lines is a menu or a button bar."""
+MENU_RUN = 3
+
+_WORD = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
+_SENTENCE = re.compile(r"[.!?؟。！？](?:\s|$)|[،,;؛]\s\S")
+_FINAL = re.compile(r"[.!?؟。！？»\"”)]\s*$")
+
+
+@dataclass(frozen=True)
+class Layout:
+    start: int
+    """First line of the story's prose run (``len(lines)`` when there is none)."""
+    end: int
+    """One past its last line."""
+    prose: tuple[bool, ...]
+    chrome: tuple[bool, ...]
+
+    @property
+    def found(self) -> bool:
+        return self.start < self.end
+
+
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else ""
+
+
+def main_script(lines: list[str]) -> str:
+    """The script most letters of the page are in (``ARABIC``, ``LATIN`` ...)."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        for ch in line[:400]:
+            if ch.isalpha():
+                script = _script(ch)
+                counts[script] = counts.get(script, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else ""
+
+
+def is_prose(line: str) -> bool:
+    """A line a person reads as part of a story: long, made of words, with sentence
+    punctuation, and not mostly digits."""
+    words = _WORD.findall(line)
+    if len(line) < PROSE_CHARS and len(words) < PROSE_WORDS:
+        return False
+    if len(words) < 6:
+        return False
+    digits = len(_DIGIT.findall(line))
+    if digits > 0.25 * len(line):
+        return False
+    return bool(_SENTENCE.search(line)) or len(words) >= 2 * PROSE_WORDS
+
+
+def ends_a_sentence(line: str) -> bool:
+    return bool(_FINAL.search(line)) and len(_WORD.findall(line)) >= 4
+
+
+def _foreign(line: str, script: str) -> bool:
+    letters = [ch for ch in line if ch.isalpha()]
+    if not letters or not script:
+        return False
+    own = sum(1 for ch in letters if _script(ch) == script)
+    return own < 0.3 * len(letters)
+
+
+def _digit_heavy(line: str) -> bool:
+    digits = len(_DIGIT.findall(line))
+    letters = len(_WORD.findall(line))
+    return digits >= 4 and digits >= 2 * max(1, sum(len(w) for w in _WORD.findall(line))) // 3 or (
+        letters <= 2 and digits >= 3
+    )
+
+
+def chrome_flags(lines: list[str], recurring: frozenset[str] = frozenset()) -> list[bool]:
+    """Per line: does it look like chrome (see the module docstring)?"""
+    script = main_script(lines)
+    short = [len(_WORD.findall(line)) <= MENU_WORDS and not is_prose(line) for line in lines]
+    flags = []
+    for i, line in enumerate(lines):
+        run = 1
+        j = i - 1
+        while j >= 0 and short[j] and run < MENU_RUN:
+            run, j = run + 1, j - 1
+        j = i + 1
+        while j < len(lines) and short[j] and run < MENU_RUN:
+            run, j = run + 1, j + 1
+        flags.append(
+            line in recurring
+            or (short[i] and run >= MENU_RUN)
+            or (not is_prose(line) and (_digit_heavy(line) or _foreign(line, script)))
+        )
+    return flags
+
+
+def layout(lines: list[str], recurring: frozenset[str] = frozenset()) -> Layout:
+    """The story's prose run and the chrome flags of ``lines``."""
+    prose = [is_prose(line) for line in lines]
+    chrome = chrome_flags(lines, recurring)
+    best = (0, len(lines), len(lines))  # (mass, start, end)
+    i = 0
+    while i < len(lines):
+        if not prose[i]:
+            i += 1
+            continue
+        start = end = i
+        mass = 0
+        j = i
+        while j < len(lines):
+            if prose[j]:
+                mass += len(lines[j])
+                end = j + 1
+                j += 1
+                continue
+            gap = j
+            while gap < len(lines) and not prose[gap] and gap - end < GAP:
+                gap += 1
+            if gap < len(lines) and prose[gap]:
+                j = gap
+                continue
+            break
+        if mass > best[0]:
+            best = (mass, start, end)
+        i = end
+    _, start, end = best
+    return Layout(start, end, tuple(prose), tuple(chrome))
+
+
+_CONTENT = re.compile(r"[^\W\d_]{3,}")
+_PREFIXES = ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف")
+
+
+def _keys(text: str) -> set[str]:
+    """Content words of ``text`` as comparison keys, each also without an Arabic prefix."""
+    from .textnorm import match_key
+
+    keys = set()
+    for word in _CONTENT.findall(match_key(text)):
+        keys.add(word)
+        for prefix in _PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+                keys.add(word[len(prefix) :])
+                break
+    return keys
+
+
+def headline_evidence(candidate: str, lead: str) -> float:
+    """How much of ``candidate``'s content words the story's lead repeats (0..1): a headline
+    shares its key words with the lead; a teaser of another story or a site's slogan does not."""
+    words = _keys(candidate)
+    if not words:
+        return 0.0
+    lead_keys = _keys(lead)
+    return len(words & lead_keys) / len(words)
