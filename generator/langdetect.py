@@ -20,6 +20,7 @@ by its locale (``ar`` → a site's ``arz`` whose locale is ``ar_EG``).
 
 from __future__ import annotations
 
+import functools
 import re
 
 _SAMPLE = 30_000
@@ -123,3 +124,12 @@ def site_language(detected: str, languages) -> str:
         if locale.replace("-", "_").split("_")[0] == detected:
             return code
     return detected
+
+
+@functools.lru_cache(maxsize=1)
+def function_words() -> frozenset[str]:
+    """The detector's function words of every language, as ``match_key`` keys (words that
+    say nothing of what a text is about)."""
+    from .textnorm import match_key
+
+    return frozenset(match_key(word) for words in _WORD_SETS.values() for word in words)

@@ -9,8 +9,9 @@ A person finds the story by structure, not by a list of phrases: the densest run
 counters, teasers and footers around it. The features used here are the ones a person uses:
 
 - prose: a long line (``PROSE_CHARS``) of words with sentence punctuation and few digits;
-- chrome: a short line that is mostly digits (clocks, counters, issue numbers), a run of very
-  short lines (menus, share buttons, tag lists), a line of another script than the page's
+- chrome: a short line that is mostly digits (clocks, counters, issue numbers) or opens or
+  closes with a time of day (tickers, teasers of other stories with their times), a run of
+  very short lines (menus, share buttons, tag lists), a line of another script than the page's
   (``Close Menu`` on an Arabic page), or a line the same site prints on other pages
   (``recurring``: lines that repeat across seeds of one folder).
 
@@ -37,6 +38,7 @@ MENU_RUN = 3
 _WORD = re.compile(r"[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
 _SENTENCE = re.compile(r"[.!?؟。！？](?:\s|$)|[،,;؛]\s\S")
+_CLOCK = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])")
 _FINAL = re.compile(r"[.!?؟。！？»\"”)]\s*$")
 
 
@@ -99,9 +101,18 @@ def _foreign(line: str, script: str) -> bool:
 def _digit_heavy(line: str) -> bool:
     digits = len(_DIGIT.findall(line))
     letters = len(_WORD.findall(line))
-    return digits >= 4 and digits >= 2 * max(1, sum(len(w) for w in _WORD.findall(line))) // 3 or (
-        letters <= 2 and digits >= 3
+    return (
+        digits >= 4
+        and digits >= 2 * max(1, sum(len(w) for w in _WORD.findall(line))) // 3
+        or (letters <= 2 and digits >= 3)
     )
+
+
+def _teaser_time(line: str) -> bool:
+    """A short line that opens or closes with a time of day: a ticker item or a teaser of
+    another story with its time (``10:20 ص | ...``), or a clock."""
+    found = _CLOCK.search(line)
+    return bool(found) and (found.start() <= 2 or found.end() >= len(line) - 4)
 
 
 def chrome_flags(lines: list[str], recurring: frozenset[str] = frozenset()) -> list[bool]:
@@ -120,9 +131,37 @@ def chrome_flags(lines: list[str], recurring: frozenset[str] = frozenset()) -> l
         flags.append(
             line in recurring
             or (short[i] and run >= MENU_RUN)
-            or (not is_prose(line) and (_digit_heavy(line) or _foreign(line, script)))
+            or (not is_prose(line) and (_digit_heavy(line) or _foreign(line, script) or _teaser_time(line)))
         )
     return flags
+
+
+_CREDIT = re.compile(
+    r"(?:\((?P<paren>[^()]{1,30})\)|©\s*[^.!?؟]{1,40}|\b(?:Image|Photo)\s+[Cc]redit:.{1,40})\s*$"
+)
+
+
+def is_caption(line: str) -> bool:
+    """A photo caption or credit line: a short line, not ended as a sentence, that closes
+    with a credit (``(أرشيف)``, ``(الجزيرة)``, ``© RFI``, ``Image Credit: Supplied``)."""
+    found = _CREDIT.search(line)
+    if not found or len(_WORD.findall(line)) > 30:
+        return False
+    before = line[: found.start()].rstrip()
+    if found.group("paren") is None:
+        return True  # "... © RFI", "Image Credit: Supplied"
+    return bool(before) and not before.endswith((".", "!", "?", "؟", "۔", ":"))
+
+
+def after_last_menu(chrome: tuple[bool, ...], stop: int) -> int:
+    """The line after the last run of ``MENU_RUN`` or more chrome lines before ``stop`` (0
+    when there is none): where a page's header ends and its story's own lines begin."""
+    end, run = 0, 0
+    for i in range(stop):
+        run = run + 1 if chrome[i] else 0
+        if run >= MENU_RUN:
+            end = i + 1
+    return end
 
 
 def layout(lines: list[str], recurring: frozenset[str] = frozenset()) -> Layout:
@@ -163,11 +202,16 @@ _PREFIXES = ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف
 
 
 def _keys(text: str) -> set[str]:
-    """Content words of ``text`` as comparison keys, each also without an Arabic prefix."""
+    """Content words of ``text`` as comparison keys (function words left out), each also
+    without an Arabic prefix."""
+    from .langdetect import function_words
     from .textnorm import match_key
 
     keys = set()
+    common = function_words()
     for word in _CONTENT.findall(match_key(text)):
+        if word in common:
+            continue
         keys.add(word)
         for prefix in _PREFIXES:
             if word.startswith(prefix) and len(word) - len(prefix) >= 3:
@@ -184,3 +228,29 @@ def headline_evidence(candidate: str, lead: str) -> float:
         return 0.0
     lead_keys = _keys(lead)
     return len(words & lead_keys) / len(words)
+
+
+def story_lines(lines: list[str], lay: Layout, start: int) -> list[str]:
+    """The lines of the story's run from ``start``, less what a person skips in it: photo
+    captions and credits (and the line a credit line follows) and short lines set among chrome
+    (a byline next to the date line). Nothing else: a story's own short lines (subheads, a
+    one-sentence paragraph) stay."""
+    keep = list(range(start, lay.end))
+    credit = [is_caption(line) for line in lines]
+    drop = set()
+    for i in keep:
+        words = len(_WORD.findall(lines[i]))
+        if credit[i] or (i + 1 < len(lines) and _only_credit(lines[i + 1]) and words <= 30):
+            drop.add(i)
+        elif not lay.prose[i] and words <= 6 and not ends_a_sentence(lines[i]):
+            if (i > 0 and lay.chrome[i - 1]) or (i + 1 < len(lines) and lay.chrome[i + 1]):
+                drop.add(i)
+    kept = [i for i in keep if i not in drop]
+    return [lines[i] for i in kept]
+
+
+def _only_credit(line: str) -> bool:
+    """A line that is nothing but a photo credit (``Image Credit: Supplied``, ``© AFP``); not
+    a parenthesised word alone, which is as often a wire mark (``(end)``, ``(تستمر)``)."""
+    found = _CREDIT.search(line)
+    return bool(found) and not line[: found.start()].strip() and found.group("paren") is None

@@ -119,8 +119,13 @@ def parse_seed(
     dateline, kept, lead_index = _take_dateline(kept, warnings)
     kept = _drop_extractor_repeat(kept, title)
     date_match = dateline.date if dateline else None
-    if date_match is None or date_match.date is None and not date_match.warnings:
-        date_match = _pick_date_line(date_lines, warnings) or date_match
+    if date_match is None and kept:
+        date_match = _lead_date(kept[0]) or (_lead_date(kept[1]) if len(kept) > 1 else None)
+    if date_match is None or date_match.date is None:
+        # A dateline without its year ("الدوحة في 07 يناير"): the page's date line says it.
+        picked = _pick_date_line(date_lines, warnings)
+        if picked is not None and (picked.date is not None or date_match is None):
+            date_match = picked
     if date_match is None and page_date is not None:
         date_match = page_date
     if date_match is None and title:
@@ -288,9 +293,9 @@ def _find_title_by_layout(lines: list[str]):
             start += 1  # a long headline with a comma reads as prose: it opens the run
     if not lay.found or start == 0:
         return None
-    lead = " ".join(lines[start : start + 2])
+    lead = " ".join([line for line in lines[start : lay.end] if pagelayout.is_prose(line)][:3])[:1500]
     date_lines: list[tuple[DateMatch, bool, bool]] = []
-    candidates = []  # (index, supported by the lead, score)
+    candidates = []  # (index, evidence, repeated, score)
     for i in range(start):
         line = lines[i]
         if lay.chrome[i] or not _headline_like(line) or len(line.split()) < 3:
@@ -298,18 +303,26 @@ def _find_title_by_layout(lines: list[str]):
         if date_line(line, labels=_clock_labels()):
             continue
         evidence = pagelayout.headline_evidence(line, lead)
-        repeated = any(j != i and same_text(lines[j], line) for j in range(start))
+        # A repeat away from it (a page printing its headline twice) supports a line; a line
+        # repeated right after itself is an image's alt text and caption.
+        repeated = any(abs(j - i) > 1 and same_text(lines[j], line) for j in range(start))
         distance = start - i
         score = 3 * evidence + (1.5 if repeated else 0) + max(0.0, 1.0 - 0.15 * (distance - 1))
-        candidates.append((i, evidence >= 0.15 or repeated, score))
-    # The first line the lead supports (the page's order puts the headline before its
-    # standfirst and subheads); without one, the best-scored line close to the story.
-    supported = [c for c in candidates if c[1]]
+        candidates.append((i, evidence, repeated, score))
+    # The first line the lead supports about as well as the best-supported one (the page's
+    # order puts the headline before its standfirst and subheads); without one, the
+    # best-scored line close to the story.
+    strongest = max((c[1] for c in candidates), default=0.0)
+    supported = [c for c in candidates if c[2] or (c[1] >= 0.15 and c[1] >= 0.5 * strongest)]
+    # Lines after the page's last menu (a run of chrome lines) come first: the site's name
+    # and slogan above the menu are not the story's headline, even when the lead names them.
+    below = pagelayout.after_last_menu(lay.chrome, start)
+    supported = [c for c in supported if c[0] >= below] + [c for c in supported if c[0] < below]
     near = [c for c in candidates if start - c[0] <= 3]
     if supported:
         title_at = supported[0][0]
     elif near:
-        title_at = max(near, key=lambda c: c[2])[0]
+        title_at = max(near, key=lambda c: c[3])[0]
     else:
         return None
     title = lines[title_at]
@@ -321,6 +334,7 @@ def _find_title_by_layout(lines: list[str]):
         line
         for line in lines[title_at + 1 : start]
         if not same_text(line, title)
+        and not pagelayout.is_caption(line)
         and not date_line(line, labels=_clock_labels())
         and (parse_dateline(line) is not None or (pagelayout.is_prose(line) or len(line.split()) >= 8))
     ]
@@ -337,7 +351,8 @@ def _find_title_by_layout(lines: list[str]):
     # The page's own dates after the headline come first, then a date at the end of the page
     # (Persian pages often put it there), then dates above the headline that are not a clock.
     ordered = [d for d in date_lines if d[2]] + footer_dates + [d for d in date_lines if not d[2]]
-    return title, between + lines[start : lay.end] + tail, ordered
+    story = pagelayout.story_lines(lines, lay, start)
+    return title, between + story + tail, ordered
 
 
 @functools.lru_cache(maxsize=1)
@@ -357,6 +372,16 @@ def _pick_date_line(date_lines, warnings: list[str]) -> DateMatch | None:
         if group:
             return group[0]
     return None
+
+
+def _lead_date(lead: str) -> DateMatch | None:
+    """A complete date among the first words of the lead, as a dateline without the shapes
+    ``parse_dateline`` cuts off (``أبها 22 ربيع الأول 1445 هـ الموافق 07 أكتوبر 2023 م واس
+    بدأت ...``, ``نابلس 12-3-2022 وفا- ...``): the date counts, the lead stays whole."""
+    found = find_date(lead[:160])
+    if found is None or found.date is None:
+        return None
+    return found if len(lead[: found.span[0]].split()) <= 3 else None
 
 
 def _take_dateline(lines: list[str], warnings: list[str]):
