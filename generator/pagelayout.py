@@ -10,7 +10,8 @@ counters, teasers and footers around it. The features used here are the ones a p
 
 - prose: a long line (``PROSE_CHARS``) of words with sentence punctuation and few digits;
 - chrome: a short line that is mostly digits (clocks, counters, issue numbers) or opens or
-  closes with a time of day (tickers, teasers of other stories with their times), a run of
+  closes with a time of day (tickers, teasers of other stories with their times), a
+  breadcrumb (short parts joined by ``>`` or ``|``), a run of
   very short lines (menus, share buttons, tag lists), a line of another script than the page's
   (``Close Menu`` on an Arabic page), or a line the same site prints on other pages
   (``recurring``: lines that repeat across seeds of one folder).
@@ -37,9 +38,10 @@ MENU_RUN = 3
 
 _WORD = re.compile(r"[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
-_SENTENCE = re.compile(r"[.!?؟。！？](?:\s|$)|[،,;؛]\s\S")
+_SENTENCE = re.compile(r"[.!?؟۔。！？](?:\s|$)|[،,;؛]\s\S")
 _CLOCK = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])")
-_FINAL = re.compile(r"[.!?؟。！？»\"”)]\s*$")
+_FINAL = re.compile(r"[.!?؟۔。！？»\"”)]\s*$")
+_CRUMB = re.compile(r"\s(?:>|»|›|/|\|)\s")
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,10 @@ def is_prose(line: str) -> bool:
     digits = len(_DIGIT.findall(line))
     if digits > 0.25 * len(line):
         return False
-    return bool(_SENTENCE.search(line)) or len(words) >= 2 * PROSE_WORDS
+    # Sentences: one that ends the line, or two marks inside it; a headline or a teaser with
+    # a single comma is not prose ("Dans le Gers, les retenues ... au sortir de l'hiver").
+    marks = len(_SENTENCE.findall(line))
+    return bool(_FINAL.search(line)) and marks >= 1 or marks >= 2 or len(words) >= 2 * PROSE_WORDS
 
 
 def ends_a_sentence(line: str) -> bool:
@@ -115,6 +120,13 @@ def _teaser_time(line: str) -> bool:
     return bool(found) and (found.start() <= 2 or found.end() >= len(line) - 4)
 
 
+def _crumbs(line: str) -> bool:
+    """A breadcrumb or a row of links: short parts joined by ``>``, ``»``, ``/`` or ``|``
+    (``استان‌ها > خراسان رضوی``)."""
+    parts = _CRUMB.split(line)
+    return len(parts) >= 2 and all(len(_WORD.findall(part)) <= 3 for part in parts)
+
+
 def chrome_flags(lines: list[str], recurring: frozenset[str] = frozenset()) -> list[bool]:
     """Per line: does it look like chrome (see the module docstring)?"""
     script = main_script(lines)
@@ -131,7 +143,10 @@ def chrome_flags(lines: list[str], recurring: frozenset[str] = frozenset()) -> l
         flags.append(
             line in recurring
             or (short[i] and run >= MENU_RUN)
-            or (not is_prose(line) and (_digit_heavy(line) or _foreign(line, script) or _teaser_time(line)))
+            or (
+                not is_prose(line)
+                and (_digit_heavy(line) or _foreign(line, script) or _teaser_time(line) or _crumbs(line))
+            )
         )
     return flags
 
@@ -153,12 +168,13 @@ def is_caption(line: str) -> bool:
     return bool(before) and not before.endswith((".", "!", "?", "؟", "۔", ":"))
 
 
-def after_last_menu(chrome: tuple[bool, ...], stop: int) -> int:
-    """The line after the last run of ``MENU_RUN`` or more chrome lines before ``stop`` (0
-    when there is none): where a page's header ends and its story's own lines begin."""
+def after_last_menu(lines: list[str], chrome: tuple[bool, ...], stop: int) -> int:
+    """The line after the last run of ``MENU_RUN`` or more menu lines (chrome made of words
+    alone: no date, clock or counter) before ``stop``; 0 when there is none. Where a page's
+    header ends and its story's own lines (kicker, date, headline) begin."""
     end, run = 0, 0
     for i in range(stop):
-        run = run + 1 if chrome[i] else 0
+        run = run + 1 if chrome[i] and not _DIGIT.search(lines[i]) else 0
         if run >= MENU_RUN:
             end = i + 1
     return end

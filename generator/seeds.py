@@ -44,6 +44,8 @@ _TITLE_SITE_SUFFIX = re.compile(r"\s+[|｜]\s+[^|｜]{2,40}$")
 _PRINT_HEADER = re.compile(r"^-\s+(?P<site>.{2,80}?)\s+-\s+https?://\S+\s+-$")
 _EXTRACTOR_RULE = re.compile(r"^\s*(?:\*\s*){3,}$")
 _TITLE_WINDOW = 8
+_HEADLINE_WORDS = 16
+"""Headlines rarely run longer; a longer line under one is its standfirst."""
 _LONG = 200
 _TAG_TEXT_LIMIT = 60_000
 
@@ -110,6 +112,9 @@ def parse_seed(
     if title is None:
         found = _find_title_by_layout(kept) if fmt == "pagetext" else None
         title, kept, date_lines = found or _find_title(kept, warnings)
+        if title is not None and found is None and fmt == "pagetext" and _is_chrome(title, kept):
+            kept = [title, *kept]  # a clock, a counter or a menu is no headline: say so
+            title = None
         if fmt == "pagetext" and len(lines) > 1 and lines[0] == lines[1]:
             fmt = "wire"
     else:
@@ -316,19 +321,32 @@ def _find_title_by_layout(lines: list[str]):
     supported = [c for c in candidates if c[2] or (c[1] >= 0.15 and c[1] >= 0.5 * strongest)]
     # Lines after the page's last menu (a run of chrome lines) come first: the site's name
     # and slogan above the menu are not the story's headline, even when the lead names them.
-    below = pagelayout.after_last_menu(lay.chrome, start)
+    below = pagelayout.after_last_menu(lines, lay.chrome, start)
     supported = [c for c in supported if c[0] >= below] + [c for c in supported if c[0] < below]
     near = [c for c in candidates if start - c[0] <= 3]
     if supported:
-        title_at = supported[0][0]
+        # Of a kicker and its headline on consecutive lines (روتیتر, a headline and its image's
+        # alt text) the headline is the longer one; a standfirst under it ends as a sentence,
+        # reads as prose or runs longer than headlines do.
+        group = [supported[0]]
+        for c in supported[1:]:
+            if c[0] == group[-1][0] + 1:
+                group.append(c)
+        fitting = [c for c in group if not pagelayout.ends_a_sentence(lines[c[0]])] or group
+        fitting = [c for c in fitting if not pagelayout.is_prose(lines[c[0]])] or fitting
+        fitting = [c for c in fitting if len(lines[c[0]].split()) <= _HEADLINE_WORDS] or fitting
+        title_at = max(fitting, key=lambda c: (len(lines[c[0]].split()), -c[0]))[0]
     elif near:
         title_at = max(near, key=lambda c: c[3])[0]
     else:
         return None
     title = lines[title_at]
+    above: list[tuple[DateMatch, bool, bool]] = []  # between the last menu and the headline
     for i in range(start):
         found = date_line(lines[i], labels=_clock_labels())
-        if found:
+        if found and below <= i < title_at:
+            above.append((found[0], False, True))
+        elif found:
             date_lines.append((found[0], found[1], i > title_at))
     between = [
         line
@@ -348,9 +366,12 @@ def _find_title_by_layout(lines: list[str]):
         found = date_line(line, labels=_clock_labels())
         if found and found[0].date:
             footer_dates.append((found[0], False, True))
-    # The page's own dates after the headline come first, then a date at the end of the page
-    # (Persian pages often put it there), then dates above the headline that are not a clock.
-    ordered = [d for d in date_lines if d[2]] + footer_dates + [d for d in date_lines if not d[2]]
+    # The page's own dates after the headline come first, then those between the page's menu
+    # and the headline (nearest first), then a date at the end of the page (Persian pages
+    # often put it there), then dates above the menu that are not a clock (the page's "now").
+    ordered = (
+        [d for d in date_lines if d[2]] + above[::-1] + footer_dates + [d for d in date_lines if not d[2]]
+    )
     story = pagelayout.story_lines(lines, lay, start)
     return title, between + story + tail, ordered
 
@@ -374,6 +395,10 @@ def _pick_date_line(date_lines, warnings: list[str]) -> DateMatch | None:
     return None
 
 
+def _is_chrome(line: str, lines: list[str]) -> bool:
+    return pagelayout.chrome_flags([line, *lines[:10]])[0] and not pagelayout.is_prose(line)
+
+
 def _lead_date(lead: str) -> DateMatch | None:
     """A complete date among the first words of the lead, as a dateline without the shapes
     ``parse_dateline`` cuts off (``أبها 22 ربيع الأول 1445 هـ الموافق 07 أكتوبر 2023 م واس
@@ -381,7 +406,8 @@ def _lead_date(lead: str) -> DateMatch | None:
     found = find_date(lead[:160])
     if found is None or found.date is None:
         return None
-    return found if len(lead[: found.span[0]].split()) <= 3 else None
+    before = re.sub(r"\([^()]*\)", " ", lead[: found.span[0]])  # "لاہور (اے پی پی) 14 فروری"
+    return found if len(before.split()) <= 3 else None
 
 
 def _take_dateline(lines: list[str], warnings: list[str]):
