@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .textnorm import match_key
+from .textnorm import ARABIC_MARKS, match_key
 
 _DATA = Path(__file__).with_name("data") / "boilerplate.yml"
 _SHORT = 120
@@ -75,7 +75,8 @@ def is_boilerplate(line: str, cat: Catalogue | None = None) -> bool:
         return True
     if any(text.startswith(h) for h in cat.headers):
         return True
-    return any(p.fullmatch(text) for p in cat.patterns)
+    bare = ARABIC_MARKS.sub("", text)  # "اقرأ أيضًا" as "اقرأ أيضا": patterns need no tashkeel
+    return any(p.fullmatch(text) or p.fullmatch(bare) for p in cat.patterns)
 
 
 def strip_inline(line: str, cat: Catalogue | None = None) -> str:

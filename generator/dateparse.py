@@ -6,7 +6,7 @@ warnings; or None when the text names no date at all.
 
 - Month and weekday names come from CLDR through ICU (every Arabic month-name family:
   Levantine, Egyptian/Gulf, Maghrebi, Moroccan, Mauritanian; Persian and Dari; Urdu; English;
-  French; Hijri names in ar/fa/ur; Solar Hijri in fa/fa_AF), plus the small documented list
+  French; Hijri names in ar/fa/ur; Solar Hijri in fa/fa_AF/ps/ckb_IR), plus the small documented list
   in ``data/date_words.yml``. Names are compared through a folding key, so hamza forms,
   Persian/Arabic yeh and kaf, tashkeel, tatweel and ZWNJ do not matter.
 - Gregorian dates in any other language ICU has data for (``11. Januar 2022``, ``11 de enero
@@ -43,6 +43,9 @@ _SCAN_LIMIT = 50_000
 _SOLAR_HIJRI_PIVOT = 1420
 """A year-first numeric date with no words around it: up to this year Solar Hijri, above it
 Hijri (the reading that puts a news date nearer our time)."""
+_KURDISH_OFFSET = 1321
+_KURDISH_YEARS = (2600, 2800)
+"""Kurdish pages count Solar Hijri months from 700 BC (``14 خەرمانان 2723`` = 1402/06/14)."""
 _SCRAMBLED_LIMIT = 60
 """A line this short may hold a date's parts out of order (right-to-left copy)."""
 """Only the first characters of a text are searched (datelines sit at the top)."""
@@ -74,7 +77,7 @@ _CLDR_SOURCES = (
         ),
     ),
     ("islamic", ("ar", "fa", "ur")),
-    ("persian", ("fa", "fa_AF")),
+    ("persian", ("fa", "fa_AF", "ps", "ckb_IR")),
 )
 _WEEKDAY_LOCALES = ("ar", "fa", "ur", "en", "fr")
 
@@ -263,7 +266,8 @@ def _patterns() -> dict[str, re.Pattern]:
             + _alternation(fold(w) for w in words["dual_connectors"])
             + r")?[ ,،\-–(/=]{0,4}$"
         ),
-        "range_before": re.compile(r"\d{1,2}\s?[-–]\s?$"),
+        # "12-14 مارس": a range; not "10:20-8 نوفمبر" (a time glued to the day) or "۳۶۹۶ - May"
+        "range_before": re.compile(r"(?<![\d:])\d{1,2}\s?[-–]\s?$"),
         # A wire trailer: day, hour and minute run together, the English month and a two-digit
         # year (KUNA 041506 Jul 09 = 4 July 2009, 15:06).
         "wire_trailer": re.compile(
@@ -379,7 +383,10 @@ def _textual(m: re.Match, folded: str, pats: dict) -> _Candidate:
         return _Candidate(start, end, calendar, None, "year missing: the date is not complete")
     if pats["range_before"].search(folded, max(0, start - 8), start):
         return _Candidate(start, end, calendar, None, "a range of days, not one date")
-    return _Candidate(start, end, calendar, (int(m.group("year")), month, day))
+    year = int(m.group("year"))
+    if calendar == PERSIAN and _KURDISH_YEARS[0] <= year <= _KURDISH_YEARS[1]:
+        year -= _KURDISH_OFFSET  # the Kurdish calendar's year: Solar Hijri + 1321
+    return _Candidate(start, end, calendar, (year, month, day))
 
 
 @functools.lru_cache(maxsize=1)

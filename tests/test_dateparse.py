@@ -129,6 +129,12 @@ def test_a_month_name_that_means_different_months_in_two_languages_is_not_read()
         # year first, no words: Solar Hijri up to 1420 (1921-2041), Hijri above it
         ("1400/10/21", dt.date(2022, 1, 11)),
         ("1443/06/08", dt.date(2022, 1, 11)),
+        # a time glued to the day is not a range of days
+        ("نُشر: 10:20-8 نوفمبر 2023 م ـ 24 رَبيع الآخِر 1445 هـ", dt.date(2023, 11, 8)),
+        ("شماره ۳۶۹۶ - May 14, 2005", dt.date(2005, 5, 14)),
+        # Pashto and Sorani Solar Hijri month names; the Kurdish calendar's year (+1321)
+        ("کابل(پژواک، ۱۲ لیندۍ ۱۴۰۲):", dt.date(2023, 12, 3)),
+        ("09:47 - 14 خەرمانان 2723", dt.date(2023, 9, 5)),
     ],
 )
 def test_dates_in_the_shapes_pages_and_wires_print_them(text, expected):
@@ -138,3 +144,7 @@ def test_dates_in_the_shapes_pages_and_wires_print_them(text, expected):
 def test_a_scrambled_line_needs_exactly_one_of_each_part():
     assert find_date("2022 مارس 04 05") is None  # two day-like numbers: not a date
     assert find_date("الجولة 12 من دوري 2022 أوت وسبتمبر") is None  # two month names
+
+
+def test_a_range_of_days_is_still_no_date():
+    assert find_date("12-14 مارس 2023").date is None
