@@ -1,8 +1,9 @@
 """The seed reader on page copies in the shapes of real outlets' pages (``tests/pages``).
 
-``dev/`` is what the reader was built against; ``held/`` was written alongside it and scored
-blind once (see the README's "Seed reader" figures). Both are ours: page layouts, chrome and
-date forms of real outlets of each region, story text written for these tests. The scorer is
+``dev/`` is what the reader was built against (half of it was first scored blind, then
+looked at); ``blind/`` was written by others and scored once before anyone looked at it (the
+figures are in the README). All of them are ours: page layouts, chrome and date forms of
+real outlets of each region, story text written for these tests. The scorer is
 ``tools/score_pages.py``.
 """
 
@@ -13,7 +14,7 @@ import pytest
 from tools.score_pages import answers, score, summary
 
 # Reached when the reader was last changed; a change that loses ground fails here.
-FLOORS = {"dev": 0.97, "held": 0.90}
+FLOORS = {"dev": 0.97}
 
 
 @pytest.mark.parametrize("split", sorted(FLOORS))

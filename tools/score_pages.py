@@ -1,6 +1,6 @@
 """Score the seed reader on the page copies in ``tests/pages/<split>/``.
 
-    python tools/score_pages.py [dev|held] [--show-misses]
+    python tools/score_pages.py [dev|blind] [--show-misses]
 
 Each split holds page copies (``*.txt``) written in the shapes of real outlets' pages, with
 story text of our own, and ``answers*.json`` files giving, per file, the headline, the
