@@ -1,0 +1,89 @@
+"""Where the story is in a page copy: prose and chrome by shape (generator/pagelayout.py)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator import pagelayout
+from generator.seeds import parse_seed
+
+PROSE = (
+    "قال المتحدث باسم الوزارة إن أعمال الصيانة ستستمر ثلاثة أسابيع، وإن الطرق البديلة ستبقى مفتوحة "
+    "أمام حركة السير طوال فترة العمل."
+)
+
+
+def test_prose_needs_sentences_not_just_length():
+    assert pagelayout.is_prose(PROSE)
+    # a long headline with one comma is not prose
+    assert not pagelayout.is_prose("Dans le Gers, les retenues collinaires à moitié vides au sortir de l’hiver")
+    assert not pagelayout.is_prose("12:30 | 14:45 | 16:00 | 18:15 | 20:30 | 22:45 | 23:50 | 01:10 | 02:20 | 03:30")
+
+
+def test_chrome_by_shape():
+    lines = [
+        "الرئيسية",
+        "محلي",
+        "اقتصاد",
+        "رياضة",  # a menu: a run of very short lines
+        "10:20 ص | انطلاق بطولة المدارس لكرة اليد",  # a ticker item with its time
+        "استان‌ها > خراسان رضوی",  # a breadcrumb
+        "Close Menu",  # another script than the page's
+        "وزارة البيئة تطلق حملة لتنظيف الشواطئ الشمالية",  # a headline: not chrome
+        PROSE,
+    ]
+    flags = pagelayout.chrome_flags(lines)
+    assert flags == [True, True, True, True, True, True, True, False, False]
+    assert pagelayout.after_last_menu(lines, tuple(flags), len(lines)) == 4
+
+
+def test_captions_and_credits():
+    assert pagelayout.is_caption("جانب من أعمال الحفر في البلدة القديمة بنابلس (أرشيف)")
+    assert pagelayout.is_caption("Des pêcheurs sur le port de Nouadhibou (image d'illustration). © RFI")
+    assert pagelayout.is_caption("Image Credit: Supplied")
+    assert not pagelayout.is_caption("وقال إن الحملة ستستمر أسبوعين (كونا).")  # a sentence, then its source
+    assert not pagelayout.is_caption(PROSE)
+
+
+def test_the_story_run_skips_a_most_read_block_after_it():
+    lines = ["عنوان الخبر هنا في سطر واحد", PROSE, PROSE + " ثانياً.", "الأكثر قراءة"]
+    lines += ["خبر آخر عن الطقس", "خبر ثالث عن الرياضة", "خبر رابع عن الاقتصاد", PROSE + " بعيد."]
+    layout = pagelayout.layout(lines)
+    assert (layout.start, layout.end) == (1, 3)
+
+
+def test_a_page_copy_with_chrome_around_the_story():
+    page = "\n".join(
+        [
+            "تخطى إلى المحتوى الرئيسي",
+            "الأحد 15 فبراير 2026",  # the page's "now": not the story's date
+            "الرئيسية",
+            "محلي",
+            "دولي",
+            "رياضة",
+            "أمانة المدينة تبدأ صيانة الطرق الداخلية قبل موسم الأمطار",
+            "السبت 07/01/2023 - 11:32 ص",
+            "قالت أمانة المدينة إنها بدأت صيانة الطرق الداخلية في الأحياء القديمة قبل موسم الأمطار، "
+            "وإن الأعمال تشمل إصلاح شبكات تصريف المياه.",
+            PROSE,
+            "مشاركة",
+            "تويتر",
+            "فيسبوك",
+            "خبر آخر عن الطقس في المنطقة",
+        ]
+    )
+    record = parse_seed(page, "seeds/page.txt")
+    assert record.title == "أمانة المدينة تبدأ صيانة الطرق الداخلية قبل موسم الأمطار"
+    assert record.date.isoformat() == "2023-01-07"
+    assert len(record.paragraphs) == 2 and record.paragraphs[1] == PROSE
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=160), max_size=40))
+def test_layout_of_any_lines_is_consistent(lines):
+    layout = pagelayout.layout(lines)
+    assert 0 <= layout.start <= layout.end <= len(lines) or layout.start == len(lines)
+    assert len(layout.prose) == len(layout.chrome) == len(lines)
+    if layout.found:
+        assert layout.prose[layout.start] and layout.prose[layout.end - 1]
