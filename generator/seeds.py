@@ -299,7 +299,7 @@ def _find_title_by_layout(lines: list[str]):
     if not lay.found or start == 0:
         return None
     lead = " ".join([line for line in lines[start : lay.end] if pagelayout.is_prose(line)][:3])[:1500]
-    date_lines: list[tuple[DateMatch, bool, bool]] = []
+    date_lines: list[tuple[DateMatch, bool, bool, bool]] = []  # (match, clock, after title, updated)
     candidates = []  # (index, evidence, repeated, score)
     for i in range(start):
         line = lines[i]
@@ -347,7 +347,7 @@ def _find_title_by_layout(lines: list[str]):
         if found and below <= i < title_at:
             above.append((found[0], False, True))
         elif found:
-            date_lines.append((found[0], found[1], i > title_at))
+            date_lines.append((found[0], found[1], i > title_at, _updated(lines[i])))
     between = [
         line
         for line in lines[title_at + 1 : start]
@@ -369,11 +369,24 @@ def _find_title_by_layout(lines: list[str]):
     # The page's own dates after the headline come first, then those between the page's menu
     # and the headline (nearest first), then a date at the end of the page (Persian pages
     # often put it there), then dates above the menu that are not a clock (the page's "now").
-    ordered = (
-        [d for d in date_lines if d[2]] + above[::-1] + footer_dates + [d for d in date_lines if not d[2]]
-    )
+    after = [d for d in date_lines if d[2]]
+    after = [d for d in after if not d[3]] + [d for d in after if d[3]]  # published before updated
+    ordered = [d[:3] for d in after] + above[::-1] + footer_dates + [d[:3] for d in date_lines if not d[2]]
     story = pagelayout.story_lines(lines, lay, start)
     return title, between + story + tail, ordered
+
+
+@functools.lru_cache(maxsize=1)
+def _update_labels() -> tuple[str, ...]:
+    from .dateparse import _words
+
+    return tuple(_words().get("update_labels") or ())
+
+
+def _updated(line: str) -> bool:
+    """A date line that gives the story's correction time (``آخر تحديث``, ``Updated``)."""
+    lowered = line.casefold()
+    return any(label.casefold() in lowered for label in _update_labels())
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,8 +17,12 @@ PROSE = (
 def test_prose_needs_sentences_not_just_length():
     assert pagelayout.is_prose(PROSE)
     # a long headline with one comma is not prose
-    assert not pagelayout.is_prose("Dans le Gers, les retenues collinaires à moitié vides au sortir de l’hiver")
-    assert not pagelayout.is_prose("12:30 | 14:45 | 16:00 | 18:15 | 20:30 | 22:45 | 23:50 | 01:10 | 02:20 | 03:30")
+    assert not pagelayout.is_prose(
+        "Dans le Gers, les retenues collinaires à moitié vides au sortir de l’hiver"
+    )
+    assert not pagelayout.is_prose(
+        "12:30 | 14:45 | 16:00 | 18:15 | 20:30 | 22:45 | 23:50 | 01:10 | 02:20 | 03:30"
+    )
 
 
 def test_chrome_by_shape():
@@ -87,3 +91,21 @@ def test_layout_of_any_lines_is_consistent(lines):
     assert len(layout.prose) == len(layout.chrome) == len(lines)
     if layout.found:
         assert layout.prose[layout.start] and layout.prose[layout.end - 1]
+
+
+def test_the_publication_date_wins_over_the_update_whatever_the_order():
+    page = "\n".join(
+        [
+            "الرئيسية",
+            "محلي",
+            "دولي",
+            "رياضة",
+            "بلدية المدينة تفتتح حديقة عامة جديدة في الحي الشرقي",
+            "آخر تحديث: 13 تشرين الثاني 2024, 09:10",
+            "نشر في: 12 تشرين الثاني 2024, 12:26",
+            "افتتحت بلدية المدينة حديقة عامة جديدة في الحي الشرقي، وقالت إن الحديقة تضم ملاعب "
+            "للأطفال ومسارات للمشي.",
+            PROSE,
+        ]
+    )
+    assert parse_seed(page, "seeds/park.txt").date.isoformat() == "2024-11-12"
