@@ -343,6 +343,11 @@ def _find_title_by_layout(lines: list[str]):
     title = lines[title_at]
     above: list[tuple[DateMatch, bool, bool]] = []  # between the last menu and the headline
     for i in range(start):
+        if i != title_at and lines[i].startswith(title) and len(lines[i]) > len(title):
+            glued = find_date(lines[i][len(title) :])  # the headline again, a timestamp glued on
+            if glued is not None and glued.date is not None:
+                date_lines.append((glued, False, True, False))
+            continue
         found = date_line(lines[i], labels=_clock_labels())
         if found and below <= i < title_at:
             above.append((found[0], False, True))
@@ -352,6 +357,7 @@ def _find_title_by_layout(lines: list[str]):
         line
         for line in lines[title_at + 1 : start]
         if not same_text(line, title)
+        and not line.startswith(title)
         and not pagelayout.is_caption(line)
         and not date_line(line, labels=_clock_labels())
         and (parse_dateline(line) is not None or (pagelayout.is_prose(line) or len(line.split()) >= 8))

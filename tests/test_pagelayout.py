@@ -109,3 +109,22 @@ def test_the_publication_date_wins_over_the_update_whatever_the_order():
         ]
     )
     assert parse_seed(page, "seeds/park.txt").date.isoformat() == "2024-11-12"
+
+
+def test_a_timestamp_glued_to_the_repeated_headline_dates_the_story():
+    title = "بلدية المدينة تفتتح حديقة عامة جديدة"
+    page = "\n".join(
+        [
+            "الرئيسية",
+            "محلي",
+            "دولي",
+            "رياضة",
+            title,
+            title + "2024-11-12T12:26:00+03:00",
+            PROSE,
+            PROSE + " ثم.",
+        ]
+    )
+    record = parse_seed(page, "seeds/glued.txt")
+    assert record.title == title and record.date.isoformat() == "2024-11-12"
+    assert len(record.paragraphs) == 2
