@@ -20,10 +20,11 @@ clock, with weekday, time and labels) — such lines are metadata, not body text
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
-from .dateparse import DateMatch, find_date
+from .dateparse import DateMatch, _words, find_date
 
 _HEAD = 260
 _SEP = r"[-–—ـ:]"
@@ -157,3 +158,21 @@ def date_line(
     if len(words) > 3 or (len(words) > 1 and not clock and re.search(r"[.!?؟]", rest)):
         return None
     return match, clock
+
+
+@functools.lru_cache(maxsize=1)
+def clock_labels() -> tuple[str, ...]:
+    """Words that make a date line the page's clock (``التوقيت``, ``امروز``: data/date_words.yml)."""
+    return tuple(_words().get("clock_labels") or ())
+
+
+@functools.lru_cache(maxsize=1)
+def update_labels() -> tuple[str, ...]:
+    """Words of a story's correction time (``آخر تحديث``, ``Updated``: data/date_words.yml)."""
+    return tuple(_words().get("update_labels") or ())
+
+
+def is_update(line: str) -> bool:
+    """A date line that gives the story's correction time, not its publication."""
+    lowered = line.casefold()
+    return any(label.casefold() in lowered for label in update_labels())

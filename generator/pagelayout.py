@@ -270,3 +270,19 @@ def _only_credit(line: str) -> bool:
     a parenthesised word alone, which is as often a wire mark (``(end)``, ``(تستمر)``)."""
     found = _CREDIT.search(line)
     return bool(found) and not line[: found.start()].strip() and found.group("paren") is None
+
+
+SENTENCE_BREAK = re.compile(r"(?<![.\d])\.(?![.\d])\s+\S|[!?؟](?![!?؟])\s+\S|[。！？]\s*\S")
+LONG_LINE = 200
+"""Longer lines are paragraphs, never headlines or datelines."""
+_CJK = re.compile("[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def headline_like(line: str) -> bool:
+    """Could ``line`` be a headline: words, not too long, no sentence break inside it."""
+    if len(_CJK.findall(line)) > 10 and len(line) > 60:  # CJK: a long line is a paragraph
+        return False
+    if len(line) > LONG_LINE or len(line.split()) > 40 or not re.search(r"[^\W\d_]", line):
+        return False
+    body = line.rstrip(" .!?؟。！？…")
+    return not SENTENCE_BREAK.search(body) and not line.endswith((":", "،", ","))

@@ -19,13 +19,12 @@ tags, slug, translation_key, lang, format, sources, draft.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from pathlib import Path
 
-from . import boilerplate, htmltext, pagelayout
-from .dateline import date_line, parse_dateline
+from . import boilerplate, htmltext, pagelayout, pagereader
+from .dateline import clock_labels, date_line, parse_dateline
 from .dateparse import DateMatch, find_date
 from .decode import decode_bytes
 from .errors import SahifaError
@@ -35,18 +34,14 @@ from .model import ArticleRecord, make_terms
 from .paths import home_folder, read_input
 from .languages import direction
 from .readers import source_digest
-from .textnorm import INVISIBLE_AND_BIDI, clean_text, match_key, strip_bidi_controls
+from .textnorm import INVISIBLE_AND_BIDI, clean_text, match_key, same_text, strip_bidi_controls
 
 MAX_BYTES = 20_000_000
-_SENTENCE_BREAK = re.compile(r"(?<![.\d])\.(?![.\d])\s+\S|[!?؟](?![!?؟])\s+\S|[。！？]\s*\S")
 _TITLE_CREDIT = re.compile(r"\s*\((?P<credit>[A-Za-z][\w.\-]{1,30}|[^\W\d][^()]{0,20})\)\s*$")
 _TITLE_SITE_SUFFIX = re.compile(r"\s+[|｜]\s+[^|｜]{2,40}$")
 _PRINT_HEADER = re.compile(r"^-\s+(?P<site>.{2,80}?)\s+-\s+https?://\S+\s+-$")
 _EXTRACTOR_RULE = re.compile(r"^\s*(?:\*\s*){3,}$")
 _TITLE_WINDOW = 8
-_HEADLINE_WORDS = 16
-"""Headlines rarely run longer; a longer line under one is its standfirst."""
-_LONG = 200
 _TAG_TEXT_LIMIT = 60_000
 
 
@@ -84,13 +79,6 @@ def _replace(record: ArticleRecord, **changes) -> ArticleRecord:
     return replace(record, **changes)
 
 
-def same_text(a: str, b: str) -> bool:
-    """True when two lines are the same text up to spelling variants (cheap length test first)."""
-    if abs(len(a) - len(b)) > 8 + max(len(a), len(b)) // 5:
-        return False
-    return match_key(a) == match_key(b)
-
-
 def clean_line(line: str) -> str:
     """A line for display: no bidi controls or invisible format characters, single spaces."""
     return " ".join(INVISIBLE_AND_BIDI.sub("", line).split())
@@ -110,7 +98,8 @@ def parse_seed(
         reason = "no text: the file is empty or holds only white space or invisible characters"
         raise SahifaError(path_str, reason if not dropped else "no article text, only boilerplate")
     if title is None:
-        found = _find_title_by_layout(kept) if fmt == "pagetext" else None
+        page = pagereader.read_page(kept) if fmt == "pagetext" else None
+        found = (page.title, page.lines, page.dates) if page else None
         title, kept, date_lines = found or _find_title(kept, warnings)
         if title is not None and found is None and fmt == "pagetext" and _is_chrome(title, kept):
             kept = [title, *kept]  # a clock, a counter or a menu is no headline: say so
@@ -236,18 +225,6 @@ def _split_format(text: str, path: str, warnings: list[str]):
     return fmt, None, lines, None, sources
 
 
-_CJK = re.compile("[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
-
-
-def _headline_like(line: str) -> bool:
-    if len(_CJK.findall(line)) > 10 and len(line) > 60:  # CJK: a long line is a paragraph
-        return False
-    if len(line) > _LONG or len(line.split()) > 40 or not re.search(r"[^\W\d_]", line):
-        return False
-    body = line.rstrip(" .!?؟。！？…")
-    return not _SENTENCE_BREAK.search(body) and not line.endswith((":", "،", ","))
-
-
 def _find_title(lines: list[str], warnings: list[str]):
     """(title or None, remaining lines, [(index, date match, is_clock, after_title)])."""
     date_lines: list[tuple[DateMatch, bool, bool]] = []
@@ -257,7 +234,7 @@ def _find_title(lines: list[str], warnings: list[str]):
         len(remaining) > 1
         and len(remaining[0]) <= 1000
         and same_text(remaining[0], remaining[1])
-        and not _SENTENCE_BREAK.search(remaining[0].rstrip(" .!?؟。！？…"))
+        and not pagelayout.SENTENCE_BREAK.search(remaining[0].rstrip(" .!?؟。！？…"))
     ):
         title = remaining[0]  # the wire layout: the headline printed twice, whatever its length
         while remaining and same_text(remaining[0], title):
@@ -265,141 +242,23 @@ def _find_title(lines: list[str], warnings: list[str]):
     i = 0
     while i < min(len(remaining), _TITLE_WINDOW):
         line = remaining[i]
-        found = date_line(line, labels=_clock_labels())
+        found = date_line(line, labels=clock_labels())
         if found:
             date_lines.append((found[0], found[1], title is not None))
             del remaining[i]
             continue
         if parse_dateline(line) is not None:
             break  # the body starts with its dateline: no headline above it
-        if title is None and _headline_like(line):
+        if title is None and pagelayout.headline_like(line):
             title = line
             del remaining[i]
             while i < len(remaining) and same_text(remaining[i], title):
                 del remaining[i]
             continue
-        if len(line) > _LONG or title is not None:
+        if len(line) > pagelayout.LONG_LINE or title is not None:
             break
         i += 1
     return title, remaining, date_lines
-
-
-def _find_title_by_layout(lines: list[str]):
-    """``_find_title`` for a page copy with chrome above the story: the headline is the line
-    above the story's prose run (``pagelayout``) that its lead supports (shared key words),
-    repeated or close to it, never a line of chrome, a clock or a counter; lines between the
-    headline and the story are kept when they are a dateline or a standfirst, lines after the
-    story while they still end sentences. None when the page has no such shape (the story
-    starts at the top): the plain reader applies."""
-    lay = pagelayout.layout(lines)
-    start = lay.start
-    if start < len(lines) and start + 1 < lay.end and _headline_like(lines[start]):
-        if not pagelayout.ends_a_sentence(lines[start]):
-            start += 1  # a long headline with a comma reads as prose: it opens the run
-    if not lay.found or start == 0:
-        return None
-    lead = " ".join([line for line in lines[start : lay.end] if pagelayout.is_prose(line)][:3])[:1500]
-    date_lines: list[tuple[DateMatch, bool, bool, bool]] = []  # (match, clock, after title, updated)
-    candidates = []  # (index, evidence, repeated, score)
-    for i in range(start):
-        line = lines[i]
-        if lay.chrome[i] or not _headline_like(line) or len(line.split()) < 3:
-            continue
-        if date_line(line, labels=_clock_labels()):
-            continue
-        evidence = pagelayout.headline_evidence(line, lead)
-        # A repeat away from it (a page printing its headline twice) supports a line; a line
-        # repeated right after itself is an image's alt text and caption.
-        repeated = any(abs(j - i) > 1 and same_text(lines[j], line) for j in range(start))
-        distance = start - i
-        score = 3 * evidence + (1.5 if repeated else 0) + max(0.0, 1.0 - 0.15 * (distance - 1))
-        candidates.append((i, evidence, repeated, score))
-    # The first line the lead supports about as well as the best-supported one (the page's
-    # order puts the headline before its standfirst and subheads); without one, the
-    # best-scored line close to the story.
-    strongest = max((c[1] for c in candidates), default=0.0)
-    supported = [c for c in candidates if c[2] or (c[1] >= 0.15 and c[1] >= 0.5 * strongest)]
-    # Lines after the page's last menu (a run of chrome lines) come first: the site's name
-    # and slogan above the menu are not the story's headline, even when the lead names them.
-    below = pagelayout.after_last_menu(lines, lay.chrome, start)
-    supported = [c for c in supported if c[0] >= below] + [c for c in supported if c[0] < below]
-    near = [c for c in candidates if start - c[0] <= 3]
-    if supported:
-        # Of a kicker and its headline on consecutive lines (روتیتر, a headline and its image's
-        # alt text) the headline is the longer one; a standfirst under it ends as a sentence,
-        # reads as prose or runs longer than headlines do.
-        group = [supported[0]]
-        for c in supported[1:]:
-            if c[0] == group[-1][0] + 1:
-                group.append(c)
-        fitting = [c for c in group if not pagelayout.ends_a_sentence(lines[c[0]])] or group
-        fitting = [c for c in fitting if not pagelayout.is_prose(lines[c[0]])] or fitting
-        fitting = [c for c in fitting if len(lines[c[0]].split()) <= _HEADLINE_WORDS] or fitting
-        title_at = max(fitting, key=lambda c: (len(lines[c[0]].split()), -c[0]))[0]
-    elif near:
-        title_at = max(near, key=lambda c: c[3])[0]
-    else:
-        return None
-    title = lines[title_at]
-    above: list[tuple[DateMatch, bool, bool]] = []  # between the last menu and the headline
-    for i in range(start):
-        if i != title_at and lines[i].startswith(title) and len(lines[i]) > len(title):
-            glued = find_date(lines[i][len(title) :])  # the headline again, a timestamp glued on
-            if glued is not None and glued.date is not None:
-                date_lines.append((glued, False, True, False))
-            continue
-        found = date_line(lines[i], labels=_clock_labels())
-        if found and below <= i < title_at:
-            above.append((found[0], False, True))
-        elif found:
-            date_lines.append((found[0], found[1], i > title_at, _updated(lines[i])))
-    between = [
-        line
-        for line in lines[title_at + 1 : start]
-        if not same_text(line, title)
-        and not line.startswith(title)
-        and not pagelayout.is_caption(line)
-        and not date_line(line, labels=_clock_labels())
-        and (parse_dateline(line) is not None or (pagelayout.is_prose(line) or len(line.split()) >= 8))
-    ]
-    tail = []
-    for i in range(lay.end, len(lines)):
-        if lay.chrome[i] or date_line(lines[i]) or not pagelayout.ends_a_sentence(lines[i]):
-            break
-        tail.append(lines[i])
-    footer_dates = []
-    for line in lines[lay.end + len(tail) :]:
-        found = date_line(line, labels=_clock_labels())
-        if found and found[0].date:
-            footer_dates.append((found[0], False, True))
-    # The page's own dates after the headline come first, then those between the page's menu
-    # and the headline (nearest first), then a date at the end of the page (Persian pages
-    # often put it there), then dates above the menu that are not a clock (the page's "now").
-    after = [d for d in date_lines if d[2]]
-    after = [d for d in after if not d[3]] + [d for d in after if d[3]]  # published before updated
-    ordered = [d[:3] for d in after] + above[::-1] + footer_dates + [d[:3] for d in date_lines if not d[2]]
-    story = pagelayout.story_lines(lines, lay, start)
-    return title, between + story + tail, ordered
-
-
-@functools.lru_cache(maxsize=1)
-def _update_labels() -> tuple[str, ...]:
-    from .dateparse import _words
-
-    return tuple(_words().get("update_labels") or ())
-
-
-def _updated(line: str) -> bool:
-    """A date line that gives the story's correction time (``آخر تحديث``, ``Updated``)."""
-    lowered = line.casefold()
-    return any(label.casefold() in lowered for label in _update_labels())
-
-
-@functools.lru_cache(maxsize=1)
-def _clock_labels() -> tuple[str, ...]:
-    from .dateparse import _words
-
-    return tuple(_words().get("clock_labels") or ())
 
 
 def _pick_date_line(date_lines, warnings: list[str]) -> DateMatch | None:
@@ -434,7 +293,9 @@ def _take_dateline(lines: list[str], warnings: list[str]):
     for i, line in enumerate(lines[:3]):
         found = parse_dateline(line)
         if found is None:
-            if len(line) > _LONG:  # past a real paragraph, a date is in the body, not a dateline
+            if (
+                len(line) > pagelayout.LONG_LINE
+            ):  # past a real paragraph, a date is in the body, not a dateline
                 break
             continue
         out = list(lines)

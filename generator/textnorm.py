@@ -182,3 +182,10 @@ def fold_key(text: str) -> str:
     Used to keep slugs unique."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     return folded.replace("ı", "i").replace("i\u0307", "i")
+
+
+def same_text(a: str, b: str) -> bool:
+    """True when two lines are the same text up to spelling variants (cheap length test first)."""
+    if abs(len(a) - len(b)) > 8 + max(len(a), len(b)) // 5:
+        return False
+    return match_key(a) == match_key(b)
