@@ -128,9 +128,30 @@ def remove_boilerplate(lines: list[str]) -> tuple[list[str], list[str]]:
             continue
         drop[i] = is_boilerplate(line, cat)
         i += 1
+    _drop_named_blocks(lines, drop)
     kept = [line for line, d in zip(lines, drop) if not d]
     dropped = [line for line, d in zip(lines, drop) if d and line]
     return kept, dropped
+
+
+_BLOCK_END = re.compile(r"^(?:End of|Fin de|نهاية|پایان|اختتام|د پای)\s*(?P<name>.{2,60})$")
+_NAMED_BLOCK_LINES = 15
+
+
+def _drop_named_blocks(lines: list[str], drop: list[bool]) -> None:
+    """A block a page closes by its own name ("مطالب پیشنهادی" ... "پایان مطالب پیشنهادی",
+    "Most read" ... "End of Most read", as BBC pages print them): its lines are a box of other
+    stories inside the article, not the article."""
+    for j, line in enumerate(lines):
+        m = _BLOCK_END.match(line.strip()) if len(line) <= 80 else None
+        if not m:
+            continue
+        name = line_key(m.group("name"))
+        for i in range(j - 1, max(-1, j - _NAMED_BLOCK_LINES), -1):
+            if line_key(lines[i]) == name:
+                for k in range(i, j + 1):
+                    drop[k] = True
+                break
 
 
 def drop_repeated_captions(lines: list[str]) -> tuple[list[str], list[str]]:

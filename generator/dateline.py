@@ -154,6 +154,8 @@ def date_line(
         if label in rest:
             clock = True
             rest = rest.replace(label, " ")
+    for label in sorted(publish_labels() + update_labels(), key=len, reverse=True):
+        rest = rest.replace(label, " ")  # "Mis à jour le", "نشر في": labels, not words
     words = _WORDS.findall(rest)
     if len(words) > 3 or (len(words) > 1 and not clock and re.search(r"[.!?؟]", rest)):
         return None
@@ -164,6 +166,12 @@ def date_line(
 def clock_labels() -> tuple[str, ...]:
     """Words that make a date line the page's clock (``التوقيت``, ``امروز``: data/date_words.yml)."""
     return tuple(_words().get("clock_labels") or ())
+
+
+@functools.lru_cache(maxsize=1)
+def publish_labels() -> tuple[str, ...]:
+    """Words of a story's publication time (``نشر في``, ``Publié le``: data/date_words.yml)."""
+    return tuple(_words().get("publish_labels") or ())
 
 
 @functools.lru_cache(maxsize=1)

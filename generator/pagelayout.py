@@ -124,7 +124,9 @@ def _crumbs(line: str) -> bool:
     """A breadcrumb or a row of links: short parts joined by ``>``, ``»``, ``/`` or ``|``
     (``استان‌ها > خراسان رضوی``)."""
     parts = _CRUMB.split(line)
-    return len(parts) >= 2 and all(len(_WORD.findall(part)) <= 3 for part in parts)
+    if len(parts) >= 3:  # "Home / Local / the headline, cut short..." ends with a long part
+        return all(len(_WORD.findall(part)) <= 3 for part in parts[:-1])
+    return len(parts) == 2 and all(len(_WORD.findall(part)) <= 3 for part in parts)
 
 
 def chrome_flags(lines: list[str], recurring: frozenset[str] = frozenset()) -> list[bool]:
@@ -236,17 +238,34 @@ def _keys(text: str) -> set[str]:
     return keys
 
 
-def headline_evidence(candidate: str, lead: str) -> float:
+def site_words(lines: list[str], chrome: tuple[bool, ...]) -> frozenset[str]:
+    """The words of what stands above the page's first menu (the masthead: the site's name
+    and slogan). A story names its site ("به گزارش خبرگزاری تسنیم"); that is no evidence for
+    a line."""
+    keys: set[str] = set()
+    run = 0
+    for i, line in enumerate(lines):
+        run = run + 1 if chrome[i] and not _DIGIT.search(line) else 0
+        if run >= MENU_RUN:
+            break
+        keys |= _keys(line)
+    else:
+        return frozenset()  # no menu: no masthead to tell apart
+    return frozenset(keys)
+
+
+def headline_evidence(candidate: str, lead: str, ignore: frozenset[str] = frozenset()) -> float:
     """How much of ``candidate``'s content words the story's lead repeats (0..1): a headline
-    shares its key words with the lead; a teaser of another story or a site's slogan does not."""
-    words = _keys(candidate)
+    shares its key words with the lead; a teaser of another story or a site's slogan does not.
+    ``ignore``: words that are no evidence (``site_words``)."""
+    words = _keys(candidate) - ignore
     if not words:
         return 0.0
     lead_keys = _keys(lead)
     return len(words & lead_keys) / len(words)
 
 
-def story_lines(lines: list[str], lay: Layout, start: int) -> list[str]:
+def story_indices(lines: list[str], lay: Layout, start: int) -> list[int]:
     """The lines of the story's run from ``start``, less what a person skips in it: photo
     captions and credits (and the line a credit line follows) and short lines set among chrome
     (a byline next to the date line). Nothing else: a story's own short lines (subheads, a
@@ -261,8 +280,7 @@ def story_lines(lines: list[str], lay: Layout, start: int) -> list[str]:
         elif not lay.prose[i] and words <= 6 and not ends_a_sentence(lines[i]):
             if (i > 0 and lay.chrome[i - 1]) or (i + 1 < len(lines) and lay.chrome[i + 1]):
                 drop.add(i)
-    kept = [i for i in keep if i not in drop]
-    return [lines[i] for i in kept]
+    return [i for i in keep if i not in drop]
 
 
 def _only_credit(line: str) -> bool:

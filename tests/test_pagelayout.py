@@ -128,3 +128,24 @@ def test_a_timestamp_glued_to_the_repeated_headline_dates_the_story():
     record = parse_seed(page, "seeds/glued.txt")
     assert record.title == title and record.date.isoformat() == "2024-11-12"
     assert len(record.paragraphs) == 2
+
+
+def test_a_box_the_page_closes_by_its_own_name_leaves_the_story():
+    from generator.boilerplate import remove_boilerplate
+
+    lines = [PROSE, "مطالب پیشنهادی", "چرا خشکسالی طولانی‌تر شده است؟", "پایان مطالب پیشنهادی", PROSE + " دو."]
+    kept, dropped = remove_boilerplate(lines)
+    assert kept == [PROSE, PROSE + " دو."] and len(dropped) == 3
+
+
+def test_labelled_and_relative_dates():
+    from generator.pagereader import _labelled_date, _relative_date
+    import datetime as dt
+
+    found = _labelled_date("صدر هذا المقال بالنسخة الورقية للشروق - تاريخ النشر : 2023/01/17")
+    assert found.date == dt.date(2023, 1, 17)
+    assert _labelled_date("تاريخ طويل من النشر في الصحف المحلية") is None
+    now = dt.date(2024, 3, 11)
+    assert _relative_date("منذ 2 يوم", now).date == dt.date(2024, 3, 9)
+    assert _relative_date("3 hours ago", now).date == now
+    assert _relative_date("منذ 2 يوم", None) is None  # no "now" on the page: no date

@@ -14,7 +14,7 @@ import pytest
 from tools.score_pages import answers, score, summary
 
 # Reached when the reader was last changed; a change that loses ground fails here.
-FLOORS = {"dev": 0.97}
+FLOORS = {"dev": 0.97, "blind": 0.94}
 
 
 @pytest.mark.parametrize("split", sorted(FLOORS))
