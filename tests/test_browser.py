@@ -206,6 +206,41 @@ def test_web_fonts_load_and_are_used(browser, site_url, demo_site, report, lang,
     assert family in used, f"the heading was drawn with {used}, not {family}"
 
 
+FONT_FOLDERS = {"naskh": "noto-naskh-arabic", "persian": "vazirmatn", "nastaliq": "noto-nastaliq-urdu"}
+
+
+def _fonts_fetched(browser, site_url: str, path: str) -> set[str]:
+    """The font folders (static/fonts/<folder>/) a page fetches files from."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if ".woff" in request.url else None)
+    try:
+        response = page.goto(site_url + urllib.parse.quote(path))
+        assert response and response.ok
+        page.evaluate("document.fonts.ready.then(() => true)")
+        page.wait_for_load_state("networkidle")
+    finally:
+        page.close()
+    return {url.split("/fonts/")[1].split("/")[0] for url in fetched}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_page_downloads_no_font_of_another_language(browser, site_url, demo_site, lang, kind):
+    """The switcher's labels and "also in" titles use system faces: the only web font a page
+    fetches is its own language's (none for Latin-script pages)."""
+    from conftest import committed_path
+    from generator.config import load_config
+
+    font = next(x.font for x in load_config(committed_path()).languages if x.code == lang)
+    folders = _fonts_fetched(browser, site_url, _path(demo_site, lang, kind))
+    assert folders <= ({FONT_FOLDERS[font]} if font in FONT_FOLDERS else set()), (lang, kind, folders)
+
+
+def test_the_language_chooser_downloads_no_web_font(browser, site_url):
+    assert _fonts_fetched(browser, site_url, "") == set()
+
+
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     try:
