@@ -187,3 +187,25 @@ def test_exit_status_warnings_are_not_failures_unless_strict(tmp_path):
     [only] = report["diagnostics"]
     assert (only["level"], only["field"]) == ("fatal", "page_size")
     assert only["file"].endswith("site.toml") and "expected a whole number" in only["message"]
+
+
+def test_article_pages_show_a_correction_time_and_share_links_without_scripts(demo_site):
+    import html as html_module
+    import re
+    import urllib.parse
+
+    report, out = demo_site
+    corrected = [a for a in report.site.articles["ar"] if a.record.updated]
+    assert corrected, "the demo has a corrected story"
+    page = (out / corrected[0].path).read_text(encoding="utf-8")
+    updated = re.search(r'<p class="updated">(.*?)</p>', page, re.S)
+    assert updated and "آخر تحديث:" in updated.group(1) and "09:15" in updated.group(1)
+    plain = (out / report.site.articles["en"][0].path).read_text(encoding="utf-8")
+    assert '<p class="updated">' not in plain  # never corrected: no line
+    share = re.search(r'<nav class="share"[^>]*>(.*?)</nav>', page, re.S).group(1)
+    links = [html_module.unescape(h) for h in re.findall(r'href="([^"]+)"', share)]
+    hosts = [urllib.parse.urlsplit(link).netloc or urllib.parse.urlsplit(link).scheme for link in links]
+    assert hosts == ["x.com", "www.facebook.com", "wa.me", "t.me", "mailto"]
+    quoted = urllib.parse.quote(corrected[0].title)
+    assert all(quoted in link or urllib.parse.quote_plus(corrected[0].title) in link for link in links[::2])
+    assert "<script" not in share
