@@ -1,4 +1,5 @@
-"""Files that are not rendered templates: feeds, sitemap, robots.txt, search index.
+"""Files that are not rendered templates: feeds, sitemap, robots.txt, search index, the web
+manifest.
 
 The pipeline calls ``sitemap_entry(spec)`` for every page it writes (in the render workers),
 writes feeds and search index while the pages render and the sitemaps once they are done
@@ -8,6 +9,7 @@ files is fixed, so builds stay byte-for-byte reproducible.
 
 from __future__ import annotations
 
+import json
 from typing import Callable, Iterable, Iterator
 
 from .config import SiteConfig
@@ -68,3 +70,23 @@ def sitemaps(
     config: SiteConfig, pages: Iterable[SitemapEntry | None], *, max_sitemap_urls: int = MAX_URLS
 ) -> Iterator[tuple[str, bytes]]:
     yield from sitemap_outputs((p for p in pages if p is not None), Urls(config), max_urls=max_sitemap_urls)
+
+
+def web_manifest(config: SiteConfig) -> bytes:
+    """``manifest.webmanifest``: the site's name, its default language and direction, where
+    it starts and its icon (``static/favicon.svg``), for browsers that add a site to a home
+    screen."""
+    urls = Urls(config)
+    lang = config.language(config.default_language)
+    data = {
+        "name": lang.title or config.title,
+        "short_name": (lang.title or config.title)[:12],
+        "lang": lang.code,
+        "dir": lang.direction,
+        "start_url": urls.href(urls.home(lang.code)),
+        "display": "browser",
+        "background_color": "#fdfcf9",
+        "theme_color": "#8a1c1c",
+        "icons": [{"src": urls.static("favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")

@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic
 from .errors import SahifaError
 from .importer import claimed_seeds
 from .model import ArticleRecord
-from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps
+from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps, web_manifest
 from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
 from . import parallel
@@ -223,6 +223,7 @@ def _build_locked(
             writer.note(spec.path, data_digest, staged)
         for path, data in sitemaps(config, (entry for _, _, entry in results)):
             writer.write(path, data)
+        writer.write("manifest.webmanifest", web_manifest(config))
         t3 = time.perf_counter()
         writer.copy_layers(config.static_dirs, "static")
         writer.write(OUTPUT_MARKER, MARKER_TEXT)

@@ -209,3 +209,17 @@ def test_article_pages_show_a_correction_time_and_share_links_without_scripts(de
     quoted = urllib.parse.quote(corrected[0].title)
     assert all(quoted in link or urllib.parse.quote_plus(corrected[0].title) in link for link in links[::2])
     assert "<script" not in share
+
+
+def test_every_page_names_the_icon_and_the_web_manifest(demo_site):
+    import json
+
+    _, out = demo_site
+    manifest = json.loads((out / "manifest.webmanifest").read_text(encoding="utf-8"))
+    assert manifest["lang"] == "ar" and manifest["dir"] == "rtl" and manifest["start_url"].endswith("/ar/")
+    icon = manifest["icons"][0]["src"]
+    assert (out / icon.lstrip("/")).read_text(encoding="utf-8").startswith("<svg")
+    for page in (out / "fa/index.html", out / "en/index.html"):
+        text = page.read_text(encoding="utf-8")
+        assert f'<link rel="icon" href="{icon}" type="image/svg+xml">' in text
+        assert '<link rel="manifest" href="/manifest.webmanifest">' in text

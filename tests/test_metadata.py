@@ -38,9 +38,12 @@ def test_every_article_has_matching_json_ld(news_site):
         assert data["inLanguage"] == doc.get("lang")
         assert data["mainEntityOfPage"]["@id"] == canonical == data["url"]
         assert (
-            data["datePublished"] == doc.xpath("//article//header//time/@datetime")[-1]
+            data["datePublished"] == doc.xpath("//article//header/p[@class='meta']//time/@datetime")[-1]
         )  # the time, when given
         assert data["dateModified"] >= data["datePublished"]
+        updated = doc.xpath("//article//header/p[@class='updated']//time/@datetime")
+        if updated:  # a corrected story shows its correction time, the JSON-LD's dateModified
+            assert updated[-1] == data["dateModified"] > data["datePublished"]
         assert data["publisher"]["@type"] == "Organization" and data["publisher"]["name"]
         tags = [a.text_content() for a in doc.xpath("//article/footer//ul[@class='tags']//a")]
         assert data.get("keywords", []) == tags
