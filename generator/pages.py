@@ -204,17 +204,24 @@ class PagePlanner:
             Choice(lang, equivalents.get(lang.code, self.urls.home(lang.code))) for lang in self.languages
         ]
 
-    def _common(self, path: str, equivalents: dict[str, str], *, real: bool) -> dict[str, Any]:
-        """What every page view has: switcher (all languages) and hreflang alternates."""
+    def _common(
+        self, path: str, equivalents: dict[str, str], *, real: bool, x_default: str | None = None
+    ) -> dict[str, Any]:
+        """What every page view has: switcher (all languages) and hreflang alternates. Every
+        page of one cluster names the same ``x-default``: the default language's member, else
+        the first member in the configured order of languages (or ``x_default``, the root
+        language chooser for the language homes)."""
         alternates = (
             [Choice(code, p) for code, p in equivalents.items()] if real and len(equivalents) > 1 else []
         )
-        default = self.config.default_language
+        if x_default is None:
+            order = [self.config.default_language, *self.config.language_codes]
+            x_default = next((equivalents[code] for code in order if code in equivalents), path)
         return {
             "page_path": path,
             "switcher": self._switcher(equivalents),
             "alternates": alternates,
-            "x_default": equivalents.get(default, path),
+            "x_default": x_default,
         }
 
     def _all_langs(self, path_of) -> dict[str, str]:
@@ -245,7 +252,14 @@ class PagePlanner:
 
     def root_page(self) -> PageSpec:
         choices = [Choice(lang, self.urls.home(lang.code)) for lang in self.languages]
-        view = RootView(page_path="index.html", choices=choices, site_title=self.config.title)
+        homes = [Choice(lang.code, self.urls.home(lang.code)) for lang in self.languages]
+        view = RootView(
+            page_path="index.html",
+            choices=choices,
+            site_title=self.config.title,
+            alternates=homes,
+            x_default="index.html",  # the chooser is the homes' x-default
+        )
         return PageSpec("index.html", PageKind.ROOT, "root.html", self.config.default_language, view)
 
     def home_pages(self, lang: str) -> Iterator[PageSpec]:
@@ -254,8 +268,9 @@ class PagePlanner:
             self.site.articles[lang], self.config.page_size, lambda n: self.urls.home(lang, n)
         ):
             equivalents = self._all_langs(self.urls.home) if pager.number == 1 else {lang: path}
+            chooser = None if self.config.default_language_at_root else "index.html"
             view = ListView(
-                **self._common(path, equivalents, real=pager.number == 1),
+                **self._common(path, equivalents, real=pager.number == 1, x_default=chooser),
                 heading=lcfg.title,
                 intro=lcfg.description,
                 items=items,

@@ -107,3 +107,32 @@ def test_sitemap_is_deterministic(tmp_path):
         ),
     ]
     assert dict(sitemap_outputs(entries, urls)) == dict(sitemap_outputs(list(entries), urls))
+
+
+def test_every_hreflang_cluster_names_one_x_default_and_the_chooser_is_in_it(news_site):
+    """All pages of one cluster name the same x-default, whichever languages the cluster has
+    (a cluster without the default language picks its first member in the configured order);
+    the language homes' x-default is the root language chooser, which names them all."""
+    from collections import defaultdict
+
+    import lxml.html
+
+    _, out, base = news_site
+    clusters: dict[frozenset, set] = defaultdict(set)
+    without_default = 0
+    for path in out.rglob("*.html"):
+        doc = lxml.html.fromstring(path.read_bytes())
+        links = {a.get("hreflang"): a.get("href") for a in doc.xpath("//link[@rel='alternate'][@hreflang]")}
+        if not links:
+            continue
+        members = frozenset((k, v) for k, v in links.items() if k != "x-default")
+        clusters[members].add(links.get("x-default"))
+        without_default += "ar" not in links
+    assert without_default > 0  # the demo has clusters without an Arabic member
+    assert all(len(x) == 1 and None not in x for x in clusters.values()), [
+        (sorted(k), v) for k, v in clusters.items() if len(v) != 1
+    ][:3]
+    root = lxml.html.fromstring((out / "index.html").read_bytes())
+    assert root.xpath("//link[@hreflang='x-default']/@href") == [base]
+    fa_home = lxml.html.fromstring((out / "fa/index.html").read_bytes())
+    assert fa_home.xpath("//link[@hreflang='x-default']/@href") == [base]
