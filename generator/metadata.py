@@ -46,11 +46,7 @@ def news_article_ld(
         "inLanguage": article.lang,
         "url": url,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
-        "publisher": {
-            "@type": "Organization",
-            "name": lcfg.title,
-            "url": urls.absolute(urls.home(article.lang)),
-        },
+        "publisher": publisher_ld(lcfg, urls),
         "isAccessibleForFree": True,
         "wordCount": word_count(article) if words is None else words,
     }
@@ -68,7 +64,50 @@ def news_article_ld(
         data["image"] = image.src
     if article.record.city:
         data["contentLocation"] = {"@type": "Place", "name": article.record.city}
+    data["mainEntityOfPage"]["breadcrumb"] = _breadcrumb(article, lcfg, urls, config, url)
     return data
+
+
+def publisher_ld(lang, urls: Urls) -> dict[str, Any]:
+    """The site as the publishing ``Organization``, with its logo (``static/favicon.svg``)."""
+    return {
+        "@type": "Organization",
+        "name": lang.title,
+        "url": urls.absolute(urls.home(lang.code)),
+        "logo": {"@type": "ImageObject", "url": urls.absolute("static/favicon.svg")},
+    }
+
+
+def website_ld(lang, urls: Urls) -> dict[str, Any]:
+    """A language's front page: the ``WebSite`` in that language and its publisher."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": lang.title,
+        "description": lang.description,
+        "url": urls.absolute(urls.home(lang.code)),
+        "inLanguage": lang.code,
+        "publisher": publisher_ld(lang, urls),
+    }
+
+
+def _breadcrumb(article: Article, lang, urls: Urls, config: SiteConfig, url: str) -> dict[str, Any]:
+    """Home → the story's first section (the taxonomy that fills ``articleSection``) → story."""
+    steps = [(lang.title, urls.absolute(urls.home(lang.code)))]
+    for taxonomy in config.taxonomies:
+        refs = article.terms.get(taxonomy.name)
+        if refs and taxonomy.jsonld == "articleSection":
+            ref = refs[0]
+            steps.append((ref.name, urls.absolute(urls.term(ref.lang, ref.taxonomy, ref.slug))))
+            break
+    steps.append((article.title, url))
+    return {
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": n, "name": name, "item": item}
+            for n, (name, item) in enumerate(steps, start=1)
+        ],
+    }
 
 
 def _ld_value(prop: str, term, urls: Urls):

@@ -18,7 +18,7 @@ from . import calendars
 from .config import SiteConfig, TaxonomyConfig
 from .entities import entity_index
 from .archives import year_groups
-from .metadata import article_context
+from .metadata import article_context, website_ld
 from .model import Article, Site, Term
 from .related import build_index
 from .search_index import index_dir
@@ -275,6 +275,7 @@ class PagePlanner:
                 intro=lcfg.description,
                 items=items,
                 pager=pager,
+                jsonld=website_ld(lcfg, self.urls) if pager.number == 1 else None,
             )
             yield PageSpec(path, PageKind.HOME, "list.html", lang, view)
 

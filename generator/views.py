@@ -71,6 +71,8 @@ class ListView(PageView):
     taxonomy: Any = None
     feed: str | None = None
     """Output path of the term's Atom feed (None: no feed)."""
+    jsonld: dict | None = None
+    """A front page's ``WebSite`` structured data (None elsewhere)."""
 
     def articles(self) -> tuple[Article, ...]:
         return tuple(self.items)

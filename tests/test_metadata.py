@@ -190,3 +190,30 @@ def test_related_ranks_by_shared_tags_then_recency(tmp_path):
     assert [a.slug for a in related(index, main, limit=2)] == ["three", "two-new"]
     older, newer = neighbours(index, main)
     assert (older.slug, newer.slug) == ("two-new", "none")
+
+
+def test_structured_data_read_back_by_a_maintained_extractor(news_site):
+    """extruct reads what search engines read: every article's NewsArticle has the properties
+    Google recommends (headline, image when there is one, datePublished and dateModified with
+    their offset when timed, author with name and URL, publisher with a logo) and a
+    BreadcrumbList home → section → story; every front page a WebSite with its publisher."""
+    import extruct
+
+    _, out, base = news_site
+    for path in _article_pages(out):
+        data = extruct.extract(path.read_text(encoding="utf-8"), base_url=base, syntaxes=["json-ld"])
+        [article] = [d for d in data["json-ld"] if d.get("@type") == "NewsArticle"]
+        assert article["headline"] and article["publisher"]["logo"]["url"].startswith(base)
+        assert article["publisher"]["name"] and article["publisher"]["url"].startswith(base)
+        if "datePublished" in article:
+            assert article["dateModified"] >= article["datePublished"]
+        for author in article.get("author", ()):
+            assert author["name"] and author["url"].startswith(base)
+        crumbs = article["mainEntityOfPage"]["breadcrumb"]["itemListElement"]
+        assert [c["position"] for c in crumbs] == list(range(1, len(crumbs) + 1))
+        assert crumbs[-1]["item"] == article["url"] and crumbs[-1]["name"] == article["headline"]
+        assert 2 <= len(crumbs) <= 3 and crumbs[0]["item"].endswith("/")
+    for home in sorted(out.glob("*/index.html")):
+        data = extruct.extract(home.read_text(encoding="utf-8"), base_url=base, syntaxes=["json-ld"])
+        [site] = [d for d in data["json-ld"] if d.get("@type") == "WebSite"]
+        assert site["url"] == base + home.parent.name + "/" and site["publisher"]["logo"]["url"]
