@@ -37,6 +37,12 @@ from .views import (
 )
 
 
+FRONT_SECTIONS = 6
+"""Section blocks on a language's front page."""
+FRONT_SECTION_STORIES = 3
+"""Stories in each block."""
+
+
 class PageKind(enum.Enum):
     """What a page is. The value is (name, in the sitemap)."""
 
@@ -276,8 +282,19 @@ class PagePlanner:
                 items=items,
                 pager=pager,
                 jsonld=website_ld(lcfg, self.urls) if pager.number == 1 else None,
+                sections=self._front_sections(lang) if pager.number == 1 else (),
             )
             yield PageSpec(path, PageKind.HOME, "list.html", lang, view)
+
+    def _front_sections(self, lang: str) -> tuple:
+        """The front page's section blocks: each section (the taxonomy that fills
+        ``articleSection``) with its newest stories, the sections with the most stories first."""
+        taxonomy = next((t for t in self.config.taxonomies if t.jsonld == "articleSection"), None)
+        if taxonomy is None:
+            return ()
+        terms = [t for t in self.site.terms.get(taxonomy.name, {}).get(lang, ()) if t.articles]
+        terms.sort(key=lambda t: -len(t.articles))  # stable: ties keep the alphabetical order
+        return tuple((term, tuple(term.articles[:FRONT_SECTION_STORIES])) for term in terms[:FRONT_SECTIONS])
 
     def article_page(self, article: Article, *, lazy: bool = False) -> PageSpec:
         if lazy:

@@ -73,9 +73,14 @@ class ListView(PageView):
     """Output path of the term's Atom feed (None: no feed)."""
     jsonld: dict | None = None
     """A front page's ``WebSite`` structured data (None elsewhere)."""
+    sections: tuple = ()
+    """A front page's section blocks: (term, its newest stories) in front-page order."""
 
     def articles(self) -> tuple[Article, ...]:
-        return tuple(self.items)
+        shown = {id(a): a for a in self.items}
+        for _, stories in self.sections:
+            shown.update((id(a), a) for a in stories)
+        return tuple(shown.values())
 
     def terms(self):
         own = ((self.term.taxonomy, self.term.lang, self.term.key),) if self.term else ()

@@ -377,7 +377,8 @@ def test_stories_of_one_day_are_ordered_by_time_everywhere(tmp_path):
     report, out = build(root)
     expected = ["Story b-evening", "Story c-noon", "Story a-morning", "Story d-dayonly"]
     for rel in ("en/index.html", "en/sections/world/index.html", "en/tags/gulf/index.html"):
-        assert [a.text_content() for a in page(out, rel).xpath("//main//h2/a")] == expected, rel
+        cards = page(out, rel).xpath("//main//h2[@class='card-title']/a")
+        assert [a.text_content() for a in cards] == expected, rel
     for rel in ("en/feed.xml", "en/rss.xml", "en/sections/world/feed.xml"):
         feed = feedparser.parse((out / rel).read_bytes())
         assert [e.title for e in feed.entries] == expected, rel
@@ -541,3 +542,25 @@ def test_a_fresh_clone_reuses_cached_records(tmp_path, monkeypatch):
     (clone / "content/en/s0.md").write_text(STORY.format(title="Changed", extra=""), encoding="utf-8")
     report = build_site(load_config(clone), clone / "public", today=TODAY, cache_dir=tmp_path / "cache2")
     assert [s.path.name for s in reads] == ["s0.md"]
+
+
+def test_a_front_page_has_a_lead_story_section_blocks_and_the_latest(demo_site):
+    """Page 1 of a language's home: its newest story as the lead, a block per section with
+    that section's newest stories (the sections with most stories first, each heading
+    linking to its section page), then the other stories under "latest"; later pages stay a
+    plain river."""
+    report, out = demo_site
+    doc = page(out, "ar/index.html")
+    articles = report.site.articles["ar"]
+    lead = doc.xpath("//div[@class='lead-story']//h2[@class='card-title']/a")
+    assert [a.text_content() for a in lead] == [articles[0].title]
+    blocks = doc.xpath("//section[@class='section-block']")
+    sections = report.site.terms["sections"]["ar"]
+    assert len(blocks) == len(sections)
+    for block in blocks:
+        name = block.xpath("string(.//h2/a)")
+        term = next(t for t in sections if t.name == name)
+        assert block.xpath(".//h2/a/@href")[0].endswith(f"/ar/sections/{term.slug}/")
+        assert [a.text_content() for a in block.xpath(".//li/a")] == [a.title for a in term.articles[:3]]
+    latest = doc.xpath("//h2[@class='latest-heading']/following::h2[@class='card-title']/a")
+    assert [a.text_content() for a in latest] == [a.title for a in articles[1:]]

@@ -146,7 +146,11 @@ def test_results_show_dates_exactly_as_the_pages_do(served, browser):
         hits = _search(browser, base + f"{lang}/search/", query)
         assert hits
         home = (out / lang / "index.html").read_text(encoding="utf-8")
-        card = next(c for c in home.split('<article class="card">') if f'href="{hits[0]["href"]}"' in c)
+        card = next(
+            c.split("</article>")[0]
+            for c in home.split('<article class="card">')
+            if f'<h2 class="card-title"><a href="{hits[0]["href"]}"' in c.split("</article>")[0]
+        )
         line = re.search(r'<time class="dates"[^>]*>(.*?)</time>', card, re.S).group(1)
         expected = html.unescape(re.sub(r"<[^>]+>", "", line))
         assert hits[0]["date"] == expected, (hits[0], expected)
