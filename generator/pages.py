@@ -283,6 +283,7 @@ class PagePlanner:
                 pager=pager,
                 jsonld=website_ld(lcfg, self.urls) if pager.number == 1 else None,
                 sections=self._front_sections(lang) if pager.number == 1 else (),
+                lead=pager.number == 1,
             )
             yield PageSpec(path, PageKind.HOME, "list.html", lang, view)
 
@@ -347,6 +348,7 @@ class PagePlanner:
                 term=term,
                 taxonomy=taxonomy,
                 feed=feed,
+                lead=pager.number == 1 and taxonomy.jsonld == "articleSection",  # a section front
             )
             yield PageSpec(path, PageKind.TERM, "list.html", term.lang, view)
 

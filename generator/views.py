@@ -75,6 +75,8 @@ class ListView(PageView):
     """A front page's ``WebSite`` structured data (None elsewhere)."""
     sections: tuple = ()
     """A front page's section blocks: (term, its newest stories) in front-page order."""
+    lead: bool = False
+    """The first story is shown as the lead (a front page, a section front's first page)."""
 
     def articles(self) -> tuple[Article, ...]:
         shown = {id(a): a for a in self.items}

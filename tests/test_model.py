@@ -564,3 +564,15 @@ def test_a_front_page_has_a_lead_story_section_blocks_and_the_latest(demo_site):
         assert [a.text_content() for a in block.xpath(".//li/a")] == [a.title for a in term.articles[:3]]
     latest = doc.xpath("//h2[@class='latest-heading']/following::h2[@class='card-title']/a")
     assert [a.text_content() for a in latest] == [a.title for a in articles[1:]]
+
+
+def test_a_section_front_leads_with_its_newest_story(demo_site):
+    report, out = demo_site
+    for term in report.site.terms["sections"]["ar"]:
+        doc = page(out, f"ar/sections/{term.slug}/index.html")
+        lead = doc.xpath("//div[@class='lead-story']//h2[@class='card-title']/a")
+        assert [a.text_content() for a in lead] == [term.articles[0].title]
+        cards = doc.xpath("//main//h2[@class='card-title']/a")
+        assert [a.text_content() for a in cards] == [a.title for a in term.articles[:10]]
+    tag = report.site.terms["tags"]["ar"][0]  # a tag page stays a plain river
+    assert not page(out, f"ar/tags/{tag.slug}/index.html").xpath("//div[@class='lead-story']")
