@@ -35,6 +35,7 @@ from types import MappingProxyType
 
 import icu
 
+from .languages import char_script
 from .languages import script as likely_script
 
 CALENDARS = ("gregorian", "islamic-umalqura", "islamic-civil", "persian")
@@ -268,13 +269,7 @@ def foreign_letters(text: str, locale_id: str) -> str:
     script = likely_script(_split_locale(locale_id)[0])
     if not script:
         return ""
-    foreign = []
-    for ch in text:
-        if ch.isalpha():
-            code = icu.Script.getScript(ch).getShortName()
-            if code not in (script, "Zyyy", "Zinh"):
-                foreign.append(ch)
-    return "".join(foreign)
+    return "".join(ch for ch in text if ch.isalpha() and char_script(ch) not in (script, "Zyyy", "Zinh"))
 
 
 def foreign_month_names(locale_id: str, calendar: str) -> tuple[str, ...]:

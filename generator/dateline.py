@@ -154,7 +154,7 @@ def date_line(
         if label in rest:
             clock = True
             rest = rest.replace(label, " ")
-    for label in sorted(publish_labels() + update_labels(), key=len, reverse=True):
+    for label in _date_labels():
         rest = rest.replace(label, " ")  # "Mis à jour le", "نشر في": labels, not words
     words = _WORDS.findall(rest)
     if len(words) > 3 or (len(words) > 1 and not clock and re.search(r"[.!?؟]", rest)):
@@ -178,6 +178,12 @@ def publish_labels() -> tuple[str, ...]:
 def update_labels() -> tuple[str, ...]:
     """Words of a story's correction time (``آخر تحديث``, ``Updated``: data/date_words.yml)."""
     return tuple(_words().get("update_labels") or ())
+
+
+@functools.lru_cache(maxsize=1)
+def _date_labels() -> tuple[str, ...]:
+    """Publication and update labels, longest first (so "Mis à jour le" goes before "Mis à jour")."""
+    return tuple(sorted(publish_labels() + update_labels(), key=len, reverse=True))
 
 
 def is_update(line: str) -> bool:

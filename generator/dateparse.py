@@ -430,7 +430,7 @@ def _candidates(folded: str, context: str | None) -> list[_Candidate]:
             found.append(_Candidate(m.start(), m.end(), GREGORIAN, ymd))
             taken.append(m.span())
     for m in pats["wire_trailer"].finditer(folded):
-        month = _english_month(m.group("name"))
+        month = _english_months().get(m.group("name"))
         if month and free(*m.span()):
             year = 2000 + int(m.group("yy"))
             found.append(_Candidate(m.start(), m.end(), GREGORIAN, (year, month, int(m.group("day")))))
@@ -445,10 +445,6 @@ def _candidates(folded: str, context: str | None) -> list[_Candidate]:
 def _english_months() -> dict[str, int]:
     symbols = icu.DateFormatSymbols(icu.Locale("en"), "gregorian")
     return {fold(name): n for n, name in enumerate(symbols.getShortMonths()[:12], start=1)}
-
-
-def _english_month(name: str) -> int | None:
-    return _english_months().get(name)
 
 
 _PART = re.compile(r"\d{1,2}:\d{2}|\d+|[^\W\d_]+(?:\s[^\W\d_]+)?")

@@ -23,6 +23,8 @@ from __future__ import annotations
 import functools
 import re
 
+from .languages import base_language
+
 _SAMPLE = 30_000
 _SCRIPT_PATTERNS = {
     "arabic": re.compile("[\u0620-\u064a\u0671-\u06d5\u06fa-\u06ff\u0750-\u077f]"),
@@ -121,7 +123,7 @@ def site_language(detected: str, languages) -> str:
     if detected in codes:
         return detected
     for code, locale in languages:
-        if locale.replace("-", "_").split("_")[0] == detected:
+        if base_language(locale) == detected:
             return code
     return detected
 

@@ -32,6 +32,18 @@ def script(tag: str) -> str:
         return ""
 
 
+@lru_cache(maxsize=8192)
+def char_script(ch: str) -> str:
+    """The ISO 15924 code of one character's script (``Arab``, ``Latn``; ``Zyyy`` for digits
+    and punctuation, ``Zinh`` for combining marks), from ICU."""
+    return icu.Script.getScript(ch).getShortName()
+
+
+def base_language(tag: str) -> str:
+    """The language part of a tag or locale id: ``ar_EG`` → ``ar``, ``ku-Arab`` → ``ku``."""
+    return tag.replace("-", "_").split("_")[0]
+
+
 @lru_cache(maxsize=1024)
 def direction(tag: str) -> str:
     """``rtl`` or ``ltr``: the direction of the language's likely script (Unicode's)."""
@@ -50,7 +62,7 @@ def default_font(code: str, locale: str | None = None) -> str:
 
 
 def _bases(code: str, locale: str | None) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(tag.replace("-", "_").split("_")[0] for tag in (code, locale or code)))
+    return tuple(dict.fromkeys(base_language(tag) for tag in (code, locale or code)))
 
 
 @lru_cache(maxsize=1024)

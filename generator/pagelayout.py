@@ -24,8 +24,12 @@ inside the story stays in it, while a "most read" block after it does not join i
 from __future__ import annotations
 
 import re
-import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+
+from .langdetect import function_words
+from .languages import char_script
+from .textnorm import match_key
 
 PROSE_CHARS = 90
 """A line at least this long, made of sentences, is prose."""
@@ -58,20 +62,10 @@ class Layout:
         return self.start < self.end
 
 
-def _script(ch: str) -> str:
-    name = unicodedata.name(ch, "")
-    return name.split(" ", 1)[0] if name else ""
-
-
 def main_script(lines: list[str]) -> str:
-    """The script most letters of the page are in (``ARABIC``, ``LATIN`` ...)."""
-    counts: dict[str, int] = {}
-    for line in lines:
-        for ch in line[:400]:
-            if ch.isalpha():
-                script = _script(ch)
-                counts[script] = counts.get(script, 0) + 1
-    return max(counts, key=counts.__getitem__) if counts else ""
+    """The script most letters of the page are in (``Arab``, ``Latn`` ...)."""
+    counts = Counter(char_script(ch) for line in lines for ch in line[:400] if ch.isalpha())
+    return counts.most_common(1)[0][0] if counts else ""
 
 
 def is_prose(line: str) -> bool:
@@ -99,7 +93,7 @@ def _foreign(line: str, script: str) -> bool:
     letters = [ch for ch in line if ch.isalpha()]
     if not letters or not script:
         return False
-    own = sum(1 for ch in letters if _script(ch) == script)
+    own = sum(1 for ch in letters if char_script(ch) == script)
     return own < 0.3 * len(letters)
 
 
@@ -170,16 +164,26 @@ def is_caption(line: str) -> bool:
     return bool(before) and not before.endswith((".", "!", "?", "؟", "۔", ":"))
 
 
+def _menu_runs(lines: list[str], chrome: tuple[bool, ...], stop: int) -> list[tuple[int, int]]:
+    """(start, end) of each run of ``MENU_RUN`` or more menu lines before ``stop``: chrome made
+    of words alone (no date, clock or counter)."""
+    runs, begin = [], None
+    for i in range(stop + 1):
+        menu = i < stop and chrome[i] and not _DIGIT.search(lines[i])
+        if menu and begin is None:
+            begin = i
+        elif not menu and begin is not None:
+            if i - begin >= MENU_RUN:
+                runs.append((begin, i))
+            begin = None
+    return runs
+
+
 def after_last_menu(lines: list[str], chrome: tuple[bool, ...], stop: int) -> int:
-    """The line after the last run of ``MENU_RUN`` or more menu lines (chrome made of words
-    alone: no date, clock or counter) before ``stop``; 0 when there is none. Where a page's
+    """The line after the last menu before ``stop`` (0 when there is none): where a page's
     header ends and its story's own lines (kicker, date, headline) begin."""
-    end, run = 0, 0
-    for i in range(stop):
-        run = run + 1 if chrome[i] and not _DIGIT.search(lines[i]) else 0
-        if run >= MENU_RUN:
-            end = i + 1
-    return end
+    runs = _menu_runs(lines, chrome, stop)
+    return runs[-1][1] if runs else 0
 
 
 def layout(lines: list[str], recurring: frozenset[str] = frozenset()) -> Layout:
@@ -222,9 +226,6 @@ _PREFIXES = ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف
 def _keys(text: str) -> set[str]:
     """Content words of ``text`` as comparison keys (function words left out), each also
     without an Arabic prefix."""
-    from .langdetect import function_words
-    from .textnorm import match_key
-
     keys = set()
     common = function_words()
     for word in _CONTENT.findall(match_key(text)):
@@ -241,17 +242,11 @@ def _keys(text: str) -> set[str]:
 def site_words(lines: list[str], chrome: tuple[bool, ...]) -> frozenset[str]:
     """The words of what stands above the page's first menu (the masthead: the site's name
     and slogan). A story names its site ("به گزارش خبرگزاری تسنیم"); that is no evidence for
-    a line."""
-    keys: set[str] = set()
-    run = 0
-    for i, line in enumerate(lines):
-        run = run + 1 if chrome[i] and not _DIGIT.search(line) else 0
-        if run >= MENU_RUN:
-            break
-        keys |= _keys(line)
-    else:
-        return frozenset()  # no menu: no masthead to tell apart
-    return frozenset(keys)
+    a line. None when the page has no menu (no masthead to tell apart)."""
+    runs = _menu_runs(lines, chrome, len(lines))
+    if not runs:
+        return frozenset()
+    return frozenset(key for line in lines[: runs[0][0]] for key in _keys(line))
 
 
 def headline_evidence(candidate: str, lead: str, ignore: frozenset[str] = frozenset()) -> float:
@@ -270,17 +265,16 @@ def story_indices(lines: list[str], lay: Layout, start: int) -> list[int]:
     captions and credits (and the line a credit line follows) and short lines set among chrome
     (a byline next to the date line). Nothing else: a story's own short lines (subheads, a
     one-sentence paragraph) stay."""
-    keep = list(range(start, lay.end))
-    credit = [is_caption(line) for line in lines]
-    drop = set()
-    for i in keep:
+    kept = []
+    for i in range(start, lay.end):
         words = len(_WORD.findall(lines[i]))
-        if credit[i] or (i + 1 < len(lines) and _only_credit(lines[i + 1]) and words <= 30):
-            drop.add(i)
-        elif not lay.prose[i] and words <= 6 and not ends_a_sentence(lines[i]):
+        if is_caption(lines[i]) or (i + 1 < len(lines) and _only_credit(lines[i + 1]) and words <= 30):
+            continue
+        if not lay.prose[i] and words <= 6 and not ends_a_sentence(lines[i]):
             if (i > 0 and lay.chrome[i - 1]) or (i + 1 < len(lines) and lay.chrome[i + 1]):
-                drop.add(i)
-    return [i for i in keep if i not in drop]
+                continue
+        kept.append(i)
+    return kept
 
 
 def _only_credit(line: str) -> bool:

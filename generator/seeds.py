@@ -114,7 +114,7 @@ def parse_seed(
     kept = _drop_extractor_repeat(kept, title)
     date_match = dateline.date if dateline else None
     if date_match is None and kept:
-        date_match = _lead_date(kept[0]) or (_lead_date(kept[1]) if len(kept) > 1 else None)
+        date_match = next((found for found in map(_lead_date, kept[:2]) if found), None)
     if date_match is None or date_match.date is None:
         # A dateline without its year ("الدوحة في 07 يناير"): the page's date line says it.
         picked = _pick_date_line(date_lines, warnings)
@@ -293,9 +293,8 @@ def _take_dateline(lines: list[str], warnings: list[str]):
     for i, line in enumerate(lines[:3]):
         found = parse_dateline(line)
         if found is None:
-            if (
-                len(line) > pagelayout.LONG_LINE
-            ):  # past a real paragraph, a date is in the body, not a dateline
+            # Past a real paragraph, a date is in the body, not a dateline.
+            if len(line) > pagelayout.LONG_LINE:
                 break
             continue
         out = list(lines)

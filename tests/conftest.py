@@ -85,6 +85,21 @@ def copy_site(dest: Path, *, content: bool = True, seeds: bool = True) -> Path:
     return dest
 
 
+def scratch_site(root: Path, languages: dict[str, str], files: dict[str, str] | None = None) -> Path:
+    """A minimal site in ``root``: a ``site.toml`` with a base URL and a ``[languages.<code>]``
+    table per entry (its body as given), a content folder per language, and ``files``
+    (path under ``root`` -> text)."""
+    root.mkdir(parents=True, exist_ok=True)
+    tables = "".join(f"[languages.{code}]\n{body}\n" for code, body in languages.items())
+    (root / "site.toml").write_text('base_url = "https://example.org/"\n' + tables, encoding="utf-8")
+    for code in languages:
+        (root / "content" / code).mkdir(parents=True, exist_ok=True)
+    for rel, text in (files or {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
 def build(root: Path, out: Path | None = None, **overrides):
     from generator.config import load_config
     from generator.pipeline import build_site

@@ -623,16 +623,10 @@ def test_a_pattern_differs_from_icus_only_with_a_reason(locale_id, calendar, sty
 
 
 def test_a_calendar_whose_month_names_cldr_lacks_is_a_warning(tmp_path):
-    from conftest import build
+    from conftest import build, scratch_site
 
-    site = tmp_path / "site"
-    (site / "content/ckb").mkdir(parents=True)
-    (site / "site.toml").write_text(
-        'base_url = "https://example.org/"\n[languages.ckb]\nname = "کوردی"\nlocale = "ckb_IQ"\n'
-        'calendars = ["gregorian", "islamic-umalqura"]\n',
-        encoding="utf-8",
-    )
-    report, _ = build(site)
+    languages = {"ckb": 'name = "کوردی"\nlocale = "ckb_IQ"\ncalendars = ["gregorian", "islamic-umalqura"]'}
+    report, _ = build(scratch_site(tmp_path / "site", languages))
     notes = [n for n in report.notices if "month names" in n]
     assert len(notes) == 1 and notes[0].startswith("site.toml: [languages.ckb] calendars:"), notes
     assert "islamic-umalqura" in notes[0] and "Muharram" in notes[0]

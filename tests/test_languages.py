@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import REPO, build
+from conftest import REPO, build, scratch_site
 from generator.languages import direction, script
 
 
@@ -37,15 +37,10 @@ def test_script():
 def test_a_language_code_the_code_never_heard_of_gets_arabic_month_names_by_its_setting(tmp_path):
     """``arz`` (Egyptian Arabic) with ``arabic_months = "egyptian"`` prints يناير, as ``ar``
     would: the setting belongs to the language, whatever its code."""
-    site = tmp_path / "site"
-    (site / "content/arz").mkdir(parents=True)
-    (site / "site.toml").write_text(
-        'base_url = "https://example.org/"\n'
-        '[languages.arz]\nname = "مصري"\nlocale = "ar_SY"\narabic_months = "egyptian"\ndigits = "latn"\n',
-        encoding="utf-8",
-    )
-    (site / "content/arz/story.md").write_text(
-        "---\ntitle: خبر من القاهرة\ndate: 2022-01-11\n---\n\nنص الخبر.\n", encoding="utf-8"
+    site = scratch_site(
+        tmp_path / "site",
+        {"arz": 'name = "مصري"\nlocale = "ar_SY"\narabic_months = "egyptian"\ndigits = "latn"'},
+        {"content/arz/story.md": "---\ntitle: خبر من القاهرة\ndate: 2022-01-11\n---\n\nنص الخبر.\n"},
     )
     report, out = build(site)
     assert report.problems == []
@@ -109,19 +104,15 @@ def test_a_detected_language_maps_onto_the_sites_language_by_locale(tmp_path):
     assert site_language("fa", languages) == "fa"
     assert site_language("ur", languages) == "ur"  # not configured: the build says so
 
-    site = tmp_path / "site"
-    (site / "seeds").mkdir(parents=True)
-    (site / "site.toml").write_text(
-        'base_url = "https://example.org/"\n[languages.arz]\nlocale = "ar_EG"\n'
-        '[languages.sorani]\nlocale = "ckb_IQ"\n',
-        encoding="utf-8",
-    )
-    (site / "seeds/arabic.txt").write_text(
+    arabic = (
         "وصول الوفد إلى القاهرة\n\nالقاهرة 11 يناير 2022 - قال المتحدث في مؤتمر صحفي إن الوفد وصل إلى "
-        "العاصمة بعد رحلة طويلة، وإن المحادثات ستبدأ غداً في مقر الوزارة.\n",
-        encoding="utf-8",
+        "العاصمة بعد رحلة طويلة، وإن المحادثات ستبدأ غداً في مقر الوزارة.\n"
     )
-    (site / "seeds/sorani.txt").write_text("ئاگری نەورۆز داگیرسا\n\n" + SORANI + "\n", encoding="utf-8")
+    site = scratch_site(
+        tmp_path / "site",
+        {"arz": 'locale = "ar_EG"', "sorani": 'locale = "ckb_IQ"'},
+        {"seeds/arabic.txt": arabic, "seeds/sorani.txt": "ئاگری نەورۆز داگیرسا\n\n" + SORANI + "\n"},
+    )
     report, _ = build(site)
     assert report.problems == []
     assert {lang: len(arts) for lang, arts in report.site.articles.items()} == {"arz": 1, "sorani": 1}
@@ -196,16 +187,8 @@ def test_search_clitics_are_a_language_setting(tmp_path):
         "ar": 'locale = "ar_SY"\nsearch_clitics = "none"',
         "xx": 'locale = "ar_SY"\nsearch_clitics = "arabic"',
     }
-    text = 'base_url = "https://example.org/"\n' + "".join(
-        f"[languages.{code}]\n{body}\n" for code, body in tables.items()
-    )
-    (site / "site.toml").parent.mkdir(parents=True)
-    (site / "site.toml").write_text(text, encoding="utf-8")
-    for code in tables:
-        (site / "content" / code).mkdir(parents=True)
-        (site / "content" / code / "story.md").write_text(
-            "---\ntitle: وصل الوفد بكازاخستان\ndate: 2022-01-11\n---\n\nنص.\n", encoding="utf-8"
-        )
+    story = "---\ntitle: وصل الوفد بكازاخستان\ndate: 2022-01-11\n---\n\nنص.\n"
+    scratch_site(site, tables, {f"content/{code}/story.md": story for code in tables})
     report, out = build(site)
     assert report.problems == []
     meta = {code: json.loads((out / code / "search/index/meta.json").read_text()) for code in tables}
@@ -226,19 +209,12 @@ def test_reading_speed_is_a_language_setting(tmp_path):
 
     assert default_reading_speed("ckb") == default_reading_speed("ar") == 140
     assert default_reading_speed("tr") == 220
-    site = tmp_path / "site"
-    (site / "content/en").mkdir(parents=True)
-    (site / "content/xx").mkdir(parents=True)
-    (site / "site.toml").write_text(
-        'base_url = "https://example.org/"\n[languages.en]\nlocale = "en_GB"\n'
-        '[languages.xx]\nlocale = "en_GB"\nreading_speed = 100\n',
-        encoding="utf-8",
+    story = "---\ntitle: A long story\ndate: 2022-01-11\n---\n\n" + " ".join(["word"] * 300) + "\n"
+    site = scratch_site(
+        tmp_path / "site",
+        {"en": 'locale = "en_GB"', "xx": 'locale = "en_GB"\nreading_speed = 100'},
+        {"content/en/long.md": story, "content/xx/long.md": story},
     )
-    body = " ".join(["word"] * 300)
-    for code in ("en", "xx"):
-        (site / f"content/{code}/long.md").write_text(
-            f"---\ntitle: A long story\ndate: 2022-01-11\n---\n\n{body}\n", encoding="utf-8"
-        )
     _, out = build(site)
     pages = {code: next((out / code / "articles").glob("*/index.html")).read_text() for code in ("en", "xx")}
     assert "2 min read" in pages["en"] and "3 min read" in pages["xx"]
