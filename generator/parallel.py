@@ -81,6 +81,22 @@ def kill_workers() -> None:
             pass
 
 
+def _retire(pool) -> None:
+    """Shut a pool whose workers were just killed. An idle worker waits for its next task
+    holding the task queue's read lock; killed, it never gives the lock back, and the pool's
+    own clean-up (``terminate()``, or the finalizer that runs it at interpreter exit) takes
+    that lock first: a failed build then hung at exit. So: reap the dead, free the lock if a
+    dead worker left it taken (no live process holds it once every worker is dead), and
+    terminate now, while that is true."""
+    for child in multiprocessing.active_children():
+        child.join(1)
+    lock = getattr(getattr(pool, "_inqueue", None), "_rlock", None)
+    if lock is not None:
+        lock.acquire(False)  # taken now, by us or by a dead worker: either way, give it back
+        lock.release()
+    pool.terminate()
+
+
 @contextmanager
 def _forked_pool(n: int):
     """A pool of ``n`` forked workers. Objects that exist before the fork are frozen (the
@@ -96,9 +112,10 @@ def _forked_pool(n: int):
             gc.disable()  # the workers are forked by now: this pauses the parent's only
             yield pool
         except BaseException:
-            # Interrupted (Ctrl-C, SIGTERM) or failed: kill, do not ``terminate()`` (which
-            # can wait for ever on a queue lock) and do not join.
+            # Interrupted (Ctrl-C, SIGTERM) or failed: kill, do not ``terminate()`` first
+            # (which can wait for ever on a queue lock), then retire the pool (``_retire``).
             kill_workers()
+            _retire(pool)
             raise
         pool.close()
         pool.join()

@@ -70,3 +70,29 @@ def test_map_in_processes_keeps_order(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 3)
     assert parallel.map_in_processes(abs, list(range(-20, 0))) == list(range(20, 0, -1))
+
+
+FAILING_TASK = """
+import generator.parallel as parallel
+parallel.MIN_PARALLEL_ITEMS = 1
+parallel.os.cpu_count = lambda: 2
+
+def fail():
+    raise ValueError("broken story")
+
+try:
+    parallel.run_tasks([lambda: 1, fail, lambda: 2, lambda: 3], size=4)
+except ValueError as error:
+    print("raised", error, parallel.last_processes)
+"""
+
+
+def test_a_failing_task_in_a_worker_ends_the_run_and_the_process():
+    """A task's exception reaches the caller, and the process then exits: the workers are
+    killed while idle, holding the task queue's lock, and the pool's clean-up at exit used
+    to wait for that lock for ever."""
+    done = subprocess.run(
+        [sys.executable, "-c", FAILING_TASK], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["raised", "broken", "story", "2"]
