@@ -124,6 +124,9 @@ def placement(record: ArticleRecord, *, stable_urls: bool = True) -> tuple:
         record.translation_key,
         record.source_id,
         record.extra.get("seed"),
+        record.top,  # the front page's lead
+        record.breaking,  # the front page's banner
+        record.image,  # processed in the full build; its social size is in the page's head
     )
 
 

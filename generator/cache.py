@@ -202,6 +202,8 @@ class BuildState:
     articles: int = 0
     folders: dict[str, int] | None = None
     """mtime of each output folder (see ``folder_times``), filled in by ``save_state``."""
+    expires: dt.datetime | None = None
+    """When the output goes out of date with no input changed (a breaking-news banner's end)."""
 
 
 def folder_times(out_dir: Path, manifest: dict[str, ManifestEntry]) -> dict[str, int]:
@@ -308,7 +310,10 @@ class Examination:
     @property
     def unchanged(self) -> bool:
         """Nothing the last build depended on has changed: there is nothing to do."""
-        return self.previous is not None and self.previous.fingerprint == self.fingerprint
+        if self.previous is None or self.previous.fingerprint != self.fingerprint:
+            return False
+        expires = getattr(self.previous, "expires", None)
+        return expires is None or dt.datetime.now(dt.timezone.utc) < expires
 
 
 def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Examination:

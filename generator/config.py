@@ -121,6 +121,12 @@ class TaxonomyConfig:
     jsonld: str | None = None
     """The schema.org ``NewsArticle`` property its terms fill (``keywords``, ``author``,
     ``articleSection``, ``sourceOrganization``), or None."""
+    order: tuple[str, ...] = ()
+    """Term-translation ids or names: the header's and the front page's order of its terms."""
+    nav: bool = False
+    """Its terms are links in every page's header (``order`` first)."""
+    profiles: str | None = None
+    """Folder under ``content/`` with one ``<id>.yml`` per term (``profiles.Profile``)."""
 
 
 KNOWN_TAXONOMIES = {
@@ -143,6 +149,7 @@ KNOWN_TAXONOMIES = {
         "title": "Sections",
         "singular": "Section:",
         "jsonld": "articleSection",
+        "nav": True,
     },
 }
 """Defaults for taxonomies of these names (each setting can be given in ``site.toml``)."""
@@ -167,6 +174,8 @@ class SiteConfig:
     """Trusted sites may keep raw HTML in Markdown; otherwise it is sanitised."""
     search: bool = True
     """The search page and its static index (``false``: neither, and no link to them)."""
+    breaking_hours: int = 6
+    """Hours a ``breaking`` story keeps its front-page banner after its time."""
     taxonomies: tuple[TaxonomyConfig, ...] = ()
     """The configured groupings, in ``site.toml`` order (see ``TaxonomyConfig``)."""
     timezone: str = "UTC"
@@ -204,6 +213,12 @@ class SiteConfig:
     @property
     def content_dir(self) -> Path:
         return self.root / "content"
+
+    @property
+    def content_data_dirs(self) -> frozenset[str]:
+        """Folders of ``content/`` that hold no stories: ``images`` (lead images and the images
+        in stories) and each taxonomy's ``profiles`` folder."""
+        return frozenset({"images", *(t.profiles for t in self.taxonomies if t.profiles)})
 
     @property
     def seeds_dir(self) -> Path:
@@ -338,6 +353,7 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
         default_language=default,
         default_language_at_root=values["default_language_at_root"],
         page_size=values["page_size"],
+        breaking_hours=values["breaking_hours"],
         publish_future=values["publish_future"],
         languages=languages,
         tag_translations=MappingProxyType(tag_tr),
@@ -425,9 +441,24 @@ def _taxonomies(table: Any, path: Path) -> tuple[TaxonomyConfig, ...]:
                 feeds=values["feeds"],
                 index=values["index"],
                 entities=values["entities"],
+                order=tuple(values["order"] or ()),
+                nav=values["nav"] if values["nav"] is not None else defaults.get("nav", False),
+                profiles=_profiles_folder(values["profiles"], where, path),
             )
         )
     return tuple(result)
+
+
+def _profiles_folder(value: str | None, where: str, path: Path) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,40}", value):
+        raise SahifaError(
+            str(path),
+            f"{where} profiles: found {value!r}, expected the name of a folder under content/ "
+            "(lower-case ASCII letters, digits, - and _)",
+        )
+    return value
 
 
 def load_config(root: Path, path: Path | None = None, **overrides: Any) -> SiteConfig:

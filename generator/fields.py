@@ -21,6 +21,9 @@ The rules, the same wherever a field comes from:
 - ``image``: a path (beside the article or under ``content/images/``) or an http(s) URL, or a
   mapping with ``src``, ``alt``, ``caption``, ``credit``.
 - ``draft``: true or false.
+- ``top``: true makes the story its language's front-page lead while it is the newest so flagged.
+- ``breaking``: true shows a banner for the story on the front page until ``breaking_hours``
+  after its time (decided when the site is built).
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ while reading. Taxonomies then keep at most their ``max_terms`` (at most 1000)."
 
 TEXT_FIELDS = ("title", "slug", "summary", "city", "translation_key", "id")
 DATE_FIELDS = ("date", "updated")
-OTHER_FIELDS = ("draft", "image", "lang", "format", "seed", "seed_hash")
+FLAG_FIELDS = ("draft", "top", "breaking")
+OTHER_FIELDS = (*FLAG_FIELDS, "image", "lang", "format", "seed", "seed_hash")
 
 
 @dataclass(frozen=True)
@@ -362,7 +366,7 @@ def read_fields(
     """Check ``meta`` against the schema: (record values for the fields present, warnings).
 
     Keys of the result: ``title slug summary city translation_key source_id published timed
-    updated draft image lang format seed terms`` (only those present in ``meta``); ``terms``
+    updated draft top breaking image lang format seed terms`` (only those present in ``meta``); ``terms``
     maps each taxonomy given to its values.
     """
     warnings: list[str] = []
@@ -380,10 +384,11 @@ def read_fields(
         values["published"], values["timed"] = moment_value(meta["date"], "date", tz, warnings)
     if "updated" in meta:
         values["updated"], _ = moment_value(meta["updated"], "updated", tz, warnings)
-    if "draft" in meta:
-        if not isinstance(meta["draft"], bool):
-            raise SahifaError(path, "field 'draft' must be true or false")
-        values["draft"] = meta["draft"]
+    for flag in FLAG_FIELDS:
+        if flag in meta:
+            if not isinstance(meta[flag], bool):
+                raise SahifaError(path, f"field {flag!r} must be true or false")
+            values[flag] = meta[flag]
     if "image" in meta:
         values["image"] = image_value(meta["image"], path, warnings)
     for name in ("lang", "format", "seed", "seed_hash"):

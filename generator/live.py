@@ -28,6 +28,7 @@ from .assemble import placement, screen
 from .cache import BuildCache, BuildState, input_fingerprint
 from .config import SiteConfig
 from .errors import SahifaError
+from .images import body_sources
 from .model import Article
 from .outputs import extra_outputs, sitemap_entry
 from .pipeline import build_site
@@ -138,6 +139,8 @@ class LiveSite:
                 article.record, stable_urls=stable
             ):
                 return None
+            if body_sources(screened.body_html) != body_sources(article.record.body_html):
+                return None  # images in the text are processed by the full build
             updates.append((article, screened))
         pages: set[str] = set()
         for article, screened in updates:

@@ -31,9 +31,11 @@ def reading_minutes(article: Article, words: int | None = None, per_minute: int 
 
 
 def news_article_ld(
-    article: Article, urls: Urls, config: SiteConfig, words: int | None = None
+    article: Article, urls: Urls, config: SiteConfig, words: int | None = None, image: str | None = None
 ) -> dict[str, Any]:
-    """schema.org ``NewsArticle`` for one article page (``words`` as in ``reading_minutes``)."""
+    """schema.org ``NewsArticle`` for one article page (``words`` as in ``reading_minutes``;
+    ``image``: the lead image's social size, an output path or a URL; without one, the site's
+    own card ``static/social.png``, since Google asks every story for an image)."""
     lcfg = config.language(article.lang)
     url = urls.absolute(article.path)
     published = iso_moment(article.published, article.timed)
@@ -59,13 +61,20 @@ def news_article_ld(
             data.setdefault(taxonomy.jsonld, []).extend(_ld_value(taxonomy.jsonld, ref, urls) for ref in refs)
     if article.sources and "sourceOrganization" not in data:  # sources named, not a taxonomy
         data["sourceOrganization"] = [_ld_value("sourceOrganization", s, urls) for s in article.sources]
-    image = article.record.image
-    if image is not None and image.remote:
-        data["image"] = image.src
+    if "author" not in data:  # no byline: the agencies that carried it, else the publisher
+        data["author"] = data.get("sourceOrganization") or [data["publisher"]]
+    data["image"] = [social_image(image, urls)]
     if article.record.city:
         data["contentLocation"] = {"@type": "Place", "name": article.record.city}
     data["mainEntityOfPage"]["breadcrumb"] = _breadcrumb(article, lcfg, urls, config, url)
     return data
+
+
+def social_image(image: str | None, urls: Urls) -> str:
+    """Absolute URL of a page's preview image (``og:image``, ``twitter:image``, JSON-LD)."""
+    if image is None:
+        image = "static/social.png"
+    return image if image.startswith(("http://", "https://")) else urls.absolute(image)
 
 
 def publisher_ld(lang, urls: Urls) -> dict[str, Any]:
@@ -120,7 +129,10 @@ def _ld_value(prop: str, term, urls: Urls):
             "url": urls.absolute(urls.term(term.lang, term.taxonomy, term.slug)),
         }
     if prop == "sourceOrganization":
-        return {"@type": "Organization", "name": name}
+        value = {"@type": "Organization", "name": name}
+        if hasattr(term, "slug"):  # a term of a taxonomy: its page is the organisation's
+            value["url"] = urls.absolute(urls.term(term.lang, term.taxonomy, term.slug))
+        return value
     return name
 
 
@@ -131,7 +143,10 @@ def iso_moment(moment, timed: bool) -> str | None:
     return moment.isoformat(timespec="seconds") if timed else moment.date().isoformat()
 
 
-def article_context(index: StoryIndex, article: Article, urls: Urls, config: SiteConfig) -> dict[str, Any]:
+def article_context(
+    index: StoryIndex, article: Article, urls: Urls, config: SiteConfig, image: str | None = None
+) -> dict[str, Any]:
+    """``image``: the lead image's social size (``images.Pictures.social``), if it has one."""
     older, newer = neighbours(index, article)
     words = word_count(article)  # the body is stored compressed: unpack and count it once
     return {
@@ -139,5 +154,6 @@ def article_context(index: StoryIndex, article: Article, urls: Urls, config: Sit
         "older_article": older,
         "newer_article": newer,
         "reading_minutes": reading_minutes(article, words, config.language(article.lang).reading_speed),
-        "jsonld": news_article_ld(article, urls, config, words),
+        "jsonld": news_article_ld(article, urls, config, words, image),
+        "social_image": social_image(image, urls),
     }

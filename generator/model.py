@@ -106,6 +106,10 @@ class ArticleRecord:
     timed: bool = False
     """True when the source gave a time of day (pages then show it); False: a day only."""
     image: Image | None = None
+    top: bool = False
+    """Flagged as the front page's lead (``fields``: ``top``)."""
+    breaking: bool = False
+    """Flagged as breaking news: a front-page banner for ``breaking_hours`` after its time."""
     source_id: str = ""
     """Stable id of the story, not its file path: the permalink register keys URLs on it.
     ``seed:<file stem>``, ``<lang>/<path in content/<lang>/ without .md>``, or the ``id`` field."""

@@ -9,6 +9,7 @@ template gets a typed view (``views``). Every path comes from ``urls.Urls``.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from . import calendars
 from .config import SiteConfig, TaxonomyConfig
 from .entities import entity_index
 from .archives import year_groups
+from .images import ImageCache, Pictures
+from .profiles import profile_of
 from .metadata import article_context, website_ld
 from .model import Article, Site, Term
 from .related import build_index
@@ -30,6 +33,7 @@ from .views import (
     ListView,
     NotFoundView,
     PageView,
+    ProfileView,
     RedirectView,
     RootView,
     SearchView,
@@ -40,6 +44,8 @@ from .views import (
 FRONT_SECTIONS = 6
 """Section blocks on a language's front page."""
 FRONT_SECTION_STORIES = 3
+NAV_TERMS = 8
+"""Terms of a ``nav`` taxonomy in the header, at most (the ``order`` setting's first)."""
 """Stories in each block."""
 
 
@@ -155,9 +161,21 @@ def paginate(items: tuple, size: int, path_of) -> Iterator[tuple[Pager, tuple, s
 class PagePlanner:
     """Decides the page set of one site."""
 
-    def __init__(self, site: Site, config: SiteConfig) -> None:
+    def __init__(
+        self,
+        site: Site,
+        config: SiteConfig,
+        pictures: Pictures | None = None,
+        profiles: dict | None = None,
+        now: dt.datetime | None = None,
+    ) -> None:
+        """``pictures``: the build's images; ``profiles``: per taxonomy, the term profiles
+        (``profiles.load_profiles``); ``now``: the build's clock (breaking-news banners)."""
         self.site = site
         self.config = config
+        self.pictures = pictures if pictures is not None else Pictures(config, ImageCache(None))
+        self.profiles = profiles or {}
+        self.now = now or dt.datetime.now(config.tzinfo)
         self.urls = Urls(config)
         self.term_slugs = {
             (t.taxonomy, t.lang, t.key): t.slug
@@ -275,27 +293,88 @@ class PagePlanner:
         ):
             equivalents = self._all_langs(self.urls.home) if pager.number == 1 else {lang: path}
             chooser = None if self.config.default_language_at_root else "index.html"
+            front = pager.number == 1
+            lead = self.front_lead(lang) if front else None
             view = ListView(
-                **self._common(path, equivalents, real=pager.number == 1, x_default=chooser),
+                **self._common(path, equivalents, real=front, x_default=chooser),
                 heading=lcfg.title,
                 intro=lcfg.description,
-                items=items,
+                items=tuple(a for a in items if a is not lead),
                 pager=pager,
-                jsonld=website_ld(lcfg, self.urls) if pager.number == 1 else None,
-                sections=self._front_sections(lang) if pager.number == 1 else (),
-                lead=pager.number == 1,
+                jsonld=website_ld(lcfg, self.urls) if front else None,
+                sections=self._front_sections(lang, lead) if front else (),
+                lead=front,
+                lead_article=lead,
+                breaking=self.breaking(lang) if front else (),
             )
             yield PageSpec(path, PageKind.HOME, "list.html", lang, view)
 
-    def _front_sections(self, lang: str) -> tuple:
+    def front_lead(self, lang: str) -> Article | None:
+        """The front page's lead: the newest story flagged ``top``, else the newest with a
+        lead image, else the newest."""
+        articles = self.site.articles[lang]
+        return (
+            next((a for a in articles if a.record.top), None)
+            or next((a for a in articles if self.pictures.lead(a) is not None), None)
+            or (articles[0] if articles else None)
+        )
+
+    def breaking(self, lang: str) -> tuple[Article, ...]:
+        """Stories flagged ``breaking`` whose banner time (``breaking_hours`` after their
+        time) has not run out by the build's clock."""
+        return tuple(a for a in self.site.articles[lang] if self.banner_end(a) is not None)
+
+    def banner_end(self, article: Article) -> dt.datetime | None:
+        if not article.record.breaking or article.published is None:
+            return None
+        end = article.published + dt.timedelta(hours=self.config.breaking_hours)
+        return end if article.published <= self.now < end else None
+
+    @property
+    def expires(self) -> dt.datetime | None:
+        """When the first banner now shown comes down (the output is then out of date)."""
+        ends = [end for arts in self.site.articles.values() for a in arts if (end := self.banner_end(a))]
+        return min(ends) if ends else None
+
+    def ordered_terms(self, taxonomy: TaxonomyConfig, lang: str) -> list[Term]:
+        """A language's terms of ``taxonomy`` that have stories: those ``order`` names first,
+        in its order (by term-translation id, or by name), then the rest, most stories first."""
+        terms = [t for t in self.site.terms.get(taxonomy.name, {}).get(lang, ()) if t.articles]
+        rank = {name: n for n, name in enumerate(taxonomy.order)}
+        far = len(rank)
+
+        def place(term: Term) -> tuple[int, int]:
+            ident = (term.entity or "").partition(":")[2]  # "tag:politics" -> "politics"
+            named = min(
+                (rank[k] for k in (ident, term.entity, term.name, term.slug) if k in rank), default=far
+            )
+            return named, -len(term.articles)
+
+        terms.sort(key=place)  # stable: ties keep the alphabetical order
+        return terms
+
+    def nav_terms(self, lang: str) -> tuple[tuple[str, str], ...]:
+        """(name, output path) of the terms in the header: the ``nav`` taxonomies' terms."""
+        return tuple(
+            (term.name, self.urls.term(lang, taxonomy.name, term.slug))
+            for taxonomy in self.config.taxonomies
+            if taxonomy.nav
+            for term in self.ordered_terms(taxonomy, lang)[:NAV_TERMS]
+        )
+
+    def _front_sections(self, lang: str, lead: Article | None = None) -> tuple:
         """The front page's section blocks: each section (the taxonomy that fills
-        ``articleSection``) with its newest stories, the sections with the most stories first."""
+        ``articleSection``) with its newest stories other than the lead, in the configured
+        order, then the sections with the most stories."""
         taxonomy = next((t for t in self.config.taxonomies if t.jsonld == "articleSection"), None)
         if taxonomy is None:
             return ()
-        terms = [t for t in self.site.terms.get(taxonomy.name, {}).get(lang, ()) if t.articles]
-        terms.sort(key=lambda t: -len(t.articles))  # stable: ties keep the alphabetical order
-        return tuple((term, tuple(term.articles[:FRONT_SECTION_STORIES])) for term in terms[:FRONT_SECTIONS])
+        blocks = []
+        for term in self.ordered_terms(taxonomy, lang)[:FRONT_SECTIONS]:
+            stories = tuple(a for a in term.articles if a is not lead)[:FRONT_SECTION_STORIES]
+            if stories:
+                blocks.append((term, stories))
+        return tuple(blocks)
 
     def article_page(self, article: Article, *, lazy: bool = False) -> PageSpec:
         if lazy:
@@ -318,7 +397,7 @@ class PagePlanner:
             **self._common(article.path, equivalents, real=True),
             article=article,
             translations=others,
-            **article_context(self.stories, article, self.urls, self.config),
+            **article_context(self.stories, article, self.urls, self.config, self.pictures.social(article)),
         )
 
     def term_index(self, lang: str, taxonomy: TaxonomyConfig) -> PageSpec:
@@ -349,8 +428,19 @@ class PagePlanner:
                 taxonomy=taxonomy,
                 feed=feed,
                 lead=pager.number == 1 and taxonomy.jsonld == "articleSection",  # a section front
+                profile=self._profile_view(term) if pager.number == 1 else None,
             )
             yield PageSpec(path, PageKind.TERM, "list.html", term.lang, view)
+
+    def _profile_view(self, term: Term) -> ProfileView | None:
+        profile = profile_of(term, self.profiles)
+        if profile is None:
+            return None
+        return ProfileView(
+            name=profile.name(term.lang) or term.name,
+            bio=profile.bio(term.lang),
+            photo=self.pictures.profile_photo(profile, term.lang),
+        )
 
     def archive_pages(self, lang: str) -> Iterator[PageSpec]:
         lcfg = self.config.language(lang)

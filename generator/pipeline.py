@@ -16,7 +16,9 @@ from .cache import BuildCache, BuildState, Examination, examine, file_signature,
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .errors import SahifaError
+from .images import ImageCache, Pictures
 from .importer import claimed_seeds
+from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
 from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps, web_manifest
 from .pages import PagePlanner
@@ -113,6 +115,7 @@ def build_site(
     out_dir: Path,
     *,
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
     cache_dir: Path | None = None,
     cache: BuildCache | None = None,
     examined: Examination | None = None,
@@ -135,6 +138,8 @@ def build_site(
 
     The whole build holds the site's lock (``lock.site_lock``): a second run waits for it.
     ``progress`` shows how far reading and rendering are (on a terminal, for long builds).
+    ``now`` is the build's clock for what depends on the moment (the breaking-news banner;
+    default: the current time), as ``today`` is for which stories are published yet.
 
     Raises ``SahifaError`` before reading or writing anything when ``out_dir`` is unsafe, or
     when it is a folder Sahifa did not make (no ``OUTPUT_MARKER``, not empty) and ``force``
@@ -147,6 +152,7 @@ def build_site(
             config,
             out_dir,
             today=today,
+            now=now,
             cache_dir=cache_dir,
             cache=cache,
             examined=examined,
@@ -157,7 +163,7 @@ def build_site(
 
 
 def _build_locked(
-    config: SiteConfig, out_dir: Path, *, today, cache_dir, cache, examined, keep, force, progress
+    config: SiteConfig, out_dir: Path, *, today, now, cache_dir, cache, examined, keep, force, progress
 ) -> BuildReport:
     report = BuildReport()
     today = today or dt.date.today()
@@ -181,6 +187,8 @@ def _build_locked(
         )
     records, problems = read_records(config, cache, progress)
     t1 = time.perf_counter()
+    profiles, profile_notes = load_profiles(config)
+    config = with_profile_names(config, profiles)  # an author's names link their stories
     site = assemble(records, config, today=today, problems=problems)
     report.site = site
     report.problems.extend(site.problems)
@@ -188,14 +196,24 @@ def _build_locked(
     report.notices.extend(catalogue_notices(config))
     report.notices.extend(calendar_notices(config))
     report.articles = sum(len(v) for v in site.articles.values())
+    pictures = Pictures(config, ImageCache(cache.folder / "images" if cache is not None else None))
+    pictures.add_site(site)
+    pictures.add_profiles(profiles)
+    report.notices.extend(profile_notes)
+    report.notices.extend(pictures.warnings)
     t2 = time.perf_counter()
     bytecode = SharedBytecode()
-    envs = {lang.code: make_environment(config, lang, bytecode=bytecode) for lang in config.languages}
+    envs = {
+        lang.code: make_environment(config, lang, bytecode=bytecode, pictures=pictures)
+        for lang in config.languages
+    }
     if cache is not None:
         cache.forget_state(out_dir)  # from here on the output folder may change
     writer = OutputWriter(out_dir, previous=state.manifest if state is not None else None)
     try:
-        planner = PagePlanner(site, config)
+        planner = PagePlanner(site, config, pictures, profiles, now)
+        for lang_code, env in envs.items():
+            env.globals["nav_terms"] = planner.nav_terms(lang_code)
         # Lazy article pages: their contexts are made by the worker that renders them.
         specs = [spec for spec in planner.plan(lazy=not keep) if spec.path]
         writer.claim(spec.path for spec in specs)
@@ -226,6 +244,8 @@ def _build_locked(
         writer.write("manifest.webmanifest", web_manifest(config))
         t3 = time.perf_counter()
         writer.copy_layers(config.static_dirs, "static")
+        for rel, data in sorted(pictures.files.items()):
+            writer.write(rel, data)
         writer.write(OUTPUT_MARKER, MARKER_TEXT)
         manifest = writer.commit()
     except BaseException:
@@ -244,11 +264,18 @@ def _build_locked(
             fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)
         cache.save_state(
             out_dir,
-            BuildState(fingerprint, manifest, tuple(report.problems), tuple(report.notices), report.articles),
+            BuildState(
+                fingerprint,
+                manifest,
+                tuple(report.problems),
+                tuple(report.notices),
+                report.articles,
+                expires=planner.expires,
+            ),
         )
     report.timings = {
         "read": t1 - t0,
-        "model": t2 - t1,
+        "model and images": t2 - t1,
         "render (pages, feeds, search)": t_pages - t2,
         "sitemap": t3 - t_pages,
         "static and commit": time.perf_counter() - t3,

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from . import calendars
 from .config import LanguageConfig, SiteConfig
 from .i18n import format_number, isolated_list, numbering_system, to_digits, translations_for
+from .images import ImageCache, Pictures, picture_html
 from .urls import Urls
 
 
@@ -51,7 +52,10 @@ def make_environment(
     lang: LanguageConfig,
     *,
     bytecode: SharedBytecode | None = None,
+    pictures: Pictures | None = None,
 ) -> jinja2.Environment:
+    """One language's environment. ``pictures``: the build's images (``images.Pictures``),
+    shown through ``lead_picture(article)``, ``article_body(article)`` and ``picture(...)``."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(folder) for folder in config.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -105,6 +109,15 @@ def make_environment(
         lang_attrs=lambda code: lang_attrs(languages[code] if isinstance(code, str) else code),
         isolated_list=partial(isolated_list, locale=lang.locale),
     )
+    pictures = pictures if pictures is not None else Pictures(config, ImageCache(None))
+    env.globals.update(
+        lead_picture=pictures.lead,
+        article_body=lambda article: pictures.body(article, urls.href),
+        picture=lambda processed, alt, sizes, eager=False: picture_html(
+            processed, alt, urls.href, sizes=sizes, eager=eager
+        ),
+    )
+    env.globals["nav_terms"] = ()  # the header's sections: set by the build (``pages.nav_terms``)
     env.globals["card"] = _memoized_card(env)
     env.globals["once"] = _rendered_once(env)
     return env

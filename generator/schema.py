@@ -154,6 +154,15 @@ TOP = (
     ),
     Setting("page_size", "int", 10, "stories per home, term and archive page", minimum=1, maximum=1000),
     Setting(
+        "breaking_hours",
+        "int",
+        6,
+        "hours a story flagged `breaking` keeps its front-page banner after its time (decided "
+        "when the site is built: a scheduled rebuild takes the banner down)",
+        minimum=0,
+        maximum=24 * 14,
+    ),
+    Setting(
         "publish_future",
         "bool",
         False,
@@ -288,6 +297,26 @@ TAXONOMY = (
     ),
     Setting("show", "choice", None, "where an article names its terms", choices=SHOW_PLACES),
     Setting("jsonld", "choice", None, "the schema.org property its terms fill", choices=JSONLD_PROPERTIES),
+    Setting(
+        "order",
+        "texts",
+        None,
+        "its terms in this order in the header and on the front page: term-translation ids or "
+        "names; terms not named follow, those with most stories first",
+    ),
+    Setting(
+        "nav",
+        "bool",
+        None,
+        "its terms are links in every page's header (default: true for `sections`)",
+    ),
+    Setting(
+        "profiles",
+        "text",
+        None,
+        "a folder under `content/` of one YAML file per term (`<id>.yml`: `name`, `bio` and `photo`, "
+        "shown on the term's page; e.g. `authors` for bylines)",
+    ),
 )
 
 

@@ -59,6 +59,8 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
         for lang_dir in sorted(folder.iterdir()):
             if lang_dir.name.startswith(".") or not lang_dir.is_dir():
                 continue
+            if lang_dir.name in config.content_data_dirs and lang_dir.name not in config.language_codes:
+                continue  # content/images/, content/authors/ ...: read by their own stages
             if lang_dir.is_symlink():
                 problems.append(
                     f"{_rel(lang_dir, root)}: is a link to a folder; links to folders are not followed; skipped"

@@ -59,6 +59,16 @@ class RootView(PageView):
     site_title: str = ""
 
 
+@dataclass(frozen=True)
+class ProfileView:
+    """A term's profile as its page shows it, in the page's language."""
+
+    name: str
+    bio: str = ""
+    photo: Any = None
+    """An ``images.Picture`` (or None)."""
+
+
 @dataclass
 class ListView(PageView):
     """Home, term and archive-month pages: a river of cards."""
@@ -77,9 +87,16 @@ class ListView(PageView):
     """A front page's section blocks: (term, its newest stories) in front-page order."""
     lead: bool = False
     """The first story is shown as the lead (a front page, a section front's first page)."""
+    lead_article: Article | None = None
+    """A front page's lead (``top``, else with an image, else the newest); not in ``items``."""
+    breaking: tuple = ()
+    """A front page's breaking-news banner: stories flagged ``breaking``, still in their hours."""
+    profile: Any = None
+    """A term page's ``ProfileView`` (an author's photo and biography), if the term has one."""
 
     def articles(self) -> tuple[Article, ...]:
-        shown = {id(a): a for a in self.items}
+        shown = {id(a): a for a in (*self.breaking, *((self.lead_article,) if self.lead_article else ()))}
+        shown.update((id(a), a) for a in self.items)
         for _, stories in self.sections:
             shown.update((id(a), a) for a in stories)
         return tuple(shown.values())
@@ -98,6 +115,8 @@ class ArticleView(PageView):
     newer_article: Article | None = None
     reading_minutes: int = 1
     jsonld: dict = field(default_factory=dict)
+    social_image: str = ""
+    """The absolute address of the picture shared with a link to the page (og:image)."""
 
     def articles(self) -> tuple[Article, ...]:
         others = (*self.translations, *self.related, self.older_article, self.newer_article)

@@ -50,7 +50,11 @@ def test_every_article_has_matching_json_ld(news_site):
         assert doc.xpath("//meta[@property='og:url']/@content") == [canonical]
         assert doc.xpath("//meta[@property='og:type']/@content") == ["article"]
         assert doc.xpath("//meta[@property='og:title']/@content") == [data["headline"]]
-        assert doc.xpath("//meta[@name='twitter:card']/@content") == ["summary"]
+        # Every page shares a picture: the lead photo's social size, else the site's card.
+        assert doc.xpath("//meta[@name='twitter:card']/@content") == ["summary_large_image"]
+        shared = doc.xpath("//meta[@property='og:image']/@content")
+        assert shared == doc.xpath("//meta[@name='twitter:image']/@content") == data["image"]
+        assert shared[0].startswith(("http://", "https://"))
 
 
 def test_seed_article_metadata(news_site):
