@@ -125,8 +125,11 @@ def _open(data: bytes):
             upright = ImageOps.exif_transpose(image)
     except ImageProblem:
         raise
-    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
-        raise ImageProblem(f"has too many pixels ({exc})") from None
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        raise ImageProblem(
+            f"has more pixels than the {MAX_PIXELS // 1_000_000} megapixel limit (a decompression "
+            "bomb, or far larger than any page needs)"
+        ) from None
     except UnidentifiedImageError:
         raise ImageProblem("is not an image Pillow can read (JPEG, PNG, WebP, GIF ...)") from None
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
@@ -214,14 +217,19 @@ _IMG = re.compile(r"<img\b[^>]*>", re.I)
 _ATTR = re.compile(r'\s([a-z-]+)="([^"]*)"', re.I)
 
 
-def body_sources(body_html: str) -> tuple[str, ...]:
-    """The ``src`` of every image in a (sanitised) body, in order."""
+def body_images(body_html: str) -> tuple[tuple[str, str], ...]:
+    """``(src, alt)`` of every image in a (sanitised) body, in order."""
     found = []
     for tag in _IMG.findall(body_html):
         attrs = dict((k.lower(), v) for k, v in _ATTR.findall(tag))
         if "src" in attrs:
-            found.append(html.unescape(attrs["src"]))
+            found.append((html.unescape(attrs["src"]), html.unescape(attrs.get("alt", ""))))
     return tuple(found)
+
+
+def body_sources(body_html: str) -> tuple[str, ...]:
+    """The ``src`` of every image in a (sanitised) body, in order."""
+    return tuple(src for src, _ in body_images(body_html))
 
 
 def is_local(src: str) -> bool:
@@ -279,8 +287,13 @@ class Pictures:
             else:
                 self._lead.pop(article.path, None)
         body = {}
-        for src in body_sources(record.body_html):
+        for src, alt in body_images(record.body_html):
             if is_local(src) and src not in body:
+                if not alt.strip():
+                    self.warnings.append(
+                        f"{record.path}: body: image {src[:80]!r} has no alt text "
+                        "(describe it for readers who cannot see it: ![what it shows](file))"
+                    )
                 rel = self._local(record.path, src, "body")
                 if rel is not None:
                     body[src] = rel
