@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-TODAY = dt.date(2026, 1, 1)
+TODAY = dt.date(2026, 12, 31)
 """A fixed clock for builds in tests: output never depends on the day the tests run."""
 
 

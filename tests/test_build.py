@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import json
 
 import re
@@ -103,8 +105,9 @@ def test_tag_pages_link_back_to_their_articles(demo_site):
     for lang, tags in report.site.tags.items():
         for tag in tags:
             tag_page = page(out, f"{lang}/tags/{tag.slug}/index.html")
+            links = [urllib.parse.unquote(link) for link in tag_page.links()]
             for article in tag.articles[:10]:
-                assert "/" + article.path.removesuffix("index.html") in tag_page.links()
+                assert "/" + article.path.removesuffix("index.html") in links
                 checked += 1
     assert checked > 20
 
@@ -199,8 +202,10 @@ def test_article_pages_show_a_correction_time_and_share_links_without_scripts(de
     assert corrected, "the demo has a corrected story"
     page = (out / corrected[0].path).read_text(encoding="utf-8")
     updated = re.search(r'<p class="updated">(.*?)</p>', page, re.S)
-    assert updated and "آخر تحديث:" in updated.group(1) and "09:15" in updated.group(1)
-    plain = (out / report.site.articles["en"][0].path).read_text(encoding="utf-8")
+    assert updated and "آخر تحديث:" in updated.group(1)
+    assert f"{corrected[0].record.updated:%H:%M}" in updated.group(1)
+    never = next(a for a in report.site.articles["en"] if not a.record.updated)
+    plain = (out / never.path).read_text(encoding="utf-8")
     assert '<p class="updated">' not in plain  # never corrected: no line
     share = re.search(r'<nav class="share"[^>]*>(.*?)</nav>', page, re.S).group(1)
     links = [html_module.unescape(h) for h in re.findall(r'href="([^"]+)"', share)]

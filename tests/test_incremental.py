@@ -159,8 +159,9 @@ def test_output_edited_by_hand_is_rebuilt(site, tmp_path):
 
 def test_damaged_cache_is_ignored(site, tmp_path):
     incremental(site)
-    for path in (site / ".sahifa-cache").iterdir():
-        path.write_bytes(b"\x80\x05 not a pickle")
+    for path in (site / ".sahifa-cache").rglob("*"):
+        if path.is_file():  # records, manifest, and the processed images with their info.json
+            path.write_bytes(b"\x80\x05 not a pickle")
     report = incremental(site)
     assert not report.unchanged
     assert_same_tree(site / "public", clean(site, tmp_path))
