@@ -81,20 +81,59 @@ def kill_workers() -> None:
             pass
 
 
-def _retire(pool) -> None:
-    """Shut a pool whose workers were just killed. An idle worker waits for its next task
-    holding the task queue's read lock; killed, it never gives the lock back, and the pool's
-    own clean-up (``terminate()``, or the finalizer that runs it at interpreter exit) takes
-    that lock first: a failed build then hung at exit. So: reap the dead, free the lock if a
-    dead worker left it taken (no live process holds it once every worker is dead), and
-    terminate now, while that is true."""
+def _abandon(pool) -> None:
+    """Leave a pool whose workers were just killed. An idle worker waits for its next task
+    holding the task queue's read lock (and one killed just after sending a result may still
+    hold the result queue's write lock); killed, it never gives the lock back. The pool's own
+    clean-up (``terminate()``, or the finalizer that runs it at interpreter exit) takes those
+    locks, and its worker handler starts new workers to replace the dead: an interrupted
+    build then hung at exit. So the handler threads are told to stop (no new workers; the
+    result handler is woken to see it) and the clean-up is cancelled: the threads end within
+    a moment, and the next ``run_tasks`` in this process (the preview's builder) forks again."""
+    import signal
+
+    # A second Ctrl-C (or another worker's signal) must not cut this short half-way.
+    block = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, block)
+    except (AttributeError, OSError, ValueError):
+        previous = None
+    try:
+        kill_workers()
+        _stop_handlers(pool)
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _stop_handlers(pool) -> None:
+    from multiprocessing import pool as mp_pool
+
+    for name in ("_worker_handler", "_result_handler"):
+        handler = getattr(pool, name, None)
+        if handler is not None:
+            handler._state = mp_pool.TERMINATE
     for child in multiprocessing.active_children():
-        child.join(1)
-    lock = getattr(getattr(pool, "_inqueue", None), "_rlock", None)
+        child.join(0.5)  # reaped: dead for sure
+    # The pool's task handler ends by writing to the result queue: give back its write lock if
+    # a worker died holding it (no live worker can hold it now).
+    lock = getattr(getattr(pool, "_outqueue", None), "_wlock", None)
     if lock is not None:
-        lock.acquire(False)  # taken now, by us or by a dead worker: either way, give it back
+        lock.acquire(False)
         lock.release()
-    pool.terminate()
+    try:  # wake the result handler (it waits for results the dead will never send) to end
+        pool._outqueue._writer.send(None)
+    except (AttributeError, OSError):
+        pass
+    finalizer = getattr(pool, "_terminate", None)
+    if finalizer is not None and hasattr(finalizer, "cancel"):
+        finalizer.cancel()
+    for name in ("_worker_handler", "_task_handler", "_result_handler"):
+        thread = getattr(pool, name, None)
+        if thread is not None:
+            thread.join(1)  # a moment (0.1 s is the worker handler's beat), never for ever
+    if hasattr(pool, "_state"):
+        pool._state = mp_pool.TERMINATE  # not "running": no ResourceWarning when collected
 
 
 @contextmanager
@@ -111,11 +150,15 @@ def _forked_pool(n: int):
         try:
             gc.disable()  # the workers are forked by now: this pauses the parent's only
             yield pool
+        except Exception:
+            # A task failed (its exception came back as a result) or the caller did: the
+            # workers are alive and idle, and the pool's own shutdown ends them.
+            pool.terminate()
+            raise
         except BaseException:
-            # Interrupted (Ctrl-C, SIGTERM) or failed: kill, do not ``terminate()`` first
-            # (which can wait for ever on a queue lock), then retire the pool (``_retire``).
-            kill_workers()
-            _retire(pool)
+            # Interrupted (Ctrl-C, SIGTERM): a worker may be anywhere. Kill them, and do not
+            # ``terminate()``, which can wait for ever on a queue lock (``_abandon``).
+            _abandon(pool)
             raise
         pool.close()
         pool.join()

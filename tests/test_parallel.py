@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import generator.parallel as parallel
 from conftest import REPO, build, copy_site
 
@@ -17,6 +19,8 @@ def tree(root):
 
 PARALLEL_BUILD = """
 import sys
+import pytest
+
 import generator.parallel as parallel
 from conftest import build
 parallel.MIN_PARALLEL_ITEMS = 1
@@ -72,27 +76,44 @@ def test_map_in_processes_keeps_order(monkeypatch):
     assert parallel.map_in_processes(abs, list(range(-20, 0))) == list(range(20, 0, -1))
 
 
-FAILING_TASK = """
+STOPPED_RUNS = """
+import os, signal, sys, time
+import pytest
+
 import generator.parallel as parallel
+MAIN = os.getpid()
 parallel.MIN_PARALLEL_ITEMS = 1
 parallel.os.cpu_count = lambda: 2
 
 def fail():
-    raise ValueError("broken story")
+    raise ValueError("broken")
 
-try:
-    parallel.run_tasks([lambda: 1, fail, lambda: 2, lambda: 3], size=4)
-except ValueError as error:
-    print("raised", error, parallel.last_processes)
+def interrupt():  # Ctrl-C reaching the parent while workers run
+    os.kill(MAIN, signal.SIGINT)
+    time.sleep(0.05)
+    return 0
+
+stop = fail if sys.argv[1] == "fail" else interrupt
+for attempt in range(int(sys.argv[2])):
+    try:
+        parallel.run_tasks([lambda: 1, stop, lambda: 2, lambda: 3] * 3, size=12)
+    except (ValueError, KeyboardInterrupt) as error:
+        print(type(error).__name__, parallel.last_processes, flush=True)
 """
 
 
-def test_a_failing_task_in_a_worker_ends_the_run_and_the_process():
-    """A task's exception reaches the caller, and the process then exits: the workers are
-    killed while idle, holding the task queue's lock, and the pool's clean-up at exit used
-    to wait for that lock for ever."""
+@pytest.mark.parametrize("how", ["fail", "interrupt"])
+def test_a_failed_or_interrupted_run_ends_and_the_process_exits(how):
+    """A task's exception, or Ctrl-C, reaches the caller, and the process then exits. Killed
+    workers leave the pool's queue locks taken, and the pool's clean-up at exit (and its
+    worker handler, replacing the dead) used to wait for them for ever. After a failed task
+    the next run forks again."""
     done = subprocess.run(
-        [sys.executable, "-c", FAILING_TASK], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", STOPPED_RUNS, how, "10"], cwd=REPO, capture_output=True, text=True, timeout=120
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["raised", "broken", "story", "2"]
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.split("\n")[:-1]
+    if how == "fail":
+        assert lines == ["ValueError 2"] * 10
+    else:
+        assert [line.split()[0] for line in lines] == ["KeyboardInterrupt"] * 10
