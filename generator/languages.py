@@ -61,6 +61,11 @@ def default_font(code: str, locale: str | None = None) -> str:
     return _FONTS["scripts"].get(script(locale or code), "latin")
 
 
+def font_preloads(family: str) -> tuple[str, ...]:
+    """The static files a page set in ``family`` preloads (``data/fonts.toml``)."""
+    return tuple(_FONTS.get("preload", {}).get(family, ()))
+
+
 def _bases(code: str, locale: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(base_language(tag) for tag in (code, locale or code)))
 

@@ -18,6 +18,7 @@ from . import calendars
 from .config import LanguageConfig, SiteConfig
 from .i18n import format_number, isolated_list, numbering_system, to_digits, translations_for
 from .images import ImageCache, Pictures, picture_html
+from .languages import font_preloads
 from .urls import Urls
 
 
@@ -108,6 +109,7 @@ def make_environment(
         lang_name=lambda code: languages[code].name,
         lang_attrs=lambda code: lang_attrs(languages[code] if isinstance(code, str) else code),
         isolated_list=partial(isolated_list, locale=lang.locale),
+        font_preloads=font_preloads,
     )
     pictures = pictures if pictures is not None else Pictures(config, ImageCache(None))
     env.globals.update(

@@ -284,3 +284,16 @@ def test_axe_reports_a_planted_violation(browser, site_url, axe_source):
     finally:
         page.close()
     assert "link-name" in ids
+
+
+def test_preloaded_font_files_exist_and_are_the_stylesheets_faces():
+    """Each family's preload list (generator/data/fonts.toml) names files that exist and that
+    static/css/fonts.css declares: a renamed font cannot leave pages preloading a 404."""
+    from generator.languages import FONT_FAMILIES, font_preloads
+
+    faces = (REPO / "static/css/fonts.css").read_text(encoding="utf-8")
+    preloaded = [file for family in FONT_FAMILIES for file in font_preloads(family)]
+    assert preloaded and not font_preloads("latin")
+    for file in preloaded:
+        assert (REPO / "static" / file).is_file(), file
+        assert file.rsplit("/", 1)[-1] in faces, file
