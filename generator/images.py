@@ -148,6 +148,13 @@ def process(data: bytes, name: str, key: str) -> tuple[Processed, dict[str, byte
     Raises ``ImageProblem`` for an image that cannot be used.
     """
     source_format, image = _open(data)
+    try:
+        return _renditions(source_format, image, name, key)
+    except (OSError, ValueError, MemoryError) as exc:  # e.g. taller than WebP's 16,383 px
+        raise ImageProblem(f"cannot be resized or encoded ({type(exc).__name__}: {exc})") from None
+
+
+def _renditions(source_format: str, image, name: str, key: str) -> tuple[Processed, dict[str, bytes]]:
     keep_png = source_format in ("PNG", "GIF") or _has_alpha(image)
     mode = "RGBA" if _has_alpha(image) else "RGB"
     icc = image.info.get("icc_profile")
@@ -261,6 +268,8 @@ class Pictures:
         self.config = config
         self.cache = cache
         self.root = Path(config.root).resolve()
+        self.content_root = Path(config.content_dir).resolve()
+        """Images are read from here only (the build's fingerprint watches it)."""
         self.images_dir = config.content_dir / "images"
         self.processed: dict[str, Processed | None] = {}
         """Site-relative path of a source file -> what it became (None: unusable)."""
@@ -311,22 +320,26 @@ class Pictures:
         """The site-relative path of ``src`` processed (None, with a warning, if unusable)."""
         beside = (self.config.root / article_path).parent
         found = None
-        for base in (beside, self.images_dir):
+        if ".." in re.split(r"[/\\]", src):
+            bases: tuple = ()  # as for the ``image`` field: no way up, whatever it resolves to
+        else:
+            bases = (beside, self.images_dir)
+        for base in bases:
             candidate = base / src
             try:
                 resolved = candidate.resolve()
             except (OSError, RuntimeError):
                 continue
-            if resolved.is_relative_to(self.root) and resolved.is_file():
+            if resolved.is_relative_to(self.content_root) and resolved.is_file():
                 found = resolved
                 break
         if found is None:
             self.warnings.append(
                 f"{article_path}: {field}: {src[:80]!r} not found beside the article or under "
-                "content/images/ (inside the site); shown without it"
+                "content/images/ (inside the site's content folder); shown without it"
             )
             return None
-        rel = found.relative_to(self.root).as_posix()
+        rel = "content/" + found.relative_to(self.content_root).as_posix()
         if rel not in self.processed:
             try:
                 processed, files = self.cache.get(found.read_bytes(), found.name)

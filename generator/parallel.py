@@ -113,14 +113,6 @@ def _stop_handlers(pool) -> None:
         handler = getattr(pool, name, None)
         if handler is not None:
             handler._state = mp_pool.TERMINATE
-    for child in multiprocessing.active_children():
-        child.join(0.5)  # reaped: dead for sure
-    # The pool's task handler ends by writing to the result queue: give back its write lock if
-    # a worker died holding it (no live worker can hold it now).
-    lock = getattr(getattr(pool, "_outqueue", None), "_wlock", None)
-    if lock is not None:
-        lock.acquire(False)
-        lock.release()
     try:  # wake the result handler (it waits for results the dead will never send) to end
         pool._outqueue._writer.send(None)
     except (AttributeError, OSError):

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
-import yaml
-
 from .config import SiteConfig
+from .errors import SahifaError
+from .fields import load_yaml
 from .model import Image
 from .paths import walk
 
@@ -75,12 +75,17 @@ def read_profile(path: Path, taxonomy: str, config: SiteConfig, warnings: list[s
         if path.stat().st_size > MAX_PROFILE_BYTES:
             warnings.append(f"{rel}: larger than {MAX_PROFILE_BYTES // 1024} KB; skipped")
             return None
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        # The loader of front matter and sidecars: safe, no alias bombs, and any failure
+        # (bad syntax, ``!!int x``, nesting too deep) a SahifaError naming the file.
+        data = load_yaml(path.read_text(encoding="utf-8"), rel, "profile")
+    except (OSError, UnicodeDecodeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        warnings.append(f"{rel}: cannot be read as YAML ({reason}); skipped")
+        warnings.append(f"{rel}: cannot be read ({reason}); skipped")
         return None
-    if not isinstance(data, dict):
+    except SahifaError as exc:
+        warnings.append(f"{exc}; skipped" if not str(exc).endswith("skipped") else str(exc))
+        return None
+    if not data:
         warnings.append(f"{rel}: expected a table (name, bio, photo); skipped")
         return None
     unknown = sorted(set(map(str, data)) - {"name", "bio", "photo", "photo_alt"})

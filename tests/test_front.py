@@ -150,3 +150,14 @@ def test_a_broken_profile_is_a_warning_naming_the_file(site):
     assert not report.problems
     assert any("content/authors/broken.yml" in n for n in report.notices), report.notices
     assert len(report.site.articles["ar"]) == len(STORIES)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["name: !!timestamp 2022-02-31\n", "name: !!int 'x'\n", "name: " + "[" * 5000 + "\n", "- a list\n", "&a [*a]\n"],
+)
+def test_a_profile_with_bad_yaml_is_a_warning(site, text):
+    (site / "content/authors/odd.yml").write_text(text, encoding="utf-8")
+    report, out = build(site, dt.datetime(2025, 6, 3, 20, 0, tzinfo=UTC))
+    assert not report.problems
+    assert any("content/authors/odd.yml" in n for n in report.notices), report.notices

@@ -286,3 +286,29 @@ def test_an_image_path_that_leaves_the_site_is_refused(tmp_path):
     report = build(root, out)
     assert any("link.png" in n and "inside the site" in n for n in report.notices), report.notices
     assert not (out / "images").exists()
+
+
+def test_an_image_too_tall_for_webp_is_a_warning(tmp_path):
+    """Pillow opens a 100 x 20,000 px strip (2 megapixels), but WebP stops at 16,383 px."""
+    root = make_site(
+        tmp_path / "site",
+        story("tall", "image: {src: strip.png, alt: شريط}\n"),
+        {"content/ar/strip.png": _png(100, 20_000)},
+    )
+    report = build(root, tmp_path / "out")
+    assert not report.problems
+    assert any("strip.png" in n and "cannot be resized or encoded" in n for n in report.notices), (
+        report.notices
+    )
+
+
+def test_images_in_the_text_cannot_climb_out_of_the_content_folder(tmp_path):
+    root = make_site(
+        tmp_path / "site",
+        story("climb", "", "![سر](../../tests/secret.png)"),
+        {"tests/secret.png": _png(50, 50)},
+    )
+    out = tmp_path / "out"
+    report = build(root, out)
+    assert any("secret.png" in n and "content folder" in n for n in report.notices), report.notices
+    assert not (out / "images").exists()
