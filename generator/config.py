@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import urllib.parse
 import zoneinfo
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +21,7 @@ from babel import Locale
 from .calendars import default_calendars
 from .errors import SahifaError
 from .languages import default_font, default_reading_speed, default_search_clitics, direction
-from .schema import CALENDAR_NAMES, LANGUAGE, TAXONOMY, TOP, read_table
+from .schema import CALENDAR_NAMES, FEED, LANGUAGE, TAXONOMY, TOP, read_table
 
 SHIPPED = Path(__file__).resolve().parent.parent
 """The folder holding the templates, static files and catalogues Sahifa ships (``templates/``,
@@ -158,6 +159,35 @@ DEFAULT_TAXONOMIES = ("tags", "sources")
 
 
 @dataclass(frozen=True)
+class FeedConfig:
+    """One ``[[feeds]]`` subscription: a feed ``python build.py fetch`` follows."""
+
+    url: str
+    name: str
+    """As readers see it (default: the feed's host)."""
+    lang: str | None = None
+    """The site language its stories go to when neither the feed nor the text says."""
+    section: str | None = None
+    full_text: bool = False
+    max_items: int = 50
+    min_interval: float = 900.0
+    categories: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """The feed's category names that are sections here (category -> section)."""
+
+
+def feed_key(url: str) -> str:
+    """A feed URL compared as one: scheme and host in lower case, no default port, no fragment."""
+    parts = urllib.parse.urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not (
+        (parts.scheme.lower() == "http" and port == 80) or (parts.scheme.lower() == "https" and port == 443)
+    ):
+        host = f"{host}:{port}"
+    return urllib.parse.urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     root: Path
     """Folder holding ``site.toml``, ``content/``, ``seeds/``, ``templates/``, ``static/``."""
@@ -186,6 +216,8 @@ class SiteConfig:
     long real article needs, and far below the minutes pathological shapes take."""
     permalinks: str = "permalinks.tsv"
     """Register of source id -> URL, relative to the root (empty: URLs follow the titles)."""
+    feeds: tuple[FeedConfig, ...] = ()
+    """The ``[[feeds]]`` subscriptions, in ``site.toml`` order."""
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
@@ -363,7 +395,60 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
         timezone=timezone,
         permalinks=permalinks,
         article_time_limit=values["article_time_limit"],
+        feeds=_feeds(values["feeds"] or [], {lang.code for lang in languages}, path),
     )
+
+
+def _feeds(tables: list, codes: set[str], path: Path) -> tuple[FeedConfig, ...]:
+    """``[[feeds]]`` tables: each URL an absolute http(s) address, given once; ``lang`` a
+    configured language."""
+    result: list[FeedConfig] = []
+    seen: dict[str, int] = {}
+    for n, table in enumerate(tables, 1):
+        where = f"[[feeds]] #{n} "
+        values = read_table(table, FEED, where, path)
+        url = (values["url"] or "").strip()
+        if not url:
+            raise SahifaError(
+                str(path), f"{where}url: missing; every [[feeds]] table names its feed's address"
+            )
+        parts = urllib.parse.urlsplit(url) if url else None
+        if (
+            parts is None
+            or parts.scheme.lower() not in ("http", "https")
+            or not parts.hostname
+            or re.search(r"[\s<>\"]", url)
+        ):
+            raise SahifaError(
+                str(path), f"{where}url: found {url[:80]!r}, expected an absolute http(s) URL of the feed"
+            )
+        key = feed_key(url)
+        if key in seen:
+            raise SahifaError(str(path), f"{where}url: {url[:80]} is already feed #{seen[key]}")
+        seen[key] = n
+        lang = values["lang"]
+        if lang is not None and lang not in codes:
+            raise SahifaError(
+                str(path),
+                f'{where}lang: found "{lang}", expected one of the languages ({", ".join(sorted(codes))})',
+            )
+        categories = values["categories"] or {}
+        if not all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in categories.items()):
+            raise SahifaError(str(path), f'{where}categories: expected a table of "category" = "section"')
+        name = (values["name"] or "").strip() or parts.hostname
+        result.append(
+            FeedConfig(
+                url=url,
+                name=name,
+                lang=lang,
+                section=values["section"],
+                full_text=values["full_text"],
+                max_items=values["max_items"],
+                min_interval=values["min_interval"],
+                categories=MappingProxyType(dict(categories)),
+            )
+        )
+    return tuple(result)
 
 
 _BASE_URL = re.compile(

@@ -24,7 +24,8 @@ class Setting:
     name: str
     kind: str
     """``bool``, ``int``, ``seconds``, ``text``, ``choice``, ``texts`` (a list of texts),
-    ``choices`` (a list of choices), ``table`` (checked by its own reader), ``any``."""
+    ``choices`` (a list of choices), ``table`` (checked by its own reader), ``tables`` (a list
+    of tables: ``[[name]]``), ``any``."""
     default: Any
     doc: str
     choices: tuple[str, ...] = ()
@@ -75,6 +76,8 @@ def _expected(setting: Setting) -> str:
         return "a list of " + ", ".join(f'"{c}"' for c in setting.choices)
     if kind == "table":
         return "a table"
+    if kind == "tables":
+        return f"one [[{setting.name}]] table each"
     return "a value"
 
 
@@ -100,6 +103,8 @@ def check(setting: Setting, value: Any, where: str, path: Path | str) -> Any:
         ok = isinstance(value, list) and bool(value) and all(v in setting.choices for v in value)
     elif kind == "table":
         ok = isinstance(value, Mapping)
+    elif kind == "tables":
+        ok = isinstance(value, list) and all(isinstance(v, Mapping) for v in value)
     if not ok:
         raise SahifaError(
             str(path), f"{where}{setting.name}: found {_found(value)}, expected {_expected(setting)}"
@@ -205,6 +210,48 @@ TOP = (
         'terms that name one thing in several languages: `id = { ar = "...", en = "..." }`',
     ),
     Setting("tag_translations", "table", None, "the former name of `term_translations`, still read"),
+    Setting(
+        "feeds",
+        "tables",
+        None,
+        "the feeds `python build.py fetch` follows: one `[[feeds]]` table each (below)",
+    ),
+)
+
+FEED = (
+    Setting(
+        "url",
+        "text",
+        None,
+        "the feed's address (RSS, Atom or JSON Feed); required",
+        expect="an http(s) URL in quotes",
+    ),
+    Setting("name", "text", None, "the outlet's name as readers see it (default: the feed's host)"),
+    Setting(
+        "lang", "text", None, "the site language its stories go to when the feed and the text do not say"
+    ),
+    Setting("section", "text", None, "the section its stories get when nothing else gives one"),
+    Setting(
+        "full_text",
+        "bool",
+        False,
+        "fetch each story's page and extract its text (for feeds that carry summaries)",
+    ),
+    Setting("max_items", "int", 50, "items read per fetch (the newest)", minimum=1, maximum=10_000),
+    Setting(
+        "min_interval",
+        "seconds",
+        900.0,
+        "seconds between two fetches of this feed (its server's own cache headers may ask for more)",
+        minimum=0,
+        maximum=7 * 86400,
+    ),
+    Setting(
+        "categories",
+        "table",
+        None,
+        'the feed\'s categories that are sections here: `{ "Politique" = "politics" }`; others become tags',
+    ),
 )
 
 LANGUAGE = (
@@ -334,6 +381,7 @@ def reference() -> str:
         ("Top level", TOP),
         ("`[languages.<code>]`", LANGUAGE),
         ("`[taxonomies.<name>]`", TAXONOMY),
+        ("`[[feeds]]`", FEED),
     ):
         lines += [f"## {title}", "", "| key | value | default | what it does |", "| --- | --- | --- | --- |"]
         for s in settings:
