@@ -195,6 +195,42 @@ def cmd_import(args) -> int:
     return import_seeds([Path(p) for p in args.paths], _config(args), force=args.force)
 
 
+def cmd_feeds(args) -> int:
+    from generator.errors import SahifaError
+    from generator.subscriptions import export_opml, import_opml
+
+    try:
+        config = _config(args)
+        config_path = Path(args.config) if args.config else config.root / "site.toml"
+        if args.action == "export":
+            data = export_opml(config)
+            if args.file:
+                from generator.write import atomic_write
+
+                atomic_write(Path(args.file), data)
+            else:
+                sys.stdout.buffer.write(data)
+            return 0
+        if not args.file:
+            print(
+                "error: feeds import needs the OPML file: python build.py feeds import LIST.opml",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise SahifaError(args.file, f"cannot be read ({exc.strerror or exc})") from None
+        result = import_opml(config, config_path, data, args.file)
+    except SahifaError as exc:
+        print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
+        return 1
+    for note in result.notes:
+        print(f"warning: {_terminal_safe(note)}", file=sys.stderr)
+    print(f"{len(result.added)} feed(s) added to {config_path.name}, {len(result.known)} already subscribed")
+    return 0
+
+
 class Terminated(BaseException):
     """SIGTERM, as an exception: the build stops the way Ctrl-C stops it."""
 
@@ -213,6 +249,8 @@ COMMANDS = {
     "new": "make a new site folder: site.toml, languages, an example story each, theme/",
     "import": "turn seeds into editable Markdown articles under content/<lang>/",
     "inspect": "print what the readers make of input files, as JSON",
+    "feeds": "feeds import LIST.opml: subscribe to an OPML list's feeds ([[feeds]] in site.toml); "
+    "feeds export [FILE]: write the subscriptions as OPML (to standard output without FILE)",
 }
 
 
@@ -314,6 +352,9 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("paths", nargs="+", metavar="SEED", help="seed files to import")
         elif name == "inspect":
             command.add_argument("paths", nargs="+", metavar="FILE", help="input files to read")
+        elif name == "feeds":
+            command.add_argument("action", choices=("import", "export"), help="import or export")
+            command.add_argument("file", nargs="?", metavar="FILE", help="the OPML file")
     return top
 
 
@@ -332,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         "inspect": cmd_inspect,
         "import": cmd_import,
         "new": cmd_new,
+        "feeds": cmd_feeds,
     }[command]
     if argv is not None:  # called from Python (tests): no signal handling of our own
         return run(args)

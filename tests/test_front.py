@@ -154,7 +154,13 @@ def test_a_broken_profile_is_a_warning_naming_the_file(site):
 
 @pytest.mark.parametrize(
     "text",
-    ["name: !!timestamp 2022-02-31\n", "name: !!int 'x'\n", "name: " + "[" * 5000 + "\n", "- a list\n", "&a [*a]\n"],
+    [
+        "name: !!timestamp 2022-02-31\n",
+        "name: !!int 'x'\n",
+        "name: " + "[" * 5000 + "\n",
+        "- a list\n",
+        "&a [*a]\n",
+    ],
 )
 def test_a_profile_with_bad_yaml_is_a_warning(site, text):
     (site / "content/authors/odd.yml").write_text(text, encoding="utf-8")
