@@ -41,6 +41,7 @@ from .config import DEFAULT_TAXONOMIES, KNOWN_TAXONOMIES, zone
 from .dateparse import parse_date_expression
 from .errors import SahifaError
 from .model import Image
+from .paths import climbs
 from .textnorm import clean_value, is_blank
 
 MAX_YAML_BYTES = 256_000
@@ -339,11 +340,7 @@ def image_value(value: Any, path: str, warnings: list[str]) -> Image | None:
         return None
     remote = bool(_URL.match(src))
     if not remote:
-        if (
-            re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I)
-            or src.startswith(("/", "\\"))
-            or ".." in re.split(r"[/\\]", src)
-        ):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith(("/", "\\")) or climbs(src):
             warnings.append(
                 f"'image' {src[:60]!r} is neither an http(s) URL nor a path inside the site; ignored"
             )

@@ -32,6 +32,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .model import Article, Image
+from .paths import climbs, inside
 from .urls import slugify
 from .write import atomic_write
 
@@ -320,18 +321,12 @@ class Pictures:
         """The site-relative path of ``src`` processed (None, with a warning, if unusable)."""
         beside = (self.config.root / article_path).parent
         found = None
-        if ".." in re.split(r"[/\\]", src):
-            bases: tuple = ()  # as for the ``image`` field: no way up, whatever it resolves to
-        else:
-            bases = (beside, self.images_dir)
-        for base in bases:
+        # As for the ``image`` field: no way up, whatever it resolves to; and only what the
+        # content folder holds (links resolved).
+        for base in () if climbs(src) else (beside, self.images_dir):
             candidate = base / src
-            try:
-                resolved = candidate.resolve()
-            except (OSError, RuntimeError):
-                continue
-            if resolved.is_relative_to(self.content_root) and resolved.is_file():
-                found = resolved
+            if inside(candidate, self.content_root) and candidate.is_file():
+                found = candidate.resolve()
                 break
         if found is None:
             self.warnings.append(

@@ -149,11 +149,12 @@ def article_context(
     """``image``: the lead image's social size (``images.Pictures.social``), if it has one."""
     older, newer = neighbours(index, article)
     words = word_count(article)  # the body is stored compressed: unpack and count it once
+    jsonld = news_article_ld(article, urls, config, words, image)
     return {
         "related": related(index, article),
         "older_article": older,
         "newer_article": newer,
         "reading_minutes": reading_minutes(article, words, config.language(article.lang).reading_speed),
-        "jsonld": news_article_ld(article, urls, config, words, image),
-        "social_image": social_image(image, urls),
+        "jsonld": jsonld,
+        "social_image": jsonld["image"][0],  # the one preview image, as the JSON-LD names it
     }

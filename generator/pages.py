@@ -44,9 +44,9 @@ from .views import (
 FRONT_SECTIONS = 6
 """Section blocks on a language's front page."""
 FRONT_SECTION_STORIES = 3
+"""Stories in each block."""
 NAV_TERMS = 8
 """Terms of a ``nav`` taxonomy in the header, at most (the ``order`` setting's first)."""
-"""Stories in each block."""
 
 
 class PageKind(enum.Enum):

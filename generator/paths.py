@@ -16,6 +16,7 @@ later ``fetch``) may read or write, checked in one place.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -49,6 +50,11 @@ def inside(path: Path, folder: Path) -> bool:
         return path.resolve().is_relative_to(folder.resolve())
     except (OSError, RuntimeError):
         return False
+
+
+def climbs(rel: str) -> bool:
+    """True when a relative path written in content has a ``..`` step (either separator)."""
+    return ".." in re.split(r"[/\\]", rel)
 
 
 def safe_name(value: str) -> bool:

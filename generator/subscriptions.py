@@ -18,6 +18,8 @@ from pathlib import Path
 
 from .config import SiteConfig, feed_key, parse_config
 from .errors import SahifaError
+from .langdetect import site_language
+from .languages import base_language
 from .opml import Subscription, read_opml, write_opml
 from .write import atomic_write
 
@@ -37,15 +39,15 @@ def _toml_string(text: str) -> str:
 
 
 def _site_language(lang: str | None, config: SiteConfig) -> str | None:
+    """The site's language for an outline's tag (``ar-SA`` → ``ar``; as seeds land), or None."""
     if not lang:
         return None
-    codes = [language.code for language in config.languages]
-    wanted = lang.replace("_", "-").lower()
-    for code in codes:
-        if code.lower() == wanted:
+    pairs = [(language.code, language.locale) for language in config.languages]
+    for candidate in (lang, base_language(lang).lower()):
+        code = site_language(candidate, pairs)
+        if code in config.language_codes:
             return code
-    base = wanted.split("-")[0]
-    return next((code for code in codes if code.lower().split("-")[0] == base), None)
+    return None
 
 
 def feed_table(subscription: Subscription, lang: str | None) -> str:

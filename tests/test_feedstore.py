@@ -445,12 +445,8 @@ MOMENTS = {
 }
 
 
-@pytest.mark.parametrize("moment", list(MOMENTS))
-def test_sigkill_during_write_item_leaves_a_consistent_state(site, moment):
-    db, seeds = site
-    with FeedStore.open(db) as store:
-        feed = store.upsert_feed("https://example.org/rss", "Example")
-        _write(store, seeds, feed.id, 1)  # an earlier story that must survive untouched
+def _killed_at(moment: str, db: Path, seeds: Path) -> subprocess.CompletedProcess:
+    """Run ``CHILD`` (a fetch writing one story) and let it be SIGKILLed at ``moment``."""
     env = dict(os.environ, **{feedstore.KILL_ENV: moment})
     run = subprocess.run(
         [sys.executable, "-c", CHILD, str(db), str(seeds)],
@@ -461,6 +457,16 @@ def test_sigkill_during_write_item_leaves_a_consistent_state(site, moment):
         timeout=60,
     )
     assert run.returncode == -signal.SIGKILL, run.stderr
+    return run
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_sigkill_during_write_item_leaves_a_consistent_state(site, moment):
+    db, seeds = site
+    with FeedStore.open(db) as store:
+        feed = store.upsert_feed("https://example.org/rss", "Example")
+        _write(store, seeds, feed.id, 1)  # an earlier story that must survive untouched
+    run = _killed_at(moment, db, seeds)
     assert "survived" not in run.stdout
     folder = seeds / "example"
     # the kill happened where it was asked to
@@ -497,11 +503,7 @@ def test_sigkill_during_write_item_leaves_a_consistent_state(site, moment):
 
 def test_open_with_the_seeds_folder_recovers(site):
     db, seeds = site
-    env = dict(os.environ, **{feedstore.KILL_ENV: "after-txt"})
-    run = subprocess.run(
-        [sys.executable, "-c", CHILD, str(db), str(seeds)], cwd=ROOT, env=env, capture_output=True, timeout=60
-    )
-    assert run.returncode == -signal.SIGKILL
+    _killed_at("after-txt", db, seeds)
     with FeedStore.open(db, seeds_dir=seeds) as store:
         assert store.items() == []
         assert_consistent(store, seeds)
@@ -567,11 +569,7 @@ def test_writes_edits_deletes_and_reconciles_keep_invariants(ops):
 
 def test_recover_discards_a_pending_seed_whose_content_is_not_the_expected_one(site):
     db, seeds = site
-    env = dict(os.environ, **{feedstore.KILL_ENV: "after-yml"})
-    run = subprocess.run(
-        [sys.executable, "-c", CHILD, str(db), str(seeds)], cwd=ROOT, env=env, capture_output=True, timeout=60
-    )
-    assert run.returncode == -signal.SIGKILL
+    _killed_at("after-yml", db, seeds)
     txt = seeds / "example" / "killed.txt"
     txt.write_bytes(txt.read_bytes()[:100])  # as if cut short
     with FeedStore.open(db) as store:
