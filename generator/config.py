@@ -179,7 +179,10 @@ def feed_key(url: str) -> str:
     """A feed URL compared as one: scheme and host in lower case, no default port, no fragment."""
     parts = urllib.parse.urlsplit(url.strip())
     host = (parts.hostname or "").lower()
-    port = parts.port
+    try:
+        port = parts.port
+    except ValueError:  # not a number: compared as written
+        return url.strip()
     if port and not (
         (parts.scheme.lower() == "http" and port == 80) or (parts.scheme.lower() == "https" and port == 443)
     ):
@@ -399,6 +402,14 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
     )
 
 
+def _valid_port(parts: urllib.parse.SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return False
+    return True
+
+
 def _feeds(tables: list, codes: set[str], path: Path) -> tuple[FeedConfig, ...]:
     """``[[feeds]]`` tables: each URL an absolute http(s) address, given once; ``lang`` a
     configured language."""
@@ -418,6 +429,7 @@ def _feeds(tables: list, codes: set[str], path: Path) -> tuple[FeedConfig, ...]:
             or parts.scheme.lower() not in ("http", "https")
             or not parts.hostname
             or re.search(r"[\s<>\"]", url)
+            or not _valid_port(parts)
         ):
             raise SahifaError(
                 str(path), f"{where}url: found {url[:80]!r}, expected an absolute http(s) URL of the feed"

@@ -42,6 +42,7 @@ def test_subscriptions_are_read_in_order_with_their_defaults():
         ('url = "ftp://example.net/feed"', "url: found 'ftp://example.net/feed'"),
         ('url = "javascript:alert(1)"', "expected an absolute http(s) URL"),
         ('url = "https:///no-host"', "expected an absolute http(s) URL"),
+        ('url = "https://a.example:port/rss"', "expected an absolute http(s) URL"),
         ('name = "no address"', "url: missing"),
         ('url = "https://a.example/f"\nlang = "fr"', 'lang: found "fr"'),
         ('url = "https://a.example/f"\nmax_items = 0', "max_items"),
@@ -60,3 +61,4 @@ def test_one_feed_is_subscribed_once():
         config('[[feeds]]\nurl = "https://A.example/rss#top"\n[[feeds]]\nurl = "https://a.example:443/rss"\n')
     assert feed_key("HTTP://Example.org:80") == feed_key("http://example.org/")
     assert feed_key("https://example.org/a?x=1") != feed_key("https://example.org/a?x=2")
+    assert feed_key(" https://a.example:port/rss ") == "https://a.example:port/rss"  # no crash
