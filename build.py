@@ -196,6 +196,8 @@ def cmd_import(args) -> int:
 
 
 def cmd_feeds(args) -> int:
+    if args.action == "status":
+        return cmd_feeds_status(args)
     from generator.errors import SahifaError
     from generator.subscriptions import export_opml, import_opml
 
@@ -231,6 +233,120 @@ def cmd_feeds(args) -> int:
     return 0
 
 
+FIXTURES_DIR = Path("fixtures") / "feeds"
+"""Where ``fetch --from-fixtures`` answers from (under the site folder): the demo's feeds."""
+
+
+def cmd_fetch(args) -> int:
+    from generator.errors import SahifaError
+    from generator.progress import Progress
+
+    try:
+        config = _config(args)
+        transport = None
+        if args.from_fixtures:
+            from generator.httpfetch import folder_transport
+
+            folder = Path(args.root) / FIXTURES_DIR
+            if not folder.is_dir():
+                raise SahifaError(
+                    str(folder), "no fixture feeds here (--from-fixtures answers from this folder)"
+                )
+            transport = folder_transport(folder)
+        if not config.feeds:
+            print("fetch: no [[feeds]] in site.toml; nothing to fetch (see README: Feed subscriptions)")
+            return 0
+        from generator.fetch import run_fetch
+
+        report = run_fetch(
+            config,
+            transport=transport,
+            force=args.force or args.from_fixtures,
+            offline=args.offline,
+            expire_days=args.expire,
+            progress=Progress(sys.stderr),
+            config_path=Path(args.config) if args.config else None,
+            fixtures=args.from_fixtures,
+        )
+    except SahifaError as exc:
+        print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
+        return 1
+    for outcome in report.outcomes:
+        if outcome.error and (args.verbose or sys.stderr.isatty()):
+            print(
+                f"error: {_terminal_safe(outcome.name)} ({outcome.url}): {_terminal_safe(outcome.error)}",
+                file=sys.stderr,
+            )
+        if args.verbose:
+            for note in outcome.warnings:
+                print(f"warning: {_terminal_safe(outcome.name)}: {_terminal_safe(note)}", file=sys.stderr)
+    for line in report.reports:
+        print(f"failing: {_terminal_safe(line)}", file=sys.stderr)
+    for old, new in report.moved:
+        print(f"moved: {old} -> {new} (site.toml updated where the address was written once)")
+    if args.offline:
+        print(f"fetch --offline: {report.rewritten} seed(s) made again from the stored items")
+    else:
+        print(report.summary())
+    return 0
+
+
+def cmd_update(args) -> int:
+    code = cmd_fetch(args)
+    if code != 0:
+        return code
+    return cmd_build(args)
+
+
+def cmd_feeds_status(args) -> int:
+    import datetime as dt
+
+    from generator.errors import SahifaError
+    from generator.fetch import state_path
+    from generator.feedstore import FeedStore
+
+    try:
+        config = _config(args)
+        path = state_path(config)
+        if not path.exists():
+            print("no feed has been fetched yet (python build.py fetch)")
+            return 0
+        with FeedStore.open_readonly(path) as store:
+            rows = store.feed_status()
+    except SahifaError as exc:
+        print(f"error: {_terminal_safe(str(exc))}", file=sys.stderr)
+        return 1
+    subscribed = {feed.url for feed in config.feeds}
+    now = dt.datetime.now(dt.UTC)
+
+    def age(moment) -> str:
+        if moment is None:
+            return "never"
+        seconds = max(0, int((now - moment).total_seconds()))
+        for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+            if seconds >= size:
+                return f"{seconds // size} {unit} ago"
+        return f"{seconds} s ago"
+
+    for status in rows:
+        feed = status.feed
+        if feed.url not in subscribed:
+            continue
+        line = (
+            f"{_terminal_safe(feed.name)}  {feed.url}\n"
+            f"    last success: {age(feed.last_success_at)}; new in the last day: {status.new_items_last_day}"
+        )
+        if feed.error_count:
+            line += (
+                f"\n    failing: {feed.error_count} time(s) in a row since {age(feed.failing_since)}: "
+                f"{_terminal_safe(feed.last_error or '')}"
+            )
+        elif feed.last_error:
+            line += f"\n    last error ({age(feed.last_error_at)}): {_terminal_safe(feed.last_error)}"
+        print(line)
+    return 0
+
+
 class Terminated(BaseException):
     """SIGTERM, as an exception: the build stops the way Ctrl-C stops it."""
 
@@ -249,8 +365,11 @@ COMMANDS = {
     "new": "make a new site folder: site.toml, languages, an example story each, theme/",
     "import": "turn seeds into editable Markdown articles under content/<lang>/",
     "inspect": "print what the readers make of input files, as JSON",
-    "feeds": "feeds import LIST.opml: subscribe to an OPML list's feeds ([[feeds]] in site.toml); "
-    "feeds export [FILE]: write the subscriptions as OPML (to standard output without FILE)",
+    "fetch": "fetch the [[feeds]] of site.toml and write their new stories as seeds under seeds/<feed>/",
+    "update": "fetch, then build (what a cron job or systemd timer runs)",
+    "feeds": "feeds status: every feed's last success, last error and new stories; feeds import "
+    "LIST.opml: subscribe to an OPML list's feeds ([[feeds]] in site.toml); feeds export [FILE]: "
+    "write the subscriptions as OPML (to standard output without FILE)",
 }
 
 
@@ -300,10 +419,38 @@ def _options(parser: argparse.ArgumentParser, *, sub: bool, command: str | None)
         action="store_true",
         default=False,
         help="build, serve: replace an output folder that Sahifa did not make; import: overwrite "
-        "an existing article",
+        "an existing article; fetch: fetch every feed now, due or not",
     )
     add("--debug", action="store_true", default=False, help="show Python tracebacks of internal errors")
-    if command in (None, "build"):
+    if command in (None, "fetch", "update"):
+        add(
+            "--from-fixtures",
+            dest="from_fixtures",
+            action="store_true",
+            default=False,
+            help="fetch, update: answer every request from ROOT/fixtures/feeds/ instead of the network "
+            "(the demo's feeds)",
+        )
+        add(
+            "--offline",
+            action="store_true",
+            default=False,
+            help="fetch: no network; make the stored stories' seeds again (edited and deleted ones are left alone)",
+        )
+        add(
+            "--expire",
+            type=float,
+            default=None,
+            metavar="DAYS",
+            help="fetch: forget the stored items first seen more than DAYS ago (their seeds stay)",
+        )
+        add(
+            "--verbose",
+            action="store_true",
+            default=False,
+            help="fetch: print every feed's errors and warnings",
+        )
+    if command in (None, "build", "update"):
         add(
             "--strict",
             action="store_true",
@@ -324,7 +471,7 @@ def _options(parser: argparse.ArgumentParser, *, sub: bool, command: str | None)
             help="new: the site's language codes, the first being the default (default: ar,en)",
         )
         add("--title", default=None, help="new: the site's title (default: the folder's name)")
-    if command in (None, "build", "inspect"):
+    if command in (None, "build", "inspect", "update"):
         add(
             "--json",
             action="store_true",
@@ -353,7 +500,9 @@ def parser() -> argparse.ArgumentParser:
         elif name == "inspect":
             command.add_argument("paths", nargs="+", metavar="FILE", help="input files to read")
         elif name == "feeds":
-            command.add_argument("action", choices=("import", "export"), help="import or export")
+            command.add_argument(
+                "action", choices=("status", "import", "export"), help="status, import or export"
+            )
             command.add_argument("file", nargs="?", metavar="FILE", help="the OPML file")
     return top
 
@@ -374,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
         "import": cmd_import,
         "new": cmd_new,
         "feeds": cmd_feeds,
+        "fetch": cmd_fetch,
+        "update": cmd_update,
     }[command]
     if argv is not None:  # called from Python (tests): no signal handling of our own
         return run(args)

@@ -21,7 +21,7 @@ from babel import Locale
 from .calendars import default_calendars
 from .errors import SahifaError
 from .languages import default_font, default_reading_speed, default_search_clitics, direction
-from .schema import CALENDAR_NAMES, FEED, LANGUAGE, TAXONOMY, TOP, read_table
+from .schema import CALENDAR_NAMES, FEED, FETCH, LANGUAGE, TAXONOMY, TOP, read_table
 
 SHIPPED = Path(__file__).resolve().parent.parent
 """The folder holding the templates, static files and catalogues Sahifa ships (``templates/``,
@@ -175,6 +175,20 @@ class FeedConfig:
     """The feed's category names that are sections here (category -> section)."""
 
 
+@dataclass(frozen=True)
+class FetchConfig:
+    """``[fetch]``: how ``python build.py fetch`` behaves on the network."""
+
+    contact: str = ""
+    concurrency: int = 32
+    per_host: int = 2
+    host_delay: float = 0.5
+    timeout: float = 20.0
+    deadline: float = 60.0
+    max_mb: float = 10.0
+    report_after: float = 86400.0
+
+
 def feed_key(url: str) -> str:
     """A feed URL compared as one: scheme and host in lower case, no default port, no fragment."""
     parts = urllib.parse.urlsplit(url.strip())
@@ -221,6 +235,7 @@ class SiteConfig:
     """Register of source id -> URL, relative to the root (empty: URLs follow the titles)."""
     feeds: tuple[FeedConfig, ...] = ()
     """The ``[[feeds]]`` subscriptions, in ``site.toml`` order."""
+    fetch: FetchConfig = field(default_factory=FetchConfig)
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
@@ -399,6 +414,7 @@ def parse_config(data: Mapping[str, Any], root: Path, path: Path | None = None) 
         permalinks=permalinks,
         article_time_limit=values["article_time_limit"],
         feeds=_feeds(values["feeds"] or [], {lang.code for lang in languages}, path),
+        fetch=FetchConfig(**read_table(values["fetch"] or {}, FETCH, "[fetch] ", path)),
     )
 
 

@@ -130,7 +130,34 @@ def _v1(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1,)
+def _v2(db: sqlite3.Connection) -> None:
+    """Version 2: near-duplicate signatures, the item as fetched (``raw``: what ``fetch
+    --offline`` makes the seed from again), the outlets that also carry a story, and a seed
+    rewrite in progress (``pending_hash``)."""
+    for statement in (
+        "ALTER TABLE items ADD COLUMN lang TEXT",
+        "ALTER TABLE items ADD COLUMN minhash BLOB",
+        "ALTER TABLE items ADD COLUMN pending_hash TEXT",
+        "ALTER TABLE items ADD COLUMN raw BLOB",
+        """CREATE TABLE carriers (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            guid TEXT,
+            url TEXT,
+            canonical_url TEXT,
+            first_seen_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX carriers_item ON carriers(item_id)",
+        "CREATE INDEX carriers_guid ON carriers(guid)",
+        "CREATE INDEX carriers_url ON carriers(url)",
+        "CREATE INDEX carriers_canonical_url ON carriers(canonical_url)",
+        "CREATE INDEX items_lang_seen ON items(lang, first_seen_at)",
+    ):
+        db.execute(statement)
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
 """``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``. Append, never edit."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -174,6 +201,10 @@ class Item:
     seed_path: str
     seed_hash: str
     state: str
+    lang: str | None = None
+    minhash: bytes | None = None
+    pending_hash: str | None = None
+    raw: bytes | None = None
 
     @property
     def tombstone(self) -> bool:
@@ -394,6 +425,32 @@ class FeedStore:
             if lock_fd is not None:
                 os.close(lock_fd)
 
+    @classmethod
+    @contextmanager
+    def open_readonly(cls, path: Path) -> Iterator[FeedStore]:
+        """Open the database for reading only (``feeds status``): no lock, so it works while a
+        fetch is writing (WAL readers see the last committed state)."""
+        path = Path(path)
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.DatabaseError as exc:
+            raise FeedStoreError(str(path), f"cannot open the feed database: {exc}") from None
+        try:
+            db.row_factory = sqlite3.Row
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as exc:
+                raise FeedStoreError(str(path), f"not a feed database: {exc}") from None
+            if version != SCHEMA_VERSION:
+                raise FeedStoreError(
+                    str(path),
+                    f"the feed database has schema version {version}, this Sahifa reads {SCHEMA_VERSION}; "
+                    "run python build.py fetch once to bring it up to date",
+                )
+            yield cls(db, path, _utcnow)
+        finally:
+            db.close()
+
     # -- transactions and schema
 
     @contextmanager
@@ -606,20 +663,110 @@ class FeedStore:
         matches in every feed, or only in ``feed_id``'s when that is given (for feeds whose
         GUIDs are bare numbers). Returns the oldest match, or None.
         """
-        clauses: list[str] = []
-        params: list[Any] = []
-        if guid:
-            clauses.append("(guid = ?" + (" AND feed_id = ?)" if feed_id is not None else ")"))
-            params += [guid, feed_id] if feed_id is not None else [guid]
-        for link in dict.fromkeys(u for u in (url, canonical_url) if u):
-            clauses.append("url = ? OR canonical_url = ?")
-            params += [link, link]
-        if not clauses:
+
+        def where(table: str) -> tuple[str, list[Any]]:
+            clauses: list[str] = []
+            params: list[Any] = []
+            if guid:
+                clauses.append(
+                    f"({table}.guid = ?" + (f" AND {table}.feed_id = ?)" if feed_id is not None else ")")
+                )
+                params += [guid, feed_id] if feed_id is not None else [guid]
+            for link in dict.fromkeys(u for u in (url, canonical_url) if u):
+                clauses.append(f"{table}.url = ? OR {table}.canonical_url = ?")
+                params += [link, link]
+            return " OR ".join(clauses), params
+
+        clause, params = where("items")
+        if not clause:
             return None
-        row = self._db.execute(
-            f"SELECT * FROM items WHERE {' OR '.join(clauses)} ORDER BY id LIMIT 1", params
-        ).fetchone()
+        row = self._db.execute(f"SELECT * FROM items WHERE {clause} ORDER BY id LIMIT 1", params).fetchone()
+        if row is None:  # an outlet's copy of a story stored under another outlet's item
+            clause, params = where("carriers")
+            row = self._db.execute(
+                "SELECT items.* FROM carriers JOIN items ON items.id = carriers.item_id "
+                f"WHERE {clause} ORDER BY items.id LIMIT 1",
+                params,
+            ).fetchone()
         return None if row is None else _record(Item, row)
+
+    def get_item(self, item_id: int) -> Item:
+        row = self._db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no item with id {item_id}")
+        return _record(Item, row)
+
+    def signatures(self, since: datetime) -> list[tuple[int, str | None, bytes]]:
+        """(item id, language, near-duplicate signature) of the items first seen since
+        ``since`` that have one, oldest first (tombstones included: a deleted story stays
+        deleted when another outlet carries it)."""
+        rows = self._db.execute(
+            "SELECT id, lang, minhash FROM items WHERE minhash IS NOT NULL AND first_seen_at >= ? "
+            "AND state != 'pending' ORDER BY id",
+            (_ts(since),),
+        )
+        return [(row[0], row[1], bytes(row[2])) for row in rows]
+
+    def carriers(self, item_id: int) -> list[dict[str, Any]]:
+        """The other outlets' copies recorded for a story, oldest first."""
+        rows = self._db.execute("SELECT * FROM carriers WHERE item_id = ? ORDER BY id", (item_id,))
+        return [dict(row) for row in rows]
+
+    def add_carrier(
+        self,
+        seeds_dir: Path,
+        item_id: int,
+        feed_id: int,
+        *,
+        name: str,
+        guid: str | None = None,
+        url: str | None = None,
+        canonical_url: str | None = None,
+    ) -> bool:
+        """Record that the feed ``feed_id`` (outlet ``name``) carries the stored story
+        ``item_id`` too; while the seed is as the fetcher wrote it, ``name`` joins the
+        ``source`` list of its sidecar (crash-safely: the new digest is noted as
+        ``pending_hash`` before the file is replaced). An edited or deleted seed is never
+        touched. Returns whether the sidecar changed."""
+        item = self.get_item(item_id)
+        now = _ts(self._clock())
+        new_side = None
+        if item.state == "written":
+            txt = self._seed_file(Path(seeds_dir), item.seed_path)
+            yml = txt.with_suffix(".yml")
+            text, side = _read(txt), _read(yml)
+            if text is not None and side is not None and seed_digest(text, side) == item.seed_hash:
+                try:
+                    fields = yaml.safe_load(side.decode("utf-8")) or {}
+                except (yaml.YAMLError, UnicodeDecodeError):
+                    fields = None
+                if isinstance(fields, dict):
+                    sources = fields.get("source") or []
+                    sources = [sources] if isinstance(sources, str) else list(sources)
+                    if name not in sources:
+                        fields["source"] = [*sources, name]
+                        new_side = yaml.safe_dump(fields, allow_unicode=True, sort_keys=False).encode("utf-8")
+        with self._tx(durable=new_side is not None) as db:
+            db.execute(
+                "INSERT INTO carriers (item_id, feed_id, guid, url, canonical_url, first_seen_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (item_id, feed_id, guid, url, canonical_url, now),
+            )
+            if new_side is not None:
+                db.execute(
+                    "UPDATE items SET pending_hash = ? WHERE id = ?", (seed_digest(text, new_side), item_id)
+                )
+        if new_side is None:
+            return False
+        _checkpoint("carrier-pending")
+        _durable_write(yml, new_side, "carrier-before-replace")
+        _fsync_dir(yml.parent)
+        _checkpoint("carrier-written")
+        with self._tx() as db:
+            db.execute(
+                "UPDATE items SET seed_hash = pending_hash, pending_hash = NULL WHERE id = ?", (item_id,)
+            )
+        return True
 
     def items(self, state: str | None = None) -> list[Item]:
         """Stored items (in one ``state``, or all), oldest first."""
@@ -643,6 +790,9 @@ class FeedStore:
         content_hash: str | None = None,
         published_at: datetime | None = None,
         source_id: str | None = None,
+        lang: str | None = None,
+        minhash: bytes | None = None,
+        raw: bytes | None = None,
     ) -> Item:
         """Store a new item and write its seed ``<seeds_dir>/<feed slug>/<name>.txt`` with the
         sidecar ``<name>.yml`` (``sidecar`` dumped as YAML), crash-safely (see the module).
@@ -675,8 +825,9 @@ class FeedStore:
             with self._tx(durable=True) as db:
                 item_id = db.execute(
                     """INSERT INTO items (feed_id, guid, url, canonical_url, content_hash,
-                        first_seen_at, published_at, source_id, seed_path, seed_hash, state)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')""",
+                        first_seen_at, published_at, source_id, seed_path, seed_hash, state,
+                        lang, minhash, raw)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)""",
                     (
                         feed_id,
                         guid,
@@ -688,6 +839,9 @@ class FeedStore:
                         source_id,
                         rel,
                         digest,
+                        lang,
+                        minhash,
+                        raw,
                     ),
                 ).lastrowid
         except sqlite3.IntegrityError as exc:
@@ -712,6 +866,42 @@ class FeedStore:
         row = self._db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
         return _record(Item, row)
 
+    def rewrite_seed(self, seeds_dir: Path, item_id: int, *, text: str, sidecar: Mapping[str, Any]) -> bool:
+        """Write a stored story's seed again (``fetch --offline``) when it is still exactly as
+        the fetcher wrote it; an edited or deleted seed is never touched. Crash-safe like
+        ``add_carrier``. Returns whether a file changed."""
+        item = self.get_item(item_id)
+        if item.state != "written":
+            return False
+        txt = self._seed_file(Path(seeds_dir), item.seed_path)
+        yml = txt.with_suffix(".yml")
+        old_text, old_side = _read(txt), _read(yml)
+        if old_text is None or seed_digest(old_text, old_side) != item.seed_hash:
+            return False
+        text_bytes = text.encode("utf-8")
+        side_bytes = yaml.safe_dump(dict(sidecar), allow_unicode=True, sort_keys=False).encode("utf-8")
+        if (text_bytes, side_bytes) == (old_text, old_side):
+            return False
+        with self._tx(durable=True) as db:
+            db.execute(
+                "UPDATE items SET pending_hash = ? WHERE id = ?",
+                (seed_digest(text_bytes, side_bytes), item_id),
+            )
+        _durable_write(txt, text_bytes, "rewrite-before-replace-txt")
+        _durable_write(yml, side_bytes, "rewrite-before-replace-yml")
+        _fsync_dir(txt.parent)
+        with self._tx() as db:
+            db.execute(
+                "UPDATE items SET seed_hash = pending_hash, pending_hash = NULL WHERE id = ?", (item_id,)
+            )
+        return True
+
+    def move_feed(self, feed_id: int, url: str) -> Feed:
+        """The feed's address changed for good (a permanent redirect): its state stays."""
+        with self._tx() as db:
+            db.execute("UPDATE feeds SET url = ? WHERE id = ?", (url, feed_id))
+        return self.get_feed(feed_id)
+
     def recover(self, seeds_dir: Path) -> RecoverReport:
         """Finish or undo the items a killed run left ``pending`` (see the module)."""
         seeds_dir = Path(seeds_dir)
@@ -735,6 +925,20 @@ class FeedStore:
             with self._tx() as db:
                 db.execute("DELETE FROM items WHERE id = ?", (item.id,))
             discarded += 1
+        for row in self._db.execute("SELECT * FROM items WHERE pending_hash IS NOT NULL").fetchall():
+            item = _record(Item, row)
+            try:
+                txt = self._seed_file(seeds_dir, item.seed_path)
+                digest = seed_digest(_read(txt) or b"", _read(txt.with_suffix(".yml")))
+            except FeedStoreError:
+                digest = None
+            with self._tx() as db:
+                # A rewrite was killed: the files on disk are whole (each was replaced in one
+                # rename), so what is there now is what the fetcher wrote. A text rewritten
+                # without its sidecar yet is written again by the next ``fetch --offline``.
+                if digest is not None and digest != item.seed_hash and item.state == "written":
+                    db.execute("UPDATE items SET seed_hash = ? WHERE id = ?", (digest, item.id))
+                db.execute("UPDATE items SET pending_hash = NULL WHERE id = ?", (item.id,))
         return RecoverReport(completed, discarded)
 
     def reconcile(self, seeds_dir: Path) -> ReconcileReport:

@@ -216,6 +216,49 @@ TOP = (
         None,
         "the feeds `python build.py fetch` follows: one `[[feeds]]` table each (below)",
     ),
+    Setting("fetch", "table", None, "how `python build.py fetch` behaves on the network: `[fetch]` (below)"),
+)
+
+FETCH = (
+    Setting(
+        "contact",
+        "text",
+        "",
+        "a URL or e-mail address put in the User-Agent, so that feed owners can reach you "
+        "(default: the site's base_url)",
+    ),
+    Setting(
+        "concurrency", "int", 32, "requests in flight at once, all hosts together", minimum=1, maximum=512
+    ),
+    Setting("per_host", "int", 2, "requests in flight at once to one host", minimum=1, maximum=16),
+    Setting("host_delay", "seconds", 0.5, "seconds between two requests to one host", minimum=0, maximum=60),
+    Setting(
+        "timeout",
+        "seconds",
+        20.0,
+        "seconds to connect, and seconds a host may stay silent while answering",
+        minimum=1,
+        maximum=600,
+    ),
+    Setting(
+        "deadline",
+        "seconds",
+        60.0,
+        "seconds one whole answer may take (a host dripping bytes is cut off)",
+        minimum=1,
+        maximum=3600,
+    ),
+    Setting(
+        "max_mb", "number", 10.0, "megabytes one feed or page may be, decompressed", minimum=0.01, maximum=500
+    ),
+    Setting(
+        "report_after",
+        "seconds",
+        86400.0,
+        "a feed failing this many seconds in a row is reported (once, until it recovers)",
+        minimum=0,
+        maximum=90 * 86400,
+    ),
 )
 
 FEED = (
@@ -382,6 +425,7 @@ def reference() -> str:
         ("`[languages.<code>]`", LANGUAGE),
         ("`[taxonomies.<name>]`", TAXONOMY),
         ("`[[feeds]]`", FEED),
+        ("`[fetch]`", FETCH),
     ):
         lines += [f"## {title}", "", "| key | value | default | what it does |", "| --- | --- | --- | --- |"]
         for s in settings:

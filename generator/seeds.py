@@ -140,7 +140,7 @@ def parse_seed(
         warnings.extend(date_match.warnings)
     if not kept:
         warnings.append("headline only: the file has no body text")
-    if date is None:
+    if date is None and not (isinstance(sidecar, dict) and sidecar.get("date")):
         warnings.append("undated: no complete date found (the article is sorted as undated)")
     body_for_lang = "\n".join([title] + kept)
     lang = site_language(detect_language(body_for_lang), schema.languages)

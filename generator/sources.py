@@ -53,7 +53,7 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
         if not folder.is_dir():
             continue
         if not reader.per_language:
-            for path in walk(folder, reader.suffixes, root, problems, recursive=False):
+            for path in walk(folder, reader.suffixes, root, problems, recursive=True):
                 consider(path, folder, reader.kind, None)
             continue
         for lang_dir in sorted(folder.iterdir()):

@@ -100,3 +100,38 @@ def export_opml(config: SiteConfig) -> bytes:
     """The site's subscriptions as an OPML 2.0 document."""
     subscriptions = [Subscription(url=feed.url, name=feed.name, lang=feed.lang) for feed in config.feeds]
     return write_opml(subscriptions, f"{config.title}: feeds")
+
+
+def move_feed(config: SiteConfig, config_path: Path, old_url: str, new_url: str) -> bool:
+    """A feed moved for good (301/308): its ``url`` in ``config_path`` becomes ``new_url``.
+
+    Only the quoted value in that feed's table changes (comments and layout stay); when the old
+    URL is not written there exactly once, as a ``url = "..."`` line, the file is left alone and
+    False is returned (the fetcher goes on following the redirect)."""
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    import re
+
+    pattern = re.compile(r'(?m)^(\s*url\s*=\s*)("(?:[^"\\]|\\.)*"|\'[^\']*\')(\s*(?:#.*)?)$')
+    matches = [m for m in pattern.finditer(text) if _toml_value(m.group(2)) == old_url]
+    if len(matches) != 1 or any(feed_key(f.url) == feed_key(new_url) for f in config.feeds):
+        return False
+    match = matches[0]
+    new_text = text[: match.start(2)] + _toml_string(new_url) + text[match.end(2) :]
+    try:
+        moved = parse_config(tomllib.loads(new_text), config.root, config_path)
+    except (tomllib.TOMLDecodeError, SahifaError):
+        return False
+    if new_url not in {f.url for f in moved.feeds}:
+        return False
+    atomic_write(config_path, new_text.encode("utf-8"))
+    return True
+
+
+def _toml_value(quoted: str) -> str | None:
+    try:
+        return tomllib.loads(f"v = {quoted}")["v"]
+    except tomllib.TOMLDecodeError:
+        return None

@@ -78,38 +78,47 @@ def assert_consistent(store: FeedStore, seeds: Path) -> None:
 def test_migrations_run_once_and_set_user_version(site, monkeypatch):
     db, _ = site
     calls = []
-    real = feedstore.MIGRATIONS[0]
 
-    def counting(conn):
-        calls.append(1)
-        real(conn)
+    def counting(real):
+        def run(conn):
+            calls.append(real.__name__)
+            real(conn)
 
-    monkeypatch.setattr(feedstore, "MIGRATIONS", (counting,))
+        return run
+
+    monkeypatch.setattr(feedstore, "MIGRATIONS", tuple(counting(m) for m in feedstore.MIGRATIONS))
     with FeedStore.open(db) as store:
-        assert store.schema_version == feedstore.SCHEMA_VERSION == 1
+        assert store.schema_version == feedstore.SCHEMA_VERSION == 2
         store.upsert_feed("https://example.org/rss", "Example")
     with FeedStore.open(db) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == 2
         assert [f.url for f in store.feeds()] == ["https://example.org/rss"]
-    assert calls == [1]
+    assert calls == ["_v1", "_v2"]
     tables = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"feeds", "items", "fetch_log"} <= tables
+    assert {"feeds", "items", "fetch_log", "carriers"} <= tables
 
 
-def test_a_second_migration_runs_on_an_old_database(site, monkeypatch):
-    db, _ = site
-    with FeedStore.open(db):
-        pass
-
-    def v2(conn):
-        conn.execute("ALTER TABLE feeds ADD COLUMN language TEXT")
-
-    monkeypatch.setattr(feedstore, "MIGRATIONS", (feedstore._v1, v2))
-    monkeypatch.setattr(feedstore, "SCHEMA_VERSION", 2)
+def test_a_version_1_database_is_migrated_with_its_rows(site, monkeypatch):
+    db, seeds = site
+    db.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db)
+    feedstore._v1(conn)
+    conn.execute(
+        "INSERT INTO feeds (url, name, slug) VALUES ('https://example.org/rss', 'Example', 'example')"
+    )
+    conn.execute(
+        "INSERT INTO items (feed_id, guid, first_seen_at, seed_path, seed_hash, state) "
+        "VALUES (1, 'g1', '2026-01-01T00:00:00.000000Z', 'example/a.txt', 'x', 'written')"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
     with FeedStore.open(db) as store:
         assert store.schema_version == 2
-    columns = [r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(feeds)")]
-    assert "language" in columns
+        (item,) = store.items()
+        assert (item.guid, item.state, item.lang, item.minhash) == ("g1", "written", None, None)
+    columns = [r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(items)")]
+    assert {"lang", "minhash", "pending_hash"} <= set(columns)
 
 
 def test_a_database_newer_than_the_code_is_refused(site):
