@@ -81,9 +81,13 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "", max_items: int 
         unique.append(entry)
     if repeated:
         warnings.append(f"{repeated} item(s) repeat an earlier item's GUID or link; the first is kept")
+
+    def when(entry: Entry) -> datetime | None:
+        return entry.published or entry.updated
+
     order = sorted(
         range(len(unique)),
-        key=lambda i: (unique[i].published is None, -(unique[i].published or _EPOCH).timestamp(), i),
+        key=lambda i: (when(unique[i]) is None, -(when(unique[i]) or _EPOCH).timestamp(), i),
     )
     chosen = tuple(unique[i] for i in order[:max_items])
     return ParsedFeed(fmt, title, lang, link, chosen, len(unique), tuple(warnings))
@@ -157,10 +161,15 @@ def _xml_entry(e, feed_lang: str | None) -> Entry:
     if image is not None:
         alt = _plain(e.get("media_description") or e.get("media_title") or "") or None
     authors = []
-    for author in e.get("authors") or ():
-        name = _author_name(author.get("name") or "")
-        if name:
-            authors.append(name)
+    raw_author = dict.get(e, "author") or ""
+    if "@" in raw_author:  # feedparser splits "mail (Name)" wrongly around non-ASCII names
+        authors.append(_author_name(raw_author))
+    else:
+        for author in dict.get(e, "authors") or ():
+            name = _author_name(author.get("name") or "")
+            if name:
+                authors.append(name)
+    authors = [a for a in authors if a]
     categories = []
     for tag in e.get("tags") or ():
         term = _plain(tag.get("label") or tag.get("term") or "")
@@ -172,8 +181,8 @@ def _xml_entry(e, feed_lang: str | None) -> Entry:
         title=_plain(e.get("title") or ""),
         summary_html=summary[:MAX_TEXT],
         content_html=content[:MAX_TEXT],
-        published=_moment(e.get("published"), e.get("published_parsed")),
-        updated=_moment(e.get("updated"), e.get("updated_parsed")),
+        published=_moment(dict.get(e, "published"), dict.get(e, "published_parsed")),
+        updated=_moment(dict.get(e, "updated"), dict.get(e, "updated_parsed")),
         authors=tuple(dict.fromkeys(authors)),
         categories=tuple(dict.fromkeys(categories)),
         image=image,

@@ -690,6 +690,26 @@ class FeedStore:
             ).fetchone()
         return None if row is None else _record(Item, row)
 
+    def seen_in_feed(self, feed_id: int, guid: str | None, url: str | None) -> bool:
+        """This feed brought this item before (as a story of its own or as a copy of another
+        outlet's), known by its GUID or its link."""
+        for table in ("items", "carriers"):
+            clauses, params = [], [feed_id]
+            if guid:
+                clauses.append("guid = ?")
+                params.append(guid)
+            if url:
+                clauses.append("url = ?")
+                params.append(url)
+            if not clauses:
+                return False
+            row = self._db.execute(
+                f"SELECT 1 FROM {table} WHERE feed_id = ? AND ({' OR '.join(clauses)}) LIMIT 1", params
+            ).fetchone()
+            if row is not None:
+                return True
+        return False
+
     def get_item(self, item_id: int) -> Item:
         row = self._db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
         if row is None:

@@ -319,13 +319,14 @@ async def _one_feed(config, store, fetcher, pool, feed: FeedConfig, row, clock):
     outcome.warnings.extend(parsed.warnings)
     if parsed.total > feed.max_items:
         outcome.warnings.append(f"the feed lists {parsed.total} items; the newest {feed.max_items} were read")
-    fresh = [
-        entry
-        for entry in parsed.entries
-        if (entry.guid or entry.link)
-        and store.known_item(entry.guid, entry.link, feed_id=row.id) is None
-        and store.known_item(None, entry.link) is None
-    ]
+    fresh = []
+    for entry in parsed.entries:
+        if not (entry.guid or entry.link) or store.seen_in_feed(row.id, entry.guid, entry.link):
+            continue
+        known = store.known_item(entry.guid, entry.link, feed_id=row.id)
+        if known is not None and known.feed_id == row.id:
+            continue
+        fresh.append(entry)  # new, or another outlet's story this feed carries too
     unidentified = sum(1 for entry in parsed.entries if not (entry.guid or entry.link))
     if unidentified:
         outcome.warnings.append(f"{unidentified} item(s) have neither a GUID nor a link; skipped")

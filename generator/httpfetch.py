@@ -162,39 +162,34 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        try:
-            async with asyncio.timeout(self.settings.deadline):
-                while True:
-                    status, got, body = await self._one(current, headers, limit)
-                    if status in REDIRECTS:
-                        location = got.get("location")
-                        if not location:
-                            raise FetchError(f"redirect ({status}) without a Location", status)
-                        target = urllib.parse.urljoin(current, location.strip())
-                        if urllib.parse.urlsplit(target).scheme not in ("http", "https"):
-                            raise FetchError(f"redirect to a non-http address {target[:80]!r}", status)
-                        if target in seen:
-                            raise FetchError(f"redirect loop ({' -> '.join(seen[-3:])} -> {target})", status)
-                        if len(seen) > self.settings.max_redirects:
-                            raise FetchError(f"more than {self.settings.max_redirects} redirects", status)
-                        permanent = permanent and status in PERMANENT
-                        seen.append(target)
-                        current = target
-                        if robots and self.settings.robots and not await self.allowed(current):
-                            raise FetchError(f"redirected to {current[:80]}, which robots.txt disallows")
-                        continue
-                    if status == 304:
-                        pass
-                    elif status >= 400:
-                        raise FetchError(f"HTTP {status}", status)
-                    elif not 200 <= status < 300:
-                        raise FetchError(f"unexpected HTTP status {status}", status)
-                    moved = current if permanent and current != url else None
-                    return Answer(current, status, got, body, moved)
-        except TimeoutError:
-            raise FetchError(
-                f"no complete answer within {self.settings.deadline:g} s (the host is too slow)"
-            ) from None
+        # The deadline runs per request (in _one), from when its host's slot is free.
+        while True:
+            status, got, body = await self._one(current, headers, limit)
+            if status in REDIRECTS:
+                location = got.get("location")
+                if not location:
+                    raise FetchError(f"redirect ({status}) without a Location", status)
+                target = urllib.parse.urljoin(current, location.strip())
+                if urllib.parse.urlsplit(target).scheme not in ("http", "https"):
+                    raise FetchError(f"redirect to a non-http address {target[:80]!r}", status)
+                if target in seen:
+                    raise FetchError(f"redirect loop ({' -> '.join(seen[-3:])} -> {target})", status)
+                if len(seen) > self.settings.max_redirects:
+                    raise FetchError(f"more than {self.settings.max_redirects} redirects", status)
+                permanent = permanent and status in PERMANENT
+                seen.append(target)
+                current = target
+                if robots and self.settings.robots and not await self.allowed(current):
+                    raise FetchError(f"redirected to {current[:80]}, which robots.txt disallows")
+                continue
+            if status == 304:
+                pass
+            elif status >= 400:
+                raise FetchError(f"HTTP {status}", status)
+            elif not 200 <= status < 300:
+                raise FetchError(f"unexpected HTTP status {status}", status)
+            moved = current if permanent and current != url else None
+            return Answer(current, status, got, body, moved)
 
     async def _one(self, url: str, headers: dict[str, str], limit: int) -> tuple[int, dict[str, str], bytes]:
         """One request, no redirects: (status, lower-cased headers, decoded body)."""
@@ -207,7 +202,10 @@ class Fetcher:
                     await asyncio.sleep(wait)
                 host.last_start = time.monotonic()
             try:
-                async with self._client.stream("GET", url, headers=headers) as response:
+                async with (
+                    asyncio.timeout(self.settings.deadline),
+                    self._client.stream("GET", url, headers=headers) as response,
+                ):
                     got = {k.lower(): v for k, v in response.headers.items()}
                     status = response.status_code
                     if status in REDIRECTS or status == 304 or status >= 400:
@@ -219,6 +217,10 @@ class Fetcher:
                         )
                     body = await _read_body(response, got.get("content-encoding", ""), limit)
                     return status, got, body
+            except TimeoutError:
+                raise FetchError(
+                    f"no complete answer within {self.settings.deadline:g} s (the host is too slow)"
+                ) from None
             except httpx.TimeoutException as exc:
                 raise FetchError(f"timed out ({type(exc).__name__})") from None
             except httpx.TooManyRedirects:  # pragma: no cover - redirects are followed by hand
