@@ -25,7 +25,8 @@ from datetime import datetime
 
 from .feedparse import Entry
 
-_HIDE = "\ue200"
+_HIDE = "\u00a4\u034f"
+"""Stands for ZWNJ while trafilatura reads a page (a pair no text has; both survive it)."""
 SUMMARY_CHARS = 600
 """An item whose text is shorter than this carries a summary, not the story."""
 _DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed", "form", "svg", "button")
@@ -253,8 +254,8 @@ def extract_page(page: Page) -> dict | None:
 
     text = decode_bytes(page.body, page.url)[0]
     # trafilatura drops ZWNJ (U+200C), which Persian and Urdu spelling needs: hidden from it
-    # behind a private-use character and put back in its output.
-    text = text.replace(_HIDE, "").replace("\u200c", _HIDE)
+    # behind ``_HIDE`` and put back in its output.
+    text = text.replace(_HIDE, "\u00a4").replace("\u200c", _HIDE)
     try:
         doc = trafilatura.bare_extraction(
             text,

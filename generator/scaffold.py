@@ -102,7 +102,8 @@ GITIGNORE = """\
 /.sahifa-preview/
 /.sahifa-cache/
 /.*.lock
-# A local database of fetched feeds, when there is one.
+# The feed fetcher's state (python build.py fetch): a database of what was fetched.
+/.sahifa/
 *.sqlite
 *.sqlite-wal
 *.sqlite-shm

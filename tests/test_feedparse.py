@@ -154,3 +154,21 @@ def test_a_draft_keeps_the_feeds_fields_and_falls_back_to_the_page():
     assert draft.sidecar["author"] == ["Claire Martin"] and draft.lang == "fr"
     assert draft.sidecar["image"] == {"src": "https://x.example/p.jpg", "alt": "Une photo"}
     assert "Le texte complet" in draft.text and draft.canonical_url == "https://x.example/canon/1"
+
+
+def test_a_page_read_for_full_text_keeps_persian_zwnj():
+    from generator.feeditem import Page, extract_page
+
+    paragraphs = "".join(
+        f"<p>شورای شهر در نشست {i} می\u200cگوید طرح\u200cهای تازه برای خیابان\u200cهای مرکزی آماده است.</p>"
+        for i in range(6)
+    )
+    page = (
+        '<html lang="fa" dir="rtl"><head><title>خبر</title><link rel="canonical" href="https://x.example/fa/1">'
+        f"</head><body><nav><a href='/'>خانه</a></nav><article><h1>خبر</h1>{paragraphs}</article>"
+        "<script>alert(1)</script></body></html>"
+    )
+    extracted = extract_page(Page("https://x.example/fa/1?utm=x", page.encode(), "text/html"))
+    assert extracted["canonical"] == "https://x.example/fa/1"
+    assert all("می\u200cگوید" in p for p in extracted["paragraphs"])
+    assert not any("alert" in p for p in extracted["paragraphs"])

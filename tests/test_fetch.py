@@ -547,3 +547,26 @@ def test_expire_forgets_old_items_but_keeps_tombstones(tmp_path, server):
     with FeedStore.open(state_path(load_config(root))) as store:
         assert [i.state for i in store.items()] == ["deleted"]
     assert len(list((root / "seeds").glob("*/*.txt"))) == 1  # seeds on disk are never touched
+
+
+def test_the_demo_fetches_its_fixture_feeds_offline(tmp_path):
+    """The README's `python build.py fetch --from-fixtures`: the demo's six feeds, no network."""
+    from conftest import committed_demo, copy_site
+
+    root = copy_site(tmp_path / "demo")
+    committed_demo(root, ("fixtures",))
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(root), "fetch", "--from-fixtures"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    assert "6 of 6 feed(s) fetched" in run.stdout and "16 new stories, 1 copy" in run.stdout, run.stdout
+    folders = {p.parent.name for p in (root / "seeds").glob("*/*.txt")}
+    assert len(folders) == 6
+    persian = "".join(
+        p.read_text("utf-8") for p in (root / "seeds").glob("*/*.txt") if "آوای" in p.parent.name
+    )
+    assert "\u200c" in persian  # full text read from the pages, ZWNJ kept
+    again = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert "(6 not modified), 0 new stories" in again.stdout, again.stdout
+    report, out = build(root)
+    assert report.exit_code == 0 and not report.problems, report.problems
+    assert len(list(out.glob("fa/articles/*/index.html"))) >= 3
