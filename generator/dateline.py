@@ -9,7 +9,8 @@ Shapes recognised at the start of a paragraph:
 - ``PARIS (Reuters) - text``, ``القاهرة - (رويترز) - text``, ``كابول - (د ب أ) text``,
   ``دبي، الإمارات العربية المتحدة (CNN)— text``: city and agency;
 - ``القاهرة - أ ش أ - 1 فبراير 2022 - text``, ``بيروت في 4 آب 2020 - text``: a few short words
-  then a date;
+  then a date, and maybe an agency in parentheses (``عمّان، 1 كانون الأول 2026 (وكالة الخبر) -``,
+  ``PARIS, 2 décembre 2026 (AFP) -``);
 - ``24 juin 2012. - text``, ``2 juillet 2012. - Québec - text``, ``22 août 2012, Espagne. - text``:
   a date first, then an optional place;
 - ``نیویارک —``: a city alone on its line, ended by a dash (the lead is the next paragraph).
@@ -44,6 +45,8 @@ _AFTER_DATE = re.compile(
     r"^\s*[.,،]?\s*(?:,\s*(?P<place>[^\W\d][^\d.:\-–—\n]{1,40}?)\s*\.?)?\s*(?:[-–—ـ]+|:(?!\d))\s*"
     r"(?:(?P<place2>[^\W\d][^\d:\-–—\n.]{1,30}?)\s*[-–—ـ]+\s*)?"
 )
+_AGENCY_AFTER = re.compile(r"^\s*\((?P<inner>[^()\n\d]{2,60})\)\s*[-–—ـ:]+\s*")
+"""``عمّان، 1 كانون الأول 2026 (وكالة الخبر) - text``: an agency in parentheses after the date."""
 _BEFORE_END = re.compile(r"(?:[-–—ـ:،,/(]|\s(?:في|fi|in|à|le))\s*$")
 
 
@@ -111,6 +114,10 @@ def parse_dateline(paragraph: str, lang: str | None = None) -> Dateline | None:
         if place and not city:
             city = _city(place)
         sources = tuple(names[1:]) if names else ()
+        agency = _AGENCY_AFTER.match(paragraph[end:])
+        if agency and _short_words(agency.group("inner"), 5) and _names(agency.group("inner")):
+            sources += tuple(_names(agency.group("inner")))
+            end += agency.end()
         return Dateline(city, sources, match, paragraph[end:].strip(), paragraph[:end].strip())
     return None
 

@@ -59,6 +59,15 @@ class ItemRules:
     categories: tuple[tuple[str, str], ...] = ()
     languages: tuple[tuple[str, str], ...] = ()
     """The site's (code, locale) pairs, to map a feed's language onto the site's."""
+    term_names: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    """``term_translations`` as (id, ((language, name), ...)): a section given by its id
+    (``economy``) is written in the story's language (``اقتصاد``)."""
+
+    def term_name(self, value: str, lang: str | None) -> str:
+        for ident, names in self.term_names:
+            if ident == value:
+                return dict(names).get(lang or "", value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -151,6 +160,7 @@ def make_draft(entry: Entry, rules: ItemRules, *, extracted: dict | None, fetche
             tags.append(category)
     if not sections and rules.section:
         sections.append(rules.section)
+    sections = [rules.term_name(section, lang) for section in sections]
     sidecar: dict = {"title": title, "date": published.isoformat(timespec="seconds")}
     if lang:
         sidecar["lang"] = lang

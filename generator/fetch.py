@@ -138,6 +138,14 @@ def item_rules(config: SiteConfig, feed: FeedConfig) -> ItemRules:
         full_text=feed.full_text,
         categories=tuple(feed.categories.items()),
         languages=tuple((lang.code, lang.locale) for lang in config.languages),
+        term_names=tuple(
+            (
+                ident,
+                tuple((lang, value if isinstance(value, str) else value[0]) for lang, value in names.items()),
+            )
+            for ident, names in config.tag_translations.items()
+            if all(isinstance(v, str) or v for v in names.values())
+        ),
     )
 
 

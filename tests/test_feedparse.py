@@ -172,3 +172,26 @@ def test_a_page_read_for_full_text_keeps_persian_zwnj():
     assert extracted["canonical"] == "https://x.example/fa/1"
     assert all("می\u200cگوید" in p for p in extracted["paragraphs"])
     assert not any("alert" in p for p in extracted["paragraphs"])
+
+
+def test_a_section_given_by_its_id_is_written_in_the_storys_language():
+    from datetime import UTC, datetime
+
+    entry = parse_feed(RSS1.encode(), url="https://x.example/rss").entries[0]
+    rules = ItemRules(
+        name="X",
+        categories=(("Économie", "economy"),),
+        languages=(("fr", "fr_FR"),),
+        term_names=(("economy", (("fr", "Économie"), ("ar", "اقتصاد"))),),
+    )
+    draft = make_draft(entry, rules, extracted=None, fetched_at=datetime(2026, 12, 1, tzinfo=UTC))
+    assert draft.sidecar["section"] == ["Économie"]
+
+
+def test_an_agency_after_the_date_of_a_dateline_is_a_source():
+    from generator.dateline import parse_dateline
+
+    found = parse_dateline("عمّان، 1 كانون الأول (ديسمبر) 2026 (وكالة الخبر) - خفّض البنك سعر الفائدة")
+    assert (found.city, found.sources, found.rest) == ("عمّان", ("وكالة الخبر",), "خفّض البنك سعر الفائدة")
+    found = parse_dateline("PARIS, 2 décembre 2026 (AFP) - Le gouvernement a annoncé")
+    assert found.sources == ("AFP",) and found.rest.startswith("Le gouvernement")
