@@ -570,3 +570,35 @@ def test_the_demo_fetches_its_fixture_feeds_offline(tmp_path):
     report, out = build(root)
     assert report.exit_code == 0 and not report.problems, report.problems
     assert len(list(out.glob("fa/articles/*/index.html"))) >= 3
+
+
+def test_reading_and_extraction_in_a_process_pool_give_the_same_seeds(tmp_path, server):
+    items = [
+        {"guid": f"p{i}", "link": server.url(f"/p/{i}"), "title": f"قصة {i}", "body": story(AR, 120 + i)}
+        for i in range(3)
+    ]
+    page = (
+        "<html><body><article><h1>قصة</h1>"
+        + "".join(f"<p>{p}</p>" for p in story(AR, 130, 6))
+        + "</article></body></html>"
+    )
+    server.route("/pool.xml", rss(items))
+    server.route(
+        "/summary.xml",
+        rss([{"guid": "s", "link": server.url("/page"), "title": "ملخص", "summary": "ملخص قصير"}]),
+    )
+    server.route("/page", page, content_type="text/html; charset=utf-8")
+    feeds = [
+        {"url": server.url("/pool.xml"), "name": "Pool"},
+        {"url": server.url("/summary.xml"), "name": "Summary", "full_text": True},
+    ]
+    in_process = make_site(tmp_path / "a", feeds)
+    pooled = make_site(tmp_path / "b", feeds)
+    assert fetch(in_process).new == 4
+    assert fetch(pooled, workers=2).new == 4
+
+    def contents(root):
+        return sorted(p.read_text("utf-8") for p in (root / "seeds").glob("*/*.*"))
+
+    assert contents(in_process) == contents(pooled)
+    assert any(story(AR, 130, 6)[0] in text for text in contents(pooled))  # the page's full text
