@@ -39,7 +39,7 @@ from pathlib import Path
 from .config import FeedConfig, SiteConfig
 from .feeditem import Draft, ItemRules, Page, extract_page, make_draft, needs_page
 from .feedparse import Entry, FeedError, ParsedFeed, parse_feed
-from .feedstore import FeedStore, FeedStoreError
+from .feedstore import FeedStore, FeedStoreError, NewItem
 from .httpfetch import Answer, Fetcher, FetchError, HttpSettings
 from .progress import QUIET, Progress
 
@@ -365,9 +365,7 @@ def _store_feed(
 ):
     """Write one feed's new stories and its state (this process only: one writer)."""
     now = clock()
-    for entry, draft, raw in drafts:
-        if not _store_item(store, seeds, near, feed, row, entry, draft, raw, outcome):
-            continue
+    _store_items(store, seeds, near, feed, row, drafts, outcome)
     duration = int((time.monotonic() - started) * 1000)
     if outcome.error is not None:
         backoff = min(MAX_BACKOFF, max(feed.min_interval, 300.0) * 2 ** min(row.error_count, 8))
@@ -390,33 +388,48 @@ def _store_feed(
     )
 
 
-def _store_item(store, seeds, near, feed, row, entry: Entry, draft: Draft, raw: bytes, outcome) -> bool:
-    existing = store.known_item(entry.guid, entry.link, draft.canonical_url, feed_id=row.id) or (
-        store.known_item(None, entry.link, draft.canonical_url)
-    )
-    if existing is None:
-        copy_of = near.find(draft.lang, draft.signature)
-        if copy_of is not None:
-            existing = store.get_item(copy_of)
-    if existing is not None:
-        if existing.feed_id != row.id and not any(
-            c["feed_id"] == row.id for c in store.carriers(existing.id)
-        ):
-            store.add_carrier(
-                seeds,
-                existing.id,
-                row.id,
-                name=feed.name,
-                guid=entry.guid,
-                url=entry.link,
-                canonical_url=draft.canonical_url,
-            )
-            outcome.copies += 1
-        return False
-    try:
-        item = store.write_item(
-            seeds,
-            row.id,
+def _store_items(store, seeds, near, feed, row, drafts, outcome) -> None:
+    """Each draft is a story already here (another outlet's: this feed joins its carriers), a
+    copy of one (by identity or by text, in the database or earlier in this batch), or new;
+    the new ones are written in one batch."""
+    batch: list[tuple[Entry, Draft, bytes]] = []
+    in_batch: dict[str, int] = {}
+    for entry, draft, raw in drafts:
+        keys = [k for k in (entry.guid and f"g:{entry.guid}", entry.link, draft.canonical_url) if k]
+        existing = store.known_item(entry.guid, entry.link, draft.canonical_url, feed_id=row.id) or (
+            store.known_item(None, entry.link, draft.canonical_url)
+        )
+        batch_copy = next((in_batch[k] for k in keys if k in in_batch), None)
+        if existing is None and batch_copy is None:
+            found = near.find(draft.lang, draft.signature)
+            if found is not None and found < 0:
+                batch_copy = -found - 1
+            elif found is not None:
+                existing = store.get_item(found)
+        if existing is not None:
+            if existing.feed_id != row.id and not any(
+                c["feed_id"] == row.id for c in store.carriers(existing.id)
+            ):
+                store.add_carrier(
+                    seeds,
+                    existing.id,
+                    row.id,
+                    name=feed.name,
+                    guid=entry.guid,
+                    url=entry.link,
+                    canonical_url=draft.canonical_url,
+                )
+                outcome.copies += 1
+            continue
+        if batch_copy is not None:
+            continue  # the feed lists one story twice (or two copies of it): the first is kept
+        index = len(batch)
+        for key in keys:
+            in_batch[key] = index
+        near.add(-index - 1, draft.lang, draft.signature)
+        batch.append((entry, draft, raw))
+    new = [
+        NewItem(
             name=draft.name,
             text=draft.text,
             sidecar=draft.sidecar,
@@ -429,13 +442,24 @@ def _store_item(store, seeds, near, feed, row, entry: Entry, draft: Draft, raw: 
             minhash=draft.signature,
             raw=raw,
         )
-    except FeedStoreError as exc:
+        for entry, draft, raw in batch
+    ]
+    try:
+        items = store.write_items(seeds, row.id, new)
+    except FeedStoreError as exc:  # one bad item (a name taken by an editor's file...): one by one
         outcome.warnings.append(str(exc))
-        return False
-    near.add(item.id, draft.lang, draft.signature)
-    outcome.new += 1
-    outcome.warnings.extend(f"{item.seed_path}: {w}" for w in draft.warnings)
-    return True
+        items = []
+        for one in new:
+            try:
+                items.append(store.write_items(seeds, row.id, [one])[0])
+            except FeedStoreError as error:
+                outcome.warnings.append(str(error))
+                items.append(None)
+    for index, ((_entry, draft, _raw), item) in enumerate(zip(batch, items, strict=True)):
+        near.rekey(-index - 1, item.id if item is not None else None)
+        if item is not None:
+            outcome.new += 1
+            outcome.warnings.extend(f"{item.seed_path}: {w}" for w in draft.warnings)
 
 
 def _content_hash(text: str) -> str:

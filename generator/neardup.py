@@ -12,13 +12,14 @@ Signatures are compared only within one language.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 NUM_PERM = 64
 SHINGLE = 4
-WORDS = 400
+WORDS = 250
 MIN_WORDS = 25
 """A text shorter than this (a one-line summary) is never called a copy of another."""
 THRESHOLD = 0.6
@@ -29,24 +30,33 @@ DTYPE = np.uint32
 SIG_BYTES = NUM_PERM * 4
 
 
-def _minhash(sig: bytes):
+@functools.lru_cache(maxsize=1)
+def _permutations():
+    """The scheme's permutations, made once (datasketch makes them anew for every MinHash)."""
     from datasketch import MinHash
 
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashvalues=np.frombuffer(sig, DTYPE))
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
+def _minhash(sig: bytes | None = None):
+    from datasketch import MinHash
+
+    values = None if sig is None else np.frombuffer(sig, DTYPE)
+    return MinHash(
+        num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashvalues=values, permutations=_permutations()
+    )
 
 
 def signature(text: str) -> bytes | None:
     """The MinHash signature of ``text`` as bytes (stored in the feed database), or None for a
     text too short to compare."""
-    from datasketch import MinHash
-
     from .textnorm import match_key
 
     words = [w for w in match_key(text).split() if any(ch.isalnum() for ch in w)][:WORDS]
     if len(words) < MIN_WORDS:
         return None
     shingles = {" ".join(words[i : i + SHINGLE]).encode("utf-8") for i in range(len(words) - SHINGLE + 1)}
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    minhash = _minhash()
     minhash.update_batch(sorted(shingles))
     return minhash.hashvalues.astype(DTYPE).tobytes()
 
@@ -92,6 +102,21 @@ class NearDuplicates:
         candidates = lsh.query(_minhash(sig))
         copies = [k for k in candidates if similarity(sig, self._sigs[k]) >= self.threshold]
         return min(copies, key=self._order.__getitem__) if copies else None
+
+    def rekey(self, old: int, new: int | None) -> None:
+        """The story added as ``old`` is ``new`` now (None: forget it)."""
+        sig = self._sigs.pop(old, None)
+        if sig is None:
+            return
+        order = self._order.pop(old)
+        for lsh in self._lsh.values():
+            if old in lsh:
+                lsh.remove(old)
+                if new is not None:
+                    lsh.insert(new, _minhash(sig))
+        if new is not None:
+            self._sigs[new] = sig
+            self._order[new] = order
 
     def __len__(self) -> int:
         return len(self._sigs)

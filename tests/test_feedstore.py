@@ -365,10 +365,10 @@ def test_a_failed_write_leaves_nothing(site, monkeypatch):
         feed = store.upsert_feed("https://example.org/rss", "Example")
         real = feedstore._durable_write
 
-        def failing(path, data, checkpoint):
+        def failing(path, data, checkpoint, **options):
             if path.suffix == ".yml":
                 raise OSError(28, "No space left on device")
-            real(path, data, checkpoint)
+            real(path, data, checkpoint, **options)
 
         monkeypatch.setattr(feedstore, "_durable_write", failing)
         with pytest.raises(OSError):
