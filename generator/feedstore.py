@@ -553,6 +553,11 @@ class FeedStore:
             new_slug = slug
         if not safe_name(new_slug):
             raise FeedStoreError(url, f"the folder name {new_slug!r} is not a plain file name")
+        if slug is None:  # two outlets of one name: the second gets news-2/
+            taken = {row[0] for row in self._db.execute("SELECT slug FROM feeds WHERE url != ?", (url,))}
+            base, n = new_slug, 2
+            while new_slug in taken:
+                new_slug, n = f"{base}-{n}", n + 1
         try:
             with self._tx() as db:
                 db.execute(

@@ -235,10 +235,13 @@ def run_fetch(
                         config, store, seeds, due, rows, report, transport, clock, progress, workers, fixtures
                     )
                 )
-            for moved_from, moved_to in report.moved:
-                from .subscriptions import move_feed
+            from .subscriptions import move_feed
 
-                move_feed(config, config_path or config.root / "site.toml", moved_from, moved_to)
+            for moved_from, moved_to in report.moved:
+                # The feed's state follows it only when site.toml now names the new address
+                # (else the old one is fetched and redirected again next time).
+                if move_feed(config, config_path or config.root / "site.toml", moved_from, moved_to):
+                    store.move_feed(rows[moved_from].id, moved_to)
         for feed in store.claim_failure_reports(timedelta(seconds=config.fetch.report_after)):
             report.reports.append(
                 f"{feed.name} ({feed.url}) has failed since {feed.failing_since:%Y-%m-%d %H:%M} UTC: {feed.last_error}"
@@ -374,8 +377,6 @@ def _store_feed(
         )
     else:
         wait = max(feed.min_interval, _server_wait(answer))
-        if outcome.moved_to:
-            row = store.move_feed(row.id, outcome.moved_to)
         store.record_success(
             row.id,
             status=answer.status,

@@ -603,3 +603,17 @@ def test_reading_and_extraction_in_a_process_pool_give_the_same_seeds(tmp_path, 
 
     assert contents(in_process) == contents(pooled)
     assert any(story(AR, 130, 6)[0] in text for text in contents(pooled))  # the page's full text
+
+
+def test_two_outlets_of_one_name_get_two_folders(tmp_path, server):
+    server.route(
+        "/one.xml",
+        rss([{"guid": "a", "link": server.url("/a"), "title": "قصة أولى", "body": story(AR, 140)}]),
+    )
+    server.route(
+        "/two.xml",
+        rss([{"guid": "b", "link": server.url("/b"), "title": "قصة ثانية", "body": story(AR, 141)}]),
+    )
+    root = make_site(tmp_path, [{"url": server.url(f"/{n}.xml"), "name": "News"} for n in ("one", "two")])
+    assert fetch(root).new == 2
+    assert sorted(p.name for p in (root / "seeds").iterdir() if p.is_dir()) == ["news", "news-2"]
