@@ -67,9 +67,6 @@ BUSY_TIMEOUT_MS = 5000
 ITEM_STATES = ("pending", "written", "edited", "deleted")
 TOMBSTONES = ("edited", "deleted")
 PARTIAL_SUFFIX = ".partial"
-BULK_SYNC = 16
-"""A batch of at least this many seeds is made durable by one ``os.sync`` instead of an
-``fsync`` per file (cheaper on every file system we measured; the order of steps is the same)."""
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -448,7 +445,11 @@ class FeedStore:
         db = None
         try:
             try:
-                db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+                # One writer, which may be a worker thread of its own (``fetch`` keeps the
+                # database off its event loop); never two threads at once.
+                db = sqlite3.connect(
+                    path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+                )
                 db.row_factory = sqlite3.Row
                 db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -862,8 +863,7 @@ class FeedStore:
 
         Refuses (``FeedStoreError``, nothing written) an item that ``known_item`` already
         knows, a ``name`` that is not a plain file name or would land outside ``seeds_dir``,
-        existing files, and two items of the batch with one name. A large batch is made
-        durable with one ``os.sync`` instead of an ``fsync`` per file.
+        existing files, and two items of the batch with one name.
         """
         if not new:
             return []
@@ -923,14 +923,11 @@ class FeedStore:
         except sqlite3.IntegrityError as exc:
             raise FeedStoreError(str(planned[0][2]), f"cannot store the item: {exc}") from None
         _checkpoint("after-pending")
-        bulk = len(planned) >= BULK_SYNC and hasattr(os, "sync")
         try:
             for _item, _rel, txt, yml, text_bytes, side_bytes, _digest in planned:
-                _durable_write(txt, text_bytes, "before-replace-txt", sync=not bulk)
+                _durable_write(txt, text_bytes, "before-replace-txt")
                 _checkpoint("after-txt")
-                _durable_write(yml, side_bytes, "before-replace-yml", sync=not bulk)
-            if bulk:
-                os.sync()
+                _durable_write(yml, side_bytes, "before-replace-yml")
             for folder in {entry[2].parent for entry in planned}:
                 _fsync_dir(folder)
             _checkpoint("after-yml")

@@ -31,7 +31,7 @@ import os
 import time
 import zlib
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -267,6 +267,8 @@ async def _fetch_all(config, store, seeds, due, rows, report, transport, clock, 
 
         pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("forkserver"))
     stage = progress.stage("fetching feeds", len(due), "feeds")
+    loop = asyncio.get_running_loop()
+    db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sahifa-feed-db")
     try:
         settings = http_settings(config)
         if fixtures:
@@ -275,13 +277,29 @@ async def _fetch_all(config, store, seeds, due, rows, report, transport, clock, 
             settings = replace(settings, host_delay=0.0)
         async with Fetcher(settings, transport=transport) as fetcher:
             tasks = [
-                asyncio.ensure_future(_one_feed(config, store, fetcher, pool, feed, rows[feed.url], clock))
+                asyncio.ensure_future(
+                    _one_feed(config, store, fetcher, pool, db_thread, feed, rows[feed.url], clock)
+                )
                 for feed in due
             ]
             for next_done in asyncio.as_completed(tasks):
                 feed, answer, drafts, outcome, started = await next_done
-                _store_feed(
-                    config, store, seeds, near, feed, rows[feed.url], answer, drafts, outcome, clock, started
+                # Writing (SQLite, fsync) runs on the database's own thread: the event loop
+                # keeps every other feed's transfer going meanwhile.
+                await loop.run_in_executor(
+                    db_thread,
+                    _store_feed,
+                    config,
+                    store,
+                    seeds,
+                    near,
+                    feed,
+                    rows[feed.url],
+                    answer,
+                    drafts,
+                    outcome,
+                    clock,
+                    started,
                 )
                 report.outcomes.append(outcome)
                 report.new += outcome.new
@@ -296,11 +314,26 @@ async def _fetch_all(config, store, seeds, due, rows, report, transport, clock, 
                 stage.advance()
     finally:
         progress.clear()
+        db_thread.shutdown(wait=True)
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-async def _one_feed(config, store, fetcher, pool, feed: FeedConfig, row, clock):
+def _fresh_entries(store: FeedStore, feed_id: int, entries) -> list[Entry]:
+    """The entries this feed never brought before: new stories, or another outlet's story
+    that this feed carries too (it joins that story's carriers)."""
+    fresh = []
+    for entry in entries:
+        if not (entry.guid or entry.link) or store.seen_in_feed(feed_id, entry.guid, entry.link):
+            continue
+        known = store.known_item(entry.guid, entry.link, feed_id=feed_id)
+        if known is not None and known.feed_id == feed_id:
+            continue
+        fresh.append(entry)
+    return fresh
+
+
+async def _one_feed(config, store, fetcher, pool, db_thread, feed: FeedConfig, row, clock):
     """Network and CPU work for one feed; nothing is written here."""
     started = time.monotonic()
     outcome = FeedOutcome(feed.url, feed.name)
@@ -310,6 +343,9 @@ async def _one_feed(config, store, fetcher, pool, feed: FeedConfig, row, clock):
         if pool is None:
             return func(*args)
         return await loop.run_in_executor(pool, func, *args)
+
+    async def db(func, *args):
+        return await loop.run_in_executor(db_thread, func, *args)
 
     try:
         answer = await fetcher.get(
@@ -330,14 +366,7 @@ async def _one_feed(config, store, fetcher, pool, feed: FeedConfig, row, clock):
     outcome.warnings.extend(parsed.warnings)
     if parsed.total > feed.max_items:
         outcome.warnings.append(f"the feed lists {parsed.total} items; the newest {feed.max_items} were read")
-    fresh = []
-    for entry in parsed.entries:
-        if not (entry.guid or entry.link) or store.seen_in_feed(row.id, entry.guid, entry.link):
-            continue
-        known = store.known_item(entry.guid, entry.link, feed_id=row.id)
-        if known is not None and known.feed_id == row.id:
-            continue
-        fresh.append(entry)  # new, or another outlet's story this feed carries too
+    fresh = await db(_fresh_entries, store, row.id, parsed.entries)
     unidentified = sum(1 for entry in parsed.entries if not (entry.guid or entry.link))
     if unidentified:
         outcome.warnings.append(f"{unidentified} item(s) have neither a GUID nor a link; skipped")
