@@ -871,15 +871,19 @@ class FeedStore:
         seeds_dir = Path(seeds_dir)
         planned: list[tuple[NewItem, str, Path, Path, bytes, bytes, str]] = []
         names: set[str] = set()
+        folder: Path | None = None
         for item in new:
             name = item.name
             if not safe_name(name) or name.endswith(PARTIAL_SUFFIX) or name in names:
                 raise FeedStoreError(f"{feed.slug}/{name}", "a seed's name must be a plain, new file name")
             names.add(name)
             rel = f"{feed.slug}/{name}.txt"
-            txt = self._seed_file(seeds_dir, rel)
-            txt.parent.mkdir(parents=True, exist_ok=True)
-            txt = self._seed_file(seeds_dir, rel)  # again, now that the folder exists
+            if folder is None:  # the feed's folder is checked once (the names are plain)
+                txt = self._seed_file(seeds_dir, rel)
+                txt.parent.mkdir(parents=True, exist_ok=True)
+                txt = self._seed_file(seeds_dir, rel)  # again, now that the folder exists
+                folder = txt.parent
+            txt = folder / f"{name}.txt"
             yml = txt.with_suffix(".yml")
             for path in (txt, yml):
                 if path.exists() or path.is_symlink():

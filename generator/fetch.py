@@ -257,9 +257,8 @@ def _due(next_fetch_at: datetime | None, now: datetime) -> bool:
 async def _fetch_all(config, store, seeds, due, rows, report, transport, clock, progress, workers, fixtures):
     from .neardup import NearDuplicates
 
-    near = NearDuplicates()
-    for item_id, lang, sig in store.signatures(clock() - timedelta(days=NEAR_WINDOW_DAYS)):
-        near.add(item_id, lang, sig)
+    since = clock() - timedelta(days=NEAR_WINDOW_DAYS)
+    near = NearDuplicates(loader=lambda: store.signatures(since))
     pool: Executor | None = None
     count = workers if workers is not None else (min(os.cpu_count() or 1, 8) if len(due) >= POOL_FROM else 0)
     if count:

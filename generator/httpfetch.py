@@ -116,9 +116,13 @@ class Fetcher:
         self._transport = transport
         self._hosts: dict[str, _Host] = {}
         self._client: httpx.AsyncClient | None = None
+        self._connections: asyncio.Semaphore | None = None
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
+        # A request starts (and its deadline runs) only once it has a connection of its own:
+        # queueing for one of the ``concurrency`` connections is not the host's slowness.
+        self._connections = asyncio.Semaphore(s.concurrency)
         self._client = httpx.AsyncClient(
             transport=self._transport,
             follow_redirects=False,
@@ -195,7 +199,7 @@ class Fetcher:
         """One request, no redirects: (status, lower-cased headers, decoded body)."""
         assert self._client is not None
         host = self._host(url)
-        async with host.slots:
+        async with host.slots, self._connections:
             async with host.gate:  # spaced starts: host_delay between two requests to a host
                 wait = host.last_start + self.settings.host_delay - time.monotonic()
                 if wait > 0:

@@ -74,6 +74,9 @@ class NearDuplicates:
     """An index of signatures by language: ``add`` stories, ``find`` the first-added copy."""
 
     threshold: float = THRESHOLD
+    loader: object = None
+    """Called once, at the first ``add`` or ``find``, for the (key, language, signature)
+    triples to start with (a fetch with nothing new never pays for the index)."""
     _lsh: dict = field(default_factory=dict)
     _sigs: dict = field(default_factory=dict)
     _order: dict = field(default_factory=dict)
@@ -85,7 +88,14 @@ class NearDuplicates:
             self._lsh[lang] = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
         return self._lsh[lang]
 
+    def _load(self) -> None:
+        if self.loader is not None:
+            loader, self.loader = self.loader, None
+            for key, lang, sig in loader():
+                self.add(key, lang, sig)
+
     def add(self, key: int, lang: str | None, sig: bytes | None) -> None:
+        self._load()
         if sig is None or key in self._sigs or len(sig) != SIG_BYTES:
             return
         self._index(lang or "").insert(key, _minhash(sig))
@@ -94,6 +104,7 @@ class NearDuplicates:
 
     def find(self, lang: str | None, sig: bytes | None) -> int | None:
         """The earliest-added story whose signature is this one's copy, or None."""
+        self._load()
         if sig is None or len(sig) != SIG_BYTES:
             return None
         lsh = self._lsh.get(lang or "")
