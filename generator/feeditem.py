@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -187,9 +188,13 @@ def make_draft(entry: Entry, rules: ItemRules, *, extracted: dict | None, fetche
 
 
 def _language(code: str | None, rules: ItemRules) -> str | None:
-    """The site language for the feed's own code (``ar-SA`` -> ``ar``), else the subscription's."""
+    """The subscription's ``lang`` when it has one (the operator knows the feed better than
+    its ``<language>`` element, often left at ``en-us``), else the site language for the
+    feed's own code (``ar-SA`` -> ``ar``); None: the text decides."""
     from .languages import base_language
 
+    if rules.lang:
+        return rules.lang
     codes = [c for c, _ in rules.languages]
     if code:
         if code in codes:
@@ -296,6 +301,8 @@ def extract_page(page: Page) -> dict | None:
         except ValueError:
             date = None
     canonical = doc.url if doc.url and re.match(r"https?://", doc.url) else None
+    if canonical and urllib.parse.urlsplit(canonical).path in ("", "/"):
+        canonical = None  # a site that names its home page as every page's canonical URL
     authors = [
         a.strip() for a in re.split(r";|،|,", (doc.author or "").replace(_HIDE, "\u200c")) if a.strip()
     ][:5]

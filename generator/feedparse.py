@@ -216,10 +216,11 @@ def _author_name(text: str) -> str:
 
 def _plain(text: str) -> str:
     """Feed titles may hold tags or entities: plain, single-spaced text."""
+    text = text[:4000]  # a title, not a book: cut first, so no pattern ever sees megabytes
     if "<" in text or "&" in text:
         import html
 
-        text = html.unescape(re.sub(r"<[^>]*>", " ", text))
+        text = html.unescape(re.sub(r"<[^<>]*>", " ", text))
     return " ".join(text.split())[:1000]
 
 
@@ -259,7 +260,7 @@ def _moment(text, parsed) -> datetime | None:
 def _json_feed(body: bytes):
     try:
         data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise FeedError(f"not a feed: the JSON cannot be read ({_short(exc)})") from None
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
@@ -276,9 +277,14 @@ def _json_feed(body: bytes):
         if not isinstance(item, dict):
             skipped += 1
             continue
-        entries.append(_json_entry(item, data, lang))
+        try:
+            entries.append(_json_entry(item, data, lang))
+        except (TypeError, AttributeError, ValueError):  # a field of the wrong type
+            skipped += 1
     if skipped:
-        warnings.append(f"{skipped} JSON Feed item(s) are not objects; skipped")
+        warnings.append(
+            f"{skipped} JSON Feed item(s) are not objects or have fields of the wrong type; skipped"
+        )
     version = "json" + str(data.get("version")).rsplit("/", 1)[-1].replace(".", "")
     return (
         version,

@@ -19,8 +19,9 @@ and a SIGKILL at any moment leaves the database and the seeds consistent:
 
 1. the row is inserted as ``pending`` with its seed path and the digest the two files will have,
    in one committed (and, for this commit, fully synced) transaction;
-2. each file is written to a hidden ``.<name>.txt.partial`` (the seed reader skips hidden
-   files), fsynced and renamed into place (``os.replace``), then the folder is fsynced;
+2. each file, the sidecar first, is written to a hidden ``.<name>.yml.partial`` (the seed
+   reader skips hidden files), fsynced and renamed into place (``os.replace``), then the
+   folder is fsynced;
 3. the row becomes ``written`` in a second transaction.
 
 ``recover`` (run by ``open`` when it is given the seeds folder) finishes what a killed run
@@ -888,7 +889,7 @@ class FeedStore:
             for path in (txt, yml):
                 if path.exists() or path.is_symlink():
                     raise FeedStoreError(str(path), "already exists; a fetch never overwrites a seed")
-            existing = self.known_item(item.guid, item.url, item.canonical_url)
+            existing = self.known_item(item.guid, item.url, item.canonical_url, feed_id=feed_id)
             if existing is not None:
                 raise FeedStoreError(
                     str(txt), f"this story is already stored (item {existing.id}, {existing.seed_path})"
@@ -928,13 +929,15 @@ class FeedStore:
             raise FeedStoreError(str(planned[0][2]), f"cannot store the item: {exc}") from None
         _checkpoint("after-pending")
         try:
+            # The sidecar first: a lone sidecar is no seed, while a lone text would be read
+            # by a build as a story without its date and sources until ``recover`` ran.
             for _item, _rel, txt, yml, text_bytes, side_bytes, _digest in planned:
-                _durable_write(txt, text_bytes, "before-replace-txt")
-                _checkpoint("after-txt")
                 _durable_write(yml, side_bytes, "before-replace-yml")
+                _checkpoint("after-yml")
+                _durable_write(txt, text_bytes, "before-replace-txt")
             for folder in {entry[2].parent for entry in planned}:
                 _fsync_dir(folder)
-            _checkpoint("after-yml")
+            _checkpoint("after-txt")
             marks = [(_stat_mark(entry[2]), i) for entry, i in zip(planned, ids, strict=True)]
             with self._tx() as db:
                 db.executemany("UPDATE items SET state = 'written', seed_stat = ? WHERE id = ?", marks)
@@ -1022,14 +1025,16 @@ class FeedStore:
             except FeedStoreError:
                 digest = None
             with self._tx() as db:
-                # A rewrite was killed: the files on disk are whole (each was replaced in one
-                # rename), so what is there now is what the fetcher wrote. A text rewritten
-                # without its sidecar yet is written again by the next ``fetch --offline``.
-                if digest is not None and digest != item.seed_hash and item.state == "written":
+                # A rewrite (a new outlet in the sources, ``fetch --offline``) was killed: its
+                # result is adopted when the files are exactly it; files that are neither the
+                # old seed nor the new one are left to the editor (a tombstone).
+                if digest == item.pending_hash:
                     db.execute(
                         "UPDATE items SET seed_hash = ?, seed_stat = ? WHERE id = ?",
                         (digest, _stat_mark(txt), item.id),
                     )
+                elif digest != item.seed_hash and item.state == "written":
+                    db.execute("UPDATE items SET state = 'edited' WHERE id = ?", (item.id,))
                 db.execute("UPDATE items SET pending_hash = NULL WHERE id = ?", (item.id,))
         return RecoverReport(completed, discarded)
 

@@ -7,7 +7,7 @@ One run, in order:
    killed run left (``FeedStore.recover``), then note the seeds editors changed or removed
    (``reconcile``: those stories are never written again);
 2. for every feed that is due (its ``min_interval`` passed, or the server's own
-   ``Cache-Control: max-age`` / ``Retry-After``; ``--force`` fetches all), concurrently: a
+   ``Cache-Control: max-age``; a failing feed backs off; ``--force`` fetches all), concurrently: a
    conditional GET (``httpfetch``), the feed read (``feedparse``), the items not seen before
    kept, their pages fetched when the subscription wants full text and the item carries a
    summary, each item made into a seed (``feeditem``);
@@ -230,8 +230,8 @@ def run_fetch(
             due = [f for f in config.feeds if force or _due(rows[f.url].next_fetch_at, now)]
             report.due = len(due)
             if due:
-                asyncio.run(
-                    _fetch_all(
+                _run_async(
+                    lambda: _fetch_all(
                         config, store, seeds, due, rows, report, transport, clock, progress, workers, fixtures
                     )
                 )
@@ -248,6 +248,31 @@ def run_fetch(
             )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _run_async(make_coroutine) -> None:
+    """``asyncio.run`` of the coroutine; in a thread of its own when this thread already runs
+    an event loop (a caller embedding Sahifa in an async program, a test's browser driver)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(make_coroutine())
+        return
+    import threading
+
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(make_coroutine())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="sahifa-fetch")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _due(next_fetch_at: datetime | None, now: datetime) -> bool:
@@ -307,7 +332,7 @@ async def _fetch_all(config, store, seeds, due, rows, report, transport, clock, 
                     report.failed += 1
                 elif outcome.status == 304:
                     report.not_modified += 1
-                if outcome.moved_to:
+                if outcome.moved_to and outcome.error is None:  # moved to a feed, not to a page
                     report.moved.append((feed.url, outcome.moved_to))
                 stage.label = f"fetching feeds: {report.new} new, {report.failed} failed,"
                 stage.advance()
@@ -362,6 +387,9 @@ async def _one_feed(config, store, fetcher, pool, db_thread, feed: FeedConfig, r
     except FeedError as exc:
         outcome.error = str(exc)
         return feed, answer, [], outcome, started
+    except Exception as exc:  # noqa: BLE001 - a feed no reader survives is that feed's error
+        outcome.error = f"the feed cannot be read ({type(exc).__name__}: {str(exc)[:160]})"
+        return feed, answer, [], outcome, started
     outcome.warnings.extend(parsed.warnings)
     if parsed.total > feed.max_items:
         outcome.warnings.append(f"the feed lists {parsed.total} items; the newest {feed.max_items} were read")
@@ -375,7 +403,7 @@ async def _one_feed(config, store, fetcher, pool, db_thread, feed: FeedConfig, r
         if not needs_page(entry, rules):
             return None
         try:
-            got = await fetcher.get(entry.link, accept=PAGE_ACCEPT)
+            got = await fetcher.get(entry.link, accept=PAGE_ACCEPT, public_only=feed.url)
         except FetchError as exc:
             outcome.warnings.append(
                 f"{entry.link[:100]}: the page could not be fetched ({exc}); the feed's text is used"
@@ -386,7 +414,11 @@ async def _one_feed(config, store, fetcher, pool, db_thread, feed: FeedConfig, r
     pages = await asyncio.gather(*(page_for(entry) for entry in fresh))
     now = clock()
     jobs = [(entry, rules, page, now) for entry, page in zip(fresh, pages, strict=True)]
-    results = await cpu(_prepare_many, jobs) if jobs else []
+    try:
+        results = await cpu(_prepare_many, jobs) if jobs else []
+    except Exception as exc:  # noqa: BLE001 - one hostile item: that feed's error, the others go on
+        outcome.error = f"an item cannot be read ({type(exc).__name__}: {str(exc)[:160]})"
+        return feed, answer, [], outcome, started
     drafts = [(entry, draft, raw) for (entry, *_), (draft, raw) in zip(jobs, results, strict=True)]
     return feed, answer, drafts, outcome, started
 

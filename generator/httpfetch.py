@@ -88,6 +88,22 @@ class Answer:
         return self.headers.get("content-type", "")
 
 
+def _check_public(url: str, feed_url: str) -> None:
+    import ipaddress
+
+    host = (urllib.parse.urlsplit(url).hostname or "").lower().rstrip(".")
+    if host_key(url) == host_key(feed_url):
+        return
+    if host == "localhost" or host.endswith(".localhost"):
+        raise FetchError(f"refusing {url[:80]}: a local address")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return  # a name (resolved by the system's resolver; not checked here)
+    if not address.is_global:
+        raise FetchError(f"refusing {url[:80]}: a private, loopback or link-local address")
+
+
 def host_key(url: str) -> str:
     """``scheme://host:port`` of ``url``: the unit of politeness and of robots.txt."""
     parts = urllib.parse.urlsplit(url)
@@ -153,9 +169,24 @@ class Fetcher:
         accept: str = "*/*",
         max_bytes: int | None = None,
         robots: bool = True,
+        public_only: str | None = None,
     ) -> Answer:
-        """GET ``url`` (see the module); ``FetchError`` when it cannot be had."""
+        """GET ``url`` (see the module); ``FetchError`` when it cannot be had.
+
+        ``public_only`` (the feed's URL, for the pages its items link to): an address that is
+        a loopback, private or link-local IP or ``localhost`` is refused, at every redirect
+        too, unless it is the feed's own host: a feed cannot send the fetcher into the
+        newsroom's network (cloud metadata, intranet pages).
+        """
+        try:
+            return await self._get(url, etag, last_modified, accept, max_bytes, robots, public_only)
+        except (ValueError, httpx.InvalidURL) as exc:  # a port out of range, a broken host...
+            raise FetchError(f"not a usable address ({str(exc)[:120]})") from None
+
+    async def _get(self, url, etag, last_modified, accept, max_bytes, robots, public_only) -> Answer:
         limit = max_bytes or self.settings.max_bytes
+        if public_only is not None:
+            _check_public(url, public_only)
         if robots and self.settings.robots and not await self.allowed(url):
             raise FetchError("robots.txt of the host disallows it")
         seen = [url]
@@ -183,6 +214,8 @@ class Fetcher:
                 permanent = permanent and status in PERMANENT
                 seen.append(target)
                 current = target
+                if public_only is not None:
+                    _check_public(current, public_only)
                 if robots and self.settings.robots and not await self.allowed(current):
                     raise FetchError(f"redirected to {current[:80]}, which robots.txt disallows")
                 continue

@@ -271,7 +271,10 @@ FEED = (
     ),
     Setting("name", "text", None, "the outlet's name as readers see it (default: the feed's host)"),
     Setting(
-        "lang", "text", None, "the site language its stories go to when the feed and the text do not say"
+        "lang",
+        "text",
+        None,
+        "the site language of its stories (default: the feed's own language, else each story's text)",
     ),
     Setting("section", "text", None, "the section its stories get when nothing else gives one"),
     Setting(

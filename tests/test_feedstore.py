@@ -446,10 +446,10 @@ print("survived")
 # moment -> what recover makes of the item
 MOMENTS = {
     "after-pending": "discarded",
-    "before-replace-txt": "discarded",
-    "after-txt": "discarded",
     "before-replace-yml": "discarded",
-    "after-yml": "completed",
+    "after-yml": "discarded",
+    "before-replace-txt": "discarded",
+    "after-txt": "completed",
     "after-written": "already written",
 }
 
@@ -481,8 +481,9 @@ def test_sigkill_during_write_item_leaves_a_consistent_state(site, moment):
     # the kill happened where it was asked to
     state = sqlite3.connect(db).execute("SELECT state FROM items WHERE guid = 'killed-guid'").fetchone()
     assert state == (("written",) if moment == "after-written" else ("pending",))
-    assert (folder / "killed.txt").exists() == (
-        moment in ("after-txt", "before-replace-yml", "after-yml", "after-written")
+    assert (folder / "killed.txt").exists() == (moment in ("after-txt", "after-written"))
+    assert (folder / "killed.yml").exists() == (
+        moment in ("after-yml", "before-replace-txt", "after-txt", "after-written")
     )
     assert (folder / ".killed.txt.partial").exists() == (moment == "before-replace-txt")
     assert (folder / ".killed.yml.partial").exists() == (moment == "before-replace-yml")
@@ -512,7 +513,7 @@ def test_sigkill_during_write_item_leaves_a_consistent_state(site, moment):
 
 def test_open_with_the_seeds_folder_recovers(site):
     db, seeds = site
-    _killed_at("after-txt", db, seeds)
+    _killed_at("after-yml", db, seeds)
     with FeedStore.open(db, seeds_dir=seeds) as store:
         assert store.items() == []
         assert_consistent(store, seeds)
@@ -578,7 +579,7 @@ def test_writes_edits_deletes_and_reconciles_keep_invariants(ops):
 
 def test_recover_discards_a_pending_seed_whose_content_is_not_the_expected_one(site):
     db, seeds = site
-    _killed_at("after-yml", db, seeds)
+    _killed_at("after-txt", db, seeds)
     txt = seeds / "example" / "killed.txt"
     txt.write_bytes(txt.read_bytes()[:100])  # as if cut short
     with FeedStore.open(db) as store:

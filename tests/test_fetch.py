@@ -497,7 +497,7 @@ def test_feeds_status_and_update_on_the_command_line(tmp_path, server):
     assert "Bad" in status.stdout and "HTTP 404" in status.stdout
 
 
-KILL_POINTS = ("after-pending", "before-replace-yml", "after-yml")
+KILL_POINTS = ("after-pending", "before-replace-txt", "after-txt")
 
 
 @pytest.mark.parametrize("moment", KILL_POINTS)
@@ -528,7 +528,7 @@ def test_a_fetch_killed_at_any_moment_leaves_a_consistent_state(tmp_path, server
             return len(items)
 
     # The feed's four stories are one batch: all written (the files were whole) or none.
-    assert consistent() == (4 if moment == "after-yml" else 0)
+    assert consistent() == (4 if moment == "after-txt" else 0)
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert consistent() == 4
@@ -617,3 +617,97 @@ def test_two_outlets_of_one_name_get_two_folders(tmp_path, server):
     root = make_site(tmp_path, [{"url": server.url(f"/{n}.xml"), "name": "News"} for n in ("one", "two")])
     assert fetch(root).new == 2
     assert sorted(p.name for p in (root / "seeds").iterdir() if p.is_dir()) == ["news", "news-2"]
+
+
+def test_hostile_feeds_are_one_error_each_and_never_stop_the_run(tmp_path, server):
+    good = [{"guid": "ok", "link": server.url("/ok"), "title": "خبر سليم", "body": story(AR, 150)}]
+    server.route("/good.xml", rss(good))
+    server.route("/deep.json", "[" * 100_000, content_type="application/feed+json")
+    typed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [
+            {"id": "t1", "url": server.url("/t1"), "title": "bad types", "tags": 5, "authors": 7},
+            {"id": "t2", "url": server.url("/t2"), "title": "<" * 200_000, "content_html": "<p>نص</p>" * 50},
+        ],
+    }
+    server.route("/typed.json", json.dumps(typed), content_type="application/feed+json")
+    bad_port = [{"guid": "bp", "link": "http://127.0.0.1:99999/x", "title": "منفذ", "summary": "ملخص"}]
+    server.route("/port.xml", rss(bad_port))
+    root = make_site(
+        tmp_path,
+        [
+            {"url": server.url("/good.xml"), "name": "good"},
+            {"url": server.url("/deep.json"), "name": "deep"},
+            {"url": server.url("/typed.json"), "name": "typed"},
+            {"url": server.url("/port.xml"), "name": "port", "full_text": True},
+        ],
+    )
+    started = datetime.now()
+    report = fetch(root)
+    assert (datetime.now() - started).total_seconds() < 20
+    errors = {o.name: o.error for o in report.outcomes if o.error}
+    assert set(errors) == {"deep"}, errors
+    assert "خبر سليم" in {s["title"] for s in seeds_of(root).values()}
+    assert outcome(report, "typed").warnings  # the item with wrong types skipped, said once
+    assert any("usable address" in w for w in outcome(report, "port").warnings)
+
+
+def test_guids_are_per_feed_and_a_feed_moved_to_a_page_keeps_its_address(tmp_path, server):
+    for name in ("alpha", "beta"):
+        items = [
+            {
+                "guid": str(i),
+                "link": server.url(f"/{name}/{i}"),
+                "title": f"{name} {i}",
+                "body": story(AR, len(name) * 100 + i),
+            }
+            for i in range(3)
+        ]
+        server.route(f"/{name}.xml", rss(items))
+    server.route("/retired.xml", redirect="/", status=301)
+    server.route("/", "<!doctype html><html><body><p>Home page</p></body></html>", content_type="text/html")
+    root = make_site(
+        tmp_path,
+        [
+            {"url": server.url("/alpha.xml"), "name": "alpha"},
+            {"url": server.url("/beta.xml"), "name": "beta"},
+            {"url": server.url("/retired.xml"), "name": "retired"},
+        ],
+    )
+    report = fetch(root)
+    assert report.new == 6  # GUIDs 0, 1, 2 in two feeds are six stories
+    assert report.moved == [] and "HTML page" in outcome(report, "retired").error
+    assert server.url("/retired.xml") in {f.url for f in load_config(root).feeds}
+
+
+def test_the_subscriptions_language_wins_and_pages_on_private_addresses_are_refused(tmp_path, server):
+    items = [
+        {
+            "guid": "m1",
+            "link": "http://169.254.169.254/latest/meta-data/",
+            "title": "Metadata",
+            "summary": "short",
+        }
+    ]
+    server.route("/mislabelled.xml", rss(items, lang="en-us"))
+    root = make_site(
+        tmp_path, [{"url": server.url("/mislabelled.xml"), "name": "M", "lang": "ar", "full_text": True}]
+    )
+    report = fetch(root)
+    (side,) = seeds_of(root).values()
+    assert side["lang"] == "ar"
+    assert any("private" in w for w in outcome(report, "M").warnings)
+
+
+def test_fetch_works_when_the_caller_already_runs_an_event_loop(tmp_path, server):
+    import asyncio
+
+    server.route(
+        "/loop.xml", rss([{"guid": "l", "link": server.url("/l"), "title": "قصة", "body": story(AR, 160)}])
+    )
+    root = make_site(tmp_path, [{"url": server.url("/loop.xml"), "name": "L"}])
+
+    async def inside():
+        return fetch(root)
+
+    assert asyncio.run(inside()).new == 1
