@@ -710,4 +710,11 @@ def test_fetch_works_when_the_caller_already_runs_an_event_loop(tmp_path, server
     async def inside():
         return fetch(root)
 
-    assert asyncio.run(inside()).new == 1
+    # In a thread of its own: this test's thread may already hold a loop (a browser driver's)
+    import threading
+
+    results = []
+    thread = threading.Thread(target=lambda: results.append(asyncio.run(inside())))
+    thread.start()
+    thread.join()
+    assert results[0].new == 1
