@@ -92,15 +92,11 @@ class Draft:
     warnings: tuple[str, ...] = field(default=())
 
 
-def item_text_length(entry: Entry) -> int:
-    return len(_paragraphs_text(entry.content_html or entry.summary_html))
-
-
 def needs_page(entry: Entry, rules: ItemRules) -> bool:
     """The subscription asks for full text and the item carries only a summary."""
     if not rules.full_text or not entry.link:
         return False
-    return len(_paragraphs_text(entry.content_html)) < SUMMARY_CHARS
+    return len(" ".join(html_paragraphs(entry.content_html))) < SUMMARY_CHARS
 
 
 def item_name(entry: Entry, published: datetime | None) -> str:
@@ -204,10 +200,6 @@ def _language(code: str | None, rules: ItemRules) -> str | None:
             if c == base or base_language(locale) == base:
                 return c
     return rules.lang
-
-
-def _paragraphs_text(html: str) -> str:
-    return " ".join(html_paragraphs(html))
 
 
 def html_paragraphs(html: str) -> list[str]:

@@ -326,17 +326,12 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _stat_mark(txt: Path) -> str | None:
-    """Size and modification time of a seed's two files, as noted when the fetcher wrote them."""
-    parts = []
-    for path in (txt, txt.with_suffix(".yml")):
-        try:
-            st = path.lstat()
-        except OSError:
-            parts.append("-")
-        else:
-            parts.append(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
-    return "|".join(parts)
+def _stat_mark(txt: Path) -> str:
+    """The stat signatures (``cache.file_signature``) of a seed's two files, as noted when the
+    fetcher wrote them."""
+    from .cache import file_signature
+
+    return repr((file_signature(txt), file_signature(txt.with_suffix(".yml"))))
 
 
 def _checkpoint(name: str) -> None:
@@ -830,15 +825,22 @@ class FeedStore:
         if new_side is None:
             return False
         _checkpoint("carrier-pending")
-        _durable_write(yml, new_side, "carrier-before-replace")
-        _fsync_dir(yml.parent)
-        _checkpoint("carrier-written")
+        self._finish_rewrite(item_id, txt, [(yml, new_side, "carrier-before-replace")], "carrier-written")
+        return True
+
+    def _finish_rewrite(self, item_id: int, txt: Path, writes, checkpoint: str | None = None) -> None:
+        """The second half of a seed rewrite whose digest is noted as ``pending_hash``: the
+        files replaced, the folder synced, the digest made the seed's (see ``recover``)."""
+        for path, data, before in writes:
+            _durable_write(path, data, before)
+        _fsync_dir(txt.parent)
+        if checkpoint:
+            _checkpoint(checkpoint)
         with self._tx() as db:
             db.execute(
                 "UPDATE items SET seed_hash = pending_hash, pending_hash = NULL, seed_stat = ? WHERE id = ?",
                 (_stat_mark(txt), item_id),
             )
-        return True
 
     def items(self, state: str | None = None) -> list[Item]:
         """Stored items (in one ``state``, or all), oldest first."""
@@ -975,14 +977,14 @@ class FeedStore:
                 "UPDATE items SET pending_hash = ? WHERE id = ?",
                 (seed_digest(text_bytes, side_bytes), item_id),
             )
-        _durable_write(txt, text_bytes, "rewrite-before-replace-txt")
-        _durable_write(yml, side_bytes, "rewrite-before-replace-yml")
-        _fsync_dir(txt.parent)
-        with self._tx() as db:
-            db.execute(
-                "UPDATE items SET seed_hash = pending_hash, pending_hash = NULL, seed_stat = ? WHERE id = ?",
-                (_stat_mark(txt), item_id),
-            )
+        self._finish_rewrite(
+            item_id,
+            txt,
+            [
+                (txt, text_bytes, "rewrite-before-replace-txt"),
+                (yml, side_bytes, "rewrite-before-replace-yml"),
+            ],
+        )
         return True
 
     def move_feed(self, feed_id: int, url: str) -> Feed:

@@ -457,9 +457,8 @@ def _store_items(store, seeds, near, feed, row, drafts, outcome) -> None:
     in_batch: dict[str, int] = {}
     for entry, draft, raw in drafts:
         keys = [k for k in (entry.guid and f"g:{entry.guid}", entry.link, draft.canonical_url) if k]
-        existing = store.known_item(entry.guid, entry.link, draft.canonical_url, feed_id=row.id) or (
-            store.known_item(None, entry.link, draft.canonical_url)
-        )
+        # (the links match in every feed; only the GUID is this feed's own)
+        existing = store.known_item(entry.guid, entry.link, draft.canonical_url, feed_id=row.id)
         batch_copy = next((in_batch[k] for k in keys if k in in_batch), None)
         if existing is None and batch_copy is None:
             found = near.find(draft.lang, draft.signature)

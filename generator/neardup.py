@@ -80,6 +80,7 @@ class NearDuplicates:
     _lsh: dict = field(default_factory=dict)
     _sigs: dict = field(default_factory=dict)
     _order: dict = field(default_factory=dict)
+    _langs: dict = field(default_factory=dict)
 
     def _index(self, lang: str):
         from datasketch import MinHashLSH
@@ -99,6 +100,7 @@ class NearDuplicates:
         if sig is None or key in self._sigs or len(sig) != SIG_BYTES:
             return
         self._index(lang or "").insert(key, _minhash(sig))
+        self._langs[key] = lang or ""
         self._sigs[key] = sig
         self._order[key] = len(self._order)
 
@@ -119,13 +121,11 @@ class NearDuplicates:
         sig = self._sigs.pop(old, None)
         if sig is None:
             return
-        order = self._order.pop(old)
-        for lsh in self._lsh.values():
-            if old in lsh:
-                lsh.remove(old)
-                if new is not None:
-                    lsh.insert(new, _minhash(sig))
+        order, lang = self._order.pop(old), self._langs.pop(old)
+        self._lsh[lang].remove(old)
         if new is not None:
+            self._lsh[lang].insert(new, _minhash(sig))
+            self._langs[new] = lang
             self._sigs[new] = sig
             self._order[new] = order
 
