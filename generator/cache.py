@@ -204,6 +204,10 @@ class BuildState:
     """mtime of each output folder (see ``folder_times``), filled in by ``save_state``."""
     expires: dt.datetime | None = None
     """When the output goes out of date with no input changed (a breaking-news banner's end)."""
+    spare: dict[str, ManifestEntry] | None = None
+    """The manifest of the tree the last build replaced, kept as ``spare_path`` (None: none)."""
+    pages: dict[str, tuple] | None = None
+    """Output path -> (page key, sitemap entry) of every page the last build planned."""
 
 
 def folder_times(out_dir: Path, manifest: dict[str, ManifestEntry]) -> dict[str, int]:
@@ -257,6 +261,11 @@ class BuildCache:
     def state_path(self, out_dir: Path) -> Path:
         name = hashlib.sha256(os.fsencode(str(out_dir))).hexdigest()[:16]
         return self.folder / f"state-{name}.pickle"
+
+    def spare_path(self, out_dir: Path) -> Path:
+        """Where the output tree a build replaced is kept, to become the next build's staging
+        folder (``write.OutputWriter``)."""
+        return self.state_path(out_dir).with_name(self.state_path(out_dir).stem.replace("state-", "spare-"))
 
     def load_state(self, out_dir: Path) -> BuildState | None:
         state = _load(self.state_path(out_dir))

@@ -65,6 +65,8 @@ class LiveSite:
         self.planner = None
         self.envs: dict = {}
         self.manifest: dict[str, tuple] = {}
+        self.spare: dict[str, tuple] | None = None
+        """The manifest of the tree the last full build kept (quick updates leave it alone)."""
         self.site = None
         """The model of the last full build (None before the first)."""
         self.messages: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
@@ -97,6 +99,7 @@ class LiveSite:
         self.planner = kept["planner"]
         self.envs = kept["envs"]
         self.manifest = dict(kept["manifest"])
+        self.spare = kept.get("spare")
         site = self.site = report.site
         self.by_source = {a.record.path: a for articles in site.articles.values() for a in articles}
         shown_on: dict[int, set[str]] = {}
@@ -245,4 +248,6 @@ class LiveSite:
         """Record the output as it now is, so the next build writes only what still differs;
         "out of date" (no inputs have that fingerprint) when feeds, sitemap and search index
         still wait for a refresh."""
-        self.cache.save_state(self.out_dir, BuildState(fingerprint, dict(self.manifest), *self.messages))
+        self.cache.save_state(
+            self.out_dir, BuildState(fingerprint, dict(self.manifest), *self.messages, spare=self.spare)
+        )

@@ -209,7 +209,12 @@ def _build_locked(
     }
     if cache is not None:
         cache.forget_state(out_dir)  # from here on the output folder may change
-    writer = OutputWriter(out_dir, previous=state.manifest if state is not None else None)
+    writer = OutputWriter(
+        out_dir,
+        previous=state.manifest if state is not None else None,
+        spare=cache.spare_path(out_dir) if cache is not None else None,
+        spare_manifest=getattr(state, "spare", None),
+    )
     try:
         planner = PagePlanner(site, config, pictures, profiles, now)
         for lang_code, env in envs.items():
@@ -257,7 +262,13 @@ def _build_locked(
     report.pages = len(writer.written)
     report.changed = len(writer.changed)
     if keep:
-        report.kept = {"specs": specs, "planner": planner, "envs": envs, "manifest": manifest}
+        report.kept = {
+            "specs": specs,
+            "planner": planner,
+            "envs": envs,
+            "manifest": manifest,
+            "spare": writer.kept_spare,
+        }
     if cache is not None:
         fingerprint = examined.fingerprint
         if registered:  # the register is an input too: describe the inputs as they now are
@@ -271,6 +282,7 @@ def _build_locked(
                 tuple(report.notices),
                 report.articles,
                 expires=planner.expires,
+                spare=writer.kept_spare,
             ),
         )
     report.timings = {

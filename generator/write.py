@@ -85,16 +85,43 @@ class OutputWriter:
       simply not in it. A build killed at any moment leaves the previous site whole.
     """
 
-    def __init__(self, out_dir: Path, previous: dict[str, tuple] | None = None) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        previous: dict[str, tuple] | None = None,
+        *,
+        spare: Path | None = None,
+        spare_manifest: dict[str, tuple] | None = None,
+    ) -> None:
+        """``previous``: the manifest of the build now in ``out_dir`` (checked by the caller).
+        ``spare``: where the tree this build replaces is kept for the next build (the site's
+        own state folder; see ``commit``); ``spare_manifest``: what the tree kept there holds,
+        if the caller knows (None: it is not trusted, and removed)."""
         self.out_dir = out_dir.absolute()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover(self.out_dir)
         self.previous = previous if previous is not None and self.out_dir.is_dir() else None
+        self.spare_dir = (
+            spare if spare is not None and _same_device(spare.parent, self.out_dir.parent) else None
+        )
+        self.spare: dict[str, tuple] | None = None
+        """The manifest of the staging folder's files when it starts as the spare tree."""
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-", dir=self.out_dir.parent))
+        if self.spare_dir is not None and self.spare_dir.is_dir():
+            if self.previous is not None and spare_manifest is not None:
+                try:
+                    os.replace(self.spare_dir, self.stage)  # onto the empty folder mkdtemp made
+                    self.spare = spare_manifest
+                except OSError:
+                    pass
+            if self.spare is None:  # a tree nobody can vouch for (a killed build's, say)
+                shutil.rmtree(self.spare_dir, ignore_errors=True)
         os.chmod(self.stage, 0o755)  # mkdtemp makes it private; the swapped-in site must be readable
         self.written: set[str] = set()
         self.digests: dict[str, bytes] = {}
         self.changed: set[str] = set()
+        self.kept_spare: dict[str, tuple] | None = None
+        """After ``commit``: the manifest of the tree now kept as the spare (None: none kept)."""
 
     def claim(self, paths) -> None:
         """Register paths that other processes will write into the staging folder. The
@@ -113,13 +140,20 @@ class OutputWriter:
 
     def stage_file(self, rel: str, data: bytes) -> tuple[bytes, bool]:
         """Put ``data`` at ``rel`` in the staging folder unless the output folder already
-        holds these bytes; returns the digest and whether it was staged. Safe to call from
-        the forked workers for paths the parent claims (before or after): the staging
-        folder is this build's own, so checking the path's form is enough."""
+        holds these bytes; returns the digest and whether the staged file differs from the
+        output folder's. Safe to call from the forked workers for paths the parent claims
+        (before or after): the staging folder is this build's own, so checking the path's
+        form is enough. A spare tree's file may be a hard link to the output folder's: it
+        is replaced, never written through."""
         check_rel(rel)
         data_digest = digest(data)
         if self.unchanged(rel, data_digest):
             return data_digest, False
+        if self.spare is not None:
+            entry = self.spare.get(rel)
+            if entry is not None and entry[2] == data_digest:
+                return data_digest, True  # the spare tree holds these bytes already
+            _clear_way(self.stage, rel)
         target = self.stage / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as fh:
@@ -144,35 +178,68 @@ class OutputWriter:
             self.write(f"{rel}/{name}", path.read_bytes())
 
     def commit(self) -> dict[str, tuple[int, int, bytes]]:
-        """Put the new site in place; returns its manifest (path -> size, mtime_ns, digest)."""
+        """Put the new site in place; returns its manifest (path -> size, mtime_ns, digest).
+
+        Incremental builds keep the tree they replace as the spare (``kept_spare``): the next
+        build starts its staging folder from it and brings it up to date file by file (what
+        changed in this build and in that one), instead of linking every unchanged file into
+        an empty folder. Either way the output folder is replaced by one exchange."""
         if self.previous is None:
-            self._swap()
+            self._swap(keep=False)
             return self._manifest(self.written)
-        made: set[Path] = set()
-        for rel in sorted(self.written - self.changed):
-            target = self.stage / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            source = safe_join(self.out_dir, rel)
-            try:
-                os.link(source, target, follow_symlinks=False)
-            except OSError:  # a file system without hard links: a copy keeps the mtime too
-                shutil.copy2(source, target, follow_symlinks=False)
-        self._swap()
-        manifest = {
-            rel: entry
-            for rel, entry in self.previous.items()
-            if rel in self.written and rel not in self.changed
-        }
-        manifest.update(self._manifest(self.changed))
+        previous = self.previous
+        if self.spare is None:
+            made: set[Path] = set()
+            for rel in sorted(self.written - self.changed):
+                target = self.stage / rel
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                self._link(rel, target)
+            manifest = {rel: previous[rel] for rel in self.written - self.changed}
+            manifest.update(
+                {rel: manifest_entry(self.stage / rel, self.digests[rel]) for rel in self.changed}
+            )
+        else:
+            spare = self.spare
+            manifest = {}
+            for rel in self.written:
+                entry = spare.get(rel)
+                ours = self.digests[rel]
+                if entry is not None and entry[2] == ours:
+                    manifest[rel] = entry  # the spare's file is right as it is
+                elif rel in self.changed:
+                    manifest[rel] = manifest_entry(self.stage / rel, ours)  # staged now
+                else:  # unchanged since the output folder's build: share its file
+                    _clear_way(self.stage, rel)
+                    target = self.stage / rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._link(rel, target)
+                    manifest[rel] = previous[rel]
+            gone = [rel for rel in spare if rel not in self.written]
+            for rel in gone:
+                try:
+                    os.unlink(self.stage / rel)
+                except FileNotFoundError:
+                    pass
+            _prune_empty(self.stage, gone)
+        self._swap(keep=True)
+        self.kept_spare = previous if self.spare_dir is not None else None
         return manifest
+
+    def _link(self, rel: str, target: Path) -> None:
+        source = safe_join(self.out_dir, rel)
+        try:
+            os.link(source, target, follow_symlinks=False)
+        except OSError:  # a file system without hard links: a copy keeps the mtime too
+            shutil.copy2(source, target, follow_symlinks=False)
 
     def _manifest(self, paths) -> dict[str, tuple[int, int, bytes]]:
         return {rel: manifest_entry(self.out_dir / rel, self.digests[rel]) for rel in paths}
 
-    def _swap(self) -> None:
-        """Swap the staged folder in.
+    def _swap(self, *, keep: bool) -> None:
+        """Swap the staged folder in; ``keep``: the replaced tree becomes the spare (else it
+        is deleted).
 
         Where the kernel offers it (Linux ``renameat2(RENAME_EXCHANGE)``), the two folders
         trade places in one atomic step, so ``public/`` is never missing, not even for an
@@ -180,7 +247,7 @@ class OutputWriter:
         build killed between the two renames is repaired by ``recover`` on the next build.
         """
         if self.out_dir.is_dir() and not self.out_dir.is_symlink() and _exchange(self.stage, self.out_dir):
-            shutil.rmtree(self.stage, ignore_errors=True)  # now holds the previous site
+            self._retire(self.stage, keep)  # now holds the previous site
             return
         old = None
         if self.out_dir.exists() or self.out_dir.is_symlink():
@@ -190,10 +257,63 @@ class OutputWriter:
             os.replace(self.out_dir, old)
         os.replace(self.stage, self.out_dir)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            self._retire(old, keep)
+
+    def _retire(self, tree: Path, keep: bool) -> None:
+        if keep and self.spare_dir is not None:
+            try:
+                self.spare_dir.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tree, self.spare_dir)
+                return
+            except OSError:
+                self.spare_dir = None
+        shutil.rmtree(tree, ignore_errors=True)
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    """True when ``a`` (made if missing) and ``b`` are on one file system (renames work)."""
+    try:
+        a.mkdir(parents=True, exist_ok=True)
+        return os.stat(a).st_dev == os.stat(b).st_dev
+    except OSError:
+        return False
+
+
+def _clear_way(root: Path, rel: str) -> None:
+    """Make room for a new file at ``rel`` under ``root`` (a spare tree): remove the file
+    there (it may be a hard link to the output folder's: never write through it), a folder
+    in its place, or a file in the place of one of its folders."""
+    parts = PurePosixPath(rel).parts
+    path = root
+    for part in parts[:-1]:
+        path = path / part
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+            return
+        if not path.is_dir():
+            return
+    target = root.joinpath(*parts)
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    else:
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _prune_empty(root: Path, removed: list[str]) -> None:
+    """Remove the folders under ``root`` that removing ``removed`` left empty (a clean build
+    has no empty folder), deepest first."""
+    folders = {parent for rel in removed for parent in PurePosixPath(rel).parents if parent.parts}
+    for folder in sorted(folders, key=lambda p: -len(p.parts)):
+        try:
+            os.rmdir(root.joinpath(*folder.parts))
+        except OSError:
+            pass  # not empty, or already gone
 
 
 def _exchange(a: Path, b: Path) -> bool:
