@@ -207,7 +207,10 @@ class BuildState:
     spare: dict[str, ManifestEntry] | None = None
     """The manifest of the tree the last build replaced, kept as ``spare_path`` (None: none)."""
     pages: dict[str, tuple] | None = None
-    """Output path -> (page key, sitemap entry) of every page the last build planned."""
+    """Output path -> (page key, sitemap entry) of every page the last build planned
+    (``pagekeys``); pages whose key is unchanged are not rendered again."""
+    environment: str = ""
+    """``pagekeys.environment_key`` of the last build: when it changed, every page is rendered."""
 
 
 def folder_times(out_dir: Path, manifest: dict[str, ManifestEntry]) -> dict[str, int]:

@@ -67,6 +67,9 @@ class LiveSite:
         self.manifest: dict[str, tuple] = {}
         self.spare: dict[str, tuple] | None = None
         """The manifest of the tree the last full build kept (quick updates leave it alone)."""
+        self.pages: dict[str, tuple] = {}
+        """The last full build's page keys, less the pages quick updates wrote since."""
+        self.environment = ""
         self.site = None
         """The model of the last full build (None before the first)."""
         self.messages: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
@@ -100,6 +103,8 @@ class LiveSite:
         self.envs = kept["envs"]
         self.manifest = dict(kept["manifest"])
         self.spare = kept.get("spare")
+        self.pages = dict(kept.get("pages") or {})
+        self.environment = kept.get("environment", "")
         site = self.site = report.site
         self.by_source = {a.record.path: a for articles in site.articles.values() for a in articles}
         shown_on: dict[int, set[str]] = {}
@@ -242,6 +247,7 @@ class LiveSite:
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, data, mode=0o644)
         self.manifest[rel] = manifest_entry(target, data_digest)
+        self.pages.pop(rel, None)  # its key no longer says what the file holds
         return True
 
     def save_state(self, fingerprint: str = "out of date") -> None:
@@ -249,5 +255,13 @@ class LiveSite:
         "out of date" (no inputs have that fingerprint) when feeds, sitemap and search index
         still wait for a refresh."""
         self.cache.save_state(
-            self.out_dir, BuildState(fingerprint, dict(self.manifest), *self.messages, spare=self.spare)
+            self.out_dir,
+            BuildState(
+                fingerprint,
+                dict(self.manifest),
+                *self.messages,
+                spare=self.spare,
+                pages=dict(self.pages),
+                environment=self.environment,
+            ),
         )

@@ -89,7 +89,7 @@ class PageSpec:
     planned by the render worker that renders them, in parallel, and the planning process
     does not hold 10,000 views at once."""
 
-    __slots__ = ("path", "kind", "template", "lang", "_view", "_factory")
+    __slots__ = ("path", "kind", "template", "lang", "_view", "_factory", "article")
 
     def __init__(
         self,
@@ -99,9 +99,12 @@ class PageSpec:
         lang: str,
         view: PageView | None = None,
         factory: Callable[[], PageView] | None = None,
+        article: Article | None = None,
     ) -> None:
         self.path, self.kind, self.template, self.lang = path, kind, template, lang
         self._view, self._factory = view, factory
+        self.article = article
+        """An article page's article (its key is made from it: ``pagekeys``)."""
 
     @property
     def view(self) -> PageView:
@@ -384,9 +387,15 @@ class PagePlanner:
                 "article.html",
                 article.lang,
                 factory=lambda: self._article_view(article),
+                article=article,
             )
         return PageSpec(
-            article.path, PageKind.ARTICLE, "article.html", article.lang, self._article_view(article)
+            article.path,
+            PageKind.ARTICLE,
+            "article.html",
+            article.lang,
+            self._article_view(article),
+            article=article,
         )
 
     def _article_view(self, article: Article) -> ArticleView:

@@ -21,6 +21,7 @@ from .importer import claimed_seeds
 from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
 from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps, web_manifest
+from .pagekeys import PageKeys, environment_key
 from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
 from . import parallel
@@ -97,11 +98,19 @@ def _read_one(source, *, options: ReadOptions):
     return next(read_all([source], options))
 
 
-def _render_page(spec, *, envs, writer: OutputWriter) -> tuple[bytes, bool, object]:
-    """Render one page; stage it unless the output folder already has these bytes. Returns
-    the digest, whether it was staged, and the page's sitemap entry."""
+def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: dict) -> tuple:
+    """Render one page, unless its key is the one the last build recorded for its path
+    (``previous``: path -> key, sitemap entry) and the output folder still holds that build's
+    file; stage it unless the output folder already has these bytes. Returns the digest,
+    whether it was staged, the page's sitemap entry and its key."""
+    key = keys.key(spec)
+    old = previous.get(spec.path)
+    if old is not None and old[0] == key:
+        entry = writer.previous.get(spec.path) if writer.previous is not None else None
+        if entry is not None:
+            return entry[2], False, old[1], key
     data = render(envs[spec.lang], spec.template, spec.context).encode("utf-8")
-    return (*writer.stage_file(spec.path, data), sitemap_entry(spec))
+    return (*writer.stage_file(spec.path, data), sitemap_entry(spec), key)
 
 
 def _stage_outputs(task, *, writer: OutputWriter) -> list[tuple[str, bytes, bool]]:
@@ -201,6 +210,10 @@ def _build_locked(
     pictures.add_profiles(profiles)
     report.notices.extend(profile_notes)
     report.notices.extend(pictures.warnings)
+    environment = environment_key(config, today)
+    previous_pages = {}
+    if state is not None and getattr(state, "environment", None) == environment:
+        previous_pages = state.pages or {}
     t2 = time.perf_counter()
     bytecode = SharedBytecode()
     envs = {
@@ -230,7 +243,10 @@ def _build_locked(
             partial(_stage_outputs, task, writer=writer)
             for task in feed_and_search_tasks(site, config, planner.term_path)
         ]
-        pages = slice_tasks(partial(_render_page, envs=envs, writer=writer), specs)
+        keys = PageKeys(planner)
+        pages = slice_tasks(
+            partial(_render_page, envs=envs, writer=writer, keys=keys, previous=previous_pages), specs
+        )
         rendering = progress.stage("rendering", len(specs), "pages")
         tasks = extras + pages
         outcome = run_tasks(tasks, size=len(specs), done=lambda i: rendering.advance(slice_size(tasks[i])))
@@ -242,9 +258,11 @@ def _build_locked(
         for rel, data_digest, staged in staged_extras:
             writer.note(rel, data_digest, staged)
         results = [result for part in outcome[len(extras) :] for result in part]
-        for spec, (data_digest, staged, _) in zip(specs, results):
+        page_keys = {}
+        for spec, (data_digest, staged, entry, key) in zip(specs, results):
             writer.note(spec.path, data_digest, staged)
-        for path, data in sitemaps(config, (entry for _, _, entry in results)):
+            page_keys[spec.path] = (key, entry)
+        for path, data in sitemaps(config, (entry for _, _, entry, _ in results)):
             writer.write(path, data)
         writer.write("manifest.webmanifest", web_manifest(config))
         t3 = time.perf_counter()
@@ -268,6 +286,8 @@ def _build_locked(
             "envs": envs,
             "manifest": manifest,
             "spare": writer.kept_spare,
+            "pages": page_keys,
+            "environment": environment,
         }
     if cache is not None:
         fingerprint = examined.fingerprint
@@ -283,6 +303,8 @@ def _build_locked(
                 report.articles,
                 expires=planner.expires,
                 spare=writer.kept_spare,
+                pages=page_keys,
+                environment=environment,
             ),
         )
     report.timings = {

@@ -1,0 +1,180 @@
+"""Page keys: a digest of everything one page shows, made without rendering it.
+
+An incremental build renders a page only when its key differs from the key the last build
+recorded for that path (``BuildState.pages``); otherwise the output folder's file is right
+as it is. A key covers:
+
+- the build's rendering environment (``environment_key``): code and library versions, the
+  configuration as parsed, the day, templates, static files and catalogues. When it changes,
+  every page is rendered (``BuildState.environment``);
+- the page's own declaration: path, kind, template, language, and the language's header
+  sections (``nav_terms``, shown on every page of a language);
+- what the page's view holds, walked field by field (``PageKeys.view_key``): every article
+  stands for its ``article_key`` (its record, placement, terms and images), every term for
+  its ``term_key`` (names, slug, identity, and which stories it files, in order);
+- for article pages, whose views are made by the render workers: the article, its
+  translations, its related stories and its neighbours, as ``ArticleView`` shows them
+  (``metadata.article_context``).
+
+What a template can reach beyond the view is the configuration (in the environment key), an
+article's record and terms (in its key) and a term's stories (their paths and order are in
+the term's key; their text is not: a template showing a term's stories must get them through
+the view, as the list pages do).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from typing import Any
+
+from .config import LanguageConfig, SiteConfig, TaxonomyConfig
+from .model import Article, ArticleRecord, Term
+from .pages import PageKind, PagePlanner, PageSpec
+from .related import neighbours, related
+
+_PLAIN = (str, int, float, bool, type(None), bytes)
+
+
+def _hash(value: Any) -> bytes:
+    """By value (``repr``), not by pickling: a pickle also records which values are one
+    object, and that may differ between two builds of the same inputs."""
+    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def record_key(record: ArticleRecord) -> bytes:
+    """Every field of the record, the bodies as stored (compressed: not unpacked here)."""
+    h = hashlib.blake2b(digest_size=16)
+    for name, value in sorted(record.__dict__.items()):
+        h.update(name.encode() + b"\0")
+        h.update(value if isinstance(value, bytes) else repr(value).encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.digest()
+
+
+def environment_key(config: SiteConfig, today: dt.date) -> str:
+    """What every page depends on besides the model: code, libraries, configuration (as
+    parsed, overrides and profile names included), the day, and the template, static and
+    catalogue folders (by stat signature, as the build's fingerprint reads them)."""
+    from .cache import _scan, code_fingerprint
+
+    h = hashlib.sha256(code_fingerprint().encode())
+    h.update(repr(config).encode("utf-8", "surrogatepass"))
+    h.update(today.isoformat().encode())
+    for folder in (*config.template_dirs, *config.static_dirs, *config.locale_dirs):
+        entries: list = []
+        _scan(str(folder), "", entries) if folder.is_dir() else entries.append("absent")
+        h.update(repr((str(folder), entries)).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+class PageKeys:
+    """The keys of one build's pages (articles and terms digested once each)."""
+
+    def __init__(self, planner: PagePlanner) -> None:
+        self.planner = planner
+        self.pictures = planner.pictures
+        self._articles: dict[int, bytes] = {}
+        self._terms: dict[int, bytes] = {}
+        self._languages = {
+            lang.code: _hash(planner.nav_terms(lang.code)) for lang in planner.config.languages
+        }
+
+    def article_key(self, article: Article) -> bytes:
+        found = self._articles.get(id(article))
+        if found is None:
+            pictures = self.pictures
+            found = self._articles[id(article)] = _hash(
+                (
+                    record_key(article.record),
+                    article.slug,
+                    article.path,
+                    article.translation_group,
+                    article.former_paths,
+                    tuple((name, refs) for name, refs in article.terms.items()),
+                    repr(pictures._lead.get(article.path)),
+                    repr(
+                        tuple(
+                            (src, repr(pictures.processed.get(rel)))
+                            for src, rel in pictures._body.get(article.path, {}).items()
+                        )
+                    ),
+                )
+            )
+        return found
+
+    def term_key(self, term: Term) -> bytes:
+        found = self._terms.get(id(term))
+        if found is None:
+            found = self._terms[id(term)] = _hash(
+                (
+                    term.taxonomy,
+                    term.lang,
+                    term.key,
+                    term.name,
+                    term.slug,
+                    term.entity,
+                    tuple(a.path for a in term.articles),
+                )
+            )
+        return found
+
+    def key(self, spec: PageSpec) -> bytes:
+        head = (spec.path, spec.kind.label, spec.template, spec.lang, self._languages.get(spec.lang))
+        if spec.kind is PageKind.ARTICLE and spec.article is not None:
+            return _hash((head, self._article_inputs(spec.article)))
+        return _hash((head, self.view_key(spec.view)))
+
+    def _article_inputs(self, article: Article) -> tuple:
+        """An article page's inputs, without making its view: what
+        ``PagePlanner._article_view`` and ``metadata.article_context`` read."""
+        planner = self.planner
+        group = planner.site.translations.get(article.translation_group, ())
+        older, newer = neighbours(planner.stories, article)
+        return (
+            "article",
+            self.article_key(article),
+            tuple(self.article_key(a) for a in group),
+            tuple(self.article_key(a) for a in related(planner.stories, article)),
+            self.article_key(older) if older is not None else None,
+            self.article_key(newer) if newer is not None else None,
+        )
+
+    def view_key(self, view) -> bytes:
+        parts: list = []
+        self._walk(view, parts)
+        return _hash(parts)
+
+    def _walk(self, value: Any, parts: list) -> None:
+        kind = type(value)
+        if kind in _PLAIN:
+            parts.append(value)
+        elif kind is Article:
+            parts.append(self.article_key(value))
+        elif kind is Term:
+            parts.append(self.term_key(value))
+        elif kind is tuple or kind is list:
+            parts.append(len(value))
+            for item in value:
+                self._walk(item, parts)
+        elif kind is dict:
+            parts.append(("dict", len(value)))
+            for name, item in value.items():
+                self._walk(name, parts)
+                self._walk(item, parts)
+        elif kind is LanguageConfig or kind is TaxonomyConfig:
+            # Configuration is in the environment key: its name says which one.
+            parts.append((kind.__name__, getattr(value, "code", None) or value.name))
+        elif kind is SiteConfig:
+            parts.append("site")
+        elif isinstance(value, (dt.date, dt.datetime, dt.time)):
+            parts.append(repr(value))
+        elif dataclasses.is_dataclass(value):
+            parts.append(kind.__name__)
+            for f in dataclasses.fields(value):
+                self._walk(getattr(value, f.name), parts)
+        elif isinstance(value, str):  # Markup and other str subclasses
+            parts.append(str(value))
+        else:
+            raise TypeError(f"page keys do not know how to digest a {kind.__name__}")
