@@ -8,13 +8,17 @@ Hugo; ``--make-corpus`` names another generator with the same arguments), then, 
 size, times in alternation (A B A B ...):
   cold      Sahifa build with an empty output folder and no cache  vs  Hugo cold build
             (and the same build with --no-search: Hugo's site has no search index)
-  no-op     Sahifa rebuild with nothing changed (the cache's fingerprint check)
-  one-edit  Sahifa rebuild after one article changed (cached records, changed files written)
-  serve     one article saved while ``build.py serve`` runs -> the new text is served (the
-            server's quick update; the saves are 1.5 s apart, so most land while the full
-            build that follows each quick update is running, as when someone types and saves)
+  no-op     Sahifa rebuild with nothing changed (the cache's fingerprint check)  vs  Hugo
+            rebuild into its existing output folder (Hugo has no incremental command-line
+            build: every run renders everything)
+  newsroom  the day's work, the same change made to both sites, each followed by a build:
+            publish one new story (dated newer than the archive), correct one story (a
+            line added to an old one), delete one story (the one just published)
+  serve     the same three changes while ``build.py serve`` runs: seconds from the save to
+            the server answering with the change (the new story's page, the corrected text,
+            a 404 for the deleted story); and the older one-edit timing (saves 1.5 s apart)
 and prints medians (min-max) of wall time and peak memory (largest single process), with
-ratios against Hugo's cold build. Whole-process figures from ``os.wait4``.
+ratios against Hugo. Whole-process figures from ``os.wait4``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -195,6 +200,148 @@ def bench(size: int, runs: int, work: Path) -> None:
     print(f"Sahifa one-edit build  {fmt(edit)}")
     serve = serve_edit(plain, out, max(3, runs))
     print(f"serve: edit -> served  {fmt(serve)}")
+    newsroom(plain, hugo_site, out, hugo_out, hugo, runs)
+
+
+# ---- the newsroom's day: publish, correct, delete ---------------------------------------
+NEW_DATE = "2026-01-01T{h:02d}:{m:02d}:00+03:00"
+"""Newer than every story of the corpus (2015-2025), older than the build's day."""
+
+
+def _story_files(site: Path, hugo: bool) -> list[Path]:
+    folder = site / "content" / "ar" / ("posts" if hugo else "")
+    return sorted(p for p in folder.glob("story-*.md"))
+
+
+def publish(site: Path, n: int, hugo: bool) -> str:
+    """A new Arabic story, the newest of the site (a copy of the first story with its own
+    slug, date, title and translation key); returns its slug."""
+    import re
+
+    text = _story_files(site, hugo)[0].read_text(encoding="utf-8")
+    slug = f"bench-new-{n}"
+    text = re.sub(r"(?m)^date: .*$", "date: " + NEW_DATE.format(h=n // 60 % 24, m=n % 60), text, count=1)
+    text = re.sub(r"(?m)^slug: .*$", f"slug: {slug}", text, count=1)
+    text = re.sub(r'(?m)^title: "', f'title: "BENCH-NEW-{n} ', text, count=1)
+    text = re.sub(r"(?m)^(translation_key|translationKey): .*$", rf"\1: bench{n}", text, count=1)
+    folder = site / "content" / "ar" / ("posts" if hugo else "")
+    (folder / f"{slug}.md").write_text(text, encoding="utf-8")
+    return slug
+
+
+def correct(site: Path, n: int, hugo: bool) -> str:
+    """A line added to the body of an old story (the tenth); returns its slug."""
+    import re
+
+    path = _story_files(site, hugo)[10]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.rstrip("\n") + f"\n\nBENCH-CORRECTION-{n}\n", encoding="utf-8")
+    return re.search(r"(?m)^slug: (.*)$", text).group(1).strip()
+
+
+def delete(site: Path, n: int, hugo: bool) -> str:
+    """The story ``publish(n)`` added, deleted; returns its slug."""
+    slug = f"bench-new-{n}"
+    (site / "content" / "ar" / ("posts" if hugo else "") / f"{slug}.md").unlink()
+    return slug
+
+
+ACTIONS = (("publish one new story", publish), ("correct one story", correct), ("delete one story", delete))
+
+
+def newsroom(plain: Path, hugo_site: Path, out: Path, hugo_out: Path, hugo: str | None, runs: int) -> None:
+    """Each action made to both sites, each site rebuilt; then the same under ``serve``."""
+    clear(plain, out)
+    run(sahifa(plain, out))
+    if hugo:
+        shutil.rmtree(hugo_out, ignore_errors=True)
+        run([hugo, "-s", str(hugo_site), "-d", str(hugo_out), "--quiet"])
+    rows: dict[str, tuple[list, list, list, list]] = {name: ([], [], [], []) for name, _ in ACTIONS}
+    hugo_noop = []
+    for n in range(runs):
+        for name, action in ACTIONS:
+            action(plain, n, False)
+            wall, mem, code = run(sahifa(plain, out))
+            if code not in (0, 1):
+                raise SystemExit(f"sahifa build failed with exit code {code}")
+            rows[name][0].append(wall)
+            rows[name][1].append(mem)
+            if hugo:
+                action(hugo_site, n, True)
+                hwall, hmem, _ = run([hugo, "-s", str(hugo_site), "-d", str(hugo_out), "--quiet"])
+                rows[name][2].append(hwall)
+                rows[name][3].append(hmem)
+        if hugo:
+            hugo_noop.append(run([hugo, "-s", str(hugo_site), "-d", str(hugo_out), "--quiet"])[0])
+    noop = [run(sahifa(plain, out)) for _ in range(runs)]
+    print("\n| change, then build (command line) | Sahifa | Hugo | Sahifa/Hugo |")
+    print("|---|---|---|---|")
+    walls = [w for w, _, _ in noop]
+    mems = [m for _, m, _ in noop]
+    hugo_cell = f"{fmt(hugo_noop)}" if hugo_noop else "-"
+    ratio = f"{statistics.median(walls) / statistics.median(hugo_noop):.3f}x" if hugo_noop else "-"
+    print(f"| nothing changed | {fmt(walls)}, {statistics.median(mems):.0f} MiB | {hugo_cell} | {ratio} |")
+    for name, (walls, mems, hwalls, hmems) in rows.items():
+        hugo_cell = f"{fmt(hwalls)}, {statistics.median(hmems):.0f} MiB" if hwalls else "-"
+        ratio = f"{statistics.median(walls) / statistics.median(hwalls):.3f}x" if hwalls else "-"
+        print(f"| {name} | {fmt(walls)}, {statistics.median(mems):.0f} MiB | {hugo_cell} | {ratio} |")
+    served, peak = serve_newsroom(plain, out, runs)
+    print("\n| change under `serve` | saved -> served |")
+    print("|---|---|")
+    for name, times in served.items():
+        print(f"| {name} | {fmt(times)} |")
+    print(f"(server peak memory {peak:.0f} MiB)")
+
+
+def serve_newsroom(site: Path, out: Path, runs: int) -> tuple[dict[str, list[float]], float]:
+    """Seconds from each save to the server answering with the change; and the server's
+    peak memory (largest process) when it is stopped."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        sahifa(site, out) + ["serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def page(slug: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"{base}/ar/articles/{slug}/", timeout=5) as answer:
+                return answer.status, answer.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, ""
+        except OSError:
+            return 0, ""
+
+    served: dict[str, list[float]] = {name: [] for name, _ in ACTIONS}
+    try:
+        deadline = time.time() + 900
+        while time.time() < deadline and page("")[0] == 0:
+            time.sleep(0.2)
+        time.sleep(2.0)  # the first build's follow-up work (feeds, search) settles
+        for n in range(100, 100 + runs):
+            for name, action in ACTIONS:
+                start = time.perf_counter()
+                slug = action(site, n, False)
+                if action is publish:
+                    done = lambda: f"BENCH-NEW-{n}" in page(slug)[1]  # noqa: E731
+                elif action is correct:
+                    done = lambda: f"BENCH-CORRECTION-{n}" in page(slug)[1]  # noqa: E731
+                else:
+                    done = lambda: page(slug)[0] == 404  # noqa: E731
+                while not done():
+                    if time.perf_counter() - start > 600:
+                        raise RuntimeError(f"{name} never showed up")
+                    time.sleep(0.01)
+                served[name].append(time.perf_counter() - start)
+                time.sleep(2.0)  # let the server settle between saves
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        _, _, usage = os.wait4(proc.pid, 0)
+    return served, usage.ru_maxrss / 1024
 
 
 def main() -> int:

@@ -13,6 +13,8 @@ their UTC offset (the site's ``timezone``); an article with a day only is at its
 
 from __future__ import annotations
 
+from functools import partial
+
 import copy
 import html
 import datetime as dt
@@ -211,13 +213,29 @@ class FeedWriter:
 
     # ---- all feeds ----------------------------------------------------------------------
     def outputs(self, languages: tuple[str, ...] | None = None) -> Iterator[tuple[str, bytes]]:
+        for rel, _, make in self.keyed_outputs(languages):
+            yield rel, make()
+
+    def keyed_outputs(
+        self, languages: tuple[str, ...] | None = None, keys=None
+    ) -> Iterator[tuple[str, bytes | None, Callable[[], bytes]]]:
+        """(output path, key, maker of the bytes) of every feed; ``keys`` (a
+        ``pagekeys.PageKeys``) keys the term feeds by what they show (a build whose key is
+        unchanged need not make the feed again); the language feeds have no key (None)."""
         for lcfg in self.config.languages:
             lang = lcfg.code
             if languages is not None and lang not in languages:
                 continue
-            yield self.urls.feed(lang), self.language_atom(lang)
-            yield self.urls.rss(lang), self.language_rss(lang)
+            yield self.urls.feed(lang), None, partial(self.language_atom, lang)
+            yield self.urls.rss(lang), None, partial(self.language_rss, lang)
             for taxonomy in self.config.taxonomies:
                 if taxonomy.feeds:
                     for term in self.site.terms[taxonomy.name][lang]:
-                        yield self.urls.term_feed(lang, term.taxonomy, term.slug), self.term_atom(term)
+                        key = None
+                        if keys is not None:
+                            shown = _dated(term.articles, TAG_ENTRIES)
+                            key = keys.digest(
+                                ("term feed", keys.term_key(term), tuple(keys.article_key(a) for a in shown))
+                            )
+                        path = self.urls.term_feed(lang, term.taxonomy, term.slug)
+                        yield path, key, partial(self.term_atom, term)

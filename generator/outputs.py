@@ -9,6 +9,8 @@ files is fixed, so builds stay byte-for-byte reproducible.
 
 from __future__ import annotations
 
+from functools import partial
+
 import json
 from typing import Callable, Iterable, Iterator
 
@@ -46,24 +48,33 @@ def extra_outputs(
 ) -> Iterator[tuple[str, bytes]]:
     """(output path, bytes) of every generated file that is not an HTML page."""
     for task in feed_and_search_tasks(site, config, term_path):
-        yield from task()
+        yield from ((rel, make()) for rel, _, make in task())
     yield from sitemaps(config, pages, max_sitemap_urls=max_sitemap_urls)
 
 
-def feed_and_search_tasks(site: Site, config: SiteConfig, term_path: Callable) -> list[Callable[[], list]]:
+def feed_and_search_tasks(
+    site: Site, config: SiteConfig, term_path: Callable, keys=None
+) -> list[Callable[[], list]]:
     """Feeds and search index (they need the model only, not the rendered pages) as
     independent jobs, one per kind and language, biggest first, so that worker processes
-    can share them out with the pages."""
+    can share them out with the pages. Each job gives (output path, key, maker of the
+    bytes): see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``)."""
 
     def job(kind: str, lang: str) -> Callable[[], list]:
         if kind == "search":
-            return lambda: list(search_outputs(site, config, (lang,)))
-        return lambda: list(FeedWriter(site, config, term_path).outputs((lang,)))
+            return lambda: [
+                (rel, None, partial(_same, data)) for rel, data in search_outputs(site, config, (lang,))
+            ]
+        return lambda: list(FeedWriter(site, config, term_path).keyed_outputs((lang,), keys))
 
     weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
     order = sorted(config.language_codes, key=lambda code: -weight[code])
     kinds = ("search", "feeds") if config.search else ("feeds",)
     return [job(kind, lang) for lang in order for kind in kinds]
+
+
+def _same(data: bytes) -> bytes:
+    return data
 
 
 def sitemaps(

@@ -104,6 +104,11 @@ class PageKeys:
             )
         return found
 
+    @staticmethod
+    def digest(value: Any) -> bytes:
+        """The key of any value made of plain values and other keys."""
+        return _hash(value)
+
     def term_key(self, term: Term) -> bytes:
         found = self._terms.get(id(term))
         if found is None:
@@ -124,7 +129,10 @@ class PageKeys:
         head = (spec.path, spec.kind.label, spec.template, spec.lang, self._languages.get(spec.lang))
         if spec.kind is PageKind.ARTICLE and spec.article is not None:
             return _hash((head, self._article_inputs(spec.article)))
-        return _hash((head, self.view_key(spec.view)))
+        view = spec.view
+        # The sitemap entry kept with the key needs the page's lastmod, which may come from
+        # the text of a story the view names only through a term (a term index).
+        return _hash((head, self.view_key(view), repr(view.lastmod())))
 
     def _article_inputs(self, article: Article) -> tuple:
         """An article page's inputs, without making its view: what
@@ -150,6 +158,12 @@ class PageKeys:
         kind = type(value)
         if kind in _PLAIN:
             parts.append(value)
+            return
+        names = _FIELDS.get(kind)
+        if names is not None:  # a dataclass met before (views, choices, pagers, pictures)
+            parts.append(kind.__name__)
+            for name in names:
+                self._walk(getattr(value, name), parts)
         elif kind is Article:
             parts.append(self.article_key(value))
         elif kind is Term:
@@ -171,10 +185,13 @@ class PageKeys:
         elif isinstance(value, (dt.date, dt.datetime, dt.time)):
             parts.append(repr(value))
         elif dataclasses.is_dataclass(value):
-            parts.append(kind.__name__)
-            for f in dataclasses.fields(value):
-                self._walk(getattr(value, f.name), parts)
+            _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+            self._walk(value, parts)
         elif isinstance(value, str):  # Markup and other str subclasses
             parts.append(str(value))
         else:
             raise TypeError(f"page keys do not know how to digest a {kind.__name__}")
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""Field names of the dataclasses met in views (``dataclasses.fields`` is slow to ask)."""

@@ -113,10 +113,19 @@ def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: 
     return (*writer.stage_file(spec.path, data), sitemap_entry(spec), key)
 
 
-def _stage_outputs(task, *, writer: OutputWriter) -> list[tuple[str, bytes, bool]]:
+def _stage_outputs(task, *, writer: OutputWriter, previous: dict) -> list[tuple[str, bytes, bool, object]]:
     """Run a task that makes files (feeds, search index) and stage them in the worker: the
-    parent only claims the paths and notes the digests."""
-    return [(rel, *writer.stage_file(rel, data)) for rel, data in task()]
+    parent only claims the paths and notes the digests. A file with a key that the last
+    build recorded for its path (``previous``) is not made again."""
+    out = []
+    for rel, key, make in task():
+        old = previous.get(rel) if key is not None else None
+        entry = writer.previous.get(rel) if old is not None and old[0] == key and writer.previous else None
+        if entry is not None:
+            out.append((rel, entry[2], False, key))
+        else:
+            out.append((rel, *writer.stage_file(rel, make()), key))
+    return out
 
 
 def build_site(
@@ -239,11 +248,11 @@ def _build_locked(
         # One pool for everything that can run in parallel: feeds and search index per
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
-        extras = [
-            partial(_stage_outputs, task, writer=writer)
-            for task in feed_and_search_tasks(site, config, planner.term_path)
-        ]
         keys = PageKeys(planner)
+        extras = [
+            partial(_stage_outputs, task, writer=writer, previous=previous_pages)
+            for task in feed_and_search_tasks(site, config, planner.term_path, keys)
+        ]
         pages = slice_tasks(
             partial(_render_page, envs=envs, writer=writer, keys=keys, previous=previous_pages), specs
         )
@@ -254,11 +263,13 @@ def _build_locked(
         report.processes = parallel.last_processes
         t_pages = time.perf_counter()
         staged_extras = [item for files in outcome[: len(extras)] for item in files]
-        writer.claim(rel for rel, _, _ in staged_extras)
-        for rel, data_digest, staged in staged_extras:
-            writer.note(rel, data_digest, staged)
-        results = [result for part in outcome[len(extras) :] for result in part]
+        writer.claim(rel for rel, _, _, _ in staged_extras)
         page_keys = {}
+        for rel, data_digest, staged, key in staged_extras:
+            writer.note(rel, data_digest, staged)
+            if key is not None:
+                page_keys[rel] = (key, None)
+        results = [result for part in outcome[len(extras) :] for result in part]
         for spec, (data_digest, staged, entry, key) in zip(specs, results):
             writer.note(spec.path, data_digest, staged)
             page_keys[spec.path] = (key, entry)

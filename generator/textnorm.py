@@ -157,17 +157,20 @@ def clean_value(text: str) -> str:
 
 def _drop_lone_marks(text: str) -> str:
     """Combining marks at the start of the value or after a space belong to no letter: a
-    value made of them renders as nothing (or as marks stacked on the page's other text)."""
-    out = []
-    base = False
-    for ch in text:
-        if unicodedata.category(ch)[0] == "M":
-            if base:
-                out.append(ch)
-            continue
-        base = not ch.isspace()
-        out.append(ch)
-    return "".join(out).strip()
+    value made of them renders as nothing (or as marks stacked on the page's other text).
+    ``text`` has its white space collapsed to single spaces (``clean_value``), so only the
+    first characters of its words need a look."""
+    category = unicodedata.category
+    words = text.split(" ")
+    changed = False
+    for i, word in enumerate(words):
+        if word and category(word[0])[0] == "M":
+            n = 1
+            while n < len(word) and category(word[n])[0] == "M":
+                n += 1
+            words[i] = word[n:]
+            changed = True
+    return (" ".join(words) if changed else text).strip()
 
 
 def is_blank(text: str) -> bool:

@@ -1,0 +1,142 @@
+"""Property test: after any sequence of edits, an incremental build is the clean build.
+
+A small two-language site of its own (short pages, so one story shifts whole paginations),
+then random sequences of what a newsroom does all day: publish a story, delete one, correct
+one, move it to another day, re-tag it, move it to another section, link or unlink a
+translation. After every step the output folder of the incremental build (cache, kept spare
+tree, page keys) must equal a clean build of the same inputs, file by file and byte for byte.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import TODAY, copy_site
+from generator.config import load_config
+from generator.pipeline import build_site
+from test_incremental import assert_same_tree
+
+WORDS = {
+    "ar": "الحكومة الميناء المطر السوق الجامعة القمح المحكمة الملعب".split(),
+    "en": "harbour council budget river market school court bridge".split(),
+}
+SECTIONS = {"ar": ["اقتصاد", "سياسة", "رياضة"], "en": ["Economy", "Politics", "Sport"]}
+TAGS = {"ar": ["الماء", "النفط", "التعليم", "الصحة"], "en": ["Water", "Oil", "Schools", "Health"]}
+OPERATIONS = ("add", "delete", "correct", "redate", "retag", "resection", "translate", "untranslate")
+
+
+def story(rng: random.Random, lang: str, n: int, key: str | None) -> str:
+    words = WORDS[lang]
+    title = " ".join(rng.choice(words) for _ in range(4)) + f" {n}"
+    tags = rng.sample(TAGS[lang], rng.randint(0, 2))
+    lines = [
+        "---",
+        f'title: "{title}"',
+        f"date: 2026-{rng.randint(9, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00+03:00",
+        f"section: {rng.choice(SECTIONS[lang])}",
+        f"tags: [{', '.join(tags)}]",
+        f"slug: story-{n}",
+    ]
+    if key:
+        lines.append(f"translation_key: {key}")
+    lines += ["---", " ".join(rng.choice(words) for _ in range(30)) + ".", ""]
+    return "\n".join(lines)
+
+
+def stories(root: Path) -> list[Path]:
+    return sorted((root / "content").glob("*/story-*.md"))
+
+
+def replace_line(path: Path, field: str, value: str | None) -> None:
+    text = path.read_text(encoding="utf-8")
+    head, sep, body = text.partition("\n---\n")
+    head = re.sub(rf"^{field}: .*\n?", "", head + "\n", flags=re.M).rstrip("\n")
+    if value is not None:
+        head += f"\n{field}: {value}"
+    path.write_text(head + sep + body, encoding="utf-8")
+
+
+def apply(root: Path, operation: str, seed: int) -> None:
+    rng = random.Random(seed)
+    existing = stories(root)
+    if operation == "add" or not existing:
+        lang = rng.choice(("ar", "en"))
+        n = 100 + seed % 900
+        while (root / "content" / lang / f"story-{n}.md").exists():
+            n += 1
+        (root / "content" / lang / f"story-{n}.md").write_text(story(rng, lang, n, None), encoding="utf-8")
+        return
+    path = rng.choice(existing)
+    lang = path.parent.name
+    if operation == "delete":
+        path.unlink()
+    elif operation == "correct":
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace('title: "', 'title: "Corrected ', 1) + "\nA correction.\n", encoding="utf-8"
+        )
+    elif operation == "redate":
+        replace_line(path, "date", f"2026-{rng.randint(9, 12):02d}-{rng.randint(1, 28):02d}T08:30:00+03:00")
+    elif operation == "retag":
+        replace_line(path, "tags", f"[{', '.join(rng.sample(TAGS[lang], rng.randint(0, 3)))}]")
+    elif operation == "resection":
+        replace_line(path, "section", rng.choice(SECTIONS[lang]))
+    elif operation == "translate":
+        others = [p for p in existing if p.parent.name != lang]
+        key = f"k{seed % 1000}"
+        if others:
+            partner = rng.choice(others)
+            replace_line(partner, "translation_key", key)
+        replace_line(path, "translation_key", key)
+    elif operation == "untranslate":
+        replace_line(path, "translation_key", None)
+
+
+@pytest.fixture(scope="module")
+def template_site(tmp_path_factory) -> Path:
+    """The demo's configuration, templates and catalogues with short pages and stories of
+    this test's own: eight in Arabic and English, two of them translations of each other."""
+    root = copy_site(tmp_path_factory.mktemp("properties") / "site", content=False, seeds=False)
+    toml = root / "site.toml"
+    toml.write_text(re.sub(r"(?m)^page_size = \d+", "page_size = 2", toml.read_text(encoding="utf-8")))
+    rng = random.Random(7)
+    for lang in ("ar", "en"):
+        (root / "content" / lang).mkdir(parents=True, exist_ok=True)
+        for n in range(4):
+            key = "pair" if n == 0 else None
+            (root / "content" / lang / f"story-{n}.md").write_text(story(rng, lang, n, key), encoding="utf-8")
+    return root
+
+
+def build(root: Path, out: Path, cached: bool) -> None:
+    config = load_config(root)
+    cache_dir = root / ".sahifa-cache" if cached else None
+    report = build_site(config, out, today=TODAY, cache_dir=cache_dir)
+    assert not report.problems, report.problems
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(edits=st.lists(st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 10**6)), min_size=1, max_size=4))
+def test_any_edit_sequence_builds_what_a_clean_build_does(template_site, tmp_path_factory, edits):
+    root = tmp_path_factory.mktemp("run") / "site"
+    shutil.copytree(template_site, root)
+    build(root, root / "public", cached=True)
+    for step, (operation, seed) in enumerate(edits):
+        apply(root, operation, seed)
+        build(root, root / "public", cached=True)
+        expected = root.parent / f"clean-{step}"
+        build(root, expected, cached=False)
+        assert_same_tree(root / "public", expected)
+        shutil.rmtree(expected)
