@@ -118,6 +118,11 @@ class ArticleRecord:
     """Hash of the source bytes (and sidecar), used for caching."""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     """Reader-specific facts that templates may show (e.g. ``encoding``)."""
+    fingerprint: str = field(default="", compare=False, hash=False)
+    """Digest of every other field as read (``pagekeys.record_key``), set once when the
+    source is read and cached with the record. The site-wide clean-up of a record
+    (``assemble.screen``) depends on the record and the configuration only, so the cleaned
+    record keeps it."""
 
     @property
     def paragraph_count(self) -> int:

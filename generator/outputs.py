@@ -53,17 +53,19 @@ def extra_outputs(
 
 
 def feed_and_search_tasks(
-    site: Site, config: SiteConfig, term_path: Callable, keys=None
+    site: Site, config: SiteConfig, term_path: Callable, keys=None, memo_dir=None
 ) -> list[Callable[[], list]]:
     """Feeds and search index (they need the model only, not the rendered pages) as
     independent jobs, one per kind and language, biggest first, so that worker processes
     can share them out with the pages. Each job gives (output path, key, maker of the
-    bytes): see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``)."""
+    bytes): see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``); ``memo_dir``:
+    see ``search_outputs``."""
 
     def job(kind: str, lang: str) -> Callable[[], list]:
         if kind == "search":
             return lambda: [
-                (rel, None, partial(_same, data)) for rel, data in search_outputs(site, config, (lang,))
+                (rel, None, partial(_same, data))
+                for rel, data in search_outputs(site, config, (lang,), memo_dir)
             ]
         return lambda: list(FeedWriter(site, config, term_path).keyed_outputs((lang,), keys))
 

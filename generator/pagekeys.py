@@ -44,9 +44,16 @@ def _hash(value: Any) -> bytes:
 
 
 def record_key(record: ArticleRecord) -> bytes:
+    """The record's ``fingerprint`` if it has one, else ``fingerprint_of`` it."""
+    return bytes.fromhex(record.fingerprint) if record.fingerprint else fingerprint_of(record)
+
+
+def fingerprint_of(record: ArticleRecord) -> bytes:
     """Every field of the record, the bodies as stored (compressed: not unpacked here)."""
     h = hashlib.blake2b(digest_size=16)
     for name, value in sorted(record.__dict__.items()):
+        if name == "fingerprint":
+            continue
         h.update(name.encode() + b"\0")
         h.update(value if isinstance(value, bytes) else repr(value).encode("utf-8", "surrogatepass"))
         h.update(b"\0")

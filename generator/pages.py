@@ -187,6 +187,7 @@ class PagePlanner:
             for t in terms
         }
         self.languages = config.languages
+        self._homes = {lang.code: self.urls.home(lang.code) for lang in config.languages}
         self.entities = {name: entity_index(per_lang) for name, per_lang in site.terms.items()}
         self.stories = build_index(site)
         self.months = {
@@ -227,9 +228,8 @@ class PagePlanner:
         return found
 
     def _switcher(self, equivalents: dict[str, str]) -> list[Choice]:
-        return [
-            Choice(lang, equivalents.get(lang.code, self.urls.home(lang.code))) for lang in self.languages
-        ]
+        homes = self._homes
+        return [Choice(lang, equivalents.get(lang.code) or homes[lang.code]) for lang in self.languages]
 
     def _common(
         self, path: str, equivalents: dict[str, str], *, real: bool, x_default: str | None = None

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import time
 from functools import partial
 from pathlib import Path
@@ -21,7 +22,7 @@ from .importer import claimed_seeds
 from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
 from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps, web_manifest
-from .pagekeys import PageKeys, environment_key
+from .pagekeys import PageKeys, environment_key, fingerprint_of
 from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
 from . import parallel
@@ -94,8 +95,12 @@ def _digest(reader, path: Path) -> str | None:
 
 
 def _read_one(source, *, options: ReadOptions):
-    """One source -> its records, or the ``SahifaError`` that names it (never raises)."""
-    return next(read_all([source], options))
+    """One source -> its records, each with its ``fingerprint``, or the ``SahifaError`` that
+    names it (never raises)."""
+    item = next(read_all([source], options))
+    if isinstance(item, SahifaError):
+        return item
+    return [replace(record, fingerprint=fingerprint_of(record).hex()) for record in item]
 
 
 def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: dict) -> tuple:
@@ -251,7 +256,9 @@ def _build_locked(
         keys = PageKeys(planner)
         extras = [
             partial(_stage_outputs, task, writer=writer, previous=previous_pages)
-            for task in feed_and_search_tasks(site, config, planner.term_path, keys)
+            for task in feed_and_search_tasks(
+                site, config, planner.term_path, keys, cache.folder if cache is not None else None
+            )
         ]
         pages = slice_tasks(
             partial(_render_page, envs=envs, writer=writer, keys=keys, previous=previous_pages), specs

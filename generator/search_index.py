@@ -156,6 +156,14 @@ def _article_weights(article: Article, clitics: bool, cache: dict[str, tuple[str
     return weights
 
 
+def weights_key(article: Article, clitics: bool) -> tuple:
+    """What an article's weights depend on: its record (title, lead, body), its tags' names
+    and whether clitics are read (``pagekeys.record_key``)."""
+    from .pagekeys import record_key
+
+    return (record_key(article.record), tuple(t.name for t in article.tags), clitics)
+
+
 def fold_table() -> dict[str, str]:
     """The letter and digit folding of ``match_key``, for the browser."""
     table = {}
@@ -174,11 +182,17 @@ def index_dir(urls: Urls, lang: str) -> str:
 
 
 def language_index(
-    lang: str, articles: Iterable[Article], urls: Urls, config: LanguageConfig | None = None
+    lang: str,
+    articles: Iterable[Article],
+    urls: Urls,
+    config: LanguageConfig | None = None,
+    memo: dict | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """``config``: the language's settings, for the date line each result shows as the pages
     show it (all its calendars, its digits and month names) and the clitics its words are read
-    with (``search_clitics``); without it, no date line and no clitics."""
+    with (``search_clitics``); without it, no date line and no clitics. ``memo``: each
+    article's weights from an earlier build, by ``weights_key`` (new ones are added to it);
+    reading every story's words again is most of the index's cost."""
     clitics = config is not None and config.search_clitics == "arabic"
     cache: dict[str, tuple[str, ...]] = {}
     postings: dict[str, list[int]] = defaultdict(list)
@@ -193,7 +207,14 @@ def language_index(
                 language_dates(article.date, config) if article.date and config else "",
             ]
         )
-        for key, weight in _article_weights(article, clitics, cache).items():
+        if memo is None:
+            weights = _article_weights(article, clitics, cache)
+        else:
+            mkey = weights_key(article, clitics)
+            weights = memo.get(mkey)
+            if weights is None:
+                weights = memo[mkey] = _article_weights(article, clitics, cache)
+        for key, weight in weights.items():
             postings[key].extend((doc, weight if weight < MAX_WEIGHT else MAX_WEIGHT))
     plan = plan_shards({key: len(plist) + 2 for key, plist in postings.items()}, SHARD_LIMIT)
     base = index_dir(urls, lang)
@@ -219,10 +240,24 @@ def language_index(
 
 
 def search_outputs(
-    site: Site, config: SiteConfig, languages: tuple[str, ...] | None = None
+    site: Site, config: SiteConfig, languages: tuple[str, ...] | None = None, memo_dir=None
 ) -> Iterator[tuple[str, bytes]]:
+    """``memo_dir``: a folder of the build cache where each language's article weights are
+    kept between builds (``search-<lang>.pickle``; only this build's articles are kept)."""
+    from .cache import _load, _save
+
     urls = Urls(config)
     for lcfg in config.languages:
         if languages is not None and lcfg.code not in languages:
             continue
-        yield from language_index(lcfg.code, site.articles[lcfg.code], urls, lcfg)
+        memo = None
+        if memo_dir is not None:
+            found = _load(memo_dir / f"search-{lcfg.code}.pickle")
+            memo = found if isinstance(found, dict) else {}
+            before = set(memo)
+        yield from language_index(lcfg.code, site.articles[lcfg.code], urls, lcfg, memo)
+        if memo is not None:
+            clitics = lcfg.search_clitics == "arabic"
+            used = {weights_key(a, clitics) for a in site.articles[lcfg.code]}
+            if set(memo) != before or used != before:
+                _save(memo_dir / f"search-{lcfg.code}.pickle", {k: memo[k] for k in used if k in memo})
