@@ -108,6 +108,36 @@ def screen(
     return record
 
 
+def screen_memo(
+    record: ArticleRecord,
+    problems: list[str],
+    notices: list[str],
+    limits: dict[str, int] | None,
+    memo: dict | None,
+) -> ArticleRecord | None:
+    """``screen``, remembered by the record's ``fingerprint`` in ``memo`` (kept by the build
+    cache for one set of ``limits``): what the screening changed and what it said."""
+    if memo is None or not record.fingerprint:
+        return screen(record, problems, notices, limits)
+    hit = memo.get(record.fingerprint)
+    if hit is None:
+        said_problems: list[str] = []
+        said_notices: list[str] = []
+        result = screen(record, said_problems, said_notices, limits)
+        changes = {}
+        if result is not None:
+            for name in ("title", "terms", "summary", "city"):
+                if getattr(result, name) != getattr(record, name):
+                    changes[name] = getattr(result, name)
+        hit = memo[record.fingerprint] = (result is None, changes, tuple(said_problems), tuple(said_notices))
+    skipped, changes, said_problems, said_notices = hit
+    problems.extend(said_problems)
+    notices.extend(said_notices)
+    if skipped:
+        return None
+    return replace(record, **changes) if changes else record
+
+
 def placement(record: ArticleRecord, *, stable_urls: bool = True) -> tuple:
     """Every field of a (screened) record that decides where the article goes and what links
     to it: slug, URL, language, order, terms, translations, publication. Two records with the
@@ -297,9 +327,11 @@ def assemble(
     today: dt.date,
     problems: Iterable[str] = (),
     register: Register | None = None,
+    screened: dict | None = None,
 ) -> Site:
     """The site's model. ``register`` is the permalink register as read (``None``: read it
-    from the site folder); the one this build leaves is ``Site.permalinks``."""
+    from the site folder); the one this build leaves is ``Site.permalinks``. ``screened``:
+    ``screen_memo``'s memo (the build cache keeps it between builds)."""
     urls = Urls(config)
     if register is None:
         register = Register.load(config.permalinks_path)
@@ -331,7 +363,7 @@ def assemble(
             )
             continue
         notices.extend(f"{record.path}: {w}" for w in record.warnings)
-        record = screen(record, problems, notices, limits)
+        record = screen_memo(record, problems, notices, limits, screened)
         if record is not None:
             kept.append(record)
     slugs, former = _assign_slugs(kept, register, problems, notices)

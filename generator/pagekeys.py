@@ -111,6 +111,10 @@ class PageKeys:
             )
         return found
 
+    def known_articles(self):
+        """The keys of every article of the site (made now if not made yet)."""
+        return (self.article_key(a) for articles in self.planner.site.articles.values() for a in articles)
+
     @staticmethod
     def digest(value: Any) -> bytes:
         """The key of any value made of plain values and other keys."""

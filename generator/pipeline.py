@@ -107,15 +107,18 @@ def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: 
     """Render one page, unless its key is the one the last build recorded for its path
     (``previous``: path -> key, sitemap entry) and the output folder still holds that build's
     file; stage it unless the output folder already has these bytes. Returns the digest,
-    whether it was staged, the page's sitemap entry and its key."""
+    whether it was staged, the page's sitemap entry, its key and the cards rendered for it
+    (``render._memoized_card``; None when none was)."""
     key = keys.key(spec)
     old = previous.get(spec.path)
     if old is not None and old[0] == key:
         entry = writer.previous.get(spec.path) if writer.previous is not None else None
         if entry is not None:
-            return entry[2], False, old[1], key
-    data = render(envs[spec.lang], spec.template, spec.context).encode("utf-8")
-    return (*writer.stage_file(spec.path, data), sitemap_entry(spec), key)
+            return entry[2], False, old[1], key, None
+    env = envs[spec.lang]
+    data = render(env, spec.template, spec.context).encode("utf-8")
+    cards = env.globals["card"].take_fresh()
+    return (*writer.stage_file(spec.path, data), sitemap_entry(spec), key, cards or None)
 
 
 def _stage_outputs(task, *, writer: OutputWriter, previous: dict) -> list[tuple[str, bytes, bool, object]]:
@@ -131,6 +134,61 @@ def _stage_outputs(task, *, writer: OutputWriter, previous: dict) -> list[tuple[
         else:
             out.append((rel, *writer.stage_file(rel, make()), key))
     return out
+
+
+def _load_memo(cache: BuildCache | None, name: str, key: str) -> dict | None:
+    """A memo the build cache keeps (``name``) for one ``key`` (else an empty one); None
+    without a cache."""
+    if cache is None:
+        return None
+    from .cache import _load
+
+    found = _load(cache.folder / name)
+    memo = found["memo"] if isinstance(found, dict) and found.get("key") == key else {}
+    memo[_SIZE] = len(memo)
+    return memo
+
+
+_SIZE = "\x00size"
+"""Where ``_load_memo`` notes how many entries the memo had when loaded."""
+
+
+def _save_memo(cache: BuildCache | None, name: str, key: str, memo: dict | None, live: set) -> None:
+    """Save a memo of ``_load_memo`` if it gained entries, keeping those in ``live``."""
+    if cache is None or memo is None:
+        return
+    from .cache import _save
+
+    size = memo.pop(_SIZE, 0)
+    if len(memo) != size:
+        _save(cache.folder / name, {"key": key, "memo": {k: v for k, v in memo.items() if k in live}})
+
+
+def _load_cards(cache: BuildCache | None, environment: str) -> dict[str, dict]:
+    """Per language, the cards earlier builds rendered in this environment, by article key."""
+    if cache is None:
+        return {}
+    from .cache import _load
+
+    found = _load(cache.folder / "cards.pickle")
+    if not isinstance(found, dict) or found.get("environment") != environment:
+        return {}
+    return found["cards"]
+
+
+def _save_cards(cache: BuildCache, environment: str, kept: dict, fresh: dict, keys: PageKeys) -> None:
+    """Keep the cards of the stories the site now has (the ones rendered now added)."""
+    from .cache import _save
+
+    if not fresh:
+        return
+    cards = {lang: {**kept.get(lang, {}), **fresh.get(lang, {})} for lang in set(kept) | set(fresh)}
+    stories = sum(len(articles) for articles in keys.planner.site.articles.values())
+    if sum(len(found) for found in cards.values()) > stories + stories // 4 + 100:
+        # Corrections and deletions leave cards nobody shows: drop them now and then.
+        live = set(keys.known_articles())
+        cards = {lang: {k: html for k, html in found.items() if k in live} for lang, found in cards.items()}
+    _save(cache.folder / "cards.pickle", {"environment": environment, "cards": cards})
 
 
 def build_site(
@@ -212,7 +270,9 @@ def _build_locked(
     t1 = time.perf_counter()
     profiles, profile_notes = load_profiles(config)
     config = with_profile_names(config, profiles)  # an author's names link their stories
-    site = assemble(records, config, today=today, problems=problems)
+    screened = _load_memo(cache, "screened.pickle", repr(config.term_limits))
+    site = assemble(records, config, today=today, problems=problems, screened=screened)
+    _save_memo(cache, "screened.pickle", repr(config.term_limits), screened, {r.fingerprint for r in records})
     report.site = site
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)
@@ -254,6 +314,9 @@ def _build_locked(
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
         keys = PageKeys(planner)
+        cards = _load_cards(cache, environment)
+        for lang_code, env in envs.items():
+            env.globals["card"].use(keys.article_key, cards.get(lang_code, {}))
         extras = [
             partial(_stage_outputs, task, writer=writer, previous=previous_pages)
             for task in feed_and_search_tasks(
@@ -277,10 +340,13 @@ def _build_locked(
             if key is not None:
                 page_keys[rel] = (key, None)
         results = [result for part in outcome[len(extras) :] for result in part]
-        for spec, (data_digest, staged, entry, key) in zip(specs, results):
+        fresh_cards: dict[str, dict] = {}
+        for spec, (data_digest, staged, entry, key, made) in zip(specs, results):
             writer.note(spec.path, data_digest, staged)
             page_keys[spec.path] = (key, entry)
-        for path, data in sitemaps(config, (entry for _, _, entry, _ in results)):
+            if made:
+                fresh_cards.setdefault(spec.lang, {}).update(made)
+        for path, data in sitemaps(config, (entry for _, _, entry, _, _ in results)):
             writer.write(path, data)
         writer.write("manifest.webmanifest", web_manifest(config))
         t3 = time.perf_counter()
@@ -308,6 +374,7 @@ def _build_locked(
             "environment": environment,
         }
     if cache is not None:
+        _save_cards(cache, environment, cards, fresh_cards, keys)
         fingerprint = examined.fingerprint
         if registered:  # the register is an input too: describe the inputs as they now are
             fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)

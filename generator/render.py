@@ -161,20 +161,44 @@ def _rendered_once(env: jinja2.Environment):
 
 def _memoized_card(env: jinja2.Environment):
     """``card(article)``: an article's teaser, rendered once per build and reused on every
-    home, tag and archive page that lists it (most list pages repeat the same cards)."""
+    home, tag and archive page that lists it (most list pages repeat the same cards).
+
+    With a ``keyer`` (``card.use(keyer, kept)``: ``pagekeys.PageKeys.article_key``) cards are
+    also found by what they show, in ``kept`` (cards an earlier build rendered in the same
+    environment: ``pipeline`` keeps them in the build cache), and the ones rendered now are
+    collected in ``card.fresh`` for the next build."""
     cache: dict[str, Any] = {}
     module = None
+    state: dict[str, Any] = {"keyer": None, "kept": {}, "fresh": {}}
 
     def card(article) -> Any:
         nonlocal module
         html = cache.get(article.path)
         if html is None:
-            if module is None:
-                module = env.get_template("partials/card.html").make_module({})
-            html = cache[article.path] = module.card(article)
+            keyer = state["keyer"]
+            key = keyer(article) if keyer is not None else None
+            html = state["kept"].get(key) if key is not None else None
+            if html is None:
+                if module is None:
+                    module = env.get_template("partials/card.html").make_module({})
+                html = module.card(article)
+                if key is not None:
+                    state["fresh"][key] = str(html)
+            else:
+                html = Markup(html)
+            cache[article.path] = html
         return html
 
+    def use(keyer, kept: dict) -> None:
+        state.update(keyer=keyer, kept=kept, fresh={})
+
+    def take_fresh() -> dict:
+        fresh, state["fresh"] = state["fresh"], {}
+        return fresh
+
     card.forget = lambda path: cache.pop(path, None)  # the preview server's quick update
+    card.use = use
+    card.take_fresh = take_fresh
     return card
 
 
