@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable, Iterator
 
 from . import calendars
@@ -140,6 +141,17 @@ class PageSpec:
         return f"PageSpec({self.path!r}, {self.kind.label}, {self.template!r}, {self.lang!r})"
 
 
+def _spec(
+    path: str, kind: PageKind, template: str, lang: str, make: Callable[[], PageView], lazy: bool
+) -> PageSpec:
+    """A page whose view ``make`` makes: now, or (``lazy``) when first asked for."""
+    return (
+        PageSpec(path, kind, template, lang, factory=make)
+        if lazy
+        else PageSpec(path, kind, template, lang, make())
+    )
+
+
 @dataclass(frozen=True)
 class Pager:
     number: int
@@ -256,21 +268,22 @@ class PagePlanner:
 
     # ---- the pages ---------------------------------------------------------------------
     def plan(self, *, lazy: bool = False) -> Iterator[PageSpec]:
-        """Every page, in a fixed order; ``lazy``: article views are made on first use."""
+        """Every page, in a fixed order; ``lazy``: the views of article and list pages are
+        made on first use (by the render worker that needs them)."""
         if not self.config.default_language_at_root:
             yield self.root_page()
             # GitHub Pages and Netlify serve only the root's 404.html for a missing path.
             yield self.not_found(self.config.default_language, path="404.html")
         for lang in self.languages:
-            yield from self.home_pages(lang.code)
+            yield from self.home_pages(lang.code, lazy=lazy)
             for article in self.site.articles[lang.code]:
                 yield self.article_page(article, lazy=lazy)
             for taxonomy in self.config.taxonomies:
                 if taxonomy.index:
                     yield self.term_index(lang.code, taxonomy)
                 for term in self.site.terms[taxonomy.name][lang.code]:
-                    yield from self.term_pages(term, taxonomy)
-            yield from self.archive_pages(lang.code)
+                    yield from self.term_pages(term, taxonomy, lazy=lazy)
+            yield from self.archive_pages(lang.code, lazy=lazy)
             if self.config.search:
                 yield self.search_page(lang.code)
             yield self.not_found(lang.code)
@@ -289,28 +302,37 @@ class PagePlanner:
         )
         return PageSpec("index.html", PageKind.ROOT, "root.html", self.config.default_language, view)
 
-    def home_pages(self, lang: str) -> Iterator[PageSpec]:
-        lcfg = self.config.language(lang)
+    def home_pages(self, lang: str, *, lazy: bool = False) -> Iterator[PageSpec]:
         for pager, items, path in paginate(
             self.site.articles[lang], self.config.page_size, lambda n: self.urls.home(lang, n)
         ):
-            equivalents = self._all_langs(self.urls.home) if pager.number == 1 else {lang: path}
-            chooser = None if self.config.default_language_at_root else "index.html"
-            front = pager.number == 1
-            lead = self.front_lead(lang) if front else None
-            view = ListView(
-                **self._common(path, equivalents, real=front, x_default=chooser),
-                heading=lcfg.title,
-                intro=lcfg.description,
-                items=tuple(a for a in items if a is not lead),
-                pager=pager,
-                jsonld=website_ld(lcfg, self.urls) if front else None,
-                sections=self._front_sections(lang, lead) if front else (),
-                lead=front,
-                lead_article=lead,
-                breaking=self.breaking(lang) if front else (),
+            yield _spec(
+                path,
+                PageKind.HOME,
+                "list.html",
+                lang,
+                partial(self._home_view, lang, pager, items, path),
+                lazy,
             )
-            yield PageSpec(path, PageKind.HOME, "list.html", lang, view)
+
+    def _home_view(self, lang: str, pager: Pager, items: tuple, path: str) -> ListView:
+        lcfg = self.config.language(lang)
+        equivalents = self._all_langs(self.urls.home) if pager.number == 1 else {lang: path}
+        chooser = None if self.config.default_language_at_root else "index.html"
+        front = pager.number == 1
+        lead = self.front_lead(lang) if front else None
+        return ListView(
+            **self._common(path, equivalents, real=front, x_default=chooser),
+            heading=lcfg.title,
+            intro=lcfg.description,
+            items=tuple(a for a in items if a is not lead),
+            pager=pager,
+            jsonld=website_ld(lcfg, self.urls) if front else None,
+            sections=self._front_sections(lang, lead) if front else (),
+            lead=front,
+            lead_article=lead,
+            breaking=self.breaking(lang) if front else (),
+        )
 
     def front_lead(self, lang: str) -> Article | None:
         """The front page's lead: the newest story flagged ``top``, else the newest with a
@@ -420,26 +442,31 @@ class PagePlanner:
         )
         return PageSpec(path, PageKind.TERM_INDEX, "terms.html", lang, view)
 
-    def term_pages(self, term: Term, taxonomy: TaxonomyConfig) -> Iterator[PageSpec]:
-        feed = self.urls.term_feed(term.lang, term.taxonomy, term.slug) if taxonomy.feeds else None
+    def term_pages(self, term: Term, taxonomy: TaxonomyConfig, *, lazy: bool = False) -> Iterator[PageSpec]:
         for pager, items, path in paginate(
             term.articles,
             self.config.page_size,
             lambda n: self.urls.term(term.lang, term.taxonomy, term.slug, n),
         ):
-            view = ListView(
-                **self._common(path, self._term_equivalents(term, path), real=pager.number == 1),
-                heading=term.name,
-                intro="",
-                items=items,
-                pager=pager,
-                term=term,
-                taxonomy=taxonomy,
-                feed=feed,
-                lead=pager.number == 1 and taxonomy.jsonld == "articleSection",  # a section front
-                profile=self._profile_view(term) if pager.number == 1 else None,
-            )
-            yield PageSpec(path, PageKind.TERM, "list.html", term.lang, view)
+            make = partial(self._term_view, term, taxonomy, pager, items, path)
+            yield _spec(path, PageKind.TERM, "list.html", term.lang, make, lazy)
+
+    def _term_view(
+        self, term: Term, taxonomy: TaxonomyConfig, pager: Pager, items: tuple, path: str
+    ) -> ListView:
+        feed = self.urls.term_feed(term.lang, term.taxonomy, term.slug) if taxonomy.feeds else None
+        return ListView(
+            **self._common(path, self._term_equivalents(term, path), real=pager.number == 1),
+            heading=term.name,
+            intro="",
+            items=items,
+            pager=pager,
+            term=term,
+            taxonomy=taxonomy,
+            feed=feed,
+            lead=pager.number == 1 and taxonomy.jsonld == "articleSection",  # a section front
+            profile=self._profile_view(term) if pager.number == 1 else None,
+        )
 
     def _profile_view(self, term: Term) -> ProfileView | None:
         profile = profile_of(term, self.profiles)
@@ -451,7 +478,28 @@ class PagePlanner:
             photo=self.pictures.profile_photo(profile, term.lang),
         )
 
-    def archive_pages(self, lang: str) -> Iterator[PageSpec]:
+    def _month_view(
+        self,
+        lang: str,
+        calendar: str,
+        year: int,
+        month: int,
+        label: str,
+        pager: Pager,
+        items: tuple,
+        path: str,
+    ) -> ListView:
+        return ListView(
+            **self._common(
+                path, self._month_equivalents(lang, calendar, year, month, path), real=pager.number == 1
+            ),
+            heading=label,
+            intro="",
+            items=items,
+            pager=pager,
+        )
+
+    def archive_pages(self, lang: str, *, lazy: bool = False) -> Iterator[PageSpec]:
         lcfg = self.config.language(lang)
         sections = []
         for calendar in lcfg.calendars:
@@ -477,18 +525,10 @@ class PagePlanner:
                     self.config.page_size,
                     lambda n, y=year, m=month: self.urls.archive_month(lang, calendar, y, m, n),
                 ):
-                    view = ListView(
-                        **self._common(
-                            path,
-                            self._month_equivalents(lang, calendar, year, month, path),
-                            real=pager.number == 1,
-                        ),
-                        heading=label,
-                        intro="",
-                        items=page_items,
-                        pager=pager,
+                    make = partial(
+                        self._month_view, lang, calendar, year, month, label, pager, page_items, path
                     )
-                    yield PageSpec(path, _MONTH_KINDS[calendar], "list.html", lang, view)
+                    yield _spec(path, _MONTH_KINDS[calendar], "list.html", lang, make, lazy)
             sections.append({"calendar": calendar, "months": entries, "years": year_groups(entries, lcfg)})
         path = self.urls.archive_index(lang)
         view = ArchiveView(
