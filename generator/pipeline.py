@@ -13,7 +13,15 @@ from pathlib import Path
 
 from .assemble import assemble
 from . import permalinks
-from .cache import BuildCache, BuildState, Examination, examine, file_signature, input_fingerprint
+from .cache import (
+    BuildCache,
+    BuildState,
+    Examination,
+    code_fingerprint,
+    examine,
+    file_signature,
+    input_fingerprint,
+)
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .errors import SahifaError
@@ -270,9 +278,10 @@ def _build_locked(
     t1 = time.perf_counter()
     profiles, profile_notes = load_profiles(config)
     config = with_profile_names(config, profiles)  # an author's names link their stories
-    screened = _load_memo(cache, "screened.pickle", repr(config.term_limits))
+    screening = f"{code_fingerprint()} {config.term_limits!r}"  # what the memo's entries depend on
+    screened = _load_memo(cache, "screened.pickle", screening)
     site = assemble(records, config, today=today, problems=problems, screened=screened)
-    _save_memo(cache, "screened.pickle", repr(config.term_limits), screened, {r.fingerprint for r in records})
+    _save_memo(cache, "screened.pickle", screening, screened, {r.fingerprint for r in records})
     report.site = site
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)

@@ -243,8 +243,9 @@ def search_outputs(
     site: Site, config: SiteConfig, languages: tuple[str, ...] | None = None, memo_dir=None
 ) -> Iterator[tuple[str, bytes]]:
     """``memo_dir``: a folder of the build cache where each language's article weights are
-    kept between builds (``search-<lang>.pickle``; only this build's articles are kept)."""
-    from .cache import _load, _save
+    kept between builds (``search-<lang>.pickle``, for this code only; only this build's
+    articles are kept)."""
+    from .cache import _load, _save, code_fingerprint
 
     urls = Urls(config)
     for lcfg in config.languages:
@@ -253,11 +254,14 @@ def search_outputs(
         memo = None
         if memo_dir is not None:
             found = _load(memo_dir / f"search-{lcfg.code}.pickle")
-            memo = found if isinstance(found, dict) else {}
+            memo = (
+                found["memo"] if isinstance(found, dict) and found.get("code") == code_fingerprint() else {}
+            )
             before = set(memo)
         yield from language_index(lcfg.code, site.articles[lcfg.code], urls, lcfg, memo)
         if memo is not None:
             clitics = lcfg.search_clitics == "arabic"
             used = {weights_key(a, clitics) for a in site.articles[lcfg.code]}
             if set(memo) != before or used != before:
-                _save(memo_dir / f"search-{lcfg.code}.pickle", {k: memo[k] for k in used if k in memo})
+                kept = {k: memo[k] for k in used if k in memo}
+                _save(memo_dir / f"search-{lcfg.code}.pickle", {"code": code_fingerprint(), "memo": kept})
