@@ -150,7 +150,7 @@ def serve_edit(site: Path, out: Path, edits: int) -> list[float]:
         proc.wait()
 
 
-def bench(size: int, runs: int, work: Path) -> None:
+def bench(size: int, runs: int, work: Path, serve: bool = True) -> None:
     plain, hugo_site = make_site(size, work)
     out, hugo_out = work / f"out_{size}", work / f"hugo_out_{size}"
     hugo = shutil.which("hugo")
@@ -198,9 +198,9 @@ def bench(size: int, runs: int, work: Path) -> None:
         print(f"  without search index wall {fmt(bare_ratios, 'x')}")
     print(f"Sahifa no-op rebuild   {fmt(noop)}")
     print(f"Sahifa one-edit build  {fmt(edit)}")
-    serve = serve_edit(plain, out, max(3, runs))
-    print(f"serve: edit -> served  {fmt(serve)}")
-    newsroom(plain, hugo_site, out, hugo_out, hugo, runs)
+    if serve:
+        print(f"serve: edit -> served  {fmt(serve_edit(plain, out, max(3, runs)))}")
+    newsroom(plain, hugo_site, out, hugo_out, hugo, runs, serve)
 
 
 # ---- the newsroom's day: publish, correct, delete ---------------------------------------
@@ -249,13 +249,16 @@ def delete(site: Path, n: int, hugo: bool) -> str:
 ACTIONS = (("publish one new story", publish), ("correct one story", correct), ("delete one story", delete))
 
 
-def newsroom(plain: Path, hugo_site: Path, out: Path, hugo_out: Path, hugo: str | None, runs: int) -> None:
+def newsroom(
+    plain: Path, hugo_site: Path, out: Path, hugo_out: Path, hugo: str | None, runs: int, serve: bool = True
+) -> None:
     """Each action made to both sites, each site rebuilt; then the same under ``serve``."""
     clear(plain, out)
-    run(sahifa(plain, out))
+    cold = run(sahifa(plain, out))
+    hugo_cold = None
     if hugo:
         shutil.rmtree(hugo_out, ignore_errors=True)
-        run([hugo, "-s", str(hugo_site), "-d", str(hugo_out), "--quiet"])
+        hugo_cold = run([hugo, "-s", str(hugo_site), "-d", str(hugo_out), "--quiet"])
     rows: dict[str, tuple[list, list, list, list]] = {name: ([], [], [], []) for name, _ in ACTIONS}
     hugo_noop = []
     for n in range(runs):
@@ -276,6 +279,11 @@ def newsroom(plain: Path, hugo_site: Path, out: Path, hugo_out: Path, hugo: str 
     noop = [run(sahifa(plain, out)) for _ in range(runs)]
     print("\n| change, then build (command line) | Sahifa | Hugo | Sahifa/Hugo |")
     print("|---|---|---|---|")
+    hugo_cell = f"{hugo_cold[0]:.2f} s, {hugo_cold[1]:.0f} MiB" if hugo_cold else "-"
+    ratio = f"{cold[0] / hugo_cold[0]:.3f}x" if hugo_cold else "-"
+    print(
+        f"| cold build (the one before the changes) | {cold[0]:.2f} s, {cold[1]:.0f} MiB | {hugo_cell} | {ratio} |"
+    )
     walls = [w for w, _, _ in noop]
     mems = [m for _, m, _ in noop]
     hugo_cell = f"{fmt(hugo_noop)}" if hugo_noop else "-"
@@ -285,6 +293,8 @@ def newsroom(plain: Path, hugo_site: Path, out: Path, hugo_out: Path, hugo: str 
         hugo_cell = f"{fmt(hwalls)}, {statistics.median(hmems):.0f} MiB" if hwalls else "-"
         ratio = f"{statistics.median(walls) / statistics.median(hwalls):.3f}x" if hwalls else "-"
         print(f"| {name} | {fmt(walls)}, {statistics.median(mems):.0f} MiB | {hugo_cell} | {ratio} |")
+    if not serve:
+        return
     served, peak = serve_newsroom(plain, out, runs)
     print("\n| change under `serve` | saved -> served |")
     print("|---|---|")
@@ -353,6 +363,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", default="/tmp/sahifa-bench")
     parser.add_argument(
+        "--newsroom-only",
+        action="store_true",
+        help="only one cold build of each, then the publish/correct/delete rows (for 100,000 articles)",
+    )
+    parser.add_argument("--no-serve", action="store_true", help="leave out the rows under serve")
+    parser.add_argument(
         "--make-corpus",
         default=str(MAKE_CORPUS),
         help="corpus generator taking --articles N --out DIR --layout plain|hugo "
@@ -368,7 +384,20 @@ def main() -> int:
         f"machine: {os.cpu_count()} CPUs; python {sys.version.split()[0]}; hugo: {shutil.which('hugo') or 'not installed'}"
     )
     for size in args.sizes:
-        bench(size, args.runs, work)
+        if args.newsroom_only:
+            plain, hugo_site = make_site(size, work)
+            print(f"\n## {size:,} articles")
+            newsroom(
+                plain,
+                hugo_site,
+                work / f"out_{size}",
+                work / f"hugo_out_{size}",
+                shutil.which("hugo"),
+                args.runs,
+                serve=not args.no_serve,
+            )
+        else:
+            bench(size, args.runs, work, serve=not args.no_serve)
     return 0
 
 

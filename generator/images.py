@@ -297,7 +297,8 @@ class Pictures:
             else:
                 self._lead.pop(article.path, None)
         body = {}
-        for src, alt in body_images(record.body_html):
+        found = record.body_images if record.body_images is not None else body_images(record.body_html)
+        for src, alt in found:
             if is_local(src) and src not in body:
                 if not alt.strip():
                     self.warnings.append(

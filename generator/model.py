@@ -118,6 +118,9 @@ class ArticleRecord:
     """Hash of the source bytes (and sidecar), used for caching."""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     """Reader-specific facts that templates may show (e.g. ``encoding``)."""
+    body_images: tuple[tuple[str, str], ...] | None = None
+    """(src, alt) of the images in ``body_html``, found when the source was read (None: not
+    looked for; ``images.Pictures`` then looks, unpacking the body)."""
     fingerprint: str = field(default="", compare=False, hash=False)
     """Digest of every other field as read (``pagekeys.record_key``), set once when the
     source is read and cached with the record. The site-wide clean-up of a record

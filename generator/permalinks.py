@@ -18,6 +18,8 @@ Reading is forgiving (a damaged line is reported and ignored); writing is atomic
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,10 +32,17 @@ _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def _escape(text: str) -> str:
+    if not _SPECIAL.search(text):
+        return text  # the common case, without a look at every character
     return "".join(_ESCAPES.get(ch, ch) for ch in text)
 
 
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
 def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
     out, i = [], 0
     while i < len(text):
         ch = text[i]

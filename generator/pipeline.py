@@ -25,7 +25,7 @@ from .cache import (
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .errors import SahifaError
-from .images import ImageCache, Pictures
+from .images import ImageCache, Pictures, body_images
 from .importer import claimed_seeds
 from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
@@ -103,12 +103,13 @@ def _digest(reader, path: Path) -> str | None:
 
 
 def _read_one(source, *, options: ReadOptions):
-    """One source -> its records, each with its ``fingerprint``, or the ``SahifaError`` that
-    names it (never raises)."""
+    """One source -> its records, each with the images of its body and its ``fingerprint``,
+    or the ``SahifaError`` that names it (never raises)."""
     item = next(read_all([source], options))
     if isinstance(item, SahifaError):
         return item
-    return [replace(record, fingerprint=fingerprint_of(record).hex()) for record in item]
+    records = [replace(record, body_images=body_images(record.body_html)) for record in item]
+    return [replace(record, fingerprint=fingerprint_of(record).hex()) for record in records]
 
 
 def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: dict) -> tuple:
