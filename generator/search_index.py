@@ -25,6 +25,7 @@ so a 10,000-article site never sends its whole index to a reader.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -243,7 +244,7 @@ def search_outputs(
     site: Site, config: SiteConfig, languages: tuple[str, ...] | None = None, memo_dir=None
 ) -> Iterator[tuple[str, bytes]]:
     """``memo_dir``: a folder of the build cache where each language's article weights are
-    kept between builds (``search-<lang>.pickle``, for this code only; only this build's
+    kept between builds (``search-<hash of the code>.pickle``, for this code only; only this build's
     articles are kept)."""
     from .cache import _load, _save, code_fingerprint
 
@@ -253,7 +254,8 @@ def search_outputs(
             continue
         memo = None
         if memo_dir is not None:
-            found = _load(memo_dir / f"search-{lcfg.code}.pickle")
+            memo_path = memo_dir / f"search-{hashlib.sha256(lcfg.code.encode()).hexdigest()[:16]}.pickle"
+            found = _load(memo_path)
             memo = (
                 found["memo"] if isinstance(found, dict) and found.get("code") == code_fingerprint() else {}
             )
@@ -264,4 +266,4 @@ def search_outputs(
             used = {weights_key(a, clitics) for a in site.articles[lcfg.code]}
             if set(memo) != before or used != before:
                 kept = {k: memo[k] for k in used if k in memo}
-                _save(memo_dir / f"search-{lcfg.code}.pickle", {"code": code_fingerprint(), "memo": kept})
+                _save(memo_path, {"code": code_fingerprint(), "memo": kept})

@@ -159,7 +159,7 @@ def make_site(dest: Path, corpus: Path, entries: list[dict]) -> Path:
     return site
 
 
-CACHE_NAME = re.compile(r"(records|state-[0-9a-f]{16})\.pickle")
+CACHE_NAME = re.compile(r"(records|cards|screened|(state|search)-[0-9a-f]{16})\.pickle|spare-[0-9a-f]{16}")
 
 
 def check_register(path: Path) -> None:
