@@ -340,6 +340,10 @@ def _build_locked(
         tasks = extras + pages
         outcome = run_tasks(tasks, size=len(specs), done=lambda i: rendering.advance(slice_size(tasks[i])))
         progress.clear()
+        for env in envs.values():
+            # Pages rendered after the build (the preview's quick updates) change stories in
+            # place: their cards are found by path and forgotten, never by a key made before.
+            env.globals["card"].use(None, {})
         report.processes = parallel.last_processes
         t_pages = time.perf_counter()
         staged_extras = [item for files in outcome[: len(extras)] for item in files]

@@ -166,7 +166,7 @@ def _memoized_card(env: jinja2.Environment):
     With a ``keyer`` (``card.use(keyer, kept)``: ``pagekeys.PageKeys.article_key``) cards are
     also found by what they show, in ``kept`` (cards an earlier build rendered in the same
     environment: ``pipeline`` keeps them in the build cache), and the ones rendered now are
-    collected in ``card.fresh`` for the next build."""
+    collected for the next build (``card.take_fresh()``)."""
     cache: dict[str, Any] = {}
     module = None
     state: dict[str, Any] = {"keyer": None, "kept": {}, "fresh": {}}

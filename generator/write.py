@@ -230,8 +230,8 @@ class OutputWriter:
             for rel in gone:
                 try:
                     os.unlink(self.stage / rel)
-                except FileNotFoundError:
-                    pass
+                except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                    pass  # gone already, or its path is now a folder (or under a file) of this build
             _prune_empty(self.stage, gone)
         self._swap(keep=True)
         self.kept_spare = previous if self.spare_dir is not None else None

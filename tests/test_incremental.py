@@ -275,3 +275,40 @@ def test_the_build_process_survives_a_failing_command(tmp_path):
     assert serve_command(Broken(), {}, "static", ["x.css"]) == {"fallback": True}
     assert serve_command(Broken(), {}, "quick", ["x.md"]) == {"fallback": True}
     assert serve_command(Broken(), {}, "record", "F") == {}
+
+
+def test_spare_tree_is_brought_up_to_date_never_written_through(tmp_path):
+    """The writer's spare tree (the output folder the build before replaced) becomes the next
+    staging folder: after any sequence of builds, including a file that becomes a folder and
+    back, the output folder holds exactly this build's files, and the kept tree exactly the
+    previous build's (files shared by hard links were replaced, never written through)."""
+    from generator.write import OutputWriter
+
+    out, spare = tmp_path / "public", tmp_path / "cache" / "spare-0123456789abcdef"
+    builds = [
+        {"a/b": b"1", "c/index.html": b"x", "e/f/g.html": b"g"},
+        {"a/b/index.html": b"2", "c/index.html": b"x", "e/f/g.html": b"g"},
+        {"a/b": b"3", "c/index.html": b"y", "d.html": b"d", "e/f/g.html": b"g"},
+        {"a/b/index.html": b"4", "c/index.html": b"y", "e/f/g.html": b"G"},
+        {"a/b/index.html": b"4", "c/index.html": b"z"},
+        {"a/b": b"6", "c/index.html": b"z", "e/f/g.html": b"g"},
+    ]
+    state = None
+    for number, files in enumerate(builds):
+        writer = OutputWriter(
+            out,
+            previous=state[0] if state else None,
+            spare=spare,
+            spare_manifest=state[1] if state else None,
+        )
+        for rel, data in files.items():
+            writer.write(rel, data)
+        state = (writer.commit(), writer.kept_spare)
+        assert tree(out) == files, number
+        assert not [d for d in out.rglob("*") if d.is_dir() and not any(d.iterdir())], number
+        if number >= 1:  # incremental from the second build on: the replaced tree is kept
+            assert tree(spare) == builds[number - 1], number
+            assert state[1] is not None
+        for rel, entry in state[0].items():  # the manifest describes the output folder
+            st = (out / rel).stat()
+            assert (st.st_size, st.st_mtime_ns) == entry[:2], (number, rel)
