@@ -180,7 +180,7 @@ def _load_cards(cache: BuildCache | None, environment: str) -> dict[str, dict]:
     from .cache import _load
 
     found = _load(cache.folder / "cards.pickle")
-    if not isinstance(found, dict) or found.get("environment") != environment:
+    if not isinstance(found, dict) or found.get("environment") != environment or found.get("format") != 2:
         return {}
     return found["cards"]
 
@@ -197,7 +197,7 @@ def _save_cards(cache: BuildCache, environment: str, kept: dict, fresh: dict, ke
         # Corrections and deletions leave cards nobody shows: drop them now and then.
         live = set(keys.known_articles())
         cards = {lang: {k: html for k, html in found.items() if k in live} for lang, found in cards.items()}
-    _save(cache.folder / "cards.pickle", {"environment": environment, "cards": cards})
+    _save(cache.folder / "cards.pickle", {"format": 2, "environment": environment, "cards": cards})
 
 
 def build_site(

@@ -183,9 +183,9 @@ def _memoized_card(env: jinja2.Environment):
                     module = env.get_template("partials/card.html").make_module({})
                 html = module.card(article)
                 if key is not None:
-                    state["fresh"][key] = str(html)
+                    state["fresh"][key] = str(html).encode("utf-8")  # half an Arabic str's size
             else:
-                html = Markup(html)
+                html = Markup(html.decode("utf-8"))
             cache[article.path] = html
         return html
 
