@@ -271,7 +271,17 @@ class OutputWriter:
 
     def _retire(self, tree: Path, keep: bool) -> None:
         if keep and self.spare_dir is not None:
+            # The replaced tree holds what its manifest says, and perhaps a file the preview
+            # put at its top that no build made (its error page): not kept for a later build.
+            names = {rel.partition("/")[0] for rel in self.previous or ()}
             try:
+                with os.scandir(tree) as entries:
+                    strays = [entry for entry in entries if entry.name not in names]
+                for entry in strays:
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
                 self.spare_dir.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tree, self.spare_dir)
                 return
@@ -301,7 +311,7 @@ def _clear_way(root: Path, rel: str) -> None:
     for part in parts[:-1]:
         path = path / part
         if path.is_symlink() or path.is_file():
-            path.unlink()
+            path.unlink(missing_ok=True)  # two workers may clear the same file for two pages
             return
         if not path.is_dir():
             return
