@@ -65,6 +65,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
+from corpus import WORDS as CORPUS_WORDS  # beside this script (python benchmarks/feeds.py)
+
 REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / "build.py"
 
@@ -82,60 +84,53 @@ ZONES = {
 }
 DIRECTION = {"ar": "rtl", "en": "ltr", "fa": "rtl"}
 
-WORDS = {
-    "ar": (
-        "الحكومة الوزير المدينة الشارع السوق المدرسة المستشفى الطريق المطر الشتاء الصيف الأسعار "
-        "العمال الطلاب الاجتماع البرلمان الرئيس الشركة المصنع الميناء القطار المطار الكهرباء "
-        "المياه الخبز القمح النفط الغاز الانتخابات المحكمة الشرطة الجامعة المكتبة المسرح الملعب "
-        "الفريق المباراة الحدود القرية الجبل البحر النهر أعلن قال أكد افتتح قرر ارتفع انخفض وصل "
-        "غادر بدأ انتهى جديد كبير صغير سريع عام محلي دولي اليوم أمس غدا المجلس البلدية الميزانية "
-        "الضرائب الاستثمار البنك العملة التضخم الصادرات الواردات الزراعة المحصول الري الصحة "
-        "الأطباء الدواء اللقاح التعليم المعلمين الامتحانات الثقافة المهرجان الكتاب الفيلم "
-        "الموسيقى التراث المتحف الآثار السياحة الفندق الرحلة النقل الحافلة السيارة الجسر النفق "
-        "المشروع الخطة التقرير الدراسة البيان المؤتمر الوفد الاتفاق المفاوضات السفير الوزارة "
-        "اللجنة القانون الدستور القرار الحكم المحامي القاضي الشهود الأمن الجيش الحريق الإسعاف "
-        "الطقس الرياح الحرارة الثلوج الفيضان الجفاف البيئة التلوث الطاقة الشمس الرياضة البطولة "
-        "المدرب اللاعب الهدف الجمهور الصحافة الإذاعة التلفزيون الإنترنت الهاتف الشباب النساء "
-        "الأطفال الأسر السكان المواطنين الموظفين المزارعين التجار المستثمرين أوضح أشار طالب "
-        "رفض وافق ناقش درس وقع استقبل زار شارك حضر نظم أطلق خصص وعد حذر توقع سجل بلغ تجاوز "
-        "تراجع استمر عاد حصل قدم نشر كشف أضاف أفاد صباح مساء خلال بعد قبل نحو حوالي أكثر أقل"
+WORDS = {  # the corpus generator's words, then more, so that 50 items a feed stay varied
+    "ar": CORPUS_WORDS["ar"]
+    + " "
+    + (
+        "المجلس البلدية الميزانية الضرائب الاستثمار البنك العملة التضخم الصادرات الواردات "
+        "الزراعة المحصول الري الصحة الأطباء الدواء اللقاح التعليم المعلمين الامتحانات الثقافة "
+        "المهرجان الكتاب الفيلم الموسيقى التراث المتحف الآثار السياحة الفندق الرحلة النقل "
+        "الحافلة السيارة الجسر النفق المشروع الخطة التقرير الدراسة البيان المؤتمر الوفد "
+        "الاتفاق المفاوضات السفير الوزارة اللجنة القانون الدستور القرار الحكم المحامي القاضي "
+        "الشهود الأمن الجيش الحريق الإسعاف الطقس الرياح الحرارة الثلوج الفيضان الجفاف البيئة "
+        "التلوث الطاقة الشمس الرياضة البطولة المدرب اللاعب الهدف الجمهور الصحافة الإذاعة "
+        "التلفزيون الإنترنت الهاتف الشباب النساء الأطفال الأسر السكان المواطنين الموظفين "
+        "المزارعين التجار المستثمرين أوضح أشار طالب رفض وافق ناقش درس وقع استقبل زار شارك حضر "
+        "نظم أطلق خصص وعد حذر توقع سجل بلغ تجاوز تراجع استمر عاد حصل قدم نشر كشف أضاف أفاد "
+        "صباح مساء خلال بعد قبل نحو حوالي أكثر أقل"
     ),
-    "en": (
-        "government minister city street market school hospital road rain winter summer prices "
-        "workers students meeting parliament president company factory port train airport "
-        "electricity water bread wheat oil gas election court police university library theatre "
-        "stadium team match border village mountain sea river announced said confirmed opened "
-        "decided rose fell arrived left began ended new large small fast public local national "
-        "today yesterday tomorrow council municipality budget taxes investment bank currency "
-        "inflation exports imports farming harvest irrigation health doctors medicine vaccine "
-        "education teachers exams culture festival book film music heritage museum ruins tourism "
-        "hotel journey transport bus car bridge tunnel project plan report study statement "
-        "conference delegation agreement talks ambassador ministry committee law constitution "
-        "ruling judge lawyer witnesses security army fire ambulance weather wind heat snow flood "
+    "en": CORPUS_WORDS["en"]
+    + " "
+    + (
+        "council municipality budget taxes investment bank currency inflation exports imports "
+        "farming harvest irrigation health doctors medicine vaccine education teachers exams "
+        "culture festival book film music heritage museum ruins tourism hotel journey "
+        "transport bus car bridge tunnel project plan report study statement conference "
+        "delegation agreement talks ambassador ministry committee law constitution ruling "
+        "judge lawyer witnesses security army fire ambulance weather wind heat snow flood "
         "drought environment pollution energy solar sport championship coach player goal crowd "
-        "press radio television internet phone youth women children families residents citizens "
-        "employees farmers traders investors explained noted demanded refused approved discussed "
-        "studied signed received visited joined attended organised launched allocated promised "
-        "warned expected recorded reached exceeded declined continued returned obtained presented "
-        "published revealed added reported morning evening during after before about nearly more "
-        "less several million percent officials sources region province capital district"
+        "press radio television internet phone youth women children families residents "
+        "citizens employees farmers traders investors explained noted demanded refused "
+        "approved discussed studied signed received visited joined attended organised launched "
+        "allocated promised warned expected recorded reached exceeded declined continued "
+        "returned obtained presented published revealed added reported morning evening during "
+        "after before about nearly more less several million percent officials sources region "
+        "province capital district"
     ),
-    "fa": (
-        "دولت وزیر شهر خیابان بازار مدرسه بیمارستان جاده باران زمستان تابستان قیمت‌ها کارگران "
-        "دانشجویان نشست مجلس رئیس شرکت کارخانه بندر قطار فرودگاه برق آب نان گندم نفت گاز "
-        "انتخابات دادگاه پلیس دانشگاه کتابخانه تئاتر ورزشگاه تیم مسابقه مرز روستا کوه دریا رود "
-        "اعلام گفت تأیید گشود تصمیم افزایش کاهش رسید رفت آغاز پایان تازه بزرگ کوچک سریع عمومی "
-        "محلی ملی امروز دیروز فردا شورا شهرداری بودجه مالیات سرمایه‌گذاری بانک ارز تورم صادرات "
-        "واردات کشاورزی برداشت آبیاری سلامت پزشکان دارو واکسن آموزش معلمان امتحانات فرهنگ "
-        "جشنواره کتاب فیلم موسیقی میراث موزه آثار گردشگری هتل سفر حمل‌ونقل اتوبوس خودرو پل "
-        "تونل طرح برنامه گزارش پژوهش بیانیه همایش هیئت توافق مذاکرات سفیر وزارتخانه کمیسیون "
-        "قانون اساسی حکم قاضی وکیل شاهدان امنیت ارتش آتش‌سوزی اورژانس هوا باد گرما برف سیل "
-        "خشکسالی محیط‌زیست آلودگی انرژی خورشیدی ورزش قهرمانی مربی بازیکن گل تماشاگران "
-        "مطبوعات رادیو تلویزیون اینترنت تلفن جوانان زنان کودکان خانواده‌ها ساکنان شهروندان "
-        "کارمندان کشاورزان بازرگانان سرمایه‌گذاران توضیح اشاره خواستار رد تصویب بررسی امضا "
-        "پذیرفت بازدید شرکت‌کرد برگزار راه‌اندازی اختصاص وعده هشدار پیش‌بینی ثبت بیش کمتر "
-        "ادامه بازگشت دریافت ارائه منتشر افشا افزود گزارش‌داد صبح عصر طی پس پیش حدود تقریبا "
-        "مقامات منابع منطقه استان پایتخت"
+    "fa": CORPUS_WORDS["fa"]
+    + " "
+    + (
+        "شورا شهرداری بودجه مالیات سرمایه‌گذاری بانک ارز تورم صادرات واردات کشاورزی برداشت "
+        "آبیاری سلامت پزشکان دارو واکسن آموزش معلمان امتحانات فرهنگ جشنواره کتاب فیلم موسیقی "
+        "میراث موزه آثار گردشگری هتل سفر حمل‌ونقل اتوبوس خودرو پل تونل طرح برنامه گزارش پژوهش "
+        "بیانیه همایش هیئت توافق مذاکرات سفیر وزارتخانه کمیسیون قانون اساسی حکم قاضی وکیل "
+        "شاهدان امنیت ارتش آتش‌سوزی اورژانس هوا باد گرما برف سیل خشکسالی محیط‌زیست آلودگی "
+        "انرژی خورشیدی ورزش قهرمانی مربی بازیکن گل تماشاگران مطبوعات رادیو تلویزیون اینترنت "
+        "تلفن جوانان زنان کودکان خانواده‌ها ساکنان شهروندان کارمندان کشاورزان بازرگانان "
+        "سرمایه‌گذاران توضیح اشاره خواستار رد تصویب بررسی امضا پذیرفت بازدید شرکت‌کرد برگزار "
+        "راه‌اندازی اختصاص وعده هشدار پیش‌بینی ثبت بیش کمتر ادامه بازگشت دریافت ارائه منتشر "
+        "افشا افزود گزارش‌داد صبح عصر طی پس پیش حدود تقریبا مقامات منابع منطقه استان پایتخت"
     ),
 }
 CITIES = {

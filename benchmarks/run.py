@@ -101,8 +101,8 @@ def edit_article(site: Path, n: int) -> Path:
     return article
 
 
-def serve_edit(site: Path, out: Path, edits: int) -> list[float]:
-    """Seconds from saving an article to the served page containing the change."""
+def start_server(site: Path, out: Path) -> tuple[subprocess.Popen, str]:
+    """``build.py serve`` on a free local port, in a session of its own; (process, base URL)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -112,7 +112,12 @@ def serve_edit(site: Path, out: Path, edits: int) -> list[float]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def serve_edit(site: Path, out: Path, edits: int) -> list[float]:
+    """Seconds from saving an article to the served page containing the change."""
+    proc, base = start_server(site, out)
     try:
         deadline = time.time() + 600
         while time.time() < deadline:
@@ -306,16 +311,7 @@ def newsroom(
 def serve_newsroom(site: Path, out: Path, runs: int) -> tuple[dict[str, list[float]], float]:
     """Seconds from each save to the server answering with the change; and the server's
     peak memory (largest process) when it is stopped."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        sahifa(site, out) + ["serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(site, out)
 
     def page(slug: str) -> tuple[int, str]:
         try:

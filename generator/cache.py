@@ -187,6 +187,32 @@ def _save(path: Path, value: Any) -> None:
     atomic_write(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
+class Memo:
+    """Work a build keeps for the next one, by what it depends on (content-addressed entries,
+    e.g. a record's fingerprint -> what screening it gave), in one file of the cache folder,
+    for one ``key`` (the code, the settings the entries depend on): a file made for another
+    key is ignored. ``entries`` is a plain dict; ``save`` writes it when it gained entries."""
+
+    def __init__(self, path: Path | None, key: str) -> None:
+        self.path, self.key = path, key
+        found = _load(path) if path is not None else None
+        self.entries: dict = found["memo"] if isinstance(found, dict) and found.get("key") == key else {}
+        self.loaded = len(self.entries)
+
+    @property
+    def grew(self) -> bool:
+        return len(self.entries) != self.loaded
+
+    def save(self, keep=None, *, force: bool = False) -> None:
+        """Write the entries if any was added, or ``force`` (entries nested in the caller's
+        own way); ``keep``: only the entries whose keys it holds."""
+        if self.path is None or not (self.grew or force):
+            return
+        entries = self.entries if keep is None else {k: v for k, v in self.entries.items() if k in keep}
+        _save(self.path, {"key": self.key, "memo": entries})
+        self.loaded = len(self.entries)
+
+
 # An entry of the output manifest: size, mtime_ns, digest of the bytes.
 ManifestEntry = tuple[int, int, bytes]
 

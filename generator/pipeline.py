@@ -17,6 +17,7 @@ from .cache import (
     BuildCache,
     BuildState,
     Examination,
+    Memo,
     code_fingerprint,
     examine,
     file_signature,
@@ -145,59 +146,24 @@ def _stage_outputs(task, *, writer: OutputWriter, previous: dict) -> list[tuple[
     return out
 
 
-def _load_memo(cache: BuildCache | None, name: str, key: str) -> dict | None:
-    """A memo the build cache keeps (``name``) for one ``key`` (else an empty one); None
-    without a cache."""
-    if cache is None:
-        return None
-    from .cache import _load
-
-    found = _load(cache.folder / name)
-    memo = found["memo"] if isinstance(found, dict) and found.get("key") == key else {}
-    memo[_SIZE] = len(memo)
-    return memo
+def _memo(cache: BuildCache | None, name: str, key: str) -> Memo:
+    """A memo of the build cache (without a cache: one that is never read nor saved)."""
+    return Memo(cache.folder / name if cache is not None else None, key)
 
 
-_SIZE = "\x00size"
-"""Where ``_load_memo`` notes how many entries the memo had when loaded."""
-
-
-def _save_memo(cache: BuildCache | None, name: str, key: str, memo: dict | None, live: set) -> None:
-    """Save a memo of ``_load_memo`` if it gained entries, keeping those in ``live``."""
-    if cache is None or memo is None:
-        return
-    from .cache import _save
-
-    size = memo.pop(_SIZE, 0)
-    if len(memo) != size:
-        _save(cache.folder / name, {"key": key, "memo": {k: v for k, v in memo.items() if k in live}})
-
-
-def _load_cards(cache: BuildCache | None, environment: str) -> dict[str, dict]:
-    """Per language, the cards earlier builds rendered in this environment, by article key."""
-    if cache is None:
-        return {}
-    from .cache import _load
-
-    found = _load(cache.folder / "cards.pickle")
-    if not isinstance(found, dict) or found.get("environment") != environment or found.get("format") != 2:
-        return {}
-    return found["cards"]
-
-
-def _save_cards(cache: BuildCache, environment: str, kept: dict, fresh: dict, keys: PageKeys) -> None:
+def _save_cards(cards: Memo, fresh: dict, keys: PageKeys) -> None:
     """Keep the cards of the stories the site now has (the ones rendered now added)."""
-    from .cache import _save
-
+    for lang, made in fresh.items():
+        cards.entries.setdefault(lang, {}).update(made)
     if not fresh:
         return
-    cards = {lang: {**kept.get(lang, {}), **fresh.get(lang, {})} for lang in set(kept) | set(fresh)}
     stories = sum(len(articles) for articles in keys.planner.site.articles.values())
-    if sum(len(found) for found in cards.values()) > stories + stories // 4 + 100:
+    if sum(len(found) for found in cards.entries.values()) > stories + stories // 4 + 100:
         # Corrections and deletions leave cards nobody shows: drop them now and then.
         live = set(keys.known_articles())
-        cards = {lang: {k: html for k, html in found.items() if k in live} for lang, found in cards.items()}
-    _save(cache.folder / "cards.pickle", {"format": 2, "environment": environment, "cards": cards})
+        for lang, found in cards.entries.items():
+            cards.entries[lang] = {k: html for k, html in found.items() if k in live}
+    cards.save(force=True)  # entries are per language: ``grew`` does not count cards
 
 
 def build_site(
@@ -280,9 +246,9 @@ def _build_locked(
     profiles, profile_notes = load_profiles(config)
     config = with_profile_names(config, profiles)  # an author's names link their stories
     screening = f"{code_fingerprint()} {config.term_limits!r}"  # what the memo's entries depend on
-    screened = _load_memo(cache, "screened.pickle", screening)
-    site = assemble(records, config, today=today, problems=problems, screened=screened)
-    _save_memo(cache, "screened.pickle", screening, screened, {r.fingerprint for r in records})
+    screened = _memo(cache, "screened.pickle", screening)
+    site = assemble(records, config, today=today, problems=problems, screened=screened.entries)
+    screened.save(keep={r.fingerprint for r in records})
     report.site = site
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)
@@ -324,9 +290,9 @@ def _build_locked(
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
         keys = PageKeys(planner)
-        cards = _load_cards(cache, environment)
+        cards = _memo(cache, "cards.pickle", f"cards 2 {environment}")
         for lang_code, env in envs.items():
-            env.globals["card"].use(keys.article_key, cards.get(lang_code, {}))
+            env.globals["card"].use(keys.article_key, cards.entries.get(lang_code, {}))
         extras = [
             partial(_stage_outputs, task, writer=writer, previous=previous_pages)
             for task in feed_and_search_tasks(
@@ -388,7 +354,7 @@ def _build_locked(
             "environment": environment,
         }
     if cache is not None:
-        _save_cards(cache, environment, cards, fresh_cards, keys)
+        _save_cards(cards, fresh_cards, keys)
         fingerprint = examined.fingerprint
         if registered:  # the register is an input too: describe the inputs as they now are
             fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)

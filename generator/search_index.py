@@ -244,9 +244,9 @@ def search_outputs(
     site: Site, config: SiteConfig, languages: tuple[str, ...] | None = None, memo_dir=None
 ) -> Iterator[tuple[str, bytes]]:
     """``memo_dir``: a folder of the build cache where each language's article weights are
-    kept between builds (``search-<hash of the code>.pickle``, for this code only; only this build's
-    articles are kept)."""
-    from .cache import _load, _save, code_fingerprint
+    kept between builds (``search-<digest of the language code>.pickle``, for this code only;
+    when it is written, only this build's articles are kept)."""
+    from .cache import Memo, code_fingerprint
 
     urls = Urls(config)
     for lcfg in config.languages:
@@ -254,16 +254,11 @@ def search_outputs(
             continue
         memo = None
         if memo_dir is not None:
-            memo_path = memo_dir / f"search-{hashlib.sha256(lcfg.code.encode()).hexdigest()[:16]}.pickle"
-            found = _load(memo_path)
-            memo = (
-                found["memo"] if isinstance(found, dict) and found.get("code") == code_fingerprint() else {}
-            )
-            before = set(memo)
-        yield from language_index(lcfg.code, site.articles[lcfg.code], urls, lcfg, memo)
+            name = f"search-{hashlib.sha256(lcfg.code.encode()).hexdigest()[:16]}.pickle"
+            memo = Memo(memo_dir / name, code_fingerprint())
+        yield from language_index(
+            lcfg.code, site.articles[lcfg.code], urls, lcfg, memo.entries if memo else None
+        )
         if memo is not None:
             clitics = lcfg.search_clitics == "arabic"
-            used = {weights_key(a, clitics) for a in site.articles[lcfg.code]}
-            if set(memo) != before or used != before:
-                kept = {k: memo[k] for k in used if k in memo}
-                _save(memo_path, {"code": code_fingerprint(), "memo": kept})
+            memo.save(keep={weights_key(a, clitics) for a in site.articles[lcfg.code]})
