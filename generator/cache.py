@@ -3,8 +3,8 @@
 Three things are kept in the cache folder (``ROOT/.sahifa-cache/`` for the CLI; tests and the
 library API build without one unless asked):
 
-- ``records.pickle``: every source's records with the stat signatures of the file (and of
-  its sidecar) and the digest of their bytes. A source whose signatures are unchanged, or
+- ``records-NN.pickle``: every source's records with the stat signatures of the file (and of
+  its sidecar) and the digest of their bytes, in ``RECORD_SHARDS`` files by the source's path. A source whose signatures are unchanged, or
   whose bytes are (a fresh clone, a restored cache), is not read again.
 - ``state-<out>.pickle``: for one output folder, the fingerprint of all inputs of the last
   successful build and the manifest of the files it wrote (size, mtime, digest of the bytes).
@@ -27,6 +27,7 @@ import importlib.util
 import os
 import pickle
 import sys
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -285,7 +286,8 @@ class BuildCache:
     records: dict[str, tuple[tuple, str, tuple]] = field(default_factory=dict)
     """Source path -> (stat signatures of the source and of its sidecar, hash of their
     bytes, its records)."""
-    records_changed: bool = False
+    dirty: set[int] = field(default_factory=set)
+    """Shards of ``records`` changed since they were loaded (``mark``)."""
 
     def state_path(self, out_dir: Path) -> Path:
         name = hashlib.sha256(os.fsencode(str(out_dir))).hexdigest()[:16]
@@ -318,17 +320,45 @@ class BuildCache:
             return  # already in memory (a cache object kept between builds)
         self.record_key = key
         self.records = {}
-        data = _load(self.folder / "records.pickle")
-        if isinstance(data, dict) and data.get("key") == self.record_key:
-            self.records = data["records"]
+        self.dirty = set()
+        for shard in range(RECORD_SHARDS):
+            data = _load(self._shard_path(shard))
+            if isinstance(data, dict) and data.get("key") == self.record_key:
+                self.records.update(data["records"])
+            else:
+                self.dirty.add(shard)  # absent, damaged or made for other code: write it anew
+
+    def mark(self, rel: str) -> None:
+        """The entry of source ``rel`` changed: its shard is written by ``save_records``."""
+        self.dirty.add(_shard_of(rel))
 
     def save_records(self, keep: set[str]) -> None:
-        stale = set(self.records) - keep
-        for path in stale:
+        """Drop the sources no longer there and write the shards that changed: one new story
+        rewrites one shard of ``RECORD_SHARDS``, not the records of the whole archive."""
+        for path in set(self.records) - keep:
             del self.records[path]
-        if self.records_changed or stale:
-            _save(self.folder / "records.pickle", {"key": self.record_key, "records": self.records})
-            self.records_changed = False
+            self.mark(path)
+        if not self.dirty:
+            return
+        shards: dict[int, dict] = {shard: {} for shard in self.dirty}
+        for rel, entry in self.records.items():
+            found = shards.get(_shard_of(rel))
+            if found is not None:
+                found[rel] = entry
+        for shard, records in sorted(shards.items()):
+            _save(self._shard_path(shard), {"key": self.record_key, "records": records})
+        self.dirty = set()
+
+    def _shard_path(self, shard: int) -> Path:
+        return self.folder / f"records-{shard:02x}.pickle"
+
+
+RECORD_SHARDS = 64
+"""Files the records are kept in, by a hash of the source's path."""
+
+
+def _shard_of(rel: str) -> int:
+    return zlib.crc32(rel.encode("utf-8", "surrogateescape")) % RECORD_SHARDS
 
 
 @dataclass(frozen=True)

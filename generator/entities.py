@@ -15,6 +15,7 @@ Pure: configuration and tags in, tags with ``entity`` set out.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import Callable, Mapping
 
 from babel import Locale
@@ -28,10 +29,12 @@ def _territory_id(code: str) -> str:
     return f"territory:{code}"
 
 
+@lru_cache(maxsize=8)
 def _territory_names(locales: tuple[str, ...]) -> dict[str, str]:
     """Comparison key -> entity id for country and region names in ``locales``.
 
-    Keys that would name two different territories are dropped rather than guessed.
+    Keys that would name two different territories are dropped rather than guessed. Made once
+    per process and set of locales (every taxonomy with entities asks): callers only read it.
     """
     found: dict[str, set[str]] = {}
     for locale in locales:

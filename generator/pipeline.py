@@ -71,7 +71,7 @@ def read_records(
             digest = _digest(reader, source.path)
             if hit[1] == digest:  # touched or copied, not changed
                 hit = cache.records[rel] = (sig, digest, hit[2])
-                cache.records_changed = True
+                cache.mark(rel)
             else:
                 hit = None
         if hit is not None:
@@ -88,7 +88,7 @@ def read_records(
         if cache is not None:
             digest = item[0].source_hash if item else _digest(reader_named(source.kind), source.path)
             cache.records[rel] = (signatures[rel], digest, tuple(item))
-            cache.records_changed = True
+            cache.mark(rel)
     if cache is not None:
         cache.save_records(set(signatures))
     records.sort(key=lambda r: (r.path, r.source_id))

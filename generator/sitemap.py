@@ -12,6 +12,7 @@ output is deterministic.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
@@ -36,27 +37,67 @@ class SitemapEntry:
 
 
 def _urlset(entries: Sequence[SitemapEntry], urls: Urls) -> bytes:
-    s, x = f"{{{SITEMAP_NS}}}", f"{{{XHTML_NS}}}"
-    root = etree.Element(s + "urlset", nsmap={None: SITEMAP_NS, "xhtml": XHTML_NS})
+    """The ``urlset`` document, written as text: the bytes lxml's ``tostring(pretty_print=True)``
+    gives for the same tree (``tests/test_sitemap.py`` checks it against lxml), about four
+    times faster, which matters when one new story rebuilds a sitemap of 100,000 pages."""
+    absolute = _absolute(urls)
+    out = [_URLSET_HEAD]
+    add = out.append
     for entry in entries:
-        url = etree.SubElement(root, s + "url")
-        etree.SubElement(url, s + "loc").text = xml_text(urls.absolute(entry.path))
+        add(f"  <url>\n    <loc>{_text(absolute(entry.path))}</loc>\n")
         if entry.lastmod:
-            etree.SubElement(url, s + "lastmod").text = entry.lastmod.isoformat()
+            add(f"    <lastmod>{entry.lastmod.isoformat()}</lastmod>\n")
         if len(entry.alternates) > 1:
             for lang, path in entry.alternates:
-                etree.SubElement(
-                    url, x + "link", rel="alternate", hreflang=lang, href=xml_text(urls.absolute(path))
+                add(
+                    f'    <xhtml:link rel="alternate" hreflang="{_attr(lang)}" href="{_attr(absolute(path))}"/>\n'
                 )
             if entry.x_default:
-                etree.SubElement(
-                    url,
-                    x + "link",
-                    rel="alternate",
-                    hreflang="x-default",
-                    href=xml_text(urls.absolute(entry.x_default)),
+                add(
+                    '    <xhtml:link rel="alternate" hreflang="x-default" '
+                    f'href="{_attr(absolute(entry.x_default))}"/>\n'
                 )
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+        add("  </url>\n")
+    if len(out) == 1:
+        return (_URLSET_HEAD[:-2] + "/>\n").encode("utf-8")
+    add("</urlset>\n")
+    return "".join(out).encode("utf-8")
+
+
+_URLSET_HEAD = (
+    f"<?xml version='1.0' encoding='utf-8'?>\n<urlset xmlns=\"{SITEMAP_NS}\" xmlns:xhtml=\"{XHTML_NS}\">\n"
+)
+
+
+def _absolute(urls: Urls):
+    """``urls.absolute`` remembered for every path of this sitemap (alternates repeat them)."""
+    seen: dict[str, str] = {}
+
+    def absolute(path: str) -> str:
+        link = seen.get(path)
+        if link is None:
+            link = seen[path] = urls.absolute(path)
+        return link
+
+    return absolute
+
+
+def _text(value: str) -> str:
+    """XML character data as lxml writes it: illegal characters dropped, ``& < >`` and
+    carriage returns escaped."""
+    value = xml_text(value)
+    return _TEXT_SPECIAL.sub(lambda m: _ESCAPES[m.group()], value) if _TEXT_SPECIAL.search(value) else value
+
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+_ATTR_SPECIAL = re.compile('[&<>"\n\r\t]')
+_TEXT_SPECIAL = re.compile("[&<>\r]")
+
+
+def _attr(value: str) -> str:
+    """An attribute value (in double quotes) as lxml writes it."""
+    value = xml_text(value)
+    return _ATTR_SPECIAL.sub(lambda m: _ESCAPES[m.group()], value) if _ATTR_SPECIAL.search(value) else value
 
 
 def _index(parts: Sequence[tuple[str, dt.date | None]], urls: Urls) -> bytes:

@@ -159,7 +159,9 @@ def make_site(dest: Path, corpus: Path, entries: list[dict]) -> Path:
     return site
 
 
-CACHE_NAME = re.compile(r"(records|cards|screened|(state|search)-[0-9a-f]{16})\.pickle|spare-[0-9a-f]{16}")
+CACHE_NAME = re.compile(
+    r"(records-[0-9a-f]{2}|cards|screened|(state|search)-[0-9a-f]{16})\.pickle|spare-[0-9a-f]{16}"
+)
 
 
 def check_register(path: Path) -> None:

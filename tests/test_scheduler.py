@@ -220,7 +220,7 @@ def test_classify_paths(themed):
     assert classify(root / "content/en/.x.md.swp", config, toml) is None
     assert classify(root / "content/en/x.md~", config, toml) is None
     assert classify(root / "public/index.html", config, toml) is None
-    assert classify(root / ".sahifa-cache/records.pickle", config, toml) is None
+    assert classify(root / ".sahifa-cache/records-00.pickle", config, toml) is None
 
 
 def test_a_theme_file_wins_over_the_shipped_one(themed):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import unquote, urlsplit
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from generator.config import load_config
@@ -136,3 +138,61 @@ def test_every_hreflang_cluster_names_one_x_default_and_the_chooser_is_in_it(new
     assert root.xpath("//link[@hreflang='x-default']/@href") == [base]
     fa_home = lxml.html.fromstring((out / "fa/index.html").read_bytes())
     assert fa_home.xpath("//link[@hreflang='x-default']/@href") == [base]
+
+
+def _lxml_urlset(entries, urls: Urls) -> bytes:
+    """The sitemap as lxml serialises the same tree: the oracle for the text writer."""
+    from generator.feeds import xml_text
+
+    s, x = f"{{{SITEMAP_NS}}}", f"{{{XHTML_NS}}}"
+    root = etree.Element(s + "urlset", nsmap={None: SITEMAP_NS, "xhtml": XHTML_NS})
+    for entry in entries:
+        url = etree.SubElement(root, s + "url")
+        etree.SubElement(url, s + "loc").text = xml_text(urls.absolute(entry.path))
+        if entry.lastmod:
+            etree.SubElement(url, s + "lastmod").text = entry.lastmod.isoformat()
+        if len(entry.alternates) > 1:
+            for lang, path in entry.alternates:
+                etree.SubElement(
+                    url, x + "link", rel="alternate", hreflang=lang, href=xml_text(urls.absolute(path))
+                )
+            if entry.x_default:
+                etree.SubElement(
+                    url,
+                    x + "link",
+                    rel="alternate",
+                    hreflang="x-default",
+                    href=xml_text(urls.absolute(entry.x_default)),
+                )
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+class _RawUrls:
+    """Absolute 'URLs' that are the paths themselves, so the escaping of any text is tested."""
+
+    def absolute(self, path: str) -> str:
+        return "https://example.org/" + path
+
+
+_paths = st.text(min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            SitemapEntry,
+            path=_paths,
+            alternates=st.lists(
+                st.tuples(st.sampled_from(["ar", "en", "ckb", 'x"<&>\t']), _paths), max_size=3
+            ).map(tuple),
+            x_default=st.none() | _paths,
+            lastmod=st.none() | st.dates(),
+        ),
+        max_size=6,
+    )
+)
+def test_sitemap_text_writer_gives_lxml_bytes(entries):
+    from generator.sitemap import _urlset
+
+    assert _urlset(entries, _RawUrls()) == _lxml_urlset(entries, _RawUrls())
