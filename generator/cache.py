@@ -234,8 +234,9 @@ class BuildState:
     spare: dict[str, ManifestEntry] | None = None
     """The manifest of the tree the last build replaced, kept as ``spare_path`` (None: none)."""
     pages: dict[str, tuple] | None = None
-    """Output path -> (page key, sitemap entry) of every page the last build planned
-    (``pagekeys``); pages whose key is unchanged are not rendered again."""
+    """Output path -> (page key, sitemap entry, inputs key or None) of every page the last
+    build planned (``pagekeys``); pages whose key is unchanged are not rendered again, pages
+    whose inputs key is unchanged are not even keyed."""
     environment: str = ""
     """``pagekeys.environment_key`` of the last build: when it changed, every page is rendered."""
 

@@ -16,6 +16,12 @@ as it is. A key covers:
   translations, its related stories and its neighbours, as ``ArticleView`` shows them
   (``metadata.article_context``).
 
+Most list pages (term pages, months, the home's later pages) also have an inputs key
+(``PageKeys.inputs_key``): what their view is made from, declared by the planner. When it is
+the last build's, the page keeps the last build's key without its view being made at all:
+with 10,000 stories, one new story changes the inputs of a few hundred of 12,000 list pages.
+``VERIFY`` (set by the property tests) makes the full key anyway and checks that it agrees.
+
 What a template can reach beyond the view is the configuration (in the environment key), an
 article's record and terms (in its key) and a term's stories (their paths and order are in
 the term's key; their text is not: a template showing a term's stories must get them through
@@ -27,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+from functools import partial
 from typing import Any
 
 from .config import LanguageConfig, SiteConfig, TaxonomyConfig
@@ -136,8 +143,26 @@ class PageKeys:
             )
         return found
 
+    def head(self, spec: PageSpec) -> tuple:
+        return (spec.path, spec.kind.label, spec.template, spec.lang, self._languages.get(spec.lang))
+
+    def inputs_key(self, spec: PageSpec) -> bytes | None:
+        """A digest of what a lazy view will be made from: its factory's arguments and what the
+        factory declares it reads besides them (``PageSpec.inputs``), walked as views are. Two
+        builds with one environment that give a page the same inputs key give it the same
+        view, so the page's key need not be made (nor its view): the last one holds. None
+        for a page that declares nothing (its view must be made to key it)."""
+        factory = spec._factory
+        if spec.inputs is None or spec._view is not None or not isinstance(factory, partial):
+            return None
+        parts: list = [factory.func.__name__]
+        self._walk(factory.args, parts)
+        self._walk(factory.keywords, parts)
+        self._walk(spec.inputs(), parts)
+        return _hash((self.head(spec), "inputs", parts))
+
     def key(self, spec: PageSpec) -> bytes:
-        head = (spec.path, spec.kind.label, spec.template, spec.lang, self._languages.get(spec.lang))
+        head = self.head(spec)
         if spec.kind is PageKind.ARTICLE and spec.article is not None:
             return _hash((head, self._article_inputs(spec.article)))
         view = spec.view
@@ -203,6 +228,11 @@ class PageKeys:
         else:
             raise TypeError(f"page keys do not know how to digest a {kind.__name__}")
 
+
+VERIFY = False
+"""Make every page's full key even when its inputs key matched, and fail if the two disagree
+(``tests/test_incremental_properties.py``: a view reading something its planner did not
+declare shows up there)."""
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 """Field names of the dataclasses met in views (``dataclasses.fields`` is slow to ask)."""

@@ -90,7 +90,7 @@ class PageSpec:
     planned by the render worker that renders them, in parallel, and the planning process
     does not hold 10,000 views at once."""
 
-    __slots__ = ("path", "kind", "template", "lang", "_view", "_factory", "article")
+    __slots__ = ("path", "kind", "template", "lang", "_view", "_factory", "article", "inputs")
 
     def __init__(
         self,
@@ -101,11 +101,17 @@ class PageSpec:
         view: PageView | None = None,
         factory: Callable[[], PageView] | None = None,
         article: Article | None = None,
+        inputs: Callable[[], Any] | None = None,
     ) -> None:
         self.path, self.kind, self.template, self.lang = path, kind, template, lang
         self._view, self._factory = view, factory
         self.article = article
         """An article page's article (its key is made from it: ``pagekeys``)."""
+        self.inputs = inputs
+        """For a view made by a ``functools.partial`` factory: what the factory reads besides
+        its arguments and the configuration. The page keys digest both to tell, without making
+        the view, that the page shows what it showed last time (``PageKeys.inputs_key``).
+        None: nothing declared, the view must be made to tell."""
 
     @property
     def view(self) -> PageView:
@@ -142,14 +148,26 @@ class PageSpec:
 
 
 def _spec(
-    path: str, kind: PageKind, template: str, lang: str, make: Callable[[], PageView], lazy: bool
+    path: str,
+    kind: PageKind,
+    template: str,
+    lang: str,
+    make: Callable[[], PageView],
+    lazy: bool,
+    inputs: Callable[[], Any] | None = None,
 ) -> PageSpec:
-    """A page whose view ``make`` makes: now, or (``lazy``) when first asked for."""
+    """A page whose view ``make`` makes: now, or (``lazy``) when first asked for (``inputs``:
+    see ``PageSpec.inputs``)."""
     return (
-        PageSpec(path, kind, template, lang, factory=make)
+        PageSpec(path, kind, template, lang, factory=make, inputs=inputs)
         if lazy
         else PageSpec(path, kind, template, lang, make())
     )
+
+
+def _nothing() -> tuple:
+    """The declared inputs of a view that reads only its arguments and the configuration."""
+    return ()
 
 
 @dataclass(frozen=True)
@@ -313,6 +331,8 @@ class PagePlanner:
                 lang,
                 partial(self._home_view, lang, pager, items, path),
                 lazy,
+                # Page 1 (lead, section blocks, banners) reads the whole language: undeclared.
+                _nothing if pager.number > 1 else None,
             )
 
     def _home_view(self, lang: str, pager: Pager, items: tuple, path: str) -> ListView:
@@ -449,7 +469,12 @@ class PagePlanner:
             lambda n: self.urls.term(term.lang, term.taxonomy, term.slug, n),
         ):
             make = partial(self._term_view, term, taxonomy, pager, items, path)
-            yield _spec(path, PageKind.TERM, "list.html", term.lang, make, lazy)
+            inputs = partial(self._term_inputs, term, path, pager.number == 1)
+            yield _spec(path, PageKind.TERM, "list.html", term.lang, make, lazy, inputs)
+
+    def _term_inputs(self, term: Term, path: str, first: bool) -> tuple:
+        """What ``_term_view`` reads besides its arguments and the configuration."""
+        return self._term_equivalents(term, path), self._profile_view(term) if first else None
 
     def _term_view(
         self, term: Term, taxonomy: TaxonomyConfig, pager: Pager, items: tuple, path: str
@@ -528,7 +553,8 @@ class PagePlanner:
                     make = partial(
                         self._month_view, lang, calendar, year, month, label, pager, page_items, path
                     )
-                    yield _spec(path, _MONTH_KINDS[calendar], "list.html", lang, make, lazy)
+                    inputs = partial(self._month_equivalents, lang, calendar, year, month, path)
+                    yield _spec(path, _MONTH_KINDS[calendar], "list.html", lang, make, lazy, inputs)
             sections.append({"calendar": calendar, "months": entries, "years": year_groups(entries, lcfg)})
         path = self.urls.archive_index(lang)
         view = ArchiveView(

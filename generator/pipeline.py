@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from .assemble import assemble
-from . import permalinks
+from . import pagekeys, permalinks
 from .cache import (
     BuildCache,
     BuildState,
@@ -118,17 +118,22 @@ def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: 
     (``previous``: path -> key, sitemap entry) and the output folder still holds that build's
     file; stage it unless the output folder already has these bytes. Returns the digest,
     whether it was staged, the page's sitemap entry, its key and the cards rendered for it
-    (``render._memoized_card``; None when none was)."""
-    key = keys.key(spec)
+    (``render._memoized_card``; None when none was) and its inputs key (``PageKeys.inputs_key``).
+    A page whose inputs key is the last build's keeps its last key without its view being made."""
     old = previous.get(spec.path)
-    if old is not None and old[0] == key:
-        entry = writer.previous.get(spec.path) if writer.previous is not None else None
-        if entry is not None:
-            return entry[2], False, old[1], key, None
+    written = writer.previous.get(spec.path) if old is not None and writer.previous is not None else None
+    inputs = keys.inputs_key(spec)
+    if written is not None and inputs is not None and len(old) > 2 and old[2] == inputs:
+        if pagekeys.VERIFY and keys.key(spec) != old[0]:
+            raise AssertionError(f"{spec.path}: the inputs key is unchanged but the page key is not")
+        return written[2], False, old[1], old[0], None, inputs
+    key = keys.key(spec)
+    if written is not None and old[0] == key:
+        return written[2], False, old[1], key, None, inputs
     env = envs[spec.lang]
     data = render(env, spec.template, spec.context).encode("utf-8")
     cards = env.globals["card"].take_fresh()
-    return (*writer.stage_file(spec.path, data), sitemap_entry(spec), key, cards or None)
+    return (*writer.stage_file(spec.path, data), sitemap_entry(spec), key, cards or None, inputs)
 
 
 def _stage_outputs(task, *, writer: OutputWriter, previous: dict) -> list[tuple[str, bytes, bool, object]]:
@@ -321,12 +326,12 @@ def _build_locked(
                 page_keys[rel] = (key, None)
         results = [result for part in outcome[len(extras) :] for result in part]
         fresh_cards: dict[str, dict] = {}
-        for spec, (data_digest, staged, entry, key, made) in zip(specs, results):
+        for spec, (data_digest, staged, entry, key, made, inputs) in zip(specs, results):
             writer.note(spec.path, data_digest, staged)
-            page_keys[spec.path] = (key, entry)
+            page_keys[spec.path] = (key, entry, inputs)
             if made:
                 fresh_cards.setdefault(spec.lang, {}).update(made)
-        for path, data in sitemaps(config, (entry for _, _, entry, _, _ in results)):
+        for path, data in sitemaps(config, (result[2] for result in results)):
             writer.write(path, data)
         writer.write("manifest.webmanifest", web_manifest(config))
         t3 = time.perf_counter()

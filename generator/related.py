@@ -11,8 +11,6 @@ Previous/next: neighbours in the language's newest-first order ("previous" is ol
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -62,16 +60,19 @@ def related(index: StoryIndex, article: Article, limit: int = RELATED) -> tuple[
     me = index.position.get(article.path)
     if me is None or not article.tags:
         return ()
-    shared: Counter[int] = Counter()
+    shared: dict[int, int] = {}
+    count = shared.get
+    lang = article.lang
     for ref in article.tags:
-        members = index.tag_members.get((article.lang, ref.key), ())
-        at = index.tag_position.get((article.lang, ref.key, me), 0)
-        shared.update(members[max(0, at - WINDOW) : at + WINDOW + 1])
+        members = index.tag_members.get((lang, ref.key), ())
+        at = index.tag_position.get((lang, ref.key, me), 0)
+        for pos in members[max(0, at - WINDOW) : at + WINDOW + 1]:
+            shared[pos] = count(pos, 0) + 1
     shared.pop(me, None)
     # Most shared tags first, then newest (the smaller position).
-    best = heapq.nsmallest(limit, shared.items(), key=lambda item: (-item[1], item[0]))
-    order = index.order[article.lang]
-    return tuple(order[pos] for pos, _ in best)
+    best = sorted(shared, key=lambda pos: (-shared[pos], pos))[:limit]
+    order = index.order[lang]
+    return tuple(order[pos] for pos in best)
 
 
 def neighbours(index: StoryIndex, article: Article) -> tuple[Article | None, Article | None]:
