@@ -240,14 +240,14 @@ def run_tasks(
     _job.update(tasks=tasks)
     try:
         with _forked_pool(n) as pool:
-            # A few ``map`` calls rather than one ``imap``: progress in steps, through the same
-            # blocking call (and the same behaviour under Ctrl-C) as a single ``map``.
-            step = max(n, len(tasks) // 4)
-            for start in range(0, len(tasks), step):
-                indices = range(start, min(start + step, len(tasks)))
-                results.extend(pool.map(_run_task, indices, chunksize=1))
-                for i in indices:
-                    done(i)
+            # Every task queued at once, taken by the workers as they become free (no step
+            # waits for its slowest task while the other workers idle); the results are
+            # collected in order through the same blocking ``get`` as ``map``'s (and the same
+            # behaviour under Ctrl-C), each with its progress step.
+            pending = [pool.apply_async(_run_task, (i,)) for i in range(len(tasks))]
+            for i, result in enumerate(pending):
+                results.append(result.get())
+                done(i)
         return results
     finally:
         _job.clear()

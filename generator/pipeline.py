@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import replace
 import time
 from functools import partial
@@ -61,11 +62,17 @@ def read_records(
     records: list[ArticleRecord] = []
     todo: list[tuple[str, SourceFile]] = []
     signatures: dict[str, tuple] = {}
+    prefix = f"{config.root}/" if os.sep == "/" else None  # a path's text is its POSIX form
     for source in sources:
-        rel = source.path.relative_to(config.root).as_posix()
+        name = str(source.path)
+        if prefix and name.startswith(prefix):
+            rel = name[len(prefix) :]
+        else:
+            rel = source.path.relative_to(config.root).as_posix()
         reader = reader_named(source.kind)
         side = reader.sidecar_of(source.path)
-        sig = signatures[rel] = (file_signature(source.path), file_signature(side) if side else None)
+        own = source.signature or file_signature(source.path)
+        sig = signatures[rel] = (own, file_signature(side) if side else None)
         hit = cache.records.get(rel) if cache is not None else None
         if hit is not None and hit[0] != sig:
             digest = _digest(reader, source.path)
@@ -328,7 +335,7 @@ def _build_locked(
         fresh_cards: dict[str, dict] = {}
         for spec, (data_digest, staged, entry, key, made, inputs) in zip(specs, results):
             writer.note(spec.path, data_digest, staged)
-            page_keys[spec.path] = (key, entry, inputs)
+            page_keys[spec.path] = (key, tuple(entry) if entry is not None else None, inputs)
             if made:
                 fresh_cards.setdefault(spec.lang, {}).update(made)
         for path, data in sitemaps(config, (result[2] for result in results)):

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from lxml import etree
 
@@ -26,8 +25,10 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 MAX_URLS = 50_000
 
 
-@dataclass(frozen=True)
-class SitemapEntry:
+class SitemapEntry(NamedTuple):
+    """A page as the sitemap lists it. The build cache keeps one per page as a plain tuple of
+    these fields (quicker to save and load): the writers below take either."""
+
     path: str
     """Output path of the page (``ar/articles/x/index.html``)."""
     alternates: tuple[tuple[str, str], ...] = ()
@@ -43,19 +44,19 @@ def _urlset(entries: Sequence[SitemapEntry], urls: Urls) -> bytes:
     absolute = _absolute(urls)
     out = [_URLSET_HEAD]
     add = out.append
-    for entry in entries:
-        add(f"  <url>\n    <loc>{_text(absolute(entry.path))}</loc>\n")
-        if entry.lastmod:
-            add(f"    <lastmod>{entry.lastmod.isoformat()}</lastmod>\n")
-        if len(entry.alternates) > 1:
-            for lang, path in entry.alternates:
+    for page, alternates, x_default, lastmod in entries:
+        add(f"  <url>\n    <loc>{_text(absolute(page))}</loc>\n")
+        if lastmod:
+            add(f"    <lastmod>{lastmod.isoformat()}</lastmod>\n")
+        if len(alternates) > 1:
+            for lang, path in alternates:
                 add(
                     f'    <xhtml:link rel="alternate" hreflang="{_attr(lang)}" href="{_attr(absolute(path))}"/>\n'
                 )
-            if entry.x_default:
+            if x_default:
                 add(
                     '    <xhtml:link rel="alternate" hreflang="x-default" '
-                    f'href="{_attr(absolute(entry.x_default))}"/>\n'
+                    f'href="{_attr(absolute(x_default))}"/>\n'
                 )
         add("  </url>\n")
     if len(out) == 1:
@@ -123,7 +124,7 @@ def sitemap_outputs(
         for n, start in enumerate(range(0, len(entries), max_urls), 1):
             chunk = entries[start : start + max_urls]
             path = f"sitemaps/sitemap-{n}.xml"
-            parts.append((path, max((e.lastmod for e in chunk if e.lastmod), default=None)))
+            parts.append((path, max((e[3] for e in chunk if e[3]), default=None)))  # lastmod
             yield path, _urlset(chunk, urls)
         yield "sitemap.xml", _index(parts, urls)
     yield "robots.txt", robots_txt(urls)

@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 from .config import SiteConfig
 from .errors import SahifaError
 from .model import ArticleRecord
+from .cache import signature
 from .paths import check_file, printable_path, rel_path as _rel, walk  # noqa: F401
 
 
@@ -22,6 +23,8 @@ class SourceFile:
     path: Path
     kind: str  # the kind of the reader that reads it (``readers.READERS``)
     lang: str | None
+    signature: tuple | None = None
+    """``cache.signature`` of the file when it was found (None: not taken)."""
 
 
 def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
@@ -37,14 +40,14 @@ def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
 
     def consider(path: Path, folder: Path, kind: str, lang: str | None) -> None:
         try:
-            check_file(path, folder, root)
+            st = check_file(path, folder, root)
         except SahifaError as exc:
             problems.append(str(exc))
             return
         except OSError as exc:
             problems.append(f"{_rel(path, root)}: cannot be read ({exc.strerror or exc}); skipped")
             return
-        found.append(SourceFile(path, kind, lang))
+        found.append(SourceFile(path, kind, lang, signature(st)))
 
     from .readers import READERS
 
