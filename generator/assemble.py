@@ -372,6 +372,7 @@ def assemble(
 
     articles: dict[str, list[Article]] = defaultdict(list)
     redirects: list[tuple[str, str]] = []
+    shared_refs: dict[tuple[str, str, str], TermRef] = {}  # one (frozen) object per term
     for record in kept:
         slug = slugs.get(record.path)
         if slug is None:
@@ -387,15 +388,17 @@ def assemble(
                 if not key or key in seen:
                     continue
                 seen.add(key)
-                refs.append(
-                    TermRef(
+                ident = (taxonomy, record.lang, key)
+                ref = shared_refs.get(ident)
+                if ref is None:
+                    ref = shared_refs[ident] = TermRef(
                         key=key,
-                        name=names[(taxonomy, record.lang, key)],
-                        slug=term_slugs[(taxonomy, record.lang, key)],
+                        name=names[ident],
+                        slug=term_slugs[ident],
                         lang=record.lang,
                         taxonomy=taxonomy,
                     )
-                )
+                refs.append(ref)
             if refs:
                 terms[taxonomy] = tuple(refs)
         # The fallback key starts with NUL, which no value read from input can hold.

@@ -47,6 +47,11 @@ def _territory_names(locales: tuple[str, ...]) -> dict[str, str]:
     return {key: _territory_id(next(iter(codes))) for key, codes in found.items() if len(codes) == 1}
 
 
+@lru_cache(maxsize=8)
+def _territory_codes(locale: str) -> frozenset[str]:
+    return frozenset(Locale.parse(locale).territories)
+
+
 def _configured_names(
     tag_translations: Mapping[str, Mapping[str, str | tuple[str, ...]]], territories: set[str]
 ) -> dict[str, str]:
@@ -64,7 +69,7 @@ def _configured_names(
 def entity_resolver(config: SiteConfig) -> Callable[[str], str | None]:
     """A function from a tag's display name to its entity id (or None)."""
     locales = tuple(dict.fromkeys(lang.locale for lang in config.languages))
-    territories = set(Locale.parse(locales[0]).territories) if locales else set()
+    territories = _territory_codes(locales[0]) if locales else frozenset()
     cldr = _territory_names(locales)
     configured = _configured_names(config.tag_translations, territories)
 

@@ -277,7 +277,8 @@ def _build_locked(
     if state is not None and getattr(state, "environment", None) == environment:
         previous_pages = state.pages or {}
     t2 = time.perf_counter()
-    bytecode = SharedBytecode()
+    compiled = _memo(cache, "templates.pickle", code_fingerprint())
+    bytecode = SharedBytecode(compiled.entries)
     envs = {
         lang.code: make_environment(config, lang, bytecode=bytecode, pictures=pictures)
         for lang in config.languages
@@ -298,6 +299,7 @@ def _build_locked(
         specs = [spec for spec in planner.plan(lazy=not keep) if spec.path]
         writer.claim(spec.path for spec in specs)
         load_all(envs)  # compiled once here, not in every worker
+        compiled.save(force=bytecode.dumped)
         # One pool for everything that can run in parallel: feeds and search index per
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.

@@ -25,10 +25,14 @@ from .urls import Urls
 class SharedBytecode(jinja2.BytecodeCache):
     """Compiled templates kept in memory and shared by the environments of one build: the
     five languages render the same templates with the same options, so each template is
-    compiled once, in the parent, before the render workers are forked."""
+    compiled once, in the parent, before the render workers are forked. ``store`` may come
+    from the build cache (compiled by an earlier build): Jinja checks each entry against the
+    template's source and compiles it again when the source changed (``dumped`` is then
+    true)."""
 
-    def __init__(self) -> None:
-        self.store: dict[str, bytes] = {}
+    def __init__(self, store: dict[str, bytes] | None = None) -> None:
+        self.store: dict[str, bytes] = store if store is not None else {}
+        self.dumped = False
 
     def load_bytecode(self, bucket) -> None:
         data = self.store.get(bucket.key)
@@ -37,6 +41,7 @@ class SharedBytecode(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket) -> None:
         self.store[bucket.key] = bucket.bytecode_to_string()
+        self.dumped = True
 
 
 def lang_attrs(lang: LanguageConfig) -> Markup:

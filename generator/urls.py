@@ -28,6 +28,7 @@ MAX_SLUG_BYTES = 120
 RESERVED_ARTICLE_SLUGS = frozenset({"tags", "archive", "page", "static", "search", "feed.xml"})
 
 
+@lru_cache(maxsize=65536)
 def slugify(text: str, fallback_seed: str = "") -> str:
     """A stable, readable path segment for ``text``.
 
