@@ -1,16 +1,23 @@
 """Build cache: what lets a rebuild skip work that an earlier build already did.
 
-Three things are kept in the cache folder (``ROOT/.sahifa-cache/`` for the CLI; tests and the
-library API build without one unless asked):
+What is kept in the cache folder (``ROOT/.sahifa-cache/`` for the CLI; tests and the library
+API build without one unless asked):
 
 - ``records-NN.pickle``: every source's records with the stat signatures of the file (and of
-  its sidecar) and the digest of their bytes, in ``RECORD_SHARDS`` files by the source's path. A source whose signatures are unchanged, or
-  whose bytes are (a fresh clone, a restored cache), is not read again.
+  its sidecar) and the digest of their bytes, in ``RECORD_SHARDS`` files by the source's
+  path. A source whose signatures are unchanged, or whose bytes are (a fresh clone, a
+  restored cache), is not read again.
 - ``state-<out>.pickle``: for one output folder, the fingerprint of all inputs of the last
   successful build and the manifest of the files it wrote (size, mtime, digest of the bytes).
   A build whose fingerprint matches, into an output folder that still matches the manifest,
   has nothing to do (the no-op rebuild). Otherwise the manifest tells the writer which
-  files already hold the right bytes, so only changed files are written.
+  files already hold the right bytes, so only changed files are written, and the page keys
+  tell which pages need no rendering (``pagekeys``); ``spare-<out>/`` is the output tree the
+  last build replaced (``write.OutputWriter``).
+- memos of work done by what it depends on (``Memo``): each record's screening
+  (``screened.pickle``), each story's search weights (``search-<lang>.pickle``), the compiled
+  templates (``templates.pickle``); and the cards of list pages (``cards.sqlite``,
+  ``CardStore``).
 
 Everything that can change the output is in a key: the source bytes, templates, static files,
 catalogues and configuration (by stat signature: size, mtime, ctime, inode), the day (future
@@ -26,12 +33,13 @@ import hashlib
 import importlib.util
 import os
 import pickle
+import sqlite3
 import sys
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .write import atomic_write
 
@@ -212,6 +220,136 @@ class Memo:
         entries = self.entries if keep is None else {k: v for k, v in self.entries.items() if k in keep}
         _save(self.path, {"key": self.key, "memo": entries})
         self.loaded = len(self.entries)
+
+
+class CardStore:
+    """Cards (the teasers of list pages) rendered by earlier builds, by language and article
+    key (``pagekeys.PageKeys.article_key``), in an SQLite file of the cache folder: a render
+    worker asks for the cards of the pages it renders and nothing is loaded whole (100,000
+    stories have about 160 MB of cards); a build adds the cards it rendered. Cards are kept for
+    one rendering ``environment`` at a time: another one empties the store.
+
+    Render workers are forked: each process opens its own read-only connection on first use
+    (``get``); the building process writes (``add``, ``prune``) only when no worker runs. A
+    file that cannot be read is a store with no cards (they are rendered again)."""
+
+    def __init__(self, path: Path | None, environment: str) -> None:
+        self.path = Path(os.path.abspath(path)) if path is not None else None
+        self.environment = environment
+        self._reader: tuple[int, Any] | None = None
+        if path is not None:
+            try:
+                self._prepare()
+            except sqlite3.Error:
+                self._reset()
+
+    def _open(self, *, readonly: bool = False):
+        if readonly:
+            return sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        return sqlite3.connect(self.path, isolation_level=None)
+
+    def _prepare(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # as the cache's files
+        db = self._open()
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS cards (lang TEXT, key BLOB, html BLOB, UNIQUE (lang, key))"
+            )
+            row = db.execute("SELECT value FROM meta WHERE name = 'environment'").fetchone()
+            if row is None or row[0] != self.environment:
+                db.execute("BEGIN")
+                db.execute("DELETE FROM cards")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('environment', ?)", (self.environment,))
+                db.execute("COMMIT")
+        finally:
+            db.close()
+
+    def _reset(self) -> None:
+        """A damaged file: start again from an empty store (or none, if that fails too)."""
+        try:
+            for suffix in ("", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._prepare()
+        except (OSError, sqlite3.Error):
+            self.path = None
+
+    def close(self) -> None:
+        """Close this process's reader (before forking workers: each opens its own)."""
+        if self._reader is not None:
+            pid, db = self._reader
+            self._reader = None
+            if pid == os.getpid():
+                db.close()
+
+    def get(self, lang: str, key: bytes) -> bytes | None:
+        if self.path is None:
+            return None
+        try:
+            if self._reader is None or self._reader[0] != os.getpid():
+                self._reader = (os.getpid(), self._open(readonly=True))
+            row = (
+                self._reader[1]
+                .execute("SELECT html FROM cards WHERE lang = ? AND key = ?", (lang, key))
+                .fetchone()
+            )
+        except sqlite3.Error:
+            return None
+        return row[0] if row is not None else None
+
+    def lookup(self, lang: str) -> "CardLookup":
+        """``get`` for one language, as ``render._memoized_card`` asks (``.get(key)``)."""
+        return CardLookup(self, lang)
+
+    def add(self, fresh: dict[str, dict[bytes, bytes]]) -> None:
+        """Keep the cards rendered now: language -> article key -> the card's UTF-8 bytes."""
+        rows = [(lang, key, html) for lang, made in fresh.items() for key, html in made.items()]
+        if self.path is None or not rows:
+            return
+        self.close()
+        try:
+            db = self._open()
+            try:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO cards VALUES (?, ?, ?)", rows)
+                db.execute("COMMIT")
+            finally:
+                db.close()
+        except sqlite3.Error:
+            self._reset()
+
+    def prune(self, live: Iterable[bytes], stories: int) -> None:
+        """Corrections and deletions leave cards nobody shows: when there are a quarter more
+        cards than ``stories``, keep only the cards of the ``live`` article keys."""
+        if self.path is None:
+            return
+        self.close()
+        try:
+            db = self._open()
+            try:
+                (count,) = db.execute("SELECT count(*) FROM cards").fetchone()
+                if count <= stories + stories // 4 + 100:
+                    return
+                db.execute("BEGIN")
+                db.execute("CREATE TEMP TABLE live (key BLOB PRIMARY KEY) WITHOUT ROWID")
+                db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((key,) for key in live))
+                db.execute("DELETE FROM cards WHERE key NOT IN (SELECT key FROM live)")
+                db.execute("COMMIT")
+            finally:
+                db.close()
+        except sqlite3.Error:
+            self._reset()
+
+
+@dataclass(frozen=True)
+class CardLookup:
+    store: CardStore
+    lang: str
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.store.get(self.lang, key)
 
 
 # An entry of the output manifest: size, mtime_ns, digest of the bytes.

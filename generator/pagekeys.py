@@ -106,7 +106,10 @@ class PageKeys:
                     article.path,
                     article.translation_group,
                     article.former_paths,
-                    tuple((name, refs) for name, refs in article.terms.items()),
+                    tuple(
+                        (name, tuple((r.key, r.name, r.slug, r.lang, r.taxonomy) for r in refs))
+                        for name, refs in article.terms.items()
+                    ),
                     repr(pictures._lead.get(article.path)),
                     repr(
                         tuple(

@@ -17,6 +17,7 @@ from . import pagekeys, permalinks
 from .cache import (
     BuildCache,
     BuildState,
+    CardStore,
     Examination,
     Memo,
     code_fingerprint,
@@ -163,19 +164,13 @@ def _memo(cache: BuildCache | None, name: str, key: str) -> Memo:
     return Memo(cache.folder / name if cache is not None else None, key)
 
 
-def _save_cards(cards: Memo, fresh: dict, keys: PageKeys) -> None:
-    """Keep the cards of the stories the site now has (the ones rendered now added)."""
-    for lang, made in fresh.items():
-        cards.entries.setdefault(lang, {}).update(made)
+def _save_cards(cards: CardStore, fresh: dict, keys: PageKeys) -> None:
+    """Keep the cards rendered now, and only the cards of the stories the site now has."""
     if not fresh:
         return
+    cards.add(fresh)
     stories = sum(len(articles) for articles in keys.planner.site.articles.values())
-    if sum(len(found) for found in cards.entries.values()) > stories + stories // 4 + 100:
-        # Corrections and deletions leave cards nobody shows: drop them now and then.
-        live = set(keys.known_articles())
-        for lang, found in cards.entries.items():
-            cards.entries[lang] = {k: html for k, html in found.items() if k in live}
-    cards.save(force=True)  # entries are per language: ``grew`` does not count cards
+    cards.prune(keys.known_articles(), stories)
 
 
 def build_site(
@@ -304,9 +299,9 @@ def _build_locked(
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
         keys = PageKeys(planner)
-        cards = _memo(cache, "cards.pickle", f"cards 2 {environment}")
+        cards = CardStore(cache.folder / "cards.sqlite" if cache is not None else None, environment)
         for lang_code, env in envs.items():
-            env.globals["card"].use(keys.article_key, cards.entries.get(lang_code, {}))
+            env.globals["card"].use(keys.article_key, cards.lookup(lang_code))
         extras = [
             partial(_stage_outputs, task, writer=writer, previous=previous_pages)
             for task in feed_and_search_tasks(
@@ -319,6 +314,7 @@ def _build_locked(
         rendering = progress.stage("rendering", len(specs), "pages")
         tasks = extras + pages
         outcome = run_tasks(tasks, size=len(specs), done=lambda i: rendering.advance(slice_size(tasks[i])))
+        cards.close()  # this process's reader, if it rendered pages itself
         progress.clear()
         for env in envs.values():
             # Pages rendered after the build (the preview's quick updates) change stories in

@@ -69,8 +69,16 @@ def related(index: StoryIndex, article: Article, limit: int = RELATED) -> tuple[
         for pos in members[max(0, at - WINDOW) : at + WINDOW + 1]:
             shared[pos] = count(pos, 0) + 1
     shared.pop(me, None)
-    # Most shared tags first, then newest (the smaller position).
-    best = sorted(shared, key=lambda pos: (-shared[pos], pos))[:limit]
+    # Most shared tags first, then newest (the smaller position): positions grouped by count
+    # (a few small numbers), each group sorted as plain integers.
+    groups: dict[int, list[int]] = {}
+    for pos, n in shared.items():
+        groups.setdefault(n, []).append(pos)
+    best: list[int] = []
+    for n in sorted(groups, reverse=True):
+        best.extend(sorted(groups[n])[: limit - len(best)])
+        if len(best) >= limit:
+            break
     order = index.order[lang]
     return tuple(order[pos] for pos in best)
 

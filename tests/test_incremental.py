@@ -316,3 +316,40 @@ def test_spare_tree_is_brought_up_to_date_never_written_through(tmp_path):
             # A file no build made, at the top (the preview's error page, written while the
             # state was recorded): it leaves with this tree and never comes back.
             (out / "_sahifa_build_error.html").write_text("failed", encoding="utf-8")
+
+
+def test_article_keys_digest_every_field_of_a_term_reference():
+    """``PageKeys.article_key`` spells out a ``TermRef``'s fields (quicker than its repr): a
+    field added to ``TermRef`` must be added there too, or a page showing it could be kept."""
+    import dataclasses
+
+    from generator.model import TermRef
+
+    assert [f.name for f in dataclasses.fields(TermRef)] == ["key", "name", "slug", "lang", "taxonomy"]
+
+
+def test_card_store_keeps_cards_per_environment_and_survives_damage(tmp_path):
+    from generator.cache import CardStore
+
+    path = tmp_path / "cache" / "cards.sqlite"
+    store = CardStore(path, "env-1")
+    assert store.get("ar", b"k1") is None
+    store.add({"ar": {b"k1": "بطاقة".encode(), b"k2": b"two"}, "en": {b"k1": b"one"}})
+    assert CardStore(path, "env-1").lookup("ar").get(b"k1") == "بطاقة".encode()
+    assert CardStore(path, "env-1").get("en", b"k1") == b"one"
+    # Pruning keeps the live cards once there are a quarter more than stories.
+    store.prune([b"k1"], stories=100)
+    assert store.get("ar", b"k2") == b"two"  # 3 cards for 100 stories: nothing to prune
+    store.add({"en": {f"old{n}".encode(): b"x" for n in range(150)}})
+    store.prune([b"k1"], stories=1)
+    assert store.get("ar", b"k2") is None and store.get("en", b"old7") is None
+    assert store.get("ar", b"k1") is not None
+    # Another rendering environment: the cards of the old one are never served.
+    assert CardStore(path, "env-2").get("ar", b"k1") is None
+    # A damaged file is a store without cards, and works again.
+    path.write_bytes(b"not a database" * 100)
+    damaged = CardStore(path, "env-2")
+    assert damaged.get("ar", b"k1") is None
+    damaged.add({"ar": {b"k3": b"three"}})
+    assert CardStore(path, "env-2").get("ar", b"k3") == b"three"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
