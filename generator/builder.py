@@ -11,8 +11,9 @@ process, exactly as the command line does.
 Commands and their results (plain dicts, pickled by ``multiprocessing.connection``):
 
 - ``full``: ``{"ok", "summary", "problems", "seconds"}`` or ``{"ok": False, "error", "detail"}``
-- ``quick`` (saved article paths): ``{"written", "sources", "seconds"}``, or ``{"fallback": True}``
-  when the update cannot be exact (a full build is then needed)
+- ``quick`` (saved article paths): ``{"written", "sources", "seconds"}``, or ``{"fallback": True,
+  "written"}`` when the update cannot be exact (a full build is then needed; ``written``: the
+  first look at new stories, ``live.LiveSite.first_look``, for the browsers to reload now)
 - ``static`` (saved static file paths): ``{"written"}`` or ``{"fallback": True}``
 - ``record`` (a fingerprint): the output is recorded as a build of those inputs: ``{}``
 
@@ -316,7 +317,8 @@ def _quick_command(site, command: str, arg: Any) -> dict:
     if command == "quick":
         written = site.quick_update([Path(p) for p in arg])
         if written is None:
-            return {"fallback": True}
+            # A full build follows; new stories are on screen before it (``first_look``).
+            return {"fallback": True, "written": site.first_look([Path(p) for p in arg])}
         sources = [_rel(Path(p), site.config.root) for p in arg]
         return {"written": written, "sources": sources, "seconds": time.perf_counter() - start}
     if command == "static":

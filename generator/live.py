@@ -72,6 +72,8 @@ class LiveSite:
         self.environment = ""
         self.site = None
         """The model of the last full build (None before the first)."""
+        self.unsaved = False
+        """Files were written since the state was last saved (``first_look``)."""
         self.messages: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
         """The last full build's problems, notices and article count: every state saved
         carries them, so a later no-op build reports them again."""
@@ -80,6 +82,9 @@ class LiveSite:
     def full_build(self, config: SiteConfig | None = None) -> BuildReport:
         """Build everything that changed (records cached in memory) and re-index the pages."""
         config = config or self.config
+        if self.unsaved:
+            # First looks wrote into the output: the build must see them in the manifest.
+            self.save_state()
         report = build_site(
             config,
             self.out_dir,
@@ -169,6 +174,98 @@ class LiveSite:
                 written.append(path)
         return written
 
+    # ---- a first look at new stories --------------------------------------------------------
+    def first_look(self, paths: list[Path]) -> list[str]:
+        """Pages of new stories written before the full build that places them, so a saved
+        story is on screen at once; the output paths written (the caller then runs
+        ``full_build``, which makes every page exact: lists, neighbours, related stories).
+
+        A first look shows the story as it will be placed, from the model of the last full
+        build: its slug made as ``assemble`` makes a new story's (left to the full build when
+        that address is taken, registered or needs a number), its terms under their names and
+        slugs where the language has them, its translations by key; no related stories or
+        neighbours yet, and only images the last build processed. Nothing else is written."""
+        if self.site is None or self.planner is None:
+            return []
+        from .assemble import RESERVED_ARTICLE_SLUGS
+        from .pipeline import _read_one
+        from .tagger import tag_key
+        from .urls import slugify
+
+        from .textnorm import fold_key
+
+        root = self.config.root
+        taken = {(lang, fold_key(slug)) for lang, slug in self.site.permalinks.taken()}
+        claimed = {a.record.extra.get("seed") for a in self.by_source.values() if a.record.kind == "markdown"}
+        written: list[str] = []
+        for path in paths:
+            try:
+                rel = path.relative_to(root).as_posix()
+            except ValueError:
+                continue
+            found = reader_for(path, root) if path.is_file() and not path.is_symlink() else None
+            if rel in self.by_source or found is None:
+                continue
+            item = _read_one(SourceFile(path, found[0].kind, found[1]), options=self.options)
+            if isinstance(item, SahifaError) or len(item) != 1:
+                continue  # the full build reports it
+            record = screen(item[0], [], [], self.config.term_limits)
+            today = self.today or dt.date.today()
+            if (
+                record is None
+                or record.draft
+                or record.lang not in self.config.language_codes
+                or (record.date and record.date > today and not self.config.publish_future)
+                or record.source_id in self.site.permalinks.entries
+                or record.extra.get("seed")  # an imported story replacing its seed
+                or record.path in claimed  # a seed an imported story replaces
+            ):
+                continue
+            slug = slugify(record.slug or record.title, record.path)
+            page = self.planner.urls.article(record.lang, slug)
+            if (
+                slug in RESERVED_ARTICLE_SLUGS
+                or (record.lang, fold_key(slug)) in taken
+                or page in self.specs
+                or page in self.manifest
+            ):
+                continue  # a numbered or moved address: the full build chooses it
+            article = Article(
+                record=record,
+                slug=slug,
+                path=page,
+                terms=self._first_look_terms(record, tag_key, slugify),
+                translation_group=record.translation_key or record.source_id or f"\x00path:{record.path}",
+            )
+            spec = self.planner.article_page(article)
+            data = render(self.envs[spec.lang], spec.template, spec.context).encode("utf-8")
+            if self.write_file(page, data):
+                written.append(page)
+                self.unsaved = True
+        return written
+
+    def _first_look_terms(self, record, tag_key, slugify) -> dict:
+        from .model import TermRef
+
+        configured = set(self.config.taxonomy_names)
+        terms = {}
+        for taxonomy, values in record.terms:
+            if taxonomy not in configured:
+                continue
+            known = {t.key: t for t in self.site.terms.get(taxonomy, {}).get(record.lang, ())}
+            refs, seen = [], set()
+            for value in values:
+                key = tag_key(value)
+                if not key or key in seen:
+                    continue
+                seen.add(key)
+                term = known.get(key)
+                name, slug = (term.name, term.slug) if term else (value, slugify(value, key))
+                refs.append(TermRef(key=key, name=name, slug=slug, lang=record.lang, taxonomy=taxonomy))
+            if refs:
+                terms[taxonomy] = tuple(refs)
+        return terms
+
     # ---- feeds, sitemap, search index after quick updates -------------------------------
     def refresh_extras(self) -> tuple[list[str], str]:
         """Bring feeds, sitemap and search index up to date with the quick updates; returns
@@ -254,6 +351,7 @@ class LiveSite:
         """Record the output as it now is, so the next build writes only what still differs;
         "out of date" (no inputs have that fingerprint) when feeds, sitemap and search index
         still wait for a refresh."""
+        self.unsaved = False
         self.cache.save_state(
             self.out_dir,
             BuildState(

@@ -144,6 +144,8 @@ class Scheduler:
         self.running = None
         self.status.builds += 1
         if result.get("fallback"):  # the quick path could not be exact: build instead
+            if result.get("written"):  # new stories' first look (``live.LiveSite.first_look``)
+                self.reload(list(result["written"]))
             if self.refreshing:
                 self.pending.update(arg)
                 self.needs_full = True

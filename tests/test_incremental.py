@@ -353,3 +353,37 @@ def test_card_store_keeps_cards_per_environment_and_survives_damage(tmp_path):
     damaged.add({"ar": {b"k3": b"three"}})
     assert CardStore(path, "env-2").get("ar", b"k3") == b"three"
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_new_story_is_on_screen_before_the_full_build_that_places_it(site, tmp_path):
+    """The preview's first look: a new story's page is written from the last model at once;
+    the full build that follows leaves exactly what a clean build makes (lists, neighbours,
+    related stories), and a first look never takes an address another story holds."""
+    live = live_site(site)
+    new = site / "content/en/harbour-reopens.md"
+    new.write_text(
+        "---\ntitle: Harbour reopens after the storm\ndate: 2022-01-12T09:00:00+03:00\n"
+        "tags: [Weather]\n---\n\nThe harbour opened again on Wednesday.\n",
+        encoding="utf-8",
+    )
+    assert live.quick_update([new]) is None  # structure changes: a full build is needed
+    written = live.first_look([new])
+    assert written == ["en/articles/harbour-reopens-after-the-storm/index.html"]
+    page = (site / "public" / written[0]).read_text(encoding="utf-8")
+    assert "Harbour reopens after the storm" in page and "opened again on Wednesday" in page
+    # A second story wanting an address that is taken gets no first look.
+    twin = site / "content/en/harbour-twin.md"
+    twin.write_text(new.read_text(encoding="utf-8"), encoding="utf-8")
+    live.full_build()
+    assert live.first_look([twin]) == []
+    live.full_build()
+    assert_same_tree(site / "public", clean(site, tmp_path))
+    assert incremental(site).unchanged
+    # Deleted before its full build: the first look goes with it.
+    gone = site / "content/en/gone-soon.md"
+    gone.write_text("---\ntitle: Gone soon\ndate: 2022-01-12\n---\n\nText.\n", encoding="utf-8")
+    assert live.first_look([gone]) == ["en/articles/gone-soon/index.html"]
+    gone.unlink()
+    live.full_build()
+    assert not (site / "public/en/articles/gone-soon").exists()
+    assert_same_tree(site / "public", clean(site, tmp_path))

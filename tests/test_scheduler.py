@@ -167,6 +167,16 @@ def test_a_quick_update_that_cannot_be_exact_becomes_a_full_build():
     assert reloads[-1] == ["*"] and scheduler.extras_due is False
 
 
+def test_a_new_storys_first_look_is_reloaded_before_its_full_build():
+    scheduler, clock, builder, said, reloads = make()
+    builder.answers["quick"] = {"fallback": True, "written": ["en/articles/new/index.html"]}
+    run_one(scheduler, clock, "a.md")
+    assert reloads[-1] == ["en/articles/new/index.html"]  # on screen before the full build ends
+    clock.finish()
+    assert [c for c, _ in builder.calls] == ["quick", "full"]
+    assert reloads[-1] == ["*"]
+
+
 def test_mixed_batches_and_static_files():
     scheduler, clock, builder, *_ = make()
     run_one(scheduler, clock, "s.css")
