@@ -30,7 +30,8 @@ from .config import SiteConfig
 from .errors import SahifaError
 from .images import body_sources
 from .model import Article
-from .outputs import extra_outputs, sitemap_entry
+from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps
+from .pagekeys import PageKeys
 from .pipeline import build_site
 from .progress import QUIET
 from .render import render
@@ -279,18 +280,31 @@ class LiveSite:
 
     def write_extras(self) -> dict[str, tuple]:
         """Write the feed, sitemap and search index files whose bytes changed; returns their
-        manifest entries (a forked process sends them back to be merged: ``extras_done``)."""
+        manifest entries (a forked process sends them back to be merged: ``extras_done``).
+        A feed whose key (``pagekeys``) is the one it was written with is not made again: a
+        corrected story remakes the feeds that show it, not the site's thousands."""
         written = {}
+        keys = PageKeys(self.planner)
+        tasks = feed_and_search_tasks(self.site, self.config, self.planner.term_path, keys, self.cache.folder)
+        for task in tasks:
+            for rel, key, make in task():
+                old = self.pages.get(rel)
+                if key is not None and old is not None and old[0] == key and rel in self.manifest:
+                    continue  # it shows what it showed when it was written
+                if self.write_file(rel, make()):
+                    written[rel] = self.manifest[rel]
         entries = (sitemap_entry(spec) for spec in self.specs.values())
-        for rel, data in extra_outputs(self.site, self.config, entries, self.planner.term_path):
+        for rel, data in sitemaps(self.config, entries):
             if self.write_file(rel, data):
                 written[rel] = self.manifest[rel]
         return written
 
     def extras_done(self, written: dict[str, tuple]) -> None:
-        """Take the manifest entries of files a forked ``write_extras`` wrote; the state is
-        saved as "out of date" until ``record``."""
+        """Take the manifest entries of files a forked ``write_extras`` wrote (their keys no
+        longer say what they hold); the state is saved as "out of date" until ``record``."""
         self.manifest.update(written)
+        for rel in written:
+            self.pages.pop(rel, None)
         self.save_state()
 
     # ---- static files and the error page -------------------------------------------------

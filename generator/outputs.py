@@ -3,8 +3,8 @@ manifest.
 
 The pipeline calls ``sitemap_entry(spec)`` for every page it writes (in the render workers),
 writes feeds and search index while the pages render and the sitemaps once they are done
-(``extra_outputs`` is all of them at once). Both are pure; the order of the yielded
-files is fixed, so builds stay byte-for-byte reproducible.
+(the preview's refresh writes them all at once: ``live.LiveSite.write_extras``). Both are
+pure; the order of the yielded files is fixed, so builds stay byte-for-byte reproducible.
 """
 
 from __future__ import annotations
@@ -36,20 +36,6 @@ def sitemap_entry(spec) -> SitemapEntry | None:
         x_default=view.x_default if alternates else None,
         lastmod=lastmod.date() if lastmod is not None else None,
     )
-
-
-def extra_outputs(
-    site: Site,
-    config: SiteConfig,
-    pages: Iterable[SitemapEntry | None],
-    term_path: Callable,
-    *,
-    max_sitemap_urls: int = MAX_URLS,
-) -> Iterator[tuple[str, bytes]]:
-    """(output path, bytes) of every generated file that is not an HTML page."""
-    for task in feed_and_search_tasks(site, config, term_path):
-        yield from ((rel, make()) for rel, _, make in task())
-    yield from sitemaps(config, pages, max_sitemap_urls=max_sitemap_urls)
 
 
 def feed_and_search_tasks(

@@ -387,3 +387,25 @@ def test_a_new_story_is_on_screen_before_the_full_build_that_places_it(site, tmp
     live.full_build()
     assert not (site / "public/en/articles/gone-soon").exists()
     assert_same_tree(site / "public", clean(site, tmp_path))
+
+
+def test_a_refresh_after_quick_updates_remakes_only_changed_feeds_and_forgets_their_keys(site, tmp_path):
+    """The preview's refresh keys feeds as builds do; a file it wrote (in a forked process)
+    loses its key in the build process, so a later build never trusts the key it replaced."""
+    article = site / ARTICLE
+    edit(article, "title:", "slug: press-day\ntitle:")
+    live = live_site(site)
+    feeds = sum(1 for rel in live.manifest if rel.endswith(("feed.xml", "rss.xml")))
+    edit(article, "title:", "title: Corrected -")
+    assert live.quick_update([article])
+    written = live.write_extras()
+    changed_feeds = [rel for rel in written if rel.endswith(("feed.xml", "rss.xml"))]
+    assert changed_feeds and len(changed_feeds) < feeds
+    live.pages[changed_feeds[0]] = (b"stale", None)
+    live.extras_done({rel: live.manifest[rel] for rel in changed_feeds})
+    assert changed_feeds[0] not in live.pages
+    # Back to the title the feeds had at the last full build: that build's keys match again,
+    # but the files hold the correction; the next build must not keep them.
+    edit(article, "title: Corrected -", "title:")
+    live.full_build()
+    assert_same_tree(site / "public", clean(site, tmp_path))
