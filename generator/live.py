@@ -22,6 +22,7 @@ it, one command at a time: it needs no lock.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from .assemble import placement, screen
@@ -178,8 +179,9 @@ class LiveSite:
     # ---- a first look at new stories --------------------------------------------------------
     def first_look(self, paths: list[Path]) -> list[str]:
         """Pages of new stories written before the full build that places them, so a saved
-        story is on screen at once; the output paths written (the caller then runs
-        ``full_build``, which makes every page exact: lists, neighbours, related stories).
+        story is on screen at once, and the pages of deleted stories removed; the output paths
+        written or removed (the caller then runs ``full_build``, which makes every page exact:
+        lists, neighbours, related stories).
 
         A first look shows the story as it will be placed, from the model of the last full
         build: its slug made as ``assemble`` makes a new story's (left to the full build when
@@ -204,8 +206,13 @@ class LiveSite:
                 rel = path.relative_to(root).as_posix()
             except ValueError:
                 continue
+            gone = self.by_source.get(rel)
+            if gone is not None:
+                if not os.path.lexists(path) and self.remove_file(gone.path):
+                    written.append(gone.path)  # a deleted story: its page goes at once
+                continue
             found = reader_for(path, root) if path.is_file() and not path.is_symlink() else None
-            if rel in self.by_source or found is None:
+            if found is None:
                 continue
             item = _read_one(SourceFile(path, found[0].kind, found[1]), options=self.options)
             if isinstance(item, SahifaError) or len(item) != 1:
@@ -359,6 +366,23 @@ class LiveSite:
         atomic_write(target, data, mode=0o644)
         self.manifest[rel] = manifest_entry(target, data_digest)
         self.pages.pop(rel, None)  # its key no longer says what the file holds
+        return True
+
+    def remove_file(self, rel: str) -> bool:
+        """Remove one output file (and its folder, if that leaves it empty); keep the manifest
+        true. False when there was none."""
+        target = safe_join(self.out_dir, rel)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        try:
+            target.parent.rmdir()
+        except OSError:
+            pass  # not empty
+        self.manifest.pop(rel, None)
+        self.pages.pop(rel, None)
+        self.unsaved = True
         return True
 
     def save_state(self, fingerprint: str = "out of date") -> None:

@@ -356,9 +356,10 @@ def test_card_store_keeps_cards_per_environment_and_survives_damage(tmp_path):
 
 
 def test_a_new_story_is_on_screen_before_the_full_build_that_places_it(site, tmp_path):
-    """The preview's first look: a new story's page is written from the last model at once;
-    the full build that follows leaves exactly what a clean build makes (lists, neighbours,
-    related stories), and a first look never takes an address another story holds."""
+    """The preview's first look: a new story's page is written from the last model at once (a
+    deleted story's page removed); the full build that follows leaves exactly what a clean
+    build makes (lists, neighbours, related stories), and a first look never takes an address
+    another story holds."""
     live = live_site(site)
     new = site / "content/en/harbour-reopens.md"
     new.write_text(
@@ -386,6 +387,13 @@ def test_a_new_story_is_on_screen_before_the_full_build_that_places_it(site, tmp
     gone.unlink()
     live.full_build()
     assert not (site / "public/en/articles/gone-soon").exists()
+    assert_same_tree(site / "public", clean(site, tmp_path))
+    # A deleted story's page goes at once, before its full build.
+    page = live.by_source[ARTICLE].path
+    (site / ARTICLE).unlink()
+    assert live.first_look([site / ARTICLE]) == [page]
+    assert not (site / "public" / page).exists()
+    live.full_build()
     assert_same_tree(site / "public", clean(site, tmp_path))
 
 
