@@ -238,6 +238,7 @@ class CardStore:
         self.environment = environment
         self._reader: tuple[int, Any] | None = None
         if path is not None:
+            _drop(self.path.with_name("cards.pickle"))  # older versions' cards
             try:
                 self._prepare()
             except sqlite3.Error:
@@ -277,7 +278,8 @@ class CardStore:
             self.path = None
 
     def close(self) -> None:
-        """Close this process's reader (before forking workers: each opens its own)."""
+        """Close this process's reader (the building process's, when it rendered pages
+        itself: a forked process opens its own and never uses one it inherited)."""
         if self._reader is not None:
             pid, db = self._reader
             self._reader = None
@@ -460,6 +462,7 @@ class BuildCache:
         self.record_key = key
         self.records = {}
         self.dirty = set()
+        _drop(self.folder / "records.pickle")  # the one file of older versions
         for shard in range(RECORD_SHARDS):
             data = _load(self._shard_path(shard))
             if isinstance(data, dict) and data.get("key") == self.record_key:
@@ -494,6 +497,14 @@ class BuildCache:
 
 RECORD_SHARDS = 64
 """Files the records are kept in, by a hash of the source's path."""
+
+
+def _drop(path: Path) -> None:
+    """Remove a cache file older versions kept (if it cannot be removed, it is only unused)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _shard_of(rel: str) -> int:

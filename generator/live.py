@@ -184,9 +184,10 @@ class LiveSite:
         lists, neighbours, related stories).
 
         A first look shows the story as it will be placed, from the model of the last full
-        build: its slug made as ``assemble`` makes a new story's (left to the full build when
-        that address is taken, registered or needs a number), its terms under their names and
-        slugs where the language has them, its translations by key; no related stories or
+        build: at the address ``assemble`` gives it when that is free (its own slug, else the
+        one the register has for it, else one made from its title; left to the full build when
+        another story holds that address or a case variant of it), its terms under their names
+        and slugs where the language has them, its translations by key; no related stories or
         neighbours yet, and only images the last build processed. Nothing else is written."""
         if self.site is None or self.planner is None:
             return []
@@ -198,19 +199,28 @@ class LiveSite:
         from .textnorm import fold_key
 
         root = self.config.root
-        taken = {(lang, fold_key(slug)) for lang, slug in self.site.permalinks.taken()}
+        register = self.site.permalinks
+        owners: dict[tuple[str, str], str] = {}
+        for (lang, slug), ident in register.taken().items():
+            owners.setdefault((lang, fold_key(slug)), ident)
         claimed = {a.record.extra.get("seed") for a in self.by_source.values() if a.record.kind == "markdown"}
         written: list[str] = []
+        removed: set[str] = set()
+        sources = []
         for path in paths:
             try:
                 rel = path.relative_to(root).as_posix()
             except ValueError:
                 continue
             gone = self.by_source.get(rel)
-            if gone is not None:
-                if not os.path.lexists(path) and self.remove_file(gone.path):
+            if gone is None:
+                sources.append(path)
+            elif not os.path.lexists(path):
+                removed.add(gone.path)
+                if self.remove_file(gone.path):
                     written.append(gone.path)  # a deleted story: its page goes at once
-                continue
+        held = {(a.lang, fold_key(a.slug)) for a in self.by_source.values() if a.path not in removed}
+        for path in sources:
             found = reader_for(path, root) if path.is_file() and not path.is_symlink() else None
             if found is None:
                 continue
@@ -224,20 +234,29 @@ class LiveSite:
                 or record.draft
                 or record.lang not in self.config.language_codes
                 or (record.date and record.date > today and not self.config.publish_future)
-                or record.source_id in self.site.permalinks.entries
                 or record.extra.get("seed")  # an imported story replacing its seed
                 or record.path in claimed  # a seed an imported story replaces
             ):
                 continue
-            slug = slugify(record.slug or record.title, record.path)
+            # The address ``assemble`` gives it when it is free: its own slug, else the one
+            # it was first published at (the register), else one made from its title.
+            entry = register.entries.get(record.source_id)
+            if record.slug:
+                slug = slugify(record.slug, record.path)
+            elif entry is not None and entry.lang == record.lang:
+                slug = entry.slug
+            else:
+                slug = slugify(record.title, record.path)
             page = self.planner.urls.article(record.lang, slug)
+            folded = (record.lang, fold_key(slug))
             if (
                 slug in RESERVED_ARTICLE_SLUGS
-                or (record.lang, fold_key(slug)) in taken
-                or page in self.specs
-                or page in self.manifest
+                or folded in held
+                or owners.get(folded, record.source_id) != record.source_id
+                or (page not in removed and (page in self.specs or page in self.manifest))
             ):
-                continue  # a numbered or moved address: the full build chooses it
+                continue  # another story's address (or a case variant of it): the build decides
+            held.add(folded)
             article = Article(
                 record=record,
                 slug=slug,

@@ -223,8 +223,7 @@ def run_tasks(
     """``[task() for task in tasks]``, the tasks handed to forked workers as they become free
     (so put the big ones first); ``size`` (how many items the tasks cover) decides whether
     processes are worth starting. Results in the order of ``tasks``; ``done(i)`` is called as
-    each task's result comes in (in order; in a few steps with processes), for a progress
-    display."""
+    each task's result comes in (in the order of ``tasks``), for a progress display."""
     n = worker_count(size)
     if n > 1 and not single_threaded():
         n = 1  # never fork from a process with other threads (see ``single_threaded``)

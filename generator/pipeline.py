@@ -313,8 +313,12 @@ def _build_locked(
         )
         rendering = progress.stage("rendering", len(specs), "pages")
         tasks = extras + pages
-        outcome = run_tasks(tasks, size=len(specs), done=lambda i: rendering.advance(slice_size(tasks[i])))
-        cards.close()  # this process's reader, if it rendered pages itself
+        try:
+            outcome = run_tasks(
+                tasks, size=len(specs), done=lambda i: rendering.advance(slice_size(tasks[i]))
+            )
+        finally:
+            cards.close()  # this process's reader, if it rendered pages itself
         progress.clear()
         for env in envs.values():
             # Pages rendered after the build (the preview's quick updates) change stories in

@@ -417,3 +417,41 @@ def test_a_refresh_after_quick_updates_remakes_only_changed_feeds_and_forgets_th
     edit(article, "title: Corrected -", "title:")
     live.full_build()
     assert_same_tree(site / "public", clean(site, tmp_path))
+
+
+def test_first_look_never_takes_a_case_variant_of_another_storys_address(site, tmp_path):
+    """Two addresses that differ only in case are one folder on case-insensitive file systems
+    (and so on many hosts): a first look leaves such a story to the full build, which numbers
+    it."""
+    live = live_site(site)
+    taken = live.by_source[ARTICLE].slug
+    twin = site / "content/en/twin.md"
+    twin.write_text(
+        f"---\ntitle: Twin\nslug: {taken.upper()}\ndate: 2022-01-12\n---\n\nText.\n", encoding="utf-8"
+    )
+    assert live.first_look([twin]) == []
+    twin.unlink()
+    live.full_build()
+    # A renamed source is another story to the register (its id comes from its path): the old
+    # address stays the old story's, and the build gives the new one its own.
+    page = live.by_source[ARTICLE].path
+    moved = site / "content/en/renamed.md"
+    (site / ARTICLE).rename(moved)
+    assert live.first_look([site / ARTICLE, moved]) == [page]
+    live.full_build()
+    assert_same_tree(site / "public", clean(site, tmp_path))
+
+
+def test_a_story_published_again_is_first_shown_at_its_registered_address(site, tmp_path):
+    live = live_site(site)
+    story = site / "content/en/back-again.md"
+    text = "---\ntitle: Back again\ndate: 2022-01-12\n---\n\nText.\n"
+    story.write_text(text, encoding="utf-8")
+    live.full_build()
+    page = live.by_source["content/en/back-again.md"].path
+    story.unlink()
+    live.full_build()
+    story.write_text(text.replace("Back again", "Back again, retitled"), encoding="utf-8")
+    assert live.first_look([story]) == [page]  # the register keeps its first address
+    live.full_build()
+    assert_same_tree(site / "public", clean(site, tmp_path))
