@@ -177,9 +177,19 @@ def main(fd: int, extras_fd: int) -> None:
     site = _make_site(settings)
     debug = settings.get("debug", False)
     refresh: _Refresh | None = None
+    indexing = True
     while True:
         waiting = [conn, extras] + ([refresh.pipe] if refresh is not None else [])
-        for ready in wait(waiting):
+        ready_list = wait(waiting, timeout=0 if indexing and site._unindexed else None)
+        if not ready_list:
+            try:  # nothing asked: index the last build's pages a step further (``LiveSite``)
+                site.index_step()
+            except Exception as exc:  # noqa: BLE001 - a quick update meets it again, and falls back
+                _report("indexing the pages", exc)
+                indexing = False
+            continue
+        indexing = True
+        for ready in ready_list:
             if ready is conn:
                 command, arg = _receive(conn)
                 if command == "full" and refresh is not None:

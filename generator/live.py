@@ -62,6 +62,8 @@ class LiveSite:
         self.force = False
         """Replace an output folder Sahifa did not make (``serve --force``)."""
         self.specs: dict[str, object] = {}
+        self._unindexed: list = []
+        """Pages not yet in ``shown_on`` (``index_step``)."""
         self.by_source: dict[str, Article] = {}
         self.shown_on: dict[int, set[str]] = {}
         self.planner = None
@@ -114,11 +116,20 @@ class LiveSite:
         self.environment = kept.get("environment", "")
         site = self.site = report.site
         self.by_source = {a.record.path: a for articles in site.articles.values() for a in articles}
-        shown_on: dict[int, set[str]] = {}
-        for spec in kept["specs"]:
+        # Which pages show which article: made from the pages' views, which the build made in
+        # its workers only; so made here in steps, while the preview waits (``index_step``),
+        # or at once by the first quick update that needs it.
+        self.shown_on = {}
+        self._unindexed = list(kept["specs"])
+
+    def index_step(self, count: int = 1000) -> bool:
+        """Index the next ``count`` pages (see ``_index``); True while some are left."""
+        shown_on = self.shown_on
+        for spec in self._unindexed[:count]:
             for article in spec.articles:  # the page's own declaration (``pages.PageSpec``)
                 shown_on.setdefault(id(article), set()).add(spec.path)
-        self.shown_on = shown_on
+        del self._unindexed[:count]  # only now: a page that failed is tried again
+        return bool(self._unindexed)
 
     # ---- quick updates --------------------------------------------------------------------
     def quick_update(self, paths: list[Path]) -> list[str] | None:
@@ -157,6 +168,8 @@ class LiveSite:
             if body_sources(screened.body_html) != body_sources(article.record.body_html):
                 return None  # images in the text are processed by the full build
             updates.append((article, screened))
+        while self.index_step(len(self._unindexed)):
+            pass
         pages: set[str] = set()
         for article, screened in updates:
             # Every page holding the article sees the new text. (The record cache is left to
@@ -319,11 +332,17 @@ class LiveSite:
                     continue  # it shows what it showed when it was written
                 if self.write_file(rel, make()):
                     written[rel] = self.manifest[rel]
-        entries = (sitemap_entry(spec) for spec in self.specs.values())
+        entries = (self._sitemap_entry(spec) for spec in self.specs.values())
         for rel, data in sitemaps(self.config, entries):
             if self.write_file(rel, data):
                 written[rel] = self.manifest[rel]
         return written
+
+    def _sitemap_entry(self, spec):
+        """The entry the last full build recorded with the page's key, unless a quick update
+        rewrote the page since (its key and entry are then dropped: made again here)."""
+        kept = self.pages.get(spec.path)
+        return kept[1] if kept is not None else sitemap_entry(spec)
 
     def extras_done(self, written: dict[str, tuple]) -> None:
         """Take the manifest entries of files a forked ``write_extras`` wrote (their keys no

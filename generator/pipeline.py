@@ -290,8 +290,8 @@ def _build_locked(
         planner = PagePlanner(site, config, pictures, profiles, now)
         for lang_code, env in envs.items():
             env.globals["nav_terms"] = planner.nav_terms(lang_code)
-        # Lazy article pages: their contexts are made by the worker that renders them.
-        specs = [spec for spec in planner.plan(lazy=not keep) if spec.path]
+        # Lazy pages: their views are made by the worker that renders them (if it must).
+        specs = [spec for spec in planner.plan(lazy=True) if spec.path]
         writer.claim(spec.path for spec in specs)
         load_all(envs)  # compiled once here, not in every worker
         compiled.save(force=bytecode.dumped)
