@@ -122,7 +122,7 @@ class LiveSite:
         self.shown_on = {}
         self._unindexed = list(kept["specs"])
 
-    def index_step(self, count: int = 1000) -> bool:
+    def index_step(self, count: int = 200) -> bool:
         """Index the next ``count`` pages (see ``_index``); True while some are left."""
         shown_on = self.shown_on
         for spec in self._unindexed[:count]:
