@@ -125,8 +125,13 @@ class LiveSite:
     def index_step(self, count: int = 200) -> bool:
         """Index the next ``count`` pages (see ``_index``); True while some are left."""
         shown_on = self.shown_on
+        planner = self.planner
         for spec in self._unindexed[:count]:
-            for article in spec.articles:  # the page's own declaration (``pages.PageSpec``)
+            if spec.kind is PageKind.ARTICLE and spec.article is not None:
+                shows = planner.article_shows(spec.article)  # no view made for it
+            else:
+                shows = spec.articles  # the page's own declaration (``pages.PageSpec``)
+            for article in shows:
                 shown_on.setdefault(id(article), set()).add(spec.path)
         del self._unindexed[:count]  # only now: a page that failed is tried again
         return bool(self._unindexed)
@@ -207,9 +212,8 @@ class LiveSite:
         from .assemble import RESERVED_ARTICLE_SLUGS
         from .pipeline import _read_one
         from .tagger import tag_key
-        from .urls import slugify
-
         from .textnorm import fold_key
+        from .urls import slugify
 
         root = self.config.root
         register = self.site.permalinks

@@ -24,7 +24,7 @@ from .images import ImageCache, Pictures
 from .profiles import profile_of
 from .metadata import article_context, website_ld
 from .model import Article, Site, Term
-from .related import build_index
+from .related import build_index, neighbours, related
 from .search_index import index_dir
 from .urls import Urls
 from .views import (
@@ -439,6 +439,19 @@ class PagePlanner:
             self._article_view(article),
             article=article,
         )
+
+    def article_shows(self, article: Article) -> tuple[Article, ...]:
+        """``_article_view(article).articles()``, without making the view (its JSON-LD and
+        reading time): the article, its translations, related stories and neighbours."""
+        group = self.site.translations.get(article.translation_group, ())
+        older, newer = neighbours(self.stories, article)
+        others = (
+            *(a for a in group if a.lang != article.lang),
+            *related(self.stories, article),
+            older,
+            newer,
+        )
+        return (article, *(a for a in others if a is not None))
 
     def _article_view(self, article: Article) -> ArticleView:
         group = self.site.translations.get(article.translation_group, ())

@@ -455,3 +455,14 @@ def test_a_story_published_again_is_first_shown_at_its_registered_address(site, 
     assert live.first_look([story]) == [page]  # the register keeps its first address
     live.full_build()
     assert_same_tree(site / "public", clean(site, tmp_path))
+
+
+def test_the_preview_indexes_article_pages_without_their_views(site):
+    """``PagePlanner.article_shows`` (the preview's index of which pages show which story)
+    is what the article page's view declares, for every article page."""
+    live = live_site(site)
+    planner = live.planner
+    pages = [spec for spec in live.specs.values() if spec.article is not None]
+    assert len(pages) > 10
+    for spec in pages:
+        assert planner.article_shows(spec.article) == spec.view.articles(), spec.path
