@@ -13,7 +13,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import replace
 from functools import lru_cache
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .collation import sort_key
 from .config import SiteConfig
@@ -373,36 +373,22 @@ def assemble(
     articles: dict[str, list[Article]] = defaultdict(list)
     redirects: list[tuple[str, str]] = []
     shared_refs: dict[tuple[str, str, str], TermRef] = {}  # one (frozen) object per term
+
+    def placed(taxonomy: str, lang: str, key: str, value: str) -> TermRef:
+        ident = (taxonomy, lang, key)
+        ref = shared_refs.get(ident)
+        if ref is None:
+            ref = shared_refs[ident] = TermRef(
+                key=key, name=names[ident], slug=term_slugs[ident], lang=lang, taxonomy=taxonomy
+            )
+        return ref
+
     for record in kept:
         slug = slugs.get(record.path)
         if slug is None:
             continue
-        terms: dict[str, tuple[TermRef, ...]] = {}
-        for taxonomy, values in record.terms:
-            if taxonomy not in configured:
-                continue
-            refs: list[TermRef] = []
-            seen: set[str] = set()
-            for value in values:
-                key = tag_key(value)
-                if not key or key in seen:
-                    continue
-                seen.add(key)
-                ident = (taxonomy, record.lang, key)
-                ref = shared_refs.get(ident)
-                if ref is None:
-                    ref = shared_refs[ident] = TermRef(
-                        key=key,
-                        name=names[ident],
-                        slug=term_slugs[ident],
-                        lang=record.lang,
-                        taxonomy=taxonomy,
-                    )
-                refs.append(ref)
-            if refs:
-                terms[taxonomy] = tuple(refs)
-        # The fallback key starts with NUL, which no value read from input can hold.
-        group = record.translation_key or record.source_id or f"\x00path:{record.path}"
+        terms = term_refs(record, configured, placed)
+        group = translation_group(record)
         path = urls.article(record.lang, slug)
         old_paths = tuple(urls.article(record.lang, s) for s in former.get(record.path, ()))
         redirects.extend((old, path) for old in old_paths)
@@ -451,6 +437,33 @@ def assemble(
         redirects=tuple(sorted(redirects)),
         permalinks=register,
     )
+
+
+def term_refs(
+    record: ArticleRecord, configured: set[str], ref: Callable[[str, str, str, str], TermRef]
+) -> dict[str, tuple[TermRef, ...]]:
+    """A record's terms in each configured taxonomy: ``ref(taxonomy, language, key, value)``
+    for the first value of each comparison key (``tag_key``), in the record's order."""
+    terms: dict[str, tuple[TermRef, ...]] = {}
+    for taxonomy, values in record.terms:
+        if taxonomy not in configured:
+            continue
+        refs: list[TermRef] = []
+        seen: set[str] = set()
+        for value in values:
+            key = tag_key(value)
+            if key and key not in seen:
+                seen.add(key)
+                refs.append(ref(taxonomy, record.lang, key, value))
+        if refs:
+            terms[taxonomy] = tuple(refs)
+    return terms
+
+
+def translation_group(record: ArticleRecord) -> str:
+    """The key that links a story with its translations: its ``translation_key``, else its
+    id. The last fallback starts with NUL, which no value read from input can hold."""
+    return record.translation_key or record.source_id or f"\x00path:{record.path}"
 
 
 def _terms_of(articles: tuple[Article, ...], taxonomy: str, locale: str) -> tuple[Term, ...]:

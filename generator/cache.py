@@ -308,36 +308,33 @@ class CardStore:
     def add(self, fresh: dict[str, dict[bytes, bytes]]) -> None:
         """Keep the cards rendered now: language -> article key -> the card's UTF-8 bytes."""
         rows = [(lang, key, html) for lang, made in fresh.items() for key, html in made.items()]
-        if self.path is None or not rows:
-            return
-        self.close()
-        try:
-            db = self._open()
-            try:
-                db.execute("BEGIN")
-                db.executemany("INSERT OR REPLACE INTO cards VALUES (?, ?, ?)", rows)
-                db.execute("COMMIT")
-            finally:
-                db.close()
-        except sqlite3.Error:
-            self._reset()
+        if rows:
+            self._write(lambda db: db.executemany("INSERT OR REPLACE INTO cards VALUES (?, ?, ?)", rows))
 
     def prune(self, live: Iterable[bytes], stories: int) -> None:
         """Corrections and deletions leave cards nobody shows: when there are a quarter more
         cards than ``stories``, keep only the cards of the ``live`` article keys."""
+
+        def drop(db) -> None:
+            (count,) = db.execute("SELECT count(*) FROM cards").fetchone()
+            if count > stories + stories // 4 + 100:
+                db.execute("CREATE TEMP TABLE live (key BLOB PRIMARY KEY) WITHOUT ROWID")
+                db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((key,) for key in live))
+                db.execute("DELETE FROM cards WHERE key NOT IN (SELECT key FROM live)")
+
+        self._write(drop)
+
+    def _write(self, work) -> None:
+        """``work(connection)`` in one transaction, with this process's reader closed; a store
+        that fails is started again empty (``_reset``)."""
         if self.path is None:
             return
         self.close()
         try:
             db = self._open()
             try:
-                (count,) = db.execute("SELECT count(*) FROM cards").fetchone()
-                if count <= stories + stories // 4 + 100:
-                    return
                 db.execute("BEGIN")
-                db.execute("CREATE TEMP TABLE live (key BLOB PRIMARY KEY) WITHOUT ROWID")
-                db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((key,) for key in live))
-                db.execute("DELETE FROM cards WHERE key NOT IN (SELECT key FROM live)")
+                work(db)
                 db.execute("COMMIT")
             finally:
                 db.close()

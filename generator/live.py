@@ -209,9 +209,8 @@ class LiveSite:
         neighbours yet, and only images the last build processed. Nothing else is written."""
         if self.site is None or self.planner is None:
             return []
-        from .assemble import RESERVED_ARTICLE_SLUGS
+        from .assemble import RESERVED_ARTICLE_SLUGS, translation_group
         from .pipeline import _read_one
-        from .tagger import tag_key
         from .textnorm import fold_key
         from .urls import slugify
 
@@ -237,6 +236,7 @@ class LiveSite:
                 if self.remove_file(gone.path):
                     written.append(gone.path)  # a deleted story: its page goes at once
         held = {(a.lang, fold_key(a.slug)) for a in self.by_source.values() if a.path not in removed}
+        today = self.today or dt.date.today()
         for path in sources:
             found = reader_for(path, root) if path.is_file() and not path.is_symlink() else None
             if found is None:
@@ -245,7 +245,6 @@ class LiveSite:
             if isinstance(item, SahifaError) or len(item) != 1:
                 continue  # the full build reports it
             record = screen(item[0], [], [], self.config.term_limits)
-            today = self.today or dt.date.today()
             if (
                 record is None
                 or record.draft
@@ -278,8 +277,8 @@ class LiveSite:
                 record=record,
                 slug=slug,
                 path=page,
-                terms=self._first_look_terms(record, tag_key, slugify),
-                translation_group=record.translation_key or record.source_id or f"\x00path:{record.path}",
+                terms=self._first_look_terms(record),
+                translation_group=translation_group(record),
             )
             spec = self.planner.article_page(article)
             data = render(self.envs[spec.lang], spec.template, spec.context).encode("utf-8")
@@ -288,27 +287,23 @@ class LiveSite:
                 self.unsaved = True
         return written
 
-    def _first_look_terms(self, record, tag_key, slugify) -> dict:
+    def _first_look_terms(self, record) -> dict:
+        """The record's terms as the full build will name them: a term the language has
+        under its name and slug, a new one under its own spelling."""
+        from .assemble import term_refs
         from .model import TermRef
+        from .urls import slugify
 
-        configured = set(self.config.taxonomy_names)
-        terms = {}
-        for taxonomy, values in record.terms:
-            if taxonomy not in configured:
-                continue
-            known = {t.key: t for t in self.site.terms.get(taxonomy, {}).get(record.lang, ())}
-            refs, seen = [], set()
-            for value in values:
-                key = tag_key(value)
-                if not key or key in seen:
-                    continue
-                seen.add(key)
-                term = known.get(key)
-                name, slug = (term.name, term.slug) if term else (value, slugify(value, key))
-                refs.append(TermRef(key=key, name=name, slug=slug, lang=record.lang, taxonomy=taxonomy))
-            if refs:
-                terms[taxonomy] = tuple(refs)
-        return terms
+        known = {
+            (t.taxonomy, t.key): t for terms in self.site.terms.values() for t in terms.get(record.lang, ())
+        }
+
+        def ref(taxonomy: str, lang: str, key: str, value: str) -> TermRef:
+            term = known.get((taxonomy, key))
+            name, slug = (term.name, term.slug) if term else (value, slugify(value, key))
+            return TermRef(key=key, name=name, slug=slug, lang=lang, taxonomy=taxonomy)
+
+        return term_refs(record, set(self.config.taxonomy_names), ref)
 
     # ---- feeds, sitemap, search index after quick updates -------------------------------
     def refresh_extras(self) -> tuple[list[str], str]:

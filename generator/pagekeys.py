@@ -39,7 +39,6 @@ from typing import Any
 from .config import LanguageConfig, SiteConfig, TaxonomyConfig
 from .model import Article, ArticleRecord, Term
 from .pages import PageKind, PagePlanner, PageSpec
-from .related import neighbours, related
 
 _PLAIN = (str, int, float, bool, type(None), bytes)
 
@@ -176,14 +175,12 @@ class PageKeys:
     def _article_inputs(self, article: Article) -> tuple:
         """An article page's inputs, without making its view: what
         ``PagePlanner._article_view`` and ``metadata.article_context`` read."""
-        planner = self.planner
-        group = planner.site.translations.get(article.translation_group, ())
-        older, newer = neighbours(planner.stories, article)
+        group, linked, older, newer = self.planner.article_links(article)
         return (
             "article",
             self.article_key(article),
             tuple(self.article_key(a) for a in group),
-            tuple(self.article_key(a) for a in related(planner.stories, article)),
+            tuple(self.article_key(a) for a in linked),
             self.article_key(older) if older is not None else None,
             self.article_key(newer) if newer is not None else None,
         )

@@ -440,17 +440,20 @@ class PagePlanner:
             article=article,
         )
 
+    def article_links(self, article: Article) -> tuple[tuple[Article, ...], tuple[Article, ...], Any, Any]:
+        """The stories an article page shows besides its own, without making its view: its
+        translation group (itself included, in the group's order), its related stories, its
+        older and its newer neighbour (or None), as ``_article_view`` (through
+        ``metadata.article_context``) shows them; ``pagekeys`` digests the same."""
+        older, newer = neighbours(self.stories, article)
+        group = self.site.translations.get(article.translation_group, ())
+        return group, related(self.stories, article), older, newer
+
     def article_shows(self, article: Article) -> tuple[Article, ...]:
         """``_article_view(article).articles()``, without making the view (its JSON-LD and
         reading time): the article, its translations, related stories and neighbours."""
-        group = self.site.translations.get(article.translation_group, ())
-        older, newer = neighbours(self.stories, article)
-        others = (
-            *(a for a in group if a.lang != article.lang),
-            *related(self.stories, article),
-            older,
-            newer,
-        )
+        group, linked, older, newer = self.article_links(article)
+        others = (*(a for a in group if a.lang != article.lang), *linked, older, newer)
         return (article, *(a for a in others if a is not None))
 
     def _article_view(self, article: Article) -> ArticleView:

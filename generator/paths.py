@@ -73,30 +73,29 @@ def safe_name(value: str) -> bool:
 def check_file(path: Path, folder: Path, root: Path) -> os.stat_result:
     """Raise ``SahifaError`` unless ``path`` is a regular file that resolves inside ``folder``;
     return its ``stat`` (of the link's target for a link)."""
+
+    def refused(reason: str) -> SahifaError:
+        return SahifaError(rel_path(path, root), reason)  # the path is made only for a message
+
     if any("\udc80" <= ch <= "\udcff" for ch in path.name):
-        raise SahifaError(rel_path(path, root), "the file name is not valid UTF-8; rename the file; skipped")
+        raise refused("the file name is not valid UTF-8; rename the file; skipped")
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         try:
             target = path.resolve(strict=True)
         except FileNotFoundError:
-            raise SahifaError(
-                rel_path(path, root), "is a broken link (its target does not exist); skipped"
-            ) from None
+            raise refused("is a broken link (its target does not exist); skipped") from None
         except (RuntimeError, OSError):
-            raise SahifaError(rel_path(path, root), "is a link that loops back on itself; skipped") from None
+            raise refused("is a link that loops back on itself; skipped") from None
         if not target.is_relative_to(folder.resolve()):
-            raise SahifaError(rel_path(path, root), "is a link to a file outside its folder; skipped")
+            raise refused("is a link to a file outside its folder; skipped")
         st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
-        raise SahifaError(
-            rel_path(path, root), "is not a regular file (a pipe, device, socket or folder); skipped"
-        )
+        raise refused("is not a regular file (a pipe, device, socket or folder); skipped")
     if st.st_size > MAX_INPUT_BYTES:
-        raise SahifaError(
-            rel_path(path, root),
+        raise refused(
             f"is {st.st_size // 1_000_000} MB, larger than the "
-            f"{MAX_INPUT_BYTES // 1_000_000} MB limit for input files; skipped",
+            f"{MAX_INPUT_BYTES // 1_000_000} MB limit for input files; skipped"
         )
     return st
 
