@@ -29,6 +29,7 @@ trusted; a cache that cannot be read is treated as absent.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import importlib.util
 import os
@@ -183,11 +184,19 @@ def inputs_digest(config: Any, out_dir: Path, today: dt.date) -> str:
 
 
 def _load(path: Path) -> Any:
+    """The value pickled in ``path`` (None if it is absent or damaged). The garbage collector
+    waits meanwhile: a big state's tuples would otherwise set off passes that walk everything
+    loaded so far, again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         with open(path, "rb") as fh:
             return pickle.load(fh)
     except Exception:  # noqa: BLE001 - a missing or damaged cache is an absent cache
         return None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _save(path: Path, value: Any) -> None:

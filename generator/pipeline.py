@@ -210,7 +210,7 @@ def build_site(
     must not delete what someone else keeps there.
     """
     out_dir = check_output_dir(config, out_dir)
-    with site_lock(config.root, out_dir):
+    with site_lock(config.root, out_dir), parallel.collector_paused():
         return _build_locked(
             config,
             out_dir,

@@ -76,6 +76,42 @@ def test_map_in_processes_keeps_order(monkeypatch):
     assert parallel.map_in_processes(abs, list(range(-20, 0))) == list(range(20, 0, -1))
 
 
+COLLECTOR = """
+import gc
+import generator.parallel as parallel
+parallel.MIN_PARALLEL_ITEMS = 1
+parallel.os.cpu_count = lambda: 2
+with parallel.collector_paused():
+    paused = gc.isenabled()
+    workers = parallel.run_tasks([gc.isenabled] * 4, size=4)
+    processes = parallel.last_processes
+print(paused, workers, processes, gc.isenabled())
+"""
+
+
+def test_the_collector_pauses_in_the_build_not_in_its_workers():
+    """A build pauses its own process's garbage collector (``collector_paused``) and turns it
+    back on after; workers forked meanwhile collect their own garbage."""
+    proc = subprocess.run(
+        [sys.executable, "-c", COLLECTOR],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "[True,", "True,", "True,", "True]", "2", "True"]
+
+
+def test_a_build_gives_the_collector_back(tmp_path):
+    import gc
+
+    assert gc.isenabled()
+    build(copy_site(tmp_path / "site"), tmp_path / "out")
+    assert gc.isenabled()
+
+
 STOPPED_RUNS = """
 import os, signal, sys, time
 import pytest
