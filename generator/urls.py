@@ -81,6 +81,21 @@ def iri(path: str) -> str:
     )
 
 
+_NOT_URL_SAFE = re.compile(rb"[^A-Za-z0-9/:@\-._~!$&'()*+,;=%]+")
+
+
+def percent_encoded(text: str) -> str:
+    """``quote(iri(text), safe=_URL_SAFE)`` (what ``absolute`` is: an IRI as a URI, RFC 3987),
+    made in one pass over the UTF-8 bytes with one replacement per run of bytes to encode
+    (``quote`` looks up every byte in Python: a 100,000-story sitemap asked it 270,000
+    times). ``tests/test_urls.py`` checks the two agree on any text."""
+    return _NOT_URL_SAFE.sub(_encode_run, text.encode("utf-8")).decode("ascii")
+
+
+def _encode_run(match: re.Match) -> bytes:
+    return b"%" + match.group().hex("%").upper().encode("ascii")
+
+
 def _folder(path: str) -> str:
     return path[: -len("index.html")] if path.endswith("index.html") else path
 
@@ -169,7 +184,7 @@ class Urls:
         """Absolute URL, percent-encoded as RFC 3986 asks (feeds, sitemaps, canonical links)."""
         link = self._links.get((path, True))
         if link is None:
-            link = self._remember(path, True, self.origin + quote(self.href(path), safe=_URL_SAFE))
+            link = self._remember(path, True, self.origin + percent_encoded(self.base_path + _folder(path)))
         return link
 
     def _remember(self, path: str, absolute: bool, link: str) -> str:

@@ -94,3 +94,16 @@ def test_nothing_is_transliterated():
     for text in ("كازاخستان", "قزاقستان", "قازقستان", "Қазақстан", "Καζακστάν", "カザフスタン"):
         slug = slugify(text)
         assert unicodedata.normalize("NFKC", text).lower() == slug
+
+
+@settings(max_examples=400)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
+@example("ar/tags/وللأمن/index.html")
+@example("fa/tags/می\u200cخواهم/a b%20?#/")
+def test_percent_encoding_is_quote_of_the_iri(text):
+    """``Urls.absolute``'s one-pass encoding gives what ``quote(iri(...))`` gives."""
+    from urllib.parse import quote
+
+    from generator.urls import _URL_SAFE, iri, percent_encoded
+
+    assert percent_encoded(text) == quote(iri(text), safe=_URL_SAFE)
