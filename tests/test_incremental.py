@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import REPO, TODAY, copy_site
 from generator import cache as cache_module
@@ -466,3 +468,33 @@ def test_the_preview_indexes_article_pages_without_their_views(site):
     assert len(pages) > 10
     for spec in pages:
         assert planner.article_shows(spec.article) == spec.view.articles(), spec.path
+
+
+_PLAIN_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.binary(max_size=20) | st.dates(),
+    lambda inner: st.lists(inner, max_size=4) | st.lists(inner, max_size=4).map(tuple),
+    max_leaves=20,
+)
+
+
+def _fresh(value):
+    """The same value made of new objects (strings and bytes copied, not shared)."""
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_fresh(v) for v in value)
+    if isinstance(value, str):
+        return "".join(list(value))
+    if isinstance(value, bytes):
+        return bytes(bytearray(value))
+    return value
+
+
+@given(_PLAIN_VALUES, _PLAIN_VALUES)
+def test_page_keys_digest_values_not_objects(a, b):
+    """A key depends on the values it is made of, never on which of them are one object, and
+    tells apart values that only look alike (``1``, ``True``, ``"1"``; a list and a tuple)."""
+    from generator.pagekeys import _hash
+
+    assert _hash((a, a)) == _hash((_fresh(a), _fresh(a)))
+    assert (_hash(a) == _hash(b)) == (repr(a) == repr(b))
