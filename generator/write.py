@@ -129,6 +129,10 @@ class OutputWriter:
         self.written: set[str] = set()
         self.digests: dict[str, bytes] = {}
         self.changed: set[str] = set()
+        self._out = os.fspath(self.out_dir)
+        self._real_out = os.path.realpath(self._out)
+        self._inside: set[str] = set()
+        """Folders of the output folder found not to lead out of it (``_source``)."""
         self.kept_spare: dict[str, tuple] | None = None
         """After ``commit``: the manifest of the tree now kept as the spare (None: none kept)."""
 
@@ -199,13 +203,14 @@ class OutputWriter:
             return self._manifest(self.written)
         previous = self.previous
         if self.spare is None:
-            made: set[Path] = set()
+            stage = os.fspath(self.stage)
+            made: set[str] = set()
             for rel in sorted(self.written - self.changed):
-                target = self.stage / rel
-                if target.parent not in made:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(target.parent)
-                self._link(rel, target)
+                folder = rel.rpartition("/")[0]
+                if folder and folder not in made:
+                    os.makedirs(f"{stage}/{folder}", exist_ok=True)
+                    made.add(folder)
+                self._link(rel, f"{stage}/{rel}")
             manifest = {rel: previous[rel] for rel in self.written - self.changed}
             manifest.update(
                 {rel: manifest_entry(self.stage / rel, self.digests[rel]) for rel in self.changed}
@@ -224,7 +229,7 @@ class OutputWriter:
                     _clear_way(self.stage, rel)
                     target = self.stage / rel
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    self._link(rel, target)
+                    self._link(rel, os.fspath(target))
                     manifest[rel] = previous[rel]
             gone = [rel for rel in spare if rel not in self.written]
             for rel in gone:
@@ -237,12 +242,35 @@ class OutputWriter:
         self.kept_spare = previous if self.spare_dir is not None else None
         return manifest
 
-    def _link(self, rel: str, target: Path) -> None:
-        source = safe_join(self.out_dir, rel)
+    def _link(self, rel: str, target: str) -> None:
+        """Hard-link the output folder's file at ``rel`` (a path ``claim`` checked the form
+        of) to ``target`` in the staging folder."""
+        source = self._source(rel)
         try:
             os.link(source, target, follow_symlinks=False)
         except OSError:  # a file system without hard links: a copy keeps the mtime too
             shutil.copy2(source, target, follow_symlinks=False)
+
+    def _source(self, rel: str) -> str:
+        """The output folder's file at ``rel``, refusing one reached through a link that
+        leads out of the folder (as ``safe_join`` does). Each folder on the way is looked at
+        once per build, not once per file: resolving every component of every path made the
+        first incremental build after a full one link 100,000 files at 0.1 ms each."""
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in self._inside:
+            self._check_folder(folder)
+        return f"{self._out}/{rel}"
+
+    def _check_folder(self, folder: str) -> None:
+        parent = folder.rpartition("/")[0]
+        if parent and parent not in self._inside:
+            self._check_folder(parent)
+        path = f"{self._out}/{folder}"
+        if os.path.islink(path):  # its parent is inside: only a link can lead elsewhere
+            real = os.path.realpath(path)
+            if real != self._real_out and not real.startswith(self._real_out + os.sep):
+                raise SahifaError(folder, "refusing to write outside the output folder")
+        self._inside.add(folder)
 
     def _manifest(self, paths) -> dict[str, tuple[int, int, bytes]]:
         return {rel: manifest_entry(self.out_dir / rel, self.digests[rel]) for rel in paths}

@@ -498,3 +498,46 @@ def test_page_keys_digest_values_not_objects(a, b):
 
     assert _hash((a, a)) == _hash((_fresh(a), _fresh(a)))
     assert (_hash(a) == _hash(b)) == (repr(a) == repr(b))
+
+
+def test_unchanged_files_are_never_linked_from_outside_the_output_folder(tmp_path):
+    """An incremental build links the files it did not change from the output folder into
+    the new tree; a folder of the output folder swapped for a link that leads out of it (at
+    any depth) makes it refuse, naming the folder, and leaves the output as it was; a link to
+    a folder inside it is followed."""
+    from generator.errors import SahifaError
+    from generator.write import OutputWriter
+
+    out = tmp_path / "public"
+    files = {"a/b/c/index.html": b"c", "a/d.html": b"d", "e/index.html": b"e", "top.html": b"t"}
+    writer = OutputWriter(out)
+    for rel, data in files.items():
+        writer.write(rel, data)
+    manifest = writer.commit()
+
+    outside = tmp_path / "outside"
+    (outside / "c").mkdir(parents=True)
+    (outside / "c" / "index.html").write_bytes(b"secret")
+    shutil.rmtree(out / "a" / "b")
+    (out / "a" / "b").symlink_to(outside, target_is_directory=True)
+    writer = OutputWriter(out, previous=manifest)
+    for rel, data in files.items():
+        writer.write(rel, b"new" if rel == "top.html" else data)
+    with pytest.raises(SahifaError) as refused:
+        writer.commit()
+    writer.abort()
+    assert refused.value.args[0] == "a/b" or "a/b" in str(refused.value)
+    assert "outside the output folder" in str(refused.value)
+    assert (out / "top.html").read_bytes() == b"t"
+
+    (out / "a" / "b").unlink()
+    (out / "inner" / "c").mkdir(parents=True)
+    (out / "inner" / "c" / "index.html").write_bytes(b"c")
+    (out / "a" / "b").symlink_to(out / "inner", target_is_directory=True)
+    writer = OutputWriter(out, previous=manifest)
+    for rel, data in files.items():
+        writer.write(rel, b"new" if rel == "top.html" else data)
+    manifest = writer.commit()
+    assert (out / "a" / "b" / "c" / "index.html").read_bytes() == b"c"
+    assert not (out / "a" / "b").is_symlink()  # a folder of the new tree, not the link
+    assert (out / "top.html").read_bytes() == b"new"
