@@ -220,14 +220,18 @@ class FeedWriter:
         self, languages: tuple[str, ...] | None = None, keys=None
     ) -> Iterator[tuple[str, bytes | None, Callable[[], bytes]]]:
         """(output path, key, maker of the bytes) of every feed; ``keys`` (a
-        ``pagekeys.PageKeys``) keys the term feeds by what they show (a build whose key is
-        unchanged need not make the feed again); the language feeds have no key (None)."""
+        ``pagekeys.PageKeys``) keys each feed by what it shows (a build whose key is
+        unchanged need not make the feed again); without it, the keys are None."""
         for lcfg in self.config.languages:
             lang = lcfg.code
             if languages is not None and lang not in languages:
                 continue
-            yield self.urls.feed(lang), None, partial(self.language_atom, lang)
-            yield self.urls.rss(lang), None, partial(self.language_rss, lang)
+            key = None
+            if keys is not None:  # what both language feeds show: the newest dated stories
+                shown = _dated(self.site.articles[lang], LANG_ENTRIES)
+                key = keys.digest(("language feed", lang, tuple(keys.article_key(a) for a in shown)))
+            yield self.urls.feed(lang), key, partial(self.language_atom, lang)
+            yield self.urls.rss(lang), key, partial(self.language_rss, lang)
             for taxonomy in self.config.taxonomies:
                 if taxonomy.feeds:
                     for term in self.site.terms[taxonomy.name][lang]:

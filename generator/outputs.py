@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 from .config import SiteConfig
 from .feeds import FeedWriter
 from .model import Site
-from .search_index import search_outputs
+from .search_index import index_dir, search_outputs
 from .sitemap import MAX_URLS, SitemapEntry, sitemap_outputs
 from .urls import Urls
 
@@ -39,26 +39,59 @@ def sitemap_entry(spec) -> SitemapEntry | None:
 
 
 def feed_and_search_tasks(
-    site: Site, config: SiteConfig, term_path: Callable, keys=None, memo_dir=None
+    site: Site, config: SiteConfig, term_path: Callable, keys=None, memo_dir=None, previous=None
 ) -> list[Callable[[], list]]:
     """Feeds and search index (they need the model only, not the rendered pages) as
     independent jobs, one per kind and language, biggest first, so that worker processes
     can share them out with the pages. Each job gives (output path, key, maker of the
     bytes): see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``); ``memo_dir``:
-    see ``search_outputs``."""
+    see ``search_outputs``.
+
+    With ``keys``, every file of a language's search index has one key: the keys of all the
+    language's stories, in order. ``previous`` (output path -> key, as the last build
+    recorded them) then names the files an index with the same key was made of, and the
+    job gives those without making the index (a story published in Arabic leaves the
+    English index alone); the makers make it only if a file is asked for."""
 
     def job(kind: str, lang: str) -> Callable[[], list]:
         if kind == "search":
-            return lambda: [
-                (rel, None, partial(_same, data))
-                for rel, data in search_outputs(site, config, (lang,), memo_dir)
-            ]
+            return partial(_search_job, site, config, lang, keys, memo_dir, previous)
         return lambda: list(FeedWriter(site, config, term_path).keyed_outputs((lang,), keys))
 
     weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
     order = sorted(config.language_codes, key=lambda code: -weight[code])
     kinds = ("search", "feeds") if config.search else ("feeds",)
     return [job(kind, lang) for lang in order for kind in kinds]
+
+
+def _search_job(site: Site, config: SiteConfig, lang: str, keys, memo_dir, previous) -> list:
+    """One language's search index: (output path, key, maker) of its files. Every file has
+    the index's key but ``meta.json``, whose key also names the other files: a file that lost
+    its key (rewritten by the preview since) or is missing makes the whole index again."""
+    if keys is None:
+        return [
+            (rel, None, partial(_same, data)) for rel, data in search_outputs(site, config, (lang,), memo_dir)
+        ]
+    key = keys.digest(("search index", lang, tuple(keys.article_key(a) for a in site.articles[lang])))
+    meta = f"{index_dir(Urls(config), lang)}meta.json"
+    base = meta[: -len("meta.json")]
+    if previous and meta in previous:
+        kept = sorted(rel for rel, entry in previous.items() if entry[0] == key and rel.startswith(base))
+        if previous[meta][0] == keys.digest(("search files", key, tuple(kept))):
+            made: dict[str, bytes] = {}
+
+            def make(rel: str) -> bytes:
+                if not made:
+                    made.update(search_outputs(site, config, (lang,), memo_dir))
+                return made[rel]
+
+            return [(rel, key, partial(make, rel)) for rel in kept] + [
+                (meta, previous[meta][0], partial(make, meta))
+            ]
+    files = list(search_outputs(site, config, (lang,), memo_dir))
+    others = tuple(sorted(rel for rel, _ in files if rel != meta))
+    listed = keys.digest(("search files", key, others))
+    return [(rel, listed if rel == meta else key, partial(_same, data)) for rel, data in files]
 
 
 def _same(data: bytes) -> bytes:

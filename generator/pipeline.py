@@ -305,7 +305,12 @@ def _build_locked(
         extras = [
             partial(_stage_outputs, task, writer=writer, previous=previous_pages)
             for task in feed_and_search_tasks(
-                site, config, planner.term_path, keys, cache.folder if cache is not None else None
+                site,
+                config,
+                planner.term_path,
+                keys,
+                cache.folder if cache is not None else None,
+                previous_pages,
             )
         ]
         pages = slice_tasks(

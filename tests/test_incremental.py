@@ -541,3 +541,34 @@ def test_unchanged_files_are_never_linked_from_outside_the_output_folder(tmp_pat
     assert (out / "a" / "b" / "c" / "index.html").read_bytes() == b"c"
     assert not (out / "a" / "b").is_symlink()  # a folder of the new tree, not the link
     assert (out / "top.html").read_bytes() == b"new"
+
+
+def test_a_story_corrected_in_one_language_leaves_the_others_feeds_and_index_alone(
+    site, tmp_path, monkeypatch
+):
+    """The language feeds and the search index of a language are keyed by the stories they
+    show: a correction to an English story makes the English ones again and no other
+    language's (each worker notes what it made in a file: the build may fork)."""
+    from generator import feeds, outputs
+
+    made = tmp_path / "made.txt"
+
+    def noting(name, real):
+        def wrapper(*args, **kwargs):
+            langs = args[2] if name == "search" else args[1]
+            with made.open("a", encoding="utf-8") as fh:
+                fh.write(f"{name} {','.join(langs) if name == 'search' else langs}\n")
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(outputs, "search_outputs", noting("search", outputs.search_outputs))
+    monkeypatch.setattr(feeds.FeedWriter, "language_atom", noting("atom", feeds.FeedWriter.language_atom))
+    incremental(site)
+    every = set(made.read_text(encoding="utf-8").split("\n")) - {""}
+    assert {"search ar", "search en", "atom ar", "atom en"} <= every
+    made.unlink()
+    edit(site / ARTICLE, *ARTICLE_EDITS["body"])
+    incremental(site)
+    assert set(made.read_text(encoding="utf-8").split("\n")) - {""} == {"search en", "atom en"}
+    assert_same_tree(site / "public", clean(site, tmp_path))
