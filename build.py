@@ -507,6 +507,10 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+_command = ""
+"""The command ``main`` ran last."""
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv is None:  # the command line: SIGTERM stops a build as Ctrl-C does, from the start
         import signal
@@ -514,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _on_sigterm)
     args = parser().parse_args(argv)
     command = args.command or "build"
+    global _command
+    _command = command
     if args.out is None:
         args.out = str(Path(args.root) / (PREVIEW_DIR if command == "serve" else "public"))
     run = {
@@ -558,6 +564,14 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        status = main()
     except KeyboardInterrupt:  # Ctrl-C before the command started (while reading its options)
         os._exit(130)
+    if _command == "build":
+        # Done: every file written is closed and renamed into place, the lock released, the
+        # workers gone. Leave without the interpreter's teardown, which frees a big build's
+        # objects one by one (a tenth of a second at 10,000 stories).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
