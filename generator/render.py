@@ -8,7 +8,7 @@ never pass a locale around and nothing global is switched.
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import jinja2
@@ -44,9 +44,11 @@ class SharedBytecode(jinja2.BytecodeCache):
         self.dumped = True
 
 
+@lru_cache(maxsize=64)
 def lang_attrs(lang: LanguageConfig) -> Markup:
     """The attributes of an element in ``lang``: its code, direction and the theme's font
-    family for it (``[data-font]`` in the stylesheet), and its own line height if it has one."""
+    family for it (``[data-font]`` in the stylesheet), and its own line height if it has one.
+    Asked by every link of every language switcher: made once per language."""
     attrs = Markup('lang="{}" dir="{}" data-font="{}"').format(lang.code, lang.direction, lang.font)
     if lang.line_height:
         attrs += Markup(' style="--line: {}"').format(f"{lang.line_height:g}")
