@@ -527,9 +527,14 @@ class Examination:
     """Of the inputs now."""
     previous: BuildState | None
     """The last build into ``out_dir``, if the folder still holds exactly what it wrote
-    (nothing edited, added or removed by hand): its manifest says which files need no write."""
+    (nothing edited, added or removed by hand): its manifest says which files need no write.
+    Until ``settled`` is asked, perhaps not checked yet (see ``check``)."""
     inputs: str = ""
     """``inputs_digest`` now (see ``input_fingerprint``)."""
+    check: Any = None
+    """When the inputs have changed, the output folder's check against ``previous``
+    (``manifest_matches``) runs in a forked process while the build reads and assembles
+    the inputs: a function giving its answer (None: checked already)."""
 
     @property
     def unchanged(self) -> bool:
@@ -539,16 +544,59 @@ class Examination:
         expires = getattr(self.previous, "expires", None)
         return expires is None or dt.datetime.now(dt.timezone.utc) < expires
 
+    def settled(self) -> BuildState | None:
+        """``previous`` once the output folder's check has answered (None if it failed)."""
+        if self.check is not None and not self.check():
+            return None
+        return self.previous
+
 
 def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Examination:
     """Cheap: stat calls only, and this module imports none of the rendering machinery, so
-    the command line can answer a no-op build before loading it."""
+    the command line can answer a no-op build before loading it. The output folder is
+    checked here only when the inputs are those of the last build (a no-op build needs the
+    answer at once); otherwise in the background (``Examination.check``)."""
     state = cache.load_state(out_dir)
-    if state is not None and not (
-        out_dir.is_dir() and manifest_matches(out_dir, state.manifest, state.folders)
-    ):
-        state = None
     inputs = inputs_digest(config, out_dir, today)
-    return Examination(
-        out_dir, today, input_fingerprint(config, out_dir, today, inputs=inputs), state, inputs
-    )
+    fingerprint = input_fingerprint(config, out_dir, today, inputs=inputs)
+    check = None
+    if state is not None and not out_dir.is_dir():
+        state = None
+    elif state is not None and state.fingerprint == fingerprint:
+        if not manifest_matches(out_dir, state.manifest, state.folders):
+            state = None
+    elif state is not None:
+        check = _checking(out_dir, state.manifest, state.folders)
+    return Examination(out_dir, today, fingerprint, state, inputs, check)
+
+
+def _checking(out_dir: Path, manifest: dict, folders: dict | None):
+    """``manifest_matches`` started in a forked process (stat calls, which take a tenth of a
+    second per 10,000 stories); a function that waits for its answer. In a process with
+    other threads (a fork copies only this one) or without ``fork``: answered at once."""
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        answer = manifest_matches(out_dir, manifest, folders)
+        return lambda: answer
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer one byte, leave at once whatever happens
+        try:
+            os.close(read_end)
+            os.write(write_end, b"1" if manifest_matches(out_dir, manifest, folders) else b"0")
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    answers: list[bool] = []
+
+    def answer() -> bool:
+        if not answers:
+            try:
+                answers.append(os.read(read_end, 1) == b"1")  # nothing read (it died): no
+            finally:
+                os.close(read_end)
+                os.waitpid(pid, 0)
+        return answers[0]
+
+    return answer

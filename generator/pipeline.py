@@ -225,6 +225,17 @@ def build_site(
         )
 
 
+def _check_owned(out_dir: Path) -> None:
+    if not owned_or_empty(out_dir):
+        raise SahifaError(
+            str(out_dir),
+            "this folder exists, is not empty and was not made by Sahifa "
+            f"(it has no {OUTPUT_MARKER} file); the build replaces its output "
+            "folder as a whole, so it refuses to. Choose an empty or new folder, "
+            "or give --force to replace it",
+        )
+
+
 def _build_locked(
     config: SiteConfig, out_dir: Path, *, today, now, cache_dir, cache, examined, keep, force, progress
 ) -> BuildReport:
@@ -240,14 +251,8 @@ def _build_locked(
         if examined.unchanged:
             return BuildReport.replay(examined.previous, time.perf_counter() - t0)
         state = examined.previous
-    if not force and state is None and not owned_or_empty(out_dir):
-        raise SahifaError(
-            str(out_dir),
-            "this folder exists, is not empty and was not made by Sahifa "
-            f"(it has no {OUTPUT_MARKER} file); the build replaces its output "
-            "folder as a whole, so it refuses to. Choose an empty or new folder, "
-            "or give --force to replace it",
-        )
+    if not force and state is None:
+        _check_owned(out_dir)
     records, problems = read_records(config, cache, progress)
     t1 = time.perf_counter()
     profiles, profile_notes = load_profiles(config)
@@ -267,6 +272,10 @@ def _build_locked(
     pictures.add_profiles(profiles)
     report.notices.extend(profile_notes)
     report.notices.extend(pictures.warnings)
+    if state is not None and examined.check is not None:
+        state = examined.settled()  # the output folder's check, run meanwhile
+        if not force and state is None:
+            _check_owned(out_dir)
     environment = environment_key(config, today)
     previous_pages = {}
     if state is not None and getattr(state, "environment", None) == environment:
