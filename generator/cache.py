@@ -556,6 +556,8 @@ def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Ex
     the command line can answer a no-op build before loading it. The output folder is
     checked here only when the inputs are those of the last build (a no-op build needs the
     answer at once); otherwise in the background (``Examination.check``)."""
+    while _checks:  # one that no build waited for (it failed first): its process is reaped
+        _checks[0]()
     state = cache.load_state(out_dir)
     inputs = inputs_digest(config, out_dir, today)
     fingerprint = input_fingerprint(config, out_dir, today, inputs=inputs)
@@ -597,6 +599,13 @@ def _checking(out_dir: Path, manifest: dict, folders: dict | None):
             finally:
                 os.close(read_end)
                 os.waitpid(pid, 0)
+                _checks.remove(answer)
         return answers[0]
 
+    _checks.append(answer)
     return answer
+
+
+_checks: list = []
+"""Checks started by ``_checking`` and not yet answered (a long-lived process, such as the
+preview's builder, reaps one a failed build left at its next ``examine``)."""

@@ -577,3 +577,22 @@ def test_a_story_corrected_in_one_language_leaves_the_others_feeds_and_index_alo
     incremental(site)
     assert set(made.read_text(encoding="utf-8").split("\n")) - {""} == {"search en", "atom en"}
     assert_same_tree(site / "public", clean(site, tmp_path))
+
+
+def test_the_background_output_check_answers_as_the_check_does(tmp_path):
+    """``cache._checking`` (the output folder's check, forked while a build reads) gives
+    ``manifest_matches``'s answer, for a folder as recorded and for one changed since, and
+    leaves nothing pending once asked."""
+    import os as _os
+
+    from generator import cache as cache_mod
+
+    (tmp_path / "a.html").write_text("x", encoding="utf-8")
+    manifest = {"a.html": (1, _os.lstat(tmp_path / "a.html").st_mtime_ns, b"")}
+    folders = {"": _os.lstat(tmp_path).st_mtime_ns}
+    same = cache_mod._checking(tmp_path, manifest, folders)
+    assert same() is True and same() is True
+    (tmp_path / "a.html").write_text("edited", encoding="utf-8")
+    edited = cache_mod._checking(tmp_path, manifest, folders)
+    assert edited() is False
+    assert cache_mod._checks == []
