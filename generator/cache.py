@@ -37,6 +37,7 @@ import pickle
 import sqlite3
 import sys
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -183,20 +184,32 @@ def inputs_digest(config: Any, out_dir: Path, today: dt.date) -> str:
     return h.hexdigest()
 
 
-def _load(path: Path) -> Any:
-    """The value pickled in ``path`` (None if it is absent or damaged). The garbage collector
-    waits meanwhile: a big state's tuples would otherwise set off passes that walk everything
-    loaded so far, again and again."""
+@contextmanager
+def collector_paused():
+    """Pause the cyclic garbage collector in this process. A build makes a few large,
+    long-lived and acyclic structures (records, the model, the plan, the page keys); with the
+    collector on, each young-generation pass that reaches the oldest walks all of them again,
+    which made a build of 100,000 stories about half as fast again as without (and a tenth
+    slower at 10,000). Workers forked meanwhile collect as usual (``parallel._worker_init``);
+    what cycles the build leaves are collected once it is over."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except Exception:  # noqa: BLE001 - a missing or damaged cache is an absent cache
-        return None
+        yield
     finally:
         if enabled:
             gc.enable()
+
+
+def _load(path: Path) -> Any:
+    """The value pickled in ``path`` (None if it is absent or damaged), with the collector
+    paused: a big state's tuples would otherwise set off passes that walk everything loaded
+    so far, again and again."""
+    try:
+        with collector_paused(), open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # noqa: BLE001 - a missing or damaged cache is an absent cache
+        return None
 
 
 def _save(path: Path, value: Any) -> None:

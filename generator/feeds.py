@@ -229,7 +229,7 @@ class FeedWriter:
             key = None
             if keys is not None:  # what both language feeds show: the newest dated stories
                 shown = _dated(self.site.articles[lang], LANG_ENTRIES)
-                key = keys.digest(("language feed", lang, tuple(keys.article_key(a) for a in shown)))
+                key = keys.showing(("language feed", lang), shown)
             yield self.urls.feed(lang), key, partial(self.language_atom, lang)
             yield self.urls.rss(lang), key, partial(self.language_rss, lang)
             for taxonomy in self.config.taxonomies:
@@ -238,8 +238,6 @@ class FeedWriter:
                         key = None
                         if keys is not None:
                             shown = _dated(term.articles, TAG_ENTRIES)
-                            key = keys.digest(
-                                ("term feed", keys.term_key(term), tuple(keys.article_key(a) for a in shown))
-                            )
+                            key = keys.showing(("term feed", keys.term_key(term)), shown)
                         path = self.urls.term_feed(lang, term.taxonomy, term.slug)
                         yield path, key, partial(self.term_atom, term)

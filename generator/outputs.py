@@ -68,14 +68,10 @@ def _search_job(site: Site, config: SiteConfig, lang: str, keys, memo_dir, previ
     """One language's search index: (output path, key, maker) of its files. Every file has
     the index's key but ``meta.json``, whose key also names the other files: a file that lost
     its key (rewritten by the preview since) or is missing makes the whole index again."""
-    if keys is None:
-        return [
-            (rel, None, partial(_same, data)) for rel, data in search_outputs(site, config, (lang,), memo_dir)
-        ]
-    key = keys.digest(("search index", lang, tuple(keys.article_key(a) for a in site.articles[lang])))
-    meta = f"{index_dir(Urls(config), lang)}meta.json"
-    base = meta[: -len("meta.json")]
-    if previous and meta in previous:
+    key = keys.showing(("search index", lang), site.articles[lang]) if keys is not None else None
+    base = index_dir(Urls(config), lang)
+    meta = f"{base}meta.json"
+    if key is not None and previous and meta in previous:
         kept = sorted(rel for rel, entry in previous.items() if entry[0] == key and rel.startswith(base))
         if previous[meta][0] == keys.digest(("search files", key, tuple(kept))):
             made: dict[str, bytes] = {}
@@ -85,12 +81,12 @@ def _search_job(site: Site, config: SiteConfig, lang: str, keys, memo_dir, previ
                     made.update(search_outputs(site, config, (lang,), memo_dir))
                 return made[rel]
 
-            return [(rel, key, partial(make, rel)) for rel in kept] + [
-                (meta, previous[meta][0], partial(make, meta))
-            ]
+            keyed = [(rel, key) for rel in kept] + [(meta, previous[meta][0])]
+            return [(rel, k, partial(make, rel)) for rel, k in keyed]
     files = list(search_outputs(site, config, (lang,), memo_dir))
-    others = tuple(sorted(rel for rel, _ in files if rel != meta))
-    listed = keys.digest(("search files", key, others))
+    listed = None
+    if key is not None:
+        listed = keys.digest(("search files", key, tuple(sorted(rel for rel, _ in files if rel != meta))))
     return [(rel, listed if rel == meta else key, partial(_same, data)) for rel, data in files]
 
 

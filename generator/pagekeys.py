@@ -137,6 +137,11 @@ class PageKeys:
         """The key of any value made of plain values and other keys."""
         return _hash(value)
 
+    def showing(self, head: tuple, articles) -> bytes:
+        """The key of a file that shows ``articles`` in this order and nothing else of the
+        model but what ``head`` names (a feed, a language's search index)."""
+        return _hash((head, tuple(self.article_key(a) for a in articles)))
+
     def term_key(self, term: Term) -> bytes:
         found = self._terms.get(id(term))
         if found is None:

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, Callable, Sequence
 
+from .cache import collector_paused  # noqa: F401 - builds pause it through here
+
 MIN_PARALLEL_ITEMS = 300
 """Below this many items, starting processes costs more than it saves."""
 
@@ -47,7 +49,7 @@ def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     die_with_parent(parent)
-    gc.enable()  # the parent's may be paused (``collector_paused``); a worker's heap is its own
+    gc.enable()  # the parent's may be paused (``cache.collector_paused``); a worker's heap is its own
 
 
 def die_with_parent(parent: int | None = None) -> None:
@@ -157,23 +159,6 @@ def _forked_pool(n: int):
         pool.join()
     finally:
         gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
-def collector_paused():
-    """Pause the cyclic garbage collector for one build's own process. A build makes a few
-    large, long-lived and acyclic structures (records, the model, the plan, the page keys);
-    with the collector on, each young-generation pass that reaches the oldest walks all of them
-    again, which made a build of 100,000 stories about half as fast again as without
-    (and a tenth slower at 10,000). Workers forked meanwhile collect as usual
-    (``_worker_init``); what cycles the build leaves are collected once it is over."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
         if enabled:
             gc.enable()
 
