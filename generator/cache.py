@@ -398,16 +398,35 @@ class BuildState:
     whose inputs key is unchanged are not even keyed."""
     environment: str = ""
     """``pagekeys.environment_key`` of the last build: when it changed, every page is rendered."""
+    spare_folders: dict[str, int] | None = None
+    """``folders`` of the tree kept as the spare, as the build that made it recorded them
+    (None: unknown). The next build's output is that tree brought up to date: its folders
+    the commit did not touch still have these mtimes."""
 
 
-def folder_times(out_dir: Path, manifest: dict[str, ManifestEntry]) -> dict[str, int]:
+def folder_times(
+    out_dir: Path,
+    manifest: dict[str, ManifestEntry],
+    known: dict[str, int] | None = None,
+    touched: set[str] | None = None,
+) -> dict[str, int]:
     """mtime of every folder that holds a file of the manifest (and of ``out_dir``): a file
-    added to or removed from a folder changes the folder's mtime."""
+    added to or removed from a folder changes the folder's mtime. ``known``: the mtimes the
+    folders had before a commit that added or removed entries only in the folders named in
+    ``touched`` (``OutputWriter.touched``): the other folders keep theirs, unasked (the top
+    folder is always asked). A time taken from ``known`` that is not true any more can only
+    make the next build's output check fail (and that build render everything)."""
     folders = {rel.rpartition("/")[0] for rel in manifest}
     times = {}
+    base = os.fspath(out_dir)
+    reuse = known if touched is not None else None
     for folder in folders:
+        found = reuse.get(folder) if reuse is not None and folder and folder not in touched else None
+        if found is not None:
+            times[folder] = found
+            continue
         try:
-            times[folder] = os.lstat(os.path.join(out_dir, folder)).st_mtime_ns
+            times[folder] = os.lstat(f"{base}/{folder}" if folder else base).st_mtime_ns
         except OSError:
             pass
     return times
@@ -462,8 +481,11 @@ class BuildCache:
         state = _load(self.state_path(out_dir))
         return state if isinstance(state, BuildState) else None
 
-    def save_state(self, out_dir: Path, state: BuildState) -> None:
-        state.folders = folder_times(out_dir, state.manifest)
+    def save_state(
+        self, out_dir: Path, state: BuildState, *, known: dict | None = None, touched: set | None = None
+    ) -> None:
+        """``known``, ``touched``: see ``folder_times``."""
+        state.folders = folder_times(out_dir, state.manifest, known, touched)
         _save(self.state_path(out_dir), state)
 
     def forget_state(self, out_dir: Path) -> None:

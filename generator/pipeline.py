@@ -12,7 +12,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from .assemble import assemble
+from .assemble import SlugMemo, assemble
 from . import pagekeys, permalinks
 from .cache import (
     BuildCache,
@@ -259,8 +259,13 @@ def _build_locked(
     config = with_profile_names(config, profiles)  # an author's names link their stories
     screening = f"{code_fingerprint()} {config.term_limits!r}"  # what the memo's entries depend on
     screened = _memo(cache, "screened.pickle", screening)
-    site = assemble(records, config, today=today, problems=problems, screened=screened.entries)
+    slugs = _memo(cache, "slugs.pickle", code_fingerprint())
+    slugged = SlugMemo(slugs.entries)
+    site = assemble(
+        records, config, today=today, problems=problems, screened=screened.entries, slugged=slugged
+    )
     screened.save(keep={r.fingerprint for r in records})
+    slugs.save(keep=slugged.asked)
     report.site = site
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)
@@ -386,6 +391,7 @@ def _build_locked(
         fingerprint = examined.fingerprint
         if registered:  # the register is an input too: describe the inputs as they now are
             fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)
+        kept = writer.kept_spare is not None
         cache.save_state(
             out_dir,
             BuildState(
@@ -398,7 +404,10 @@ def _build_locked(
                 spare=writer.kept_spare,
                 pages=page_keys,
                 environment=environment,
+                spare_folders=state.folders if kept and state is not None else None,
             ),
+            known=getattr(state, "spare_folders", None),
+            touched=writer.touched,
         )
     report.timings = {
         "read": t1 - t0,

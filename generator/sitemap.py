@@ -44,25 +44,33 @@ def _urlset(entries: Sequence[SitemapEntry], urls: Urls) -> bytes:
     absolute = _absolute(urls)
     out = [_URLSET_HEAD]
     add = out.append
+    blocks: dict[tuple, str] = {}  # every language version of a page lists the same alternates
     for page, alternates, x_default, lastmod in entries:
         add(f"  <url>\n    <loc>{_text(absolute(page))}</loc>\n")
         if lastmod:
             add(f"    <lastmod>{lastmod.isoformat()}</lastmod>\n")
         if len(alternates) > 1:
-            for lang, path in alternates:
-                add(
-                    f'    <xhtml:link rel="alternate" hreflang="{_attr(lang)}" href="{_attr(absolute(path))}"/>\n'
-                )
-            if x_default:
-                add(
-                    '    <xhtml:link rel="alternate" hreflang="x-default" '
-                    f'href="{_attr(absolute(x_default))}"/>\n'
-                )
+            block = blocks.get((alternates, x_default))
+            if block is None:
+                block = blocks[(alternates, x_default)] = _alternates(alternates, x_default, absolute)
+            add(block)
         add("  </url>\n")
     if len(out) == 1:
         return (_URLSET_HEAD[:-2] + "/>\n").encode("utf-8")
     add("</urlset>\n")
     return "".join(out).encode("utf-8")
+
+
+def _alternates(alternates: tuple[tuple[str, str], ...], x_default: str | None, absolute) -> str:
+    lines = [
+        f'    <xhtml:link rel="alternate" hreflang="{_attr(lang)}" href="{_attr(absolute(path))}"/>\n'
+        for lang, path in alternates
+    ]
+    if x_default:
+        lines.append(
+            f'    <xhtml:link rel="alternate" hreflang="x-default" href="{_attr(absolute(x_default))}"/>\n'
+        )
+    return "".join(lines)
 
 
 _URLSET_HEAD = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -65,9 +66,14 @@ def _plain_rel(rel: str) -> bool:
     """A quick yes for the common case of ``check_rel`` (no PurePosixPath): names separated
     by single slashes, none of them ``.`` or ``..``, no NUL or backslash. False: let
     ``check_rel`` decide (and say why)."""
-    if not rel or rel[0] == "/" or "\x00" in rel or "\\" in rel:
+    if not _PLAIN_PARTS.match(rel):
         return False
-    return all(part and part != "." and part != ".." for part in rel.split("/"))
+    framed = f"/{rel}/"
+    return "/./" not in framed and "/../" not in framed
+
+
+_PLAIN_PARTS = re.compile(r"[^/\x00\\]+(?:/[^/\x00\\]+)*\Z")
+"""Non-empty names without NUL or backslash, separated by single slashes."""
 
 
 def safe_join(root: Path, rel: str) -> Path:
@@ -135,6 +141,10 @@ class OutputWriter:
         """Folders of the output folder found not to lead out of it (``_source``)."""
         self.kept_spare: dict[str, tuple] | None = None
         """After ``commit``: the manifest of the tree now kept as the spare (None: none kept)."""
+        self.touched: set[str] | None = None
+        """After a ``commit`` that brought the spare tree up to date: the folders (and their
+        ancestors) where it may have added or removed an entry; the others are as they were
+        (None: any folder may have changed)."""
 
     def claim(self, paths) -> None:
         """Register paths that other processes will write into the staging folder. The
@@ -218,6 +228,7 @@ class OutputWriter:
         else:
             spare = self.spare
             manifest = {}
+            linked = []
             for rel in self.written:
                 entry = spare.get(rel)
                 ours = self.digests[rel]
@@ -231,7 +242,9 @@ class OutputWriter:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     self._link(rel, os.fspath(target))
                     manifest[rel] = previous[rel]
+                    linked.append(rel)
             gone = [rel for rel in spare if rel not in self.written]
+            self.touched = _folders_of((*self.changed, *linked, *gone))
             for rel in gone:
                 try:
                     os.unlink(self.stage / rel)
@@ -319,6 +332,19 @@ class OutputWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def _folders_of(paths) -> set[str]:
+    """Every folder above the files at ``paths`` (``""``: the top one)."""
+    folders: set[str] = set()
+    for rel in paths:
+        folder = rel.rpartition("/")[0]
+        while folder not in folders:
+            folders.add(folder)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+    return folders
 
 
 def _same_device(a: Path, b: Path) -> bool:

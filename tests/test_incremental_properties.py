@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from conftest import TODAY, copy_site
 from generator import pagekeys
+from generator.cache import BuildCache, folder_times
 from generator.config import load_config
 from generator.pipeline import build_site
 from test_incremental import assert_same_tree
@@ -147,6 +148,10 @@ def test_any_edit_sequence_builds_what_a_clean_build_does(template_site, tmp_pat
     for step, (operation, seed) in enumerate(edits):
         apply(root, operation, seed)
         build(root, root / "public", cached=True)
+        # The output folders' times the build kept (most of them carried over from the
+        # spare tree's build, not asked again) are the folders' times.
+        state = BuildCache(root / ".sahifa-cache").load_state((root / "public").absolute())
+        assert state is not None and state.folders == folder_times(root / "public", state.manifest)
         expected = root.parent / f"clean-{step}"
         build(root, expected, cached=False)
         assert_same_tree(root / "public", expected)

@@ -1,0 +1,39 @@
+"""The output writer's quick check of a path (``_plain_rel``) against its full one."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator.errors import SahifaError
+from generator.write import _plain_rel, check_rel
+
+PIECES = st.sampled_from(
+    ["a", ".", "..", "", "/", "//", "\\", "\x00", "b.c", "..a", "a..", "é", "\n", " ", "ز"]
+)
+
+
+@given(st.lists(PIECES, max_size=10).map("".join) | st.text(max_size=30))
+def test_a_quick_yes_is_a_path_check_rel_takes_as_it_is(rel):
+    if not _plain_rel(rel):
+        return
+    assert check_rel(rel) == PurePosixPath(rel)
+    assert PurePosixPath(rel).parts == tuple(rel.split("/"))
+
+
+@given(st.lists(st.text(st.characters(blacklist_characters="/\\\x00"), min_size=1), min_size=1, max_size=5))
+def test_names_joined_by_single_slashes_are_plain_unless_one_is_a_dot_or_two(names):
+    rel = "/".join(names)
+    assert _plain_rel(rel) == all(name not in (".", "..") for name in names)
+
+
+@pytest.mark.parametrize("rel", ["", "/a", "a//b", "a/", "a/../b", "./a", "a/.", "a\\b", "a\x00b"])
+def test_paths_the_quick_check_leaves_to_check_rel(rel):
+    assert not _plain_rel(rel)
+    if rel in ("a//b", "a/", "./a", "a/."):
+        return  # PurePosixPath drops empty names and dots: check_rel lets these through
+    with pytest.raises(SahifaError):
+        check_rel(rel)
