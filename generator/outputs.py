@@ -100,6 +100,33 @@ def sitemaps(
     yield from sitemap_outputs((p for p in pages if p is not None), Urls(config), max_urls=max_sitemap_urls)
 
 
+def keyed_sitemaps(
+    config: SiteConfig, pages: Iterable[SitemapEntry | None], keys, *, max_sitemap_urls: int = MAX_URLS
+) -> list[tuple[str, bytes, Callable[[], bytes]]]:
+    """``sitemaps`` as (output path, key, maker) of each file (the shape of the feed and
+    search tasks): every file has the key of the entries it lists, in order, so a build whose
+    pages have the entries the last build's had (a correction that leaves dates and
+    translations alone) does not write 22,000 URLs again for nothing."""
+    listed = [p for p in pages if p is not None]
+    key = keys.digest(
+        (
+            "sitemap",
+            max_sitemap_urls,
+            [(p[0], p[1], p[2], p[3].isoformat() if p[3] else None) for p in listed],
+        )
+    )
+    parts = -(-len(listed) // max_sitemap_urls) if len(listed) > max_sitemap_urls else 0
+    names = [f"sitemaps/sitemap-{n}.xml" for n in range(1, parts + 1)] + ["sitemap.xml", "robots.txt"]
+    made: dict[str, bytes] = {}
+
+    def make(rel: str) -> bytes:
+        if not made:
+            made.update(sitemap_outputs(listed, Urls(config), max_urls=max_sitemap_urls))
+        return made[rel]
+
+    return [(rel, key, partial(make, rel)) for rel in names]
+
+
 def web_manifest(config: SiteConfig) -> bytes:
     """``manifest.webmanifest``: the site's name, its default language and direction, where
     it starts and its icon (``static/favicon.svg``), for browsers that add a site to a home

@@ -32,7 +32,7 @@ from .images import ImageCache, Pictures, body_images
 from .importer import claimed_seeds
 from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
-from .outputs import feed_and_search_tasks, sitemap_entry, sitemaps, web_manifest
+from .outputs import feed_and_search_tasks, keyed_sitemaps, sitemap_entry, web_manifest
 from .pagekeys import PageKeys, environment_key, fingerprint_of
 from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
@@ -359,8 +359,14 @@ def _build_locked(
             page_keys[spec.path] = (key, tuple(entry) if entry is not None else None, inputs)
             if made:
                 fresh_cards.setdefault(spec.lang, {}).update(made)
-        for path, data in sitemaps(config, (result[2] for result in results)):
-            writer.write(path, data)
+        entries = (result[2] for result in results)
+        listed = _stage_outputs(
+            partial(keyed_sitemaps, config, entries, keys), writer=writer, previous=previous_pages
+        )
+        writer.claim(rel for rel, _, _, _ in listed)
+        for rel, data_digest, staged, key in listed:
+            writer.note(rel, data_digest, staged)
+            page_keys[rel] = (key, None)
         writer.write("manifest.webmanifest", web_manifest(config))
         t3 = time.perf_counter()
         writer.copy_layers(config.static_dirs, "static")

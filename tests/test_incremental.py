@@ -596,3 +596,30 @@ def test_the_background_output_check_answers_as_the_check_does(tmp_path):
     edited = cache_mod._checking(tmp_path, manifest, folders)
     assert edited() is False
     assert cache_mod._checks == []
+
+
+def test_the_sitemap_is_made_again_only_when_its_entries_change(site, tmp_path, monkeypatch):
+    """The sitemap files are keyed by the entries they list: a body correction leaves every
+    page's address, date and translations as they were, and the sitemap is not made again; a
+    new story is a new entry; either way the files are a clean build's."""
+    from generator import outputs
+
+    made = []
+    real = outputs.sitemap_outputs
+    monkeypatch.setattr(outputs, "sitemap_outputs", lambda *a, **k: made.append(1) or real(*a, **k))
+    incremental(site)
+    assert made
+    made.clear()
+    edit(site / ARTICLE, *ARTICLE_EDITS["body"])
+    incremental(site)
+    assert not made
+    assert_same_tree(site / "public", clean(site, tmp_path))
+    made.clear()
+    shutil.copy(site / ARTICLE, site / "content/en/copy-of-press-day.md")
+    edit(site / "content/en/copy-of-press-day.md", "title:", "title: Copy -")
+    incremental(site)
+    assert made
+    assert "/copy-newsrooms-mark-world-press-freedom-day/" in (site / "public" / "sitemap.xml").read_text(
+        encoding="utf-8"
+    )
+    assert_same_tree(site / "public", clean(site, tmp_path / "2"))
