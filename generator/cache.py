@@ -171,8 +171,10 @@ def input_fingerprint(config: Any, out_dir: Path, today: dt.date, *, inputs: str
     return h.hexdigest()
 
 
-def inputs_digest(config: Any, out_dir: Path, today: dt.date) -> str:
-    """The part of ``input_fingerprint`` that the build itself never writes."""
+def inputs_digest(config: Any, out_dir: Path, today: dt.date, scans: dict | None = None) -> str:
+    """The part of ``input_fingerprint`` that the build itself never writes. ``scans``, if
+    given, gets each input folder's ``_scan`` entries (by the folder's path as text): the
+    read stage finds its sources in them (``sources.discover``) instead of looking again."""
     h = hashlib.sha256()
     h.update(code_fingerprint().encode())
     h.update(repr(config).encode())
@@ -181,6 +183,8 @@ def inputs_digest(config: Any, out_dir: Path, today: dt.date) -> str:
         entries: list = []
         _scan(str(folder), "", entries) if folder.is_dir() else entries.append("absent")
         h.update(os.fsencode(str(folder)) + b"\0" + repr(entries).encode("utf-8", "surrogateescape"))
+        if scans is not None:
+            scans[str(folder)] = entries
     return h.hexdigest()
 
 
@@ -566,6 +570,8 @@ class Examination:
     Until ``settled`` is asked, perhaps not checked yet (see ``check``)."""
     inputs: str = ""
     """``inputs_digest`` now (see ``input_fingerprint``)."""
+    scans: dict | None = None
+    """The input folders as ``inputs_digest`` found them (``_scan`` entries by folder)."""
     check: Any = None
     """When the inputs have changed, the output folder's check against ``previous``
     (``manifest_matches``) runs in a forked process while the build reads and assembles
@@ -594,7 +600,8 @@ def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Ex
     while _checks:  # one that no build waited for (it failed first): its process is reaped
         _checks[0]()
     state = cache.load_state(out_dir)
-    inputs = inputs_digest(config, out_dir, today)
+    scans: dict = {}
+    inputs = inputs_digest(config, out_dir, today, scans)
     fingerprint = input_fingerprint(config, out_dir, today, inputs=inputs)
     check = None
     if state is not None and not out_dir.is_dir():
@@ -604,7 +611,7 @@ def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Ex
             state = None
     elif state is not None:
         check = _checking(out_dir, state.manifest, state.folders)
-    return Examination(out_dir, today, fingerprint, state, inputs, check)
+    return Examination(out_dir, today, fingerprint, state, inputs, scans, check)
 
 
 def _checking(out_dir: Path, manifest: dict, folders: dict | None):

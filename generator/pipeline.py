@@ -47,7 +47,7 @@ from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, check_output_dir, o
 
 
 def read_records(
-    config: SiteConfig, cache: BuildCache | None = None, progress: Progress = QUIET
+    config: SiteConfig, cache: BuildCache | None = None, progress: Progress = QUIET, scans: dict | None = None
 ) -> tuple[list[ArticleRecord], list[str]]:
     """Every source's records and the problems met.
 
@@ -56,7 +56,7 @@ def read_records(
     which every reader records) is compared with the cached one, so a fresh clone or a
     restored cache folder reuses every record.
     """
-    sources, problems = discover(config)
+    sources, problems = discover(config, scans)  # ``scans``: see ``Examination.scans``
     options = ReadOptions.from_config(config)
     if cache is not None:
         cache.load_records(options.cache_key())
@@ -253,7 +253,9 @@ def _build_locked(
         state = examined.previous
     if not force and state is None:
         _check_owned(out_dir)
-    records, problems = read_records(config, cache, progress)
+    records, problems = read_records(
+        config, cache, progress, examined.scans if examined is not None else None
+    )
     t1 = time.perf_counter()
     profiles, profile_notes = load_profiles(config)
     config = with_profile_names(config, profiles)  # an author's names link their stories

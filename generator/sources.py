@@ -7,6 +7,8 @@ skipped. One bad file never stops the build: its error is recorded and the rest 
 
 from __future__ import annotations
 
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -27,13 +29,23 @@ class SourceFile:
     """``cache.signature`` of the file when it was found (None: not taken)."""
 
 
-def discover(config: SiteConfig) -> tuple[list[SourceFile], list[str]]:
+def discover(config: SiteConfig, scans: dict | None = None) -> tuple[list[SourceFile], list[str]]:
     """All input files, sorted, and the problems met while looking for them.
 
     Only regular files are read: FIFOs and devices are skipped (opening a FIFO would block the
     build), links are followed only to files inside the same input folder, file names that
     are not UTF-8 are reported, and nothing above ``MAX_INPUT_BYTES`` is read.
+
+    ``scans``: the input folders as the build's fingerprint just listed them
+    (``cache.inputs_digest``). When they hold nothing but folders and regular files that
+    are fit to read, the sources are taken from them (one look at each file per build,
+    not two); anything else (a link, a special file, a name or size to report) is looked
+    at again here, with the messages it deserves.
     """
+    if scans is not None:
+        found = _scanned(config, scans)
+        if found is not None:
+            return found, []
     root = config.root
     found: list[SourceFile] = []
     problems: list[str] = []
@@ -114,3 +126,62 @@ def read_all(
             yield reader(source, options)
         except SahifaError as exc:
             yield exc
+
+
+def _scanned(config: SiteConfig, scans: dict) -> list[SourceFile] | None:
+    """``discover``'s answer from ``cache._scan`` entries, in its order, or None when the
+    folders hold anything it would report or look at more closely."""
+    from .paths import MAX_DEPTH, MAX_INPUT_BYTES
+    from .readers import READERS
+
+    codes = set(config.language_codes)
+    data_dirs = config.content_data_dirs
+    found: list[SourceFile] = []
+    for reader in READERS:
+        folder = config.root / reader.folder
+        entries = scans.get(str(folder))
+        if entries is None:
+            return None
+        if entries == ["absent"]:
+            continue
+        base = str(folder)
+        suffixes = reader.suffixes
+        per_language: dict[str, list[SourceFile]] = {}
+        for entry in entries:
+            rel = entry[0]  # "/ar/story.md"
+            if "/." in rel:
+                continue  # hidden, or inside a hidden folder: never read
+            if _UNDECODED.search(rel):
+                return None  # a name that is not UTF-8: reported by the walk
+            if len(entry) == 2 and entry[1] == "dir":
+                if rel.count("/") >= MAX_DEPTH - 1:
+                    return None
+                if reader.per_language and rel.count("/") == 1:
+                    lang = rel[1:]
+                    if lang not in codes and lang not in data_dirs or not lang.isascii():
+                        return None  # a folder for a language the site has not: reported
+                continue
+            if len(entry) != 3 or type(entry[1]) is not tuple or not stat.S_ISREG(entry[2]):
+                return None  # a link, a special file, an entry gone or unreadable
+            if entry[1][0] > MAX_INPUT_BYTES:
+                return None
+            lang = None
+            if reader.per_language:
+                lang = rel[1 : rel.find("/", 1)]
+                if lang not in codes or rel.count("/") < 2:
+                    continue  # beside the language folders, or in a data folder
+            dot = rel.rfind(".")
+            if dot <= rel.rfind("/") + 1 or rel[dot:].lower() not in suffixes:
+                continue
+            source = SourceFile(Path(base + rel), reader.kind, lang, entry[1])
+            if lang is None:
+                found.append(source)
+            else:
+                per_language.setdefault(lang, []).append(source)
+        for lang in sorted(per_language, key=lambda name: folder / name):
+            found.extend(per_language[lang])
+    return found
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
+"""What ``os.fsdecode`` makes of bytes of a file name that are not UTF-8."""
