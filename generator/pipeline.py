@@ -253,9 +253,10 @@ def _build_locked(
         state = examined.previous
     if not force and state is None:
         _check_owned(out_dir)
-    records, problems = read_records(
-        config, cache, progress, examined.scans if examined is not None else None
-    )
+    scans = examined.scans if examined is not None else None
+    records, problems = read_records(config, cache, progress, scans)
+    if scans is not None:
+        scans.clear()  # read: not kept through the build (100,000 entries)
     t1 = time.perf_counter()
     profiles, profile_notes = load_profiles(config)
     config = with_profile_names(config, profiles)  # an author's names link their stories
@@ -268,6 +269,7 @@ def _build_locked(
     )
     screened.save(keep={r.fingerprint for r in records})
     slugs.save(keep=slugged.asked)
+    del screened, slugs, slugged  # saved: not kept through the build (and its workers)
     report.site = site
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)
