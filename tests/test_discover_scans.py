@@ -18,7 +18,8 @@ from generator.config import load_config
 from generator.sources import _scanned, discover
 
 FOLDERS = ["content/ar", "content/en", "content/en/2026", "content/en/.drafts", "content/images",
-           "content/xx", "content", "seeds", "seeds/agency", "seeds/.old"]  # fmt: skip
+           "content/images/ar", "content/xx", "content", "content/en/a/b/c/d/e/f/g", "seeds",
+           "seeds/agency", "seeds/.old", "seeds/a/b/c/d/e/f/g/h"]  # fmt: skip
 NAMES = ["a.md", "b.MD", "c.txt", "d.html", ".e.md", "f.md~", "g", "h.yml", "i.md.tmp", "ج.md"]
 SPECIAL = ["link to a file", "link out", "link to a folder", "fifo", "bad name"]
 
