@@ -18,7 +18,7 @@ from .config import SiteConfig
 from .feeds import FeedWriter
 from .model import Site
 from .search_index import index_dir, search_outputs
-from .sitemap import MAX_URLS, SitemapEntry, sitemap_outputs
+from .sitemap import MAX_URLS, SitemapEntry, sitemap_outputs, sitemap_paths
 from .urls import Urls
 
 
@@ -74,13 +74,7 @@ def _search_job(site: Site, config: SiteConfig, lang: str, keys, memo_dir, previ
     if key is not None and previous and meta in previous:
         kept = sorted(rel for rel, entry in previous.items() if entry[0] == key and rel.startswith(base))
         if previous[meta][0] == keys.digest(("search files", key, tuple(kept))):
-            made: dict[str, bytes] = {}
-
-            def make(rel: str) -> bytes:
-                if not made:
-                    made.update(search_outputs(site, config, (lang,), memo_dir))
-                return made[rel]
-
+            make = _made_once(lambda: search_outputs(site, config, (lang,), memo_dir))
             keyed = [(rel, key) for rel in kept] + [(meta, previous[meta][0])]
             return [(rel, k, partial(make, rel)) for rel, k in keyed]
     files = list(search_outputs(site, config, (lang,), memo_dir))
@@ -92,6 +86,19 @@ def _search_job(site: Site, config: SiteConfig, lang: str, keys, memo_dir, previ
 
 def _same(data: bytes) -> bytes:
     return data
+
+
+def _made_once(produce: Callable[[], Iterable[tuple[str, bytes]]]) -> Callable[[str], bytes]:
+    """A maker of one file of a set that ``produce`` makes as a whole: the first file asked
+    for makes them all, the others are taken from that (none asked: none made)."""
+    made: dict[str, bytes] = {}
+
+    def make(rel: str) -> bytes:
+        if not made:
+            made.update(produce())
+        return made[rel]
+
+    return make
 
 
 def sitemaps(
@@ -115,16 +122,8 @@ def keyed_sitemaps(
             [(p[0], p[1], p[2], p[3].isoformat() if p[3] else None) for p in listed],
         )
     )
-    parts = -(-len(listed) // max_sitemap_urls) if len(listed) > max_sitemap_urls else 0
-    names = [f"sitemaps/sitemap-{n}.xml" for n in range(1, parts + 1)] + ["sitemap.xml", "robots.txt"]
-    made: dict[str, bytes] = {}
-
-    def make(rel: str) -> bytes:
-        if not made:
-            made.update(sitemap_outputs(listed, Urls(config), max_urls=max_sitemap_urls))
-        return made[rel]
-
-    return [(rel, key, partial(make, rel)) for rel in names]
+    make = _made_once(lambda: sitemap_outputs(listed, Urls(config), max_urls=max_sitemap_urls))
+    return [(rel, key, partial(make, rel)) for rel in sitemap_paths(len(listed), max_sitemap_urls)]
 
 
 def web_manifest(config: SiteConfig) -> bytes:

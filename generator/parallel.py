@@ -19,8 +19,6 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, Callable, Sequence
 
-from .cache import collector_paused  # noqa: F401 - builds pause it through here
-
 MIN_PARALLEL_ITEMS = 300
 """Below this many items, starting processes costs more than it saves."""
 

@@ -21,6 +21,7 @@ from .cache import (
     Examination,
     Memo,
     code_fingerprint,
+    collector_paused,
     examine,
     file_signature,
     input_fingerprint,
@@ -159,6 +160,15 @@ def _stage_outputs(task, *, writer: OutputWriter, previous: dict) -> list[tuple[
     return out
 
 
+def _take_staged(writer: OutputWriter, files: list, page_keys: dict) -> None:
+    """Claim and note the files ``_stage_outputs`` staged, and keep each one's key."""
+    writer.claim(rel for rel, _, _, _ in files)
+    for rel, data_digest, staged, key in files:
+        writer.note(rel, data_digest, staged)
+        if key is not None:
+            page_keys[rel] = (key, None)
+
+
 def _memo(cache: BuildCache | None, name: str, key: str) -> Memo:
     """A memo of the build cache (without a cache: one that is never read nor saved)."""
     return Memo(cache.folder / name if cache is not None else None, key)
@@ -210,7 +220,7 @@ def build_site(
     must not delete what someone else keeps there.
     """
     out_dir = check_output_dir(config, out_dir)
-    with site_lock(config.root, out_dir), parallel.collector_paused():
+    with site_lock(config.root, out_dir), collector_paused():
         return _build_locked(
             config,
             out_dir,
@@ -349,13 +359,8 @@ def _build_locked(
             env.globals["card"].use(None, {})
         report.processes = parallel.last_processes
         t_pages = time.perf_counter()
-        staged_extras = [item for files in outcome[: len(extras)] for item in files]
-        writer.claim(rel for rel, _, _, _ in staged_extras)
-        page_keys = {}
-        for rel, data_digest, staged, key in staged_extras:
-            writer.note(rel, data_digest, staged)
-            if key is not None:
-                page_keys[rel] = (key, None)
+        page_keys: dict[str, tuple] = {}
+        _take_staged(writer, [item for files in outcome[: len(extras)] for item in files], page_keys)
         results = [result for part in outcome[len(extras) :] for result in part]
         fresh_cards: dict[str, dict] = {}
         for spec, (data_digest, staged, entry, key, made, inputs) in zip(specs, results):
@@ -364,13 +369,8 @@ def _build_locked(
             if made:
                 fresh_cards.setdefault(spec.lang, {}).update(made)
         entries = (result[2] for result in results)
-        listed = _stage_outputs(
-            partial(keyed_sitemaps, config, entries, keys), writer=writer, previous=previous_pages
-        )
-        writer.claim(rel for rel, _, _, _ in listed)
-        for rel, data_digest, staged, key in listed:
-            writer.note(rel, data_digest, staged)
-            page_keys[rel] = (key, None)
+        sitemap = partial(keyed_sitemaps, config, entries, keys)
+        _take_staged(writer, _stage_outputs(sitemap, writer=writer, previous=previous_pages), page_keys)
         writer.write("manifest.webmanifest", web_manifest(config))
         t3 = time.perf_counter()
         writer.copy_layers(config.static_dirs, "static")

@@ -120,18 +120,24 @@ def _index(parts: Sequence[tuple[str, dt.date | None]], urls: Urls) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
+def sitemap_paths(count: int, max_urls: int = MAX_URLS) -> list[str]:
+    """The files ``sitemap_outputs`` makes for ``count`` entries, in its order."""
+    parts = -(-count // max_urls) if count > max_urls else 0
+    return [f"sitemaps/sitemap-{n}.xml" for n in range(1, parts + 1)] + ["sitemap.xml", "robots.txt"]
+
+
 def sitemap_outputs(
     entries: Iterable[SitemapEntry], urls: Urls, *, max_urls: int = MAX_URLS
 ) -> Iterator[tuple[str, bytes]]:
     """(path, bytes) of ``sitemap.xml`` (and its parts when there are more than ``max_urls``)."""
     entries = list(entries)
+    paths = sitemap_paths(len(entries), max_urls)
     if len(entries) <= max_urls:
         yield "sitemap.xml", _urlset(entries, urls)
     else:
         parts = []
-        for n, start in enumerate(range(0, len(entries), max_urls), 1):
+        for path, start in zip(paths, range(0, len(entries), max_urls)):
             chunk = entries[start : start + max_urls]
-            path = f"sitemaps/sitemap-{n}.xml"
             parts.append((path, max((e[3] for e in chunk if e[3]), default=None)))  # lastmod
             yield path, _urlset(chunk, urls)
         yield "sitemap.xml", _index(parts, urls)

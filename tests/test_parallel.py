@@ -79,9 +79,10 @@ def test_map_in_processes_keeps_order(monkeypatch):
 COLLECTOR = """
 import gc
 import generator.parallel as parallel
+from generator.cache import collector_paused
 parallel.MIN_PARALLEL_ITEMS = 1
 parallel.os.cpu_count = lambda: 2
-with parallel.collector_paused():
+with collector_paused():
     paused = gc.isenabled()
     workers = parallel.run_tasks([gc.isenabled] * 4, size=4)
     processes = parallel.last_processes
