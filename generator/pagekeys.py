@@ -90,17 +90,14 @@ def environment_key(config: SiteConfig, today: dt.date) -> str:
     return h.hexdigest()
 
 
-class PageKeys:
-    """The keys of one build's pages (articles and terms digested once each)."""
+class ArticleKeys:
+    """Stories' keys (each digested once) and the keys of files that show stories in order,
+    without the page plan: what a search index's key needs (``outputs.search_tasks`` starts
+    before the pages are planned)."""
 
-    def __init__(self, planner: PagePlanner) -> None:
-        self.planner = planner
-        self.pictures = planner.pictures
+    def __init__(self, pictures) -> None:
+        self.pictures = pictures
         self._articles: dict[int, bytes] = {}
-        self._terms: dict[int, bytes] = {}
-        self._languages = {
-            lang.code: _hash(planner.nav_terms(lang.code)) for lang in planner.config.languages
-        }
 
     def article_key(self, article: Article) -> bytes:
         found = self._articles.get(id(article))
@@ -128,10 +125,6 @@ class PageKeys:
             )
         return found
 
-    def known_articles(self):
-        """The keys of every article of the site (made now if not made yet)."""
-        return (self.article_key(a) for articles in self.planner.site.articles.values() for a in articles)
-
     @staticmethod
     def digest(value: Any) -> bytes:
         """The key of any value made of plain values and other keys."""
@@ -141,6 +134,22 @@ class PageKeys:
         """The key of a file that shows ``articles`` in this order and nothing else of the
         model but what ``head`` names (a feed, a language's search index)."""
         return _hash((head, tuple(self.article_key(a) for a in articles)))
+
+
+class PageKeys(ArticleKeys):
+    """The keys of one build's pages (articles and terms digested once each)."""
+
+    def __init__(self, planner: PagePlanner) -> None:
+        super().__init__(planner.pictures)
+        self.planner = planner
+        self._terms: dict[int, bytes] = {}
+        self._languages = {
+            lang.code: _hash(planner.nav_terms(lang.code)) for lang in planner.config.languages
+        }
+
+    def known_articles(self):
+        """The keys of every article of the site (made now if not made yet)."""
+        return (self.article_key(a) for articles in self.planner.site.articles.values() for a in articles)
 
     def term_key(self, term: Term) -> bytes:
         found = self._terms.get(id(term))

@@ -15,6 +15,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
+import signal
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, Callable, Sequence
@@ -208,6 +210,93 @@ def map_in_processes(func: Callable[[Any], Any], items: Sequence[Any], *, stage=
     tasks = slice_tasks(func, items)
     done = None if stage is None else (lambda i: stage.advance(slice_size(tasks[i])))
     return [result for part in run_tasks(tasks, size=len(items), done=done) for result in part]
+
+
+class Ahead:
+    """Tasks started at once in one forked process, while this one goes on (a build makes its
+    search index while it plans the pages: on two cores, the core the planning leaves idle
+    does it). ``results()`` gives ``[task() for task in tasks]`` or raises what a task
+    raised; ``cancel()`` kills the process (call it when the caller fails before asking).
+
+    Forked only when ``run_tasks`` would fork for ``size`` items and this process has one
+    thread; otherwise the tasks run here, when ``results()`` is called. A process that died
+    without answering (killed) is not waited for again: its tasks run here then (what they
+    stage is staged again, over whatever it left)."""
+
+    def __init__(self, tasks: Sequence[Callable[[], Any]], *, size: int) -> None:
+        self.tasks = list(tasks)
+        self.pid: int | None = None
+        self._read: int | None = None
+        if not self.tasks or worker_count(size) == 1 or not single_threaded():
+            return
+        read_end, write_end = os.pipe()
+        parent = os.getpid()
+        gc.freeze()  # the child's collector never walks the inherited heap (see _forked_pool)
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            try:
+                _worker_init(parent)
+                try:
+                    data = pickle.dumps(("done", [task() for task in self.tasks]), pickle.HIGHEST_PROTOCOL)
+                except BaseException as exc:  # noqa: BLE001 - handed to the parent as it is
+                    data = _pickled_error(exc)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(write_end, view) :]
+            finally:
+                os._exit(0)
+        gc.unfreeze()
+        os.close(write_end)
+        self.pid, self._read = pid, read_end
+
+    def results(self) -> list:
+        if self.pid is None:
+            return [task() for task in self.tasks]
+        chunks = []
+        try:
+            while True:
+                chunk = os.read(self._read, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except BaseException:
+            self.cancel()
+            raise
+        self._reap()  # it has answered: it is leaving
+        try:
+            outcome, value = pickle.loads(b"".join(chunks))
+        except Exception:  # it died before answering: do its work here
+            return [task() for task in self.tasks]
+        if outcome == "failed":
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self._reap()
+
+    def _reap(self) -> None:
+        pid, self.pid = self.pid, None
+        if self._read is not None:
+            os.close(self._read)
+            self._read = None
+        if pid is not None:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _pickled_error(exc: BaseException) -> bytes:
+    try:
+        return pickle.dumps(("failed", exc), pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an exception that cannot be pickled: its type and message
+        return pickle.dumps(("failed", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 def _run_task(i: int):

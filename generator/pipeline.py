@@ -33,12 +33,12 @@ from .images import ImageCache, Pictures, body_images
 from .importer import claimed_seeds
 from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
-from .outputs import feed_and_search_tasks, keyed_sitemaps, sitemap_entry, web_manifest
-from .pagekeys import PageKeys, environment_key, fingerprint_of
+from .outputs import feed_tasks, keyed_sitemaps, search_tasks, sitemap_entry, web_manifest
+from .pagekeys import ArticleKeys, PageKeys, environment_key, fingerprint_of
 from .pages import PagePlanner
 from .render import SharedBytecode, load_all, make_environment, render
 from . import parallel
-from .parallel import map_in_processes, run_tasks, slice_size, slice_tasks
+from .parallel import Ahead, map_in_processes, run_tasks, slice_size, slice_tasks
 from .progress import QUIET, Progress
 from .report import BuildReport
 from .readers import ReadOptions, reader_named
@@ -300,12 +300,6 @@ def _build_locked(
     if state is not None and getattr(state, "environment", None) == environment:
         previous_pages = state.pages or {}
     t2 = time.perf_counter()
-    compiled = _memo(cache, "templates.pickle", code_fingerprint())
-    bytecode = SharedBytecode(compiled.entries)
-    envs = {
-        lang.code: make_environment(config, lang, bytecode=bytecode, pictures=pictures)
-        for lang in config.languages
-    }
     if cache is not None:
         cache.forget_state(out_dir)  # from here on the output folder may change
     writer = OutputWriter(
@@ -314,7 +308,24 @@ def _build_locked(
         spare=cache.spare_path(out_dir) if cache is not None else None,
         spare_manifest=getattr(state, "spare", None),
     )
+    searching = None
     try:
+        # The search index needs the model only: it is made (in a process of its own, when
+        # the pages will be rendered in several) while this one plans the pages.
+        memo_dir = cache.folder if cache is not None else None
+        searching = Ahead(
+            [
+                partial(_stage_outputs, task, writer=writer, previous=previous_pages)
+                for task in search_tasks(site, config, ArticleKeys(pictures), memo_dir, previous_pages)
+            ],
+            size=sum(len(articles) for articles in site.articles.values()),
+        )
+        compiled = _memo(cache, "templates.pickle", code_fingerprint())
+        bytecode = SharedBytecode(compiled.entries)
+        envs = {
+            lang.code: make_environment(config, lang, bytecode=bytecode, pictures=pictures)
+            for lang in config.languages
+        }
         planner = PagePlanner(site, config, pictures, profiles, now)
         for lang_code, env in envs.items():
             env.globals["nav_terms"] = planner.nav_terms(lang_code)
@@ -332,14 +343,7 @@ def _build_locked(
             env.globals["card"].use(keys.article_key, cards.lookup(lang_code))
         extras = [
             partial(_stage_outputs, task, writer=writer, previous=previous_pages)
-            for task in feed_and_search_tasks(
-                site,
-                config,
-                planner.term_path,
-                keys,
-                cache.folder if cache is not None else None,
-                previous_pages,
-            )
+            for task in feed_tasks(site, config, planner.term_path, keys)
         ]
         pages = slice_tasks(
             partial(_render_page, envs=envs, writer=writer, keys=keys, previous=previous_pages), specs
@@ -360,7 +364,8 @@ def _build_locked(
         report.processes = parallel.last_processes
         t_pages = time.perf_counter()
         page_keys: dict[str, tuple] = {}
-        _take_staged(writer, [item for files in outcome[: len(extras)] for item in files], page_keys)
+        made = searching.results() + outcome[: len(extras)]
+        _take_staged(writer, [item for files in made for item in files], page_keys)
         results = [result for part in outcome[len(extras) :] for result in part]
         fresh_cards: dict[str, dict] = {}
         for spec, (data_digest, staged, entry, key, made, inputs) in zip(specs, results):
@@ -379,6 +384,8 @@ def _build_locked(
         writer.write(OUTPUT_MARKER, MARKER_TEXT)
         manifest = writer.commit()
     except BaseException:
+        if searching is not None:
+            searching.cancel()  # before the staging folder goes
         writer.abort()
         raise
     # Only now that the pages are out are their addresses on the register (site state,

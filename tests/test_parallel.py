@@ -154,3 +154,80 @@ def test_a_failed_or_interrupted_run_ends_and_the_process_exits(how):
         assert lines == ["ValueError 2"] * 10
     else:
         assert [line.split()[0] for line in lines] == ["KeyboardInterrupt"] * 10
+
+
+AHEAD = """
+import os, signal, sys, time
+import generator.parallel as parallel
+MAIN = os.getpid()
+parallel.MIN_PARALLEL_ITEMS = 1
+parallel.os.cpu_count = lambda: 2
+
+def elsewhere():
+    return os.getpid() != MAIN
+
+def fail():
+    raise ValueError("broken in the child")
+
+def slow_in_child():
+    if os.getpid() != MAIN:
+        time.sleep(60)
+    return "here"
+
+def reaped(pid):
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return "reaped"
+    return "not reaped"
+
+done = parallel.Ahead([elsewhere, lambda: 7], size=10)
+print("forked" if done.pid else "not forked", done.results())
+try:
+    parallel.Ahead([fail], size=10).results()
+except ValueError as error:
+    print("ValueError", error)
+killed = parallel.Ahead([slow_in_child], size=10)
+os.kill(killed.pid, signal.SIGKILL)
+print("killed", killed.results())
+cancelled = parallel.Ahead([slow_in_child], size=10)
+pid = cancelled.pid
+cancelled.cancel()
+print("cancelled", reaped(pid))
+interrupted = parallel.Ahead([slow_in_child], size=10)
+pid = interrupted.pid
+def ctrl_c(*_):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGALRM, ctrl_c)
+signal.setitimer(signal.ITIMER_REAL, 0.3)
+try:
+    interrupted.results()
+except KeyboardInterrupt:
+    print("interrupted", reaped(pid))
+small = parallel.Ahead([elsewhere], size=0)
+print("small", small.pid, small.results())
+"""
+
+
+def test_tasks_started_ahead():
+    """``Ahead`` runs its tasks in a forked process while the caller goes on: their results or
+    their exception come back when asked; a process killed before answering has its tasks
+    run by the caller; cancelling, or Ctrl-C while waiting, kills and reaps it; with too
+    few items nothing is forked and the tasks run when asked."""
+    proc = subprocess.run(
+        [sys.executable, "-c", AHEAD],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:-1] == [
+        "forked [True, 7]",
+        "ValueError broken in the child",
+        "killed ['here']",
+        "cancelled reaped",
+        "interrupted reaped",
+        "small None [False]",
+    ]
