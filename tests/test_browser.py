@@ -167,6 +167,37 @@ def test_direction_alignment_and_no_overflow(browser, site_url, demo_site, repor
     assert m["scrollWidth"] <= m["clientWidth"], f"{path} scrolls sideways at {width}px: {m}"
 
 
+HEADER_ROWS = """() => {
+  const width = document.documentElement.clientWidth;
+  const languages = [...document.querySelectorAll('.lang-switcher a')].map(a => {
+    const r = a.getBoundingClientRect();
+    return {name: a.textContent, left: r.left, right: r.right};
+  });
+  const nav = document.querySelector('.site-nav');
+  const row = nav.querySelector('ul');
+  return {width, languages, mask: getComputedStyle(nav).maskImage || getComputedStyle(nav).webkitMaskImage,
+          scrolls: row.scrollWidth > nav.clientWidth};
+}"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_on_a_phone_every_language_is_in_sight(browser, site_url, demo_site, lang):
+    """At 360 px the language switcher wraps: every language's link lies inside the screen
+    (a scrolling row showed only the last letter of "Français" on Arabic pages). The
+    sections' row scrolls instead, and its end side fades out to say so."""
+    page = _open(browser, site_url, _path(demo_site, lang, "article"), 360)
+    try:
+        m = page.evaluate(HEADER_ROWS)
+    finally:
+        page.close()
+    assert len(m["languages"]) == len(LANGS), m
+    for link in m["languages"]:
+        assert 0 <= link["left"] and link["right"] <= m["width"], f"{link['name']} is cut: {m}"
+    assert "gradient" in m["mask"], m
+    fades_to = "left" if DIRECTION[lang] == "rtl" else "right"
+    assert f"to {fades_to}" in m["mask"], m
+
+
 def _fonts_used(page, selector: str) -> list[str]:
     """Family names Chromium actually drew ``selector``'s text with (DevTools protocol)."""
     cdp = page.context.new_cdp_session(page)
