@@ -416,16 +416,17 @@ def folder_times(
 ) -> dict[str, int]:
     """mtime of every folder that holds a file of the manifest (and of ``out_dir``): a file
     added to or removed from a folder changes the folder's mtime. ``known``: the mtimes the
-    folders had before a commit that added or removed entries only in the folders named in
-    ``touched`` (``OutputWriter.touched``): the other folders keep theirs, unasked (the top
-    folder is always asked). A time taken from ``known`` that is not true any more can only
-    make the next build's output check fail (and that build render everything)."""
+    folders had before the caller added or removed entries only in the folders named in
+    ``touched`` (``""``: the top one): the other folders keep theirs, unasked, so a file
+    someone else put into one of them meanwhile is not taken as the build's. A time taken
+    from ``known`` that is not true any more can only make the next build's output check
+    fail (and that build render everything)."""
     folders = {rel.rpartition("/")[0] for rel in manifest}
     times = {}
     base = os.fspath(out_dir)
     reuse = known if touched is not None else None
     for folder in folders:
-        found = reuse.get(folder) if reuse is not None and folder and folder not in touched else None
+        found = reuse.get(folder) if reuse is not None and folder not in touched else None
         if found is not None:
             times[folder] = found
             continue

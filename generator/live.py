@@ -40,7 +40,7 @@ from .report import BuildReport
 from .pages import PageKind
 from .readers import ReadOptions, reader_for
 from .sources import SourceFile, read_source
-from .write import atomic_write, digest, manifest_entry, safe_join
+from .write import folders_of, atomic_write, digest, manifest_entry, safe_join
 
 
 ERROR_PAGE = "_sahifa_build_error.html"
@@ -79,6 +79,12 @@ class LiveSite:
         self.unsaved = False
         """Files were written since the state was last saved (``first_look``)."""
         self.messages: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
+        self.folders: dict[str, int] | None = None
+        """The output folders' times as the last saved state has them (``cache.folder_times``)."""
+        self.touched: set[str] = set()
+        """Folders this preview added files to or removed files from since that state: only
+        their times are read again when the state is saved, so a file put by hand into
+        another output folder is never taken for one of the site's."""
         """The last full build's problems, notices and article count: every state saved
         carries them, so a later no-op build reports them again."""
 
@@ -89,21 +95,39 @@ class LiveSite:
         if self.unsaved:
             # First looks wrote into the output: the build must see them in the manifest.
             self.save_state()
-        report = build_site(
-            config,
-            self.out_dir,
-            today=self.today or dt.date.today(),
-            cache=self.cache,
-            keep=True,
-            force=self.force,
-            progress=self.progress,
-        )
+        before = _identity(self.out_dir)
+        try:
+            report = build_site(
+                config,
+                self.out_dir,
+                today=self.today or dt.date.today(),
+                cache=self.cache,
+                keep=True,
+                force=self.force,
+                progress=self.progress,
+            )
+        except BaseException:
+            # A failed build may have taken the kept tree for its staging folder (and removed
+            # it): never vouch for it again. One that failed after putting its output in place
+            # (the output folder is another one now) leaves nothing this preview knew of the
+            # output true: quick updates stop, and no state is saved, until a build succeeds.
+            self.spare = None
+            if _identity(self.out_dir) != before:
+                self._forget_output()
+            raise
         self.config = config
         self.options = ReadOptions.from_config(config)
         if report.kept:
             self._index(report)
         self.messages = (tuple(report.problems), tuple(report.notices), report.articles)
         return report
+
+    def _forget_output(self) -> None:
+        self.site = self.planner = None
+        self.specs, self.manifest, self.pages, self.shown_on = {}, {}, {}, {}
+        self._unindexed = []
+        self.folders, self.touched = None, set()
+        self.unsaved = False
 
     def _index(self, report: BuildReport) -> None:
         kept = report.kept
@@ -114,6 +138,7 @@ class LiveSite:
         self.spare = kept.get("spare")
         self.pages = dict(kept.get("pages") or {})
         self.environment = kept.get("environment", "")
+        self.folders, self.touched = kept.get("folders"), set()
         site = self.site = report.site
         self.by_source = {a.record.path: a for articles in site.articles.values() for a in articles}
         # Which pages show which article: made from the pages' views, which the build made in
@@ -349,6 +374,7 @@ class LiveSite:
         """Take the manifest entries of files a forked ``write_extras`` wrote (their keys no
         longer say what they hold); the state is saved as "out of date" until ``record``."""
         self.manifest.update(written)
+        self.touched |= folders_of(written)
         for rel in written:
             self.pages.pop(rel, None)
         self.save_state()
@@ -383,9 +409,11 @@ class LiveSite:
             "<p>The last good site is still being served. Fix the file and save to rebuild.</p>"
             f'<pre style="white-space:pre-wrap">{html.escape(detail)}</pre></body></html>'
         )
+        self.touched.add("")
         atomic_write(self.out_dir / ERROR_PAGE, page.encode("utf-8"), mode=0o644)
 
     def clear_error(self) -> None:
+        self.touched.add("")
         try:
             (self.out_dir / ERROR_PAGE).unlink()
         except FileNotFoundError:
@@ -402,6 +430,7 @@ class LiveSite:
             return False
         target = safe_join(self.out_dir, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
+        self.touched |= folders_of((rel,))
         atomic_write(target, data, mode=0o644)
         self.manifest[rel] = manifest_entry(target, data_digest)
         self.pages.pop(rel, None)  # its key no longer says what the file holds
@@ -411,6 +440,7 @@ class LiveSite:
         """Remove one output file (and its folder, if that leaves it empty); keep the manifest
         true. False when there was none."""
         target = safe_join(self.out_dir, rel)
+        self.touched |= folders_of((rel,))
         try:
             target.unlink()
         except FileNotFoundError:
@@ -429,14 +459,25 @@ class LiveSite:
         "out of date" (no inputs have that fingerprint) when feeds, sitemap and search index
         still wait for a refresh."""
         self.unsaved = False
-        self.cache.save_state(
-            self.out_dir,
-            BuildState(
-                fingerprint,
-                dict(self.manifest),
-                *self.messages,
-                spare=self.spare,
-                pages=dict(self.pages),
-                environment=self.environment,
-            ),
+        if self.site is None:
+            return  # no build has made the output this preview could describe
+        state = BuildState(
+            fingerprint,
+            dict(self.manifest),
+            *self.messages,
+            spare=self.spare,
+            pages=dict(self.pages),
+            environment=self.environment,
         )
+        known = self.folders
+        self.cache.save_state(self.out_dir, state, known=known, touched=set(self.touched) if known else None)
+        self.folders, self.touched = state.folders, set()
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at ``folder`` now (a build's commit puts another one there)."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

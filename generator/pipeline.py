@@ -409,23 +409,27 @@ def _build_locked(
         if registered:  # the register is an input too: describe the inputs as they now are
             fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)
         kept = writer.kept_spare is not None
+        saved = BuildState(
+            fingerprint,
+            manifest,
+            tuple(report.problems),
+            tuple(report.notices),
+            report.articles,
+            expires=planner.expires,
+            spare=writer.kept_spare,
+            pages=page_keys,
+            environment=environment,
+            spare_folders=state.folders if kept and state is not None else None,
+        )
         cache.save_state(
             out_dir,
-            BuildState(
-                fingerprint,
-                manifest,
-                tuple(report.problems),
-                tuple(report.notices),
-                report.articles,
-                expires=planner.expires,
-                spare=writer.kept_spare,
-                pages=page_keys,
-                environment=environment,
-                spare_folders=state.folders if kept and state is not None else None,
-            ),
+            saved,
             known=getattr(state, "spare_folders", None),
-            touched=writer.touched,
+            # The top folder is the staging folder swapped in: never the spare tree's own time.
+            touched=writer.touched | {""} if writer.touched is not None else None,
         )
+        if keep:
+            report.kept["folders"] = saved.folders  # what the preview goes on from
     report.timings = {
         "read": t1 - t0,
         "model and images": t2 - t1,

@@ -244,7 +244,7 @@ class OutputWriter:
                     manifest[rel] = previous[rel]
                     linked.append(rel)
             gone = [rel for rel in spare if rel not in self.written]
-            self.touched = _folders_of((*self.changed, *linked, *gone))
+            self.touched = folders_of((*self.changed, *linked, *gone))
             for rel in gone:
                 try:
                     os.unlink(self.stage / rel)
@@ -334,7 +334,7 @@ class OutputWriter:
         shutil.rmtree(self.stage, ignore_errors=True)
 
 
-def _folders_of(paths) -> set[str]:
+def folders_of(paths) -> set[str]:
     """Every folder above the files at ``paths`` (``""``: the top one)."""
     folders: set[str] = set()
     for rel in paths:

@@ -266,6 +266,69 @@ def test_a_recorded_preview_state_keeps_the_builds_messages(site):
     assert state.articles == live.messages[2] > 0
 
 
+def test_a_file_put_by_hand_into_the_output_never_survives_a_preview_save(site, tmp_path):
+    """A preview that saves its state reads again only the times of the output folders it
+    wrote into: a stray file put by hand into another output folder (or into the top one)
+    still fails the next build's output check, and the build after leaves a clean build's
+    tree (the stray file is neither in the output nor carried over in the kept tree)."""
+    live = live_site(site)
+    tags = next(p for p in (site / "public/en/tags").iterdir() if p.is_dir())
+    (tags / "stray.html").write_text("by hand", encoding="utf-8")
+    (site / "public/stray.txt").write_text("by hand", encoding="utf-8")
+    article = site / ARTICLE
+    edit(article, "Newsrooms around the world", "Newsrooms on every continent")
+    assert live.quick_update([article])
+    _, fingerprint = live.refresh_extras()
+    live.save_state(fingerprint)
+    assert not incremental(site).unchanged  # the stray files are seen: the output is not the build's
+    assert_same_tree(site / "public", clean(site, tmp_path))
+    edit(article, "Newsrooms on every continent", "Newsrooms everywhere")
+    incremental(site)  # the tree kept from before (with the stray files) becomes the output
+    assert_same_tree(site / "public", clean(site, tmp_path))
+
+
+def test_a_preview_build_failing_after_its_commit_forgets_the_output(site, tmp_path, monkeypatch):
+    """A full build that fails after it put its output in place leaves the preview knowing
+    nothing true of the output: no quick update, no first look, no state saved (which
+    would name the tree kept before, now replaced); the next build is right."""
+    live = live_site(site)
+    article = site / ARTICLE
+    edit(article, "Newsrooms around the world", "Newsrooms on every continent")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline.permalinks, "save", full)
+    with pytest.raises(OSError):
+        live.full_build()
+    monkeypatch.undo()
+    assert live.quick_update([article]) is None and live.first_look([article]) == []
+    live.save_state("F")
+    assert live.cache.load_state(live.out_dir) is None
+    edit(article, "Newsrooms on every continent", "Newsrooms everywhere")
+    live.full_build()
+    assert_same_tree(site / "public", clean(site, tmp_path))
+    assert live.quick_update([article]) is not None  # known again
+
+
+def test_a_preview_build_failing_before_its_commit_keeps_the_output_known(site, tmp_path, monkeypatch):
+    """One that fails before (a template error, say) leaves the output as it was: quick
+    updates go on, and the tree it may have taken for staging is no longer vouched for."""
+    live = live_site(site)
+    edit(site / "templates/article.html", '<h1 dir="auto">', '<h1 dir="auto">{{ broken(')
+    with pytest.raises(Exception):
+        live.full_build()
+    assert live.spare is None
+    edit(site / "templates/article.html", '<h1 dir="auto">{{ broken(', '<h1 dir="auto">')
+    article = site / ARTICLE
+    edit(article, "Newsrooms around the world", "Newsrooms everywhere")
+    assert live.quick_update([article])
+    _, fingerprint = live.refresh_extras()
+    live.save_state(fingerprint)
+    incremental(site)
+    assert_same_tree(site / "public", clean(site, tmp_path))
+
+
 def test_the_build_process_survives_a_failing_command(tmp_path):
     from generator.builder import serve_command
 
