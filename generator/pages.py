@@ -201,9 +201,11 @@ class PagePlanner:
         pictures: Pictures | None = None,
         profiles: dict | None = None,
         now: dt.datetime | None = None,
+        related_memo: dict | None = None,
     ) -> None:
         """``pictures``: the build's images; ``profiles``: per taxonomy, the term profiles
-        (``profiles.load_profiles``); ``now``: the build's clock (breaking-news banners)."""
+        (``profiles.load_profiles``); ``now``: the build's clock (breaking-news banners);
+        ``related_memo``: the related stories an earlier build made (``related.build_index``)."""
         self.site = site
         self.config = config
         self.pictures = pictures if pictures is not None else Pictures(config, ImageCache(None))
@@ -219,7 +221,7 @@ class PagePlanner:
         self.languages = config.languages
         self._homes = {lang.code: self.urls.home(lang.code) for lang in config.languages}
         self.entities = {name: entity_index(per_lang) for name, per_lang in site.terms.items()}
-        self.stories = build_index(site)
+        self.stories = build_index(site, related_memo)
         self.months = {
             (lang.code, cal, *calendars.archive_key(a.date, cal))
             for lang in config.languages

@@ -326,7 +326,11 @@ def _build_locked(
             lang.code: make_environment(config, lang, bytecode=bytecode, pictures=pictures)
             for lang in config.languages
         }
-        planner = PagePlanner(site, config, pictures, profiles, now)
+        linked = _memo(cache, "related.pickle", code_fingerprint())
+        planner = PagePlanner(site, config, pictures, profiles, now, related_memo=linked.entries)
+        if planner.stories.memo_changed:
+            linked.save(force=True)
+        del linked
         for lang_code, env in envs.items():
             env.globals["nav_terms"] = planner.nav_terms(lang_code)
         # Lazy pages: their views are made by the worker that renders them (if it must).
