@@ -125,6 +125,12 @@ class ArticleKeys:
             )
         return found
 
+    def adopt(self, articles, digests) -> None:
+        """Take ``articles``' keys, made elsewhere (``digests``, in the same order, by an
+        ``ArticleKeys`` of this build's model and images); None: make them when asked."""
+        if digests is not None and len(digests) == len(articles):
+            self._articles.update(zip(map(id, articles), digests))
+
     @staticmethod
     def digest(value: Any) -> bytes:
         """The key of any value made of plain values and other keys."""

@@ -221,15 +221,23 @@ class Ahead:
     Forked only when ``run_tasks`` would fork for ``size`` items and this process has one
     thread; otherwise the tasks run here, when ``results()`` is called. A process that died
     without answering (killed) is not waited for again: its tasks run here then (what they
-    stage is staged again, over whatever it left)."""
+    stage is staged again, over whatever it left).
 
-    def __init__(self, tasks: Sequence[Callable[[], Any]], *, size: int) -> None:
+    ``first``: work the process does before the tasks and hands over at once, for
+    ``early()`` (the search index's process digests every story first; the page workers,
+    forked a moment later, start with those digests)."""
+
+    def __init__(
+        self, tasks: Sequence[Callable[[], Any]], *, size: int, first: Callable[[], Any] | None = None
+    ) -> None:
         self.tasks = list(tasks)
         self.pid: int | None = None
         self._read: int | None = None
+        self._early: int | None = None
         if not self.tasks or worker_count(size) == 1 or not single_threaded():
             return
         read_end, write_end = os.pipe()
+        early_read, early_write = os.pipe() if first is not None else (None, None)
         parent = os.getpid()
         gc.freeze()  # the child's collector never walks the inherited heap (see _forked_pool)
         pid = os.fork()
@@ -237,35 +245,56 @@ class Ahead:
             os.close(read_end)
             try:
                 _worker_init(parent)
+                if first is not None:
+                    os.close(early_read)
+                    try:
+                        _send(early_write, pickle.dumps(first(), pickle.HIGHEST_PROTOCOL))
+                    except Exception:  # noqa: BLE001 - nothing handed over: the parent does without
+                        pass
+                    os.close(early_write)
                 try:
                     data = pickle.dumps(("done", [task() for task in self.tasks]), pickle.HIGHEST_PROTOCOL)
                 except BaseException as exc:  # noqa: BLE001 - handed to the parent as it is
                     data = _pickled_error(exc)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(write_end, view) :]
+                _send(write_end, data)
             finally:
                 os._exit(0)
         gc.unfreeze()
         os.close(write_end)
-        self.pid, self._read = pid, read_end
+        if first is not None:
+            os.close(early_write)
+        self.pid, self._read, self._early = pid, read_end, early_read
+
+    def early(self) -> Any:
+        """What ``first`` gave in the process (waiting for it); None when nothing was forked,
+        or the process gave nothing (``first`` failed, or the process died)."""
+        if self._early is None:
+            return None
+        try:
+            data = _received(self._early)
+        except BaseException:
+            self.cancel()
+            raise
+        finally:
+            if self._early is not None:
+                os.close(self._early)
+                self._early = None
+        try:
+            return pickle.loads(data)
+        except Exception:
+            return None
 
     def results(self) -> list:
         if self.pid is None:
             return [task() for task in self.tasks]
-        chunks = []
         try:
-            while True:
-                chunk = os.read(self._read, 1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
+            data = _received(self._read)
         except BaseException:
             self.cancel()
             raise
         self._reap()  # it has answered: it is leaving
         try:
-            outcome, value = pickle.loads(b"".join(chunks))
+            outcome, value = pickle.loads(data)
         except Exception:  # it died before answering: do its work here
             return [task() for task in self.tasks]
         if outcome == "failed":
@@ -282,14 +311,32 @@ class Ahead:
 
     def _reap(self) -> None:
         pid, self.pid = self.pid, None
-        if self._read is not None:
-            os.close(self._read)
-            self._read = None
+        for name in ("_read", "_early"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
         if pid is not None:
             try:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
+
+
+def _send(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _received(fd: int) -> bytes:
+    """Everything until the other end is closed."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _pickled_error(exc: BaseException) -> bytes:

@@ -311,14 +311,19 @@ def _build_locked(
     searching = None
     try:
         # The search index needs the model only: it is made (in a process of its own, when
-        # the pages will be rendered in several) while this one plans the pages.
+        # the pages will be rendered in several) while this one plans the pages. That process
+        # digests every story first (the index's key needs them) and hands the digests over
+        # for the page workers, which would each make them again.
         memo_dir = cache.folder if cache is not None else None
+        stories = [a for articles in site.articles.values() for a in articles]
+        story_keys = ArticleKeys(pictures)
         searching = Ahead(
             [
                 partial(_stage_outputs, task, writer=writer, previous=previous_pages)
-                for task in search_tasks(site, config, ArticleKeys(pictures), memo_dir, previous_pages)
+                for task in search_tasks(site, config, story_keys, memo_dir, previous_pages)
             ],
-            size=sum(len(articles) for articles in site.articles.values()),
+            size=len(stories),
+            first=lambda: [story_keys.article_key(a) for a in stories],
         )
         compiled = _memo(cache, "templates.pickle", code_fingerprint())
         bytecode = SharedBytecode(compiled.entries)
@@ -342,6 +347,7 @@ def _build_locked(
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
         keys = PageKeys(planner)
+        keys.adopt(stories, searching.early())
         cards = CardStore(cache.folder / "cards.sqlite" if cache is not None else None, environment)
         for lang_code, env in envs.items():
             env.globals["card"].use(keys.article_key, cards.lookup(lang_code))

@@ -84,10 +84,15 @@ def _placement(article: Article) -> tuple:
 
 def _remembered(site: Site, index: StoryIndex, memo: dict) -> tuple[dict, bool]:
     """Every article's related stories (as paths), from ``memo`` where they cannot have
-    changed; the memo is brought up to date. An article's list is made from the articles of
-    its tags, in order: it stays as it was while no article of any of its tags was added,
-    removed, re-tagged or moved in time (those articles' tags are "dirty") and the article
-    itself was not."""
+    changed; the memo is brought up to date.
+
+    An article's list is made from its window in each of its tags (the ``WINDOW`` articles of
+    the tag on each side of it), ranked by the articles' places in time. A tag is "dirty"
+    when one of its articles was added, removed, re-tagged or moved in time; in a dirty tag,
+    the old and the new run of (article, place) pairs are compared, and only the articles
+    whose window reaches the part that differs are looked at again (a story published at
+    the newest end of a tag of 5,000 touches the windows of its 26 newest). So is every
+    article that is new, or re-tagged or moved itself."""
     before: dict = memo.get("placed", {})
     lists: dict = memo.get("related", {})
     placed = {a.path: _placement(a) for articles in site.articles.values() for a in articles}
@@ -103,22 +108,51 @@ def _remembered(site: Site, index: StoryIndex, memo: dict) -> tuple[dict, bool]:
     for path, old in before.items():
         if path not in placed:
             dirty.update((old[0], key) for key in old[1])
+    touched = _touched(index, dirty, before, placed)
     known: dict[str, tuple[str, ...]] = {}
     for articles in site.articles.values():
         for article in articles:
             path = article.path
-            lang, keys, _ = placed[path]
             kept = lists.get(path)
             if (
                 kept is None
+                or path in touched
                 or before.get(path) != placed[path]  # its own tags, its own place in time
-                or any((lang, key) in dirty for key in keys)
                 or any(p not in placed for p in kept)
             ):
                 kept = tuple(a.path for a in related(index, article))
             known[path] = kept
     memo["placed"], memo["related"] = placed, known
     return known, True
+
+
+def _touched(index: StoryIndex, dirty: set, before: dict, placed: dict) -> set[str]:
+    """The articles whose window in a dirty tag differs, or may, from the last build's."""
+    runs: dict[tuple[str, str], list[tuple]] = {tag: [] for tag in dirty}
+    for path, (lang, keys, place) in before.items():
+        for key in keys:
+            run = runs.get((lang, key))
+            if run is not None:
+                run.append((place, path))
+    touched: set[str] = set()
+    for (lang, key), old in runs.items():
+        old.sort()  # the tag's articles as the last build ordered them (``_newest_first``)
+        order = index.order.get(lang, ())
+        new = [
+            (placed[a.path][2], a.path) for a in (order[i] for i in index.tag_members.get((lang, key), ()))
+        ]
+        if old == new:
+            continue
+        same = 0  # the common head, then the common tail
+        while same < len(old) and same < len(new) and old[same] == new[same]:
+            same += 1
+        tail = 0
+        while tail < len(old) - same and tail < len(new) - same and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+        # Every article whose window (WINDOW on each side) reaches the differing part.
+        low, high = max(0, same - WINDOW - 1), min(len(new), len(new) - tail + WINDOW + 1)
+        touched.update(path for _, path in new[low:high])
+    return touched
 
 
 def related(index: StoryIndex, article: Article, limit: int = RELATED) -> tuple[Article, ...]:

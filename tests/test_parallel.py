@@ -206,6 +206,11 @@ except KeyboardInterrupt:
     print("interrupted", reaped(pid))
 small = parallel.Ahead([elsewhere], size=0)
 print("small", small.pid, small.results())
+handed = parallel.Ahead([lambda: 1], size=10, first=lambda: ("first", elsewhere()))
+print("early", handed.early(), handed.results())
+broken = parallel.Ahead([lambda: 2], size=10, first=fail)
+print("early failed", broken.early(), broken.results())
+print("early small", parallel.Ahead([lambda: 3], size=0, first=lambda: 1).early())
 """
 
 
@@ -213,7 +218,9 @@ def test_tasks_started_ahead():
     """``Ahead`` runs its tasks in a forked process while the caller goes on: their results or
     their exception come back when asked; a process killed before answering has its tasks
     run by the caller; cancelling, or Ctrl-C while waiting, kills and reaps it; with too
-    few items nothing is forked and the tasks run when asked."""
+    few items nothing is forked and the tasks run when asked. What ``first`` makes in the
+    process is handed over before the tasks' results (nothing when it failed or nothing
+    was forked)."""
     proc = subprocess.run(
         [sys.executable, "-c", AHEAD],
         cwd=REPO,
@@ -230,4 +237,7 @@ def test_tasks_started_ahead():
         "cancelled reaped",
         "interrupted reaped",
         "small None [False]",
+        "early ('first', True) [1]",
+        "early failed None [2]",
+        "early small None",
     ]
