@@ -67,8 +67,8 @@ def search_tasks(
 ) -> list[Callable[[], list]]:
     """One job per language, biggest first, giving (output path, key, maker of the bytes) of
     each file of its search index (none when the site has no search). They need the model
-    only, not the page plan (``keys``: a ``pagekeys.ArticleKeys`` or ``PageKeys``), so a
-    build starts them before it plans the pages. ``memo_dir``: see ``search_outputs``.
+    only, not the page plan (``keys``: a ``pagekeys.ArticleKeys`` or ``PageKeys``).
+    ``memo_dir``: see ``search_outputs``.
 
     With ``keys``, every file of a language's search index has one key: the keys of all the
     language's stories, in order. ``previous`` (output path -> key, as the last build

@@ -92,8 +92,8 @@ def environment_key(config: SiteConfig, today: dt.date) -> str:
 
 class ArticleKeys:
     """Stories' keys (each digested once) and the keys of files that show stories in order,
-    without the page plan: what a search index's key needs (``outputs.search_tasks`` starts
-    before the pages are planned)."""
+    without the page plan: a build digests every story in a process of its own while it
+    plans the pages (``pipeline._head_start``), and its page workers ``adopt`` the digests."""
 
     def __init__(self, pictures) -> None:
         self.pictures = pictures

@@ -201,11 +201,9 @@ class PagePlanner:
         pictures: Pictures | None = None,
         profiles: dict | None = None,
         now: dt.datetime | None = None,
-        related_memo: dict | None = None,
     ) -> None:
         """``pictures``: the build's images; ``profiles``: per taxonomy, the term profiles
-        (``profiles.load_profiles``); ``now``: the build's clock (breaking-news banners);
-        ``related_memo``: the related stories an earlier build made (``related.build_index``)."""
+        (``profiles.load_profiles``); ``now``: the build's clock (breaking-news banners)."""
         self.site = site
         self.config = config
         self.pictures = pictures if pictures is not None else Pictures(config, ImageCache(None))
@@ -221,7 +219,9 @@ class PagePlanner:
         self.languages = config.languages
         self._homes = {lang.code: self.urls.home(lang.code) for lang in config.languages}
         self.entities = {name: entity_index(per_lang) for name, per_lang in site.terms.items()}
-        self.stories = build_index(site, related_memo)
+        self.stories = build_index(site)
+        """Positions and tags of the stories (the build may hand it every story's related
+        stories, made ahead: ``pipeline._head_start``)."""
         self.months = {
             (lang.code, cal, *calendars.archive_key(a.date, cal))
             for lang in config.languages

@@ -213,31 +213,20 @@ def map_in_processes(func: Callable[[Any], Any], items: Sequence[Any], *, stage=
 
 
 class Ahead:
-    """Tasks started at once in one forked process, while this one goes on (a build makes its
-    search index while it plans the pages: on two cores, the core the planning leaves idle
-    does it). ``results()`` gives ``[task() for task in tasks]`` or raises what a task
-    raised; ``cancel()`` kills the process (call it when the caller fails before asking).
+    """Work started at once in one forked process, while this one goes on: on two cores, the
+    core a serial step (planning the pages) leaves idle does it. ``result()`` gives what
+    ``work()`` returned there (waiting for it), or None: nothing was forked (``run_tasks``
+    would not fork for ``size`` items, or this process has other threads), or the work
+    failed, or the process died. So the caller does without, making what it needs itself:
+    the work must be an optimisation, never something the build cannot do without.
+    ``cancel()`` kills the process (call it when the caller fails before asking)."""
 
-    Forked only when ``run_tasks`` would fork for ``size`` items and this process has one
-    thread; otherwise the tasks run here, when ``results()`` is called. A process that died
-    without answering (killed) is not waited for again: its tasks run here then (what they
-    stage is staged again, over whatever it left).
-
-    ``first``: work the process does before the tasks and hands over at once, for
-    ``early()`` (the search index's process digests every story first; the page workers,
-    forked a moment later, start with those digests)."""
-
-    def __init__(
-        self, tasks: Sequence[Callable[[], Any]], *, size: int, first: Callable[[], Any] | None = None
-    ) -> None:
-        self.tasks = list(tasks)
+    def __init__(self, work: Callable[[], Any], *, size: int) -> None:
         self.pid: int | None = None
         self._read: int | None = None
-        self._early: int | None = None
-        if not self.tasks or worker_count(size) == 1 or not single_threaded():
+        if worker_count(size) == 1 or not single_threaded():
             return
         read_end, write_end = os.pipe()
-        early_read, early_write = os.pipe() if first is not None else (None, None)
         parent = os.getpid()
         gc.freeze()  # the child's collector never walks the inherited heap (see _forked_pool)
         pid = os.fork()
@@ -245,61 +234,26 @@ class Ahead:
             os.close(read_end)
             try:
                 _worker_init(parent)
-                if first is not None:
-                    os.close(early_read)
-                    try:
-                        _send(early_write, pickle.dumps(first(), pickle.HIGHEST_PROTOCOL))
-                    except Exception:  # noqa: BLE001 - nothing handed over: the parent does without
-                        pass
-                    os.close(early_write)
-                try:
-                    data = pickle.dumps(("done", [task() for task in self.tasks]), pickle.HIGHEST_PROTOCOL)
-                except BaseException as exc:  # noqa: BLE001 - handed to the parent as it is
-                    data = _pickled_error(exc)
-                _send(write_end, data)
+                _send(write_end, pickle.dumps(work(), pickle.HIGHEST_PROTOCOL))
             finally:
                 os._exit(0)
         gc.unfreeze()
         os.close(write_end)
-        if first is not None:
-            os.close(early_write)
-        self.pid, self._read, self._early = pid, read_end, early_read
+        self.pid, self._read = pid, read_end
 
-    def early(self) -> Any:
-        """What ``first`` gave in the process (waiting for it); None when nothing was forked,
-        or the process gave nothing (``first`` failed, or the process died)."""
-        if self._early is None:
-            return None
-        try:
-            data = _received(self._early)
-        except BaseException:
-            self.cancel()
-            raise
-        finally:
-            if self._early is not None:
-                os.close(self._early)
-                self._early = None
-        try:
-            return pickle.loads(data)
-        except Exception:
-            return None
-
-    def results(self) -> list:
+    def result(self) -> Any:
         if self.pid is None:
-            return [task() for task in self.tasks]
+            return None
         try:
             data = _received(self._read)
         except BaseException:
             self.cancel()
             raise
-        self._reap()  # it has answered: it is leaving
+        self._reap()  # it has answered (or died): it is leaving
         try:
-            outcome, value = pickle.loads(data)
-        except Exception:  # it died before answering: do its work here
-            return [task() for task in self.tasks]
-        if outcome == "failed":
-            raise value
-        return value
+            return pickle.loads(data)
+        except Exception:  # nothing, or not all of it: it failed or died
+            return None
 
     def cancel(self) -> None:
         if self.pid is not None:
@@ -311,11 +265,9 @@ class Ahead:
 
     def _reap(self) -> None:
         pid, self.pid = self.pid, None
-        for name in ("_read", "_early"):
-            fd = getattr(self, name)
-            if fd is not None:
-                os.close(fd)
-                setattr(self, name, None)
+        if self._read is not None:
+            os.close(self._read)
+            self._read = None
         if pid is not None:
             try:
                 os.waitpid(pid, 0)
@@ -337,13 +289,6 @@ def _received(fd: int) -> bytes:
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
-
-
-def _pickled_error(exc: BaseException) -> bytes:
-    try:
-        return pickle.dumps(("failed", exc), pickle.HIGHEST_PROTOCOL)
-    except Exception:  # an exception that cannot be pickled: its type and message
-        return pickle.dumps(("failed", RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 def _run_task(i: int):

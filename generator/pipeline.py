@@ -33,9 +33,10 @@ from .images import ImageCache, Pictures, body_images
 from .importer import claimed_seeds
 from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
-from .outputs import feed_tasks, keyed_sitemaps, search_tasks, sitemap_entry, web_manifest
+from .outputs import feed_and_search_tasks, keyed_sitemaps, sitemap_entry, web_manifest
 from .pagekeys import ArticleKeys, PageKeys, environment_key, fingerprint_of
 from .pages import PagePlanner
+from .related import build_index
 from .render import SharedBytecode, load_all, make_environment, render
 from . import parallel
 from .parallel import Ahead, map_in_processes, run_tasks, slice_size, slice_tasks
@@ -167,6 +168,23 @@ def _take_staged(writer: OutputWriter, files: list, page_keys: dict) -> None:
         writer.note(rel, data_digest, staged)
         if key is not None:
             page_keys[rel] = (key, None)
+
+
+def _head_start(site, pictures, stories: list, cache: BuildCache | None) -> tuple[list, dict]:
+    """Every story's key (``pagekeys.ArticleKeys``, in ``stories``' order) and its related
+    stories by path (``_related_stories``): made in ``Ahead``'s process."""
+    keys = ArticleKeys(pictures)
+    return [keys.article_key(a) for a in stories], _related_stories(site, cache).known
+
+
+def _related_stories(site, cache: BuildCache | None):
+    """The story index with every story's related stories, taken from the build cache's memo
+    where they cannot have changed (``related.build_index``); the memo saved if it changed."""
+    linked = _memo(cache, "related.pickle", code_fingerprint())
+    index = build_index(site, linked.entries)
+    if index.memo_changed:
+        linked.save(force=True)
+    return index
 
 
 def _memo(cache: BuildCache | None, name: str, key: str) -> Memo:
@@ -308,34 +326,20 @@ def _build_locked(
         spare=cache.spare_path(out_dir) if cache is not None else None,
         spare_manifest=getattr(state, "spare", None),
     )
-    searching = None
+    head = None
     try:
-        # The search index needs the model only: it is made (in a process of its own, when
-        # the pages will be rendered in several) while this one plans the pages. That process
-        # digests every story first (the index's key needs them) and hands the digests over
-        # for the page workers, which would each make them again.
-        memo_dir = cache.folder if cache is not None else None
+        # While this process plans the pages, another digests every story (page keys need
+        # them) and finds every story's related stories (from the last build's where they
+        # cannot have changed): the page workers, forked after, then make neither.
         stories = [a for articles in site.articles.values() for a in articles]
-        story_keys = ArticleKeys(pictures)
-        searching = Ahead(
-            [
-                partial(_stage_outputs, task, writer=writer, previous=previous_pages)
-                for task in search_tasks(site, config, story_keys, memo_dir, previous_pages)
-            ],
-            size=len(stories),
-            first=lambda: [story_keys.article_key(a) for a in stories],
-        )
+        head = Ahead(partial(_head_start, site, pictures, stories, cache), size=len(stories))
         compiled = _memo(cache, "templates.pickle", code_fingerprint())
         bytecode = SharedBytecode(compiled.entries)
         envs = {
             lang.code: make_environment(config, lang, bytecode=bytecode, pictures=pictures)
             for lang in config.languages
         }
-        linked = _memo(cache, "related.pickle", code_fingerprint())
-        planner = PagePlanner(site, config, pictures, profiles, now, related_memo=linked.entries)
-        if planner.stories.memo_changed:
-            linked.save(force=True)
-        del linked
+        planner = PagePlanner(site, config, pictures, profiles, now)
         for lang_code, env in envs.items():
             env.globals["nav_terms"] = planner.nav_terms(lang_code)
         # Lazy pages: their views are made by the worker that renders them (if it must).
@@ -347,13 +351,26 @@ def _build_locked(
         # language (biggest first) and the pages in contiguous slices, handed out as workers
         # become free.
         keys = PageKeys(planner)
-        keys.adopt(stories, searching.early())
+        started = head.result()
+        if started is not None:
+            digests, known = started
+            keys.adopt(stories, digests)
+            planner.stories = replace(planner.stories, known=known)
+        elif cache is not None:  # nothing forked: the related stories from the memo, here
+            planner.stories = _related_stories(site, cache)
         cards = CardStore(cache.folder / "cards.sqlite" if cache is not None else None, environment)
         for lang_code, env in envs.items():
             env.globals["card"].use(keys.article_key, cards.lookup(lang_code))
         extras = [
             partial(_stage_outputs, task, writer=writer, previous=previous_pages)
-            for task in feed_tasks(site, config, planner.term_path, keys)
+            for task in feed_and_search_tasks(
+                site,
+                config,
+                planner.term_path,
+                keys,
+                cache.folder if cache is not None else None,
+                previous_pages,
+            )
         ]
         pages = slice_tasks(
             partial(_render_page, envs=envs, writer=writer, keys=keys, previous=previous_pages), specs
@@ -374,8 +391,7 @@ def _build_locked(
         report.processes = parallel.last_processes
         t_pages = time.perf_counter()
         page_keys: dict[str, tuple] = {}
-        made = searching.results() + outcome[: len(extras)]
-        _take_staged(writer, [item for files in made for item in files], page_keys)
+        _take_staged(writer, [item for files in outcome[: len(extras)] for item in files], page_keys)
         results = [result for part in outcome[len(extras) :] for result in part]
         fresh_cards: dict[str, dict] = {}
         for spec, (data_digest, staged, entry, key, made, inputs) in zip(specs, results):
@@ -394,8 +410,8 @@ def _build_locked(
         writer.write(OUTPUT_MARKER, MARKER_TEXT)
         manifest = writer.commit()
     except BaseException:
-        if searching is not None:
-            searching.cancel()  # before the staging folder goes
+        if head is not None:
+            head.cancel()
         writer.abort()
         raise
     # Only now that the pages are out are their addresses on the register (site state,

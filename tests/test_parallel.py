@@ -164,15 +164,14 @@ parallel.MIN_PARALLEL_ITEMS = 1
 parallel.os.cpu_count = lambda: 2
 
 def elsewhere():
-    return os.getpid() != MAIN
+    return ("made", os.getpid() != MAIN)
 
 def fail():
     raise ValueError("broken in the child")
 
-def slow_in_child():
-    if os.getpid() != MAIN:
-        time.sleep(60)
-    return "here"
+def slow():
+    time.sleep(60)
+    return "late"
 
 def reaped(pid):
     try:
@@ -181,46 +180,36 @@ def reaped(pid):
         return "reaped"
     return "not reaped"
 
-done = parallel.Ahead([elsewhere, lambda: 7], size=10)
-print("forked" if done.pid else "not forked", done.results())
-try:
-    parallel.Ahead([fail], size=10).results()
-except ValueError as error:
-    print("ValueError", error)
-killed = parallel.Ahead([slow_in_child], size=10)
+done = parallel.Ahead(elsewhere, size=10)
+print("forked" if done.pid else "not forked", done.result())
+print("failed", parallel.Ahead(fail, size=10).result())
+killed = parallel.Ahead(slow, size=10)
 os.kill(killed.pid, signal.SIGKILL)
-print("killed", killed.results())
-cancelled = parallel.Ahead([slow_in_child], size=10)
+print("killed", killed.result())
+cancelled = parallel.Ahead(slow, size=10)
 pid = cancelled.pid
 cancelled.cancel()
 print("cancelled", reaped(pid))
-interrupted = parallel.Ahead([slow_in_child], size=10)
+interrupted = parallel.Ahead(slow, size=10)
 pid = interrupted.pid
 def ctrl_c(*_):
     raise KeyboardInterrupt
 signal.signal(signal.SIGALRM, ctrl_c)
 signal.setitimer(signal.ITIMER_REAL, 0.3)
 try:
-    interrupted.results()
+    interrupted.result()
 except KeyboardInterrupt:
     print("interrupted", reaped(pid))
-small = parallel.Ahead([elsewhere], size=0)
-print("small", small.pid, small.results())
-handed = parallel.Ahead([lambda: 1], size=10, first=lambda: ("first", elsewhere()))
-print("early", handed.early(), handed.results())
-broken = parallel.Ahead([lambda: 2], size=10, first=fail)
-print("early failed", broken.early(), broken.results())
-print("early small", parallel.Ahead([lambda: 3], size=0, first=lambda: 1).early())
+small = parallel.Ahead(elsewhere, size=0)
+print("small", small.pid, small.result())
 """
 
 
-def test_tasks_started_ahead():
-    """``Ahead`` runs its tasks in a forked process while the caller goes on: their results or
-    their exception come back when asked; a process killed before answering has its tasks
-    run by the caller; cancelling, or Ctrl-C while waiting, kills and reaps it; with too
-    few items nothing is forked and the tasks run when asked. What ``first`` makes in the
-    process is handed over before the tasks' results (nothing when it failed or nothing
-    was forked)."""
+def test_work_started_ahead():
+    """``Ahead`` does its work in a forked process while the caller goes on and hands the
+    result over when asked; when the work fails, the process is killed, or nothing was forked
+    (too few items), the answer is None (the caller does without); cancelling, or Ctrl-C
+    while waiting, kills and reaps the process."""
     proc = subprocess.run(
         [sys.executable, "-c", AHEAD],
         cwd=REPO,
@@ -231,13 +220,10 @@ def test_tasks_started_ahead():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:-1] == [
-        "forked [True, 7]",
-        "ValueError broken in the child",
-        "killed ['here']",
+        "forked ('made', True)",
+        "failed None",
+        "killed None",
         "cancelled reaped",
         "interrupted reaped",
-        "small None [False]",
-        "early ('first', True) [1]",
-        "early failed None [2]",
-        "early small None",
+        "small None None",
     ]
