@@ -84,9 +84,8 @@ def kill_workers() -> None:
             pass
 
 
-def _abandon(pool, *, own: bool = False) -> None:
-    """Kill the workers (``own``: only this pool's, else every child process) and leave the
-    pool. An idle worker waits for its next task
+def _abandon(pool) -> None:
+    """Leave a pool whose workers were just killed. An idle worker waits for its next task
     holding the task queue's read lock (and one killed just after sending a result may still
     hold the result queue's write lock); killed, it never gives the lock back. The pool's own
     clean-up (``terminate()``, or the finalizer that runs it at interpreter exit) takes those
@@ -103,14 +102,7 @@ def _abandon(pool, *, own: bool = False) -> None:
     except (AttributeError, OSError, ValueError):
         previous = None
     try:
-        if own:
-            for worker in list(getattr(pool, "_pool", ())):
-                try:
-                    worker.kill()
-                except (OSError, AttributeError):
-                    pass
-        else:
-            kill_workers()
+        kill_workers()
         _stop_handlers(pool)
     finally:
         if previous is not None:
@@ -154,13 +146,9 @@ def _forked_pool(n: int):
             gc.disable()  # the workers are forked by now: this pauses the parent's only
             yield pool
         except Exception:
-            # A task failed (its exception came back as a result) or the caller did. The
-            # workers are alive, and an idle one waits for its next task holding the task
-            # queue's lock, which ``terminate()`` takes too: it waited for ever, now and then,
-            # on a busy machine (a race with the pool's own threads). So this pool's workers
-            # are killed, as on Ctrl-C (another child of this process, such as the preview's
-            # refresh of its feeds, is left alone).
-            _abandon(pool, own=True)
+            # A task failed (its exception came back as a result) or the caller did: the
+            # workers are alive and idle, and the pool's own shutdown ends them.
+            pool.terminate()
             raise
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM): a worker may be anywhere. Kill them, and do not
