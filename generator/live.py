@@ -79,14 +79,14 @@ class LiveSite:
         self.unsaved = False
         """Files were written since the state was last saved (``first_look``)."""
         self.messages: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
+        """The last full build's problems, notices and article count: every state saved
+        carries them, so a later no-op build reports them again."""
         self.folders: dict[str, int] | None = None
         """The output folders' times as the last saved state has them (``cache.folder_times``)."""
         self.touched: set[str] = set()
         """Folders this preview added files to or removed files from since that state: only
         their times are read again when the state is saved, so a file put by hand into
         another output folder is never taken for one of the site's."""
-        """The last full build's problems, notices and article count: every state saved
-        carries them, so a later no-op build reports them again."""
 
     # ---- full builds ----------------------------------------------------------------------
     def full_build(self, config: SiteConfig | None = None) -> BuildReport:

@@ -43,44 +43,25 @@ def feed_and_search_tasks(
 ) -> list[Callable[[], list]]:
     """Feeds and search index (they need the model only, not the rendered pages) as
     independent jobs, one per kind and language, biggest first, so that worker processes
-    can share them out with the pages: ``search_tasks`` and ``feed_tasks``."""
-    return search_tasks(site, config, keys, memo_dir, previous) + feed_tasks(site, config, term_path, keys)
-
-
-def _biggest_first(site: Site, config: SiteConfig) -> list[str]:
-    weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
-    return sorted(config.language_codes, key=lambda code: -weight[code])
-
-
-def feed_tasks(site: Site, config: SiteConfig, term_path: Callable, keys=None) -> list[Callable[[], list]]:
-    """One job per language, biggest first, giving (output path, key, maker of the bytes) of
-    each of its feeds: see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``)."""
-
-    def job(lang: str) -> Callable[[], list]:
-        return lambda: list(FeedWriter(site, config, term_path).keyed_outputs((lang,), keys))
-
-    return [job(lang) for lang in _biggest_first(site, config)]
-
-
-def search_tasks(
-    site: Site, config: SiteConfig, keys=None, memo_dir=None, previous=None
-) -> list[Callable[[], list]]:
-    """One job per language, biggest first, giving (output path, key, maker of the bytes) of
-    each file of its search index (none when the site has no search). They need the model
-    only, not the page plan (``keys``: a ``pagekeys.ArticleKeys`` or ``PageKeys``).
-    ``memo_dir``: see ``search_outputs``.
+    can share them out with the pages. Each job gives (output path, key, maker of the
+    bytes): see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``); ``memo_dir``:
+    see ``search_outputs``.
 
     With ``keys``, every file of a language's search index has one key: the keys of all the
     language's stories, in order. ``previous`` (output path -> key, as the last build
     recorded them) then names the files an index with the same key was made of, and the
     job gives those without making the index (a story published in Arabic leaves the
     English index alone); the makers make it only if a file is asked for."""
-    if not config.search:
-        return []
-    return [
-        partial(_search_job, site, config, lang, keys, memo_dir, previous)
-        for lang in _biggest_first(site, config)
-    ]
+
+    def job(kind: str, lang: str) -> Callable[[], list]:
+        if kind == "search":
+            return partial(_search_job, site, config, lang, keys, memo_dir, previous)
+        return lambda: list(FeedWriter(site, config, term_path).keyed_outputs((lang,), keys))
+
+    weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
+    order = sorted(config.language_codes, key=lambda code: -weight[code])
+    kinds = ("search", "feeds") if config.search else ("feeds",)
+    return [job(kind, lang) for lang in order for kind in kinds]
 
 
 def _search_job(site: Site, config: SiteConfig, lang: str, keys, memo_dir, previous) -> list:

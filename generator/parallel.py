@@ -44,8 +44,6 @@ def _worker_init(parent: int) -> None:
     (Python ignores it): a worker whose parent was interrupted a moment before it sent its
     result dies quietly, instead of printing a BrokenPipeError traceback into the parent's
     terminal."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     die_with_parent(parent)
@@ -63,7 +61,6 @@ def die_with_parent(parent: int | None = None) -> None:
         return
     try:
         import ctypes
-        import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
@@ -93,8 +90,6 @@ def _abandon(pool) -> None:
     build then hung at exit. So the handler threads are told to stop (no new workers; the
     result handler is woken to see it) and the clean-up is cancelled: the threads end within
     a moment, and the next ``run_tasks`` in this process (the preview's builder) forks again."""
-    import signal
-
     # A second Ctrl-C (or another worker's signal) must not cut this short half-way.
     block = {signal.SIGINT, signal.SIGTERM}
     try:

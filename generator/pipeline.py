@@ -36,7 +36,7 @@ from .model import ArticleRecord
 from .outputs import feed_and_search_tasks, keyed_sitemaps, sitemap_entry, web_manifest
 from .pagekeys import ArticleKeys, PageKeys, environment_key, fingerprint_of
 from .pages import PagePlanner
-from .related import build_index
+from .related import build_index, remembered
 from .render import SharedBytecode, load_all, make_environment, render
 from . import parallel
 from .parallel import Ahead, map_in_processes, run_tasks, slice_size, slice_tasks
@@ -174,14 +174,14 @@ def _head_start(site, pictures, stories: list, cache: BuildCache | None) -> tupl
     """Every story's key (``pagekeys.ArticleKeys``, in ``stories``' order) and its related
     stories by path (``_related_stories``): made in ``Ahead``'s process."""
     keys = ArticleKeys(pictures)
-    return [keys.article_key(a) for a in stories], _related_stories(site, cache).known
+    return [keys.article_key(a) for a in stories], _related_stories(site, build_index(site), cache).known
 
 
-def _related_stories(site, cache: BuildCache | None):
-    """The story index with every story's related stories, taken from the build cache's memo
-    where they cannot have changed (``related.build_index``); the memo saved if it changed."""
+def _related_stories(site, index, cache: BuildCache | None):
+    """``index`` with every story's related stories, taken from the build cache's memo where
+    they cannot have changed (``related.remembered``); the memo saved if it changed."""
     linked = _memo(cache, "related.pickle", code_fingerprint())
-    index = build_index(site, linked.entries)
+    index = remembered(site, index, linked.entries)
     if index.memo_changed:
         linked.save(force=True)
     return index
@@ -357,7 +357,7 @@ def _build_locked(
             keys.adopt(stories, digests)
             planner.stories = replace(planner.stories, known=known)
         elif cache is not None:  # nothing forked: the related stories from the memo, here
-            planner.stories = _related_stories(site, cache)
+            planner.stories = _related_stories(site, planner.stories, cache)
         cards = CardStore(cache.folder / "cards.sqlite" if cache is not None else None, environment)
         for lang_code, env in envs.items():
             env.globals["card"].use(keys.article_key, cards.lookup(lang_code))

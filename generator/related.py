@@ -8,12 +8,11 @@ For tags up to ``2 * WINDOW`` articles (almost all of them) the result is exact.
 
 Previous/next: neighbours in the language's newest-first order ("previous" is older).
 
-A build keeps every article's related stories for the next one (``build_index``'s ``memo``,
-in the build cache): an article's list is what it was when its tags are tags whose
-articles, and those articles' tags and places in time, are all as they were. Only the
-articles sharing a tag with a new, deleted, re-dated or re-tagged story are looked at again
-(a correction looks at none; with 100,000 stories, counting candidates for every story took
-seconds).
+A build keeps every article's related stories for the next one (``remembered``, with a memo
+in the build cache): an article's list is looked at again only when the article is new,
+re-tagged or moved in time, or its window in one of its tags reaches a part of the tag that
+changed (a correction looks at none; with 100,000 stories, counting candidates for every
+story took seconds).
 """
 
 from __future__ import annotations
@@ -70,8 +69,12 @@ def build_index(site: Site, memo: dict | None = None) -> StoryIndex:
     index = StoryIndex(
         order=site.articles, position=position, tag_members=tag_members, tag_position=tag_position
     )
-    if memo is None:
-        return index
+    return index if memo is None else remembered(site, index, memo)
+
+
+def remembered(site: Site, index: StoryIndex, memo: dict) -> StoryIndex:
+    """``index`` (``site``'s) with every article's related stories, taken from ``memo`` where
+    they cannot have changed (``_remembered``); ``memo_changed`` says whether to save it."""
     known, changed = _remembered(site, index, memo)
     return replace(index, known=known, memo_changed=changed)
 

@@ -76,6 +76,21 @@ def test_map_in_processes_keeps_order(monkeypatch):
     assert parallel.map_in_processes(abs, list(range(-20, 0))) == list(range(20, 0, -1))
 
 
+def _run_script(script: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in a Python of its own (this one, under pytest-xdist, has threads and
+    never forks) and check that it ended well."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
 COLLECTOR = """
 import gc
 import generator.parallel as parallel
@@ -93,15 +108,7 @@ print(paused, workers, processes, gc.isenabled())
 def test_the_collector_pauses_in_the_build_not_in_its_workers():
     """A build pauses its own process's garbage collector (``collector_paused``) and turns it
     back on after; workers forked meanwhile collect their own garbage."""
-    proc = subprocess.run(
-        [sys.executable, "-c", COLLECTOR],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = _run_script(COLLECTOR)
     assert proc.stdout.split() == ["False", "[True,", "True,", "True,", "True]", "2", "True"]
 
 
@@ -210,15 +217,7 @@ def test_work_started_ahead():
     result over when asked; when the work fails, the process is killed, or nothing was forked
     (too few items), the answer is None (the caller does without); cancelling, or Ctrl-C
     while waiting, kills and reaps the process."""
-    proc = subprocess.run(
-        [sys.executable, "-c", AHEAD],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = _run_script(AHEAD)
     assert proc.stdout.split("\n")[:-1] == [
         "forked ('made', True)",
         "failed None",
