@@ -348,9 +348,7 @@ class LiveSite:
         corrected story remakes the feeds that show it, not the site's thousands."""
         written = {}
         keys = PageKeys(self.planner)
-        tasks = feed_and_search_tasks(
-            self.site, self.config, self.planner.term_path, keys, self.cache.folder, self.pages
-        )
+        tasks = feed_and_search_tasks(self.site, self.config, self.planner.term_path, keys, self.cache.folder)
         for task in tasks:
             for rel, key, make in task():
                 old = self.pages.get(rel)

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 from .config import SiteConfig
 from .feeds import FeedWriter
 from .model import Site
-from .search_index import index_dir, search_outputs
+from .search_index import search_files
 from .sitemap import MAX_URLS, SitemapEntry, sitemap_outputs, sitemap_paths
 from .urls import Urls
 
@@ -39,23 +39,19 @@ def sitemap_entry(spec) -> SitemapEntry | None:
 
 
 def feed_and_search_tasks(
-    site: Site, config: SiteConfig, term_path: Callable, keys=None, memo_dir=None, previous=None
+    site: Site, config: SiteConfig, term_path: Callable, keys=None, memo_dir=None
 ) -> list[Callable[[], list]]:
     """Feeds and search index (they need the model only, not the rendered pages) as
     independent jobs, one per kind and language, biggest first, so that worker processes
     can share them out with the pages. Each job gives (output path, key, maker of the
-    bytes): see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``); ``memo_dir``:
-    see ``search_outputs``.
-
-    With ``keys``, every file of a language's search index has one key: the keys of all the
-    language's stories, in order. ``previous`` (output path -> key, as the last build
-    recorded them) then names the files an index with the same key was made of, and the
-    job gives those without making the index (a story published in Arabic leaves the
-    English index alone); the makers make it only if a file is asked for."""
+    bytes): see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``) and
+    ``_search_job`` (``memo_dir``: see ``search_index.search_files``). A file whose key is the
+    one the last build recorded for its path is not made again (a story published in Arabic
+    leaves the English index alone, and the Arabic index shards that hold none of its words)."""
 
     def job(kind: str, lang: str) -> Callable[[], list]:
         if kind == "search":
-            return partial(_search_job, site, config, lang, keys, memo_dir, previous)
+            return partial(_search_job, site, config, lang, keys, memo_dir)
         return lambda: list(FeedWriter(site, config, term_path).keyed_outputs((lang,), keys))
 
     weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
@@ -64,28 +60,12 @@ def feed_and_search_tasks(
     return [job(kind, lang) for lang in order for kind in kinds]
 
 
-def _search_job(site: Site, config: SiteConfig, lang: str, keys, memo_dir, previous) -> list:
-    """One language's search index: (output path, key, maker) of its files. Every file has
-    the index's key but ``meta.json``, whose key also names the other files: a file that lost
-    its key (rewritten by the preview since) or is missing makes the whole index again."""
-    key = keys.showing(("search index", lang), site.articles[lang]) if keys is not None else None
-    base = index_dir(Urls(config), lang)
-    meta = f"{base}meta.json"
-    if key is not None and previous and meta in previous:
-        kept = sorted(rel for rel, entry in previous.items() if entry[0] == key and rel.startswith(base))
-        if previous[meta][0] == keys.digest(("search files", key, tuple(kept))):
-            make = _made_once(lambda: search_outputs(site, config, (lang,), memo_dir))
-            keyed = [(rel, key) for rel in kept] + [(meta, previous[meta][0])]
-            return [(rel, k, partial(make, rel)) for rel, k in keyed]
-    files = list(search_outputs(site, config, (lang,), memo_dir))
-    listed = None
-    if key is not None:
-        listed = keys.digest(("search files", key, tuple(sorted(rel for rel, _ in files if rel != meta))))
-    return [(rel, listed if rel == meta else key, partial(_same, data)) for rel, data in files]
-
-
-def _same(data: bytes) -> bytes:
-    return data
+def _search_job(site: Site, config: SiteConfig, lang: str, keys, memo_dir) -> list:
+    """One language's search index: (output path, key, maker) of its files, each keyed by
+    its content (``search_index.search_files``): with ``keys``, an index whose stories have the
+    keys they had when it was last made is not looked at again."""
+    index_key = keys.showing(("search index", lang), site.articles[lang]) if keys is not None else None
+    return search_files(site, config, lang, memo_dir, index_key)
 
 
 def _made_once(produce: Callable[[], Iterable[tuple[str, bytes]]]) -> Callable[[str], bytes]:

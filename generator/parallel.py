@@ -180,12 +180,14 @@ def slices(count: int, parts: int) -> list[tuple[int, int]]:
     return [(bounds[k], bounds[k + 1]) for k in range(parts)]
 
 
-def slice_tasks(func: Callable[[Any], Any], items: Sequence[Any]) -> list[Callable[[], list]]:
-    """``func`` over ``items`` as a few tasks per worker (contiguous slices, see ``slices``):
-    handed out as workers become free, they keep every worker busy to the end."""
+def slice_tasks(
+    func: Callable[[Any], Any], items: Sequence[Any], *, per_worker: int = 8
+) -> list[Callable[[], list]]:
+    """``func`` over ``items`` as ``per_worker`` tasks per worker (contiguous slices, see
+    ``slices``): handed out as workers become free, they keep every worker busy to the end."""
     return [
         partial(_run_slice, func, items, start, stop)
-        for start, stop in slices(len(items), 8 * worker_count(len(items)))
+        for start, stop in slices(len(items), per_worker * worker_count(len(items)))
     ]
 
 

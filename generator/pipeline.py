@@ -369,11 +369,16 @@ def _build_locked(
                 planner.term_path,
                 keys,
                 cache.folder if cache is not None else None,
-                previous_pages,
             )
         ]
+        # Most pages of a build that knows the last one's are kept as they are, and those
+        # rendered cluster (a shifted pagination: 500 home pages in a row): small slices share
+        # them out. A build that renders everything takes big contiguous slices, so that each
+        # worker renders mostly one language and each story's card once.
         pages = slice_tasks(
-            partial(_render_page, envs=envs, writer=writer, keys=keys, previous=previous_pages), specs
+            partial(_render_page, envs=envs, writer=writer, keys=keys, previous=previous_pages),
+            specs,
+            per_worker=64 if previous_pages else 8,
         )
         rendering = progress.stage("rendering", len(specs), "pages")
         tasks = extras + pages

@@ -17,7 +17,10 @@ Layout under ``<lang>/search/index/``:
   each stays near ``SHARD_LIMIT`` numbers (``t-all.json`` alone for a small site); ``meta.json``
   lists every shard's prefix, so the browser loads only shards that can hold a query's words;
 - ``d-<n>.json``: documents ``[title, href, ISO date, snippet, date line]`` in chunks of
-  ``CHUNK`` (the date line is the pages' own: every calendar, the language's digits).
+  ``CHUNK`` (the date line is the pages' own: every calendar, the language's digits),
+  numbered oldest first, so that a new story is the next number and every other keeps its
+  own: a build makes again only the shards holding a word of a story that changed and the
+  chunk holding its line (``_Index``).
 
 A query loads ``meta.json``, one small shard per query word and the chunks holding the hits,
 so a 10,000-article site never sends its whole index to a reader.
@@ -31,7 +34,8 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from typing import Iterable, Iterator
+from functools import partial
+from typing import Callable, Iterator
 
 from .calendars import language_dates
 from .config import LanguageConfig, SiteConfig
@@ -39,7 +43,7 @@ from .model import Article, Site
 from .textnorm import _DIGITS, _LETTER_FOLD, match_key, search_ignored_ranges
 from .urls import Urls
 
-FORMAT = 3
+FORMAT = 4
 CHUNK = 200
 SNIPPET = 180
 MIN_TOKEN = 2
@@ -189,83 +193,337 @@ def index_dir(urls: Urls, lang: str) -> str:
     return urls.search(lang)[: -len("index.html")] + "index/"
 
 
-def language_index(
+def _docs(articles, urls: Urls, config: LanguageConfig | None) -> list:
+    """The result lines of ``articles``: [title, href, ISO date, snippet, date line]."""
+    return [
+        [
+            article.title,
+            urls.href(article.path),
+            article.date.isoformat() if article.date else "",
+            _snippet(article.summary),
+            language_dates(article.date, config) if article.date and config else "",
+        ]
+        for article in articles
+    ]
+
+
+class _Index:
+    """One language's inverted index, kept between builds (``IndexMemo``) and patched for
+    what changed: documents are numbered oldest first, so a new story is the next number and
+    a deleted newest story the last one, and a corrected story keeps its number; only the
+    stories from the first whose place changed onwards (a re-dated or deleted older story)
+    are taken out and put back. A story's words are read again only when its weights key
+    (``weights_key``) is new. Everything is kept as bytes (``array`` buffers): a memo of
+    half a million postings loads and saves in milliseconds."""
+
+    def __init__(self, clitics: bool) -> None:
+        self.clitics = clitics
+        self.vocab: list[str] = []
+        self.docs: list[tuple[str, bytes]] = []  # per number: (article path, weights digest)
+        self.terms: list[bytes] = []  # per number: its keys (vocabulary numbers, array "I")
+        self.weights: list[bytes] = []  # per number: each key's weight (one byte each)
+        self.postings: list[bytes] = []  # per key: number, weight, number, weight ... (array "I")
+        self.files: dict[str, bytes] = {}  # output path -> digest of the bytes last made
+        self.shards: dict[str, bytes] = {}  # shard path -> digest of the keys it held
+        self.config = ""
+        self.index_key: bytes | None = None
+        self.changed: set[int] = set()  # chunks of result lines the last update changed
+
+    def update(self, articles, weights_of) -> set[int]:
+        """Make the index hold ``articles`` (newest first); ``weights_of(article)`` gives a
+        story's weights when its weights digest is new. Returns the keys whose postings changed."""
+        from array import array
+
+        new = [(a.path, _weights_digest(a, self.clitics)) for a in reversed(articles)]
+        old = self.docs
+        same = 0
+        limit = min(len(old), len(new))
+        while same < limit and old[same][0] == new[same][0]:
+            same += 1
+        ids = {word: n for n, word in enumerate(self.vocab)}
+        lists: dict[int, array] = {}
+
+        def posting(v: int) -> array:
+            found = lists.get(v)
+            if found is None:
+                found = lists[v] = array("I", self.postings[v])
+            return found
+
+        by_digest = {digest: n for n, (_, digest) in enumerate(old)}
+        terms_of, weights_of_doc = self.terms, self.weights
+
+        def contribution(n: int) -> tuple[bytes, bytes]:
+            """(keys, weights) of new document ``n``: kept from the old index, or read now."""
+            kept = by_digest.get(new[n][1])
+            if kept is not None:
+                return terms_of[kept], weights_of_doc[kept]
+            article = articles[len(new) - 1 - n]
+            keys, values = array("I"), bytearray()
+            for word, weight in sorted(weights_of(article).items()):
+                v = ids.get(word)
+                if v is None:
+                    v = ids[word] = len(self.vocab)
+                    self.vocab.append(word)
+                    self.postings.append(b"")
+                keys.append(v)
+                values.append(weight if weight < MAX_WEIGHT else MAX_WEIGHT)
+            return keys.tobytes(), bytes(values)
+
+        made = {n: contribution(n) for n in range(len(new)) if n >= same or old[n][1] != new[n][1]}
+        # Out: every old document from ``same`` on (the tail of every posting list), then the
+        # old versions of documents changed in place.
+        for n in range(same, len(old)):
+            for v in array("I", terms_of[n]):
+                plist = posting(v)
+                end = len(plist)
+                while end and plist[end - 2] >= same:
+                    end -= 2
+                del plist[end:]
+        changed = [n for n in made if n < same]
+        for n in changed:
+            for v in array("I", terms_of[n]):
+                plist = posting(v)
+                at = _find(plist, n)
+                if at >= len(plist) or plist[at] != n:
+                    raise _Inconsistent(self.vocab[v])
+                del plist[at : at + 2]
+        # In: the new versions of documents changed in place, then the new tail, in order.
+        for n in changed:
+            keys, values = made[n]
+            for v, weight in zip(array("I", keys), values):
+                plist = posting(v)
+                at = _find(plist, n)
+                plist[at:at] = array("I", (n, weight))
+        for n in range(same, len(new)):
+            keys, values = made[n]
+            for v, weight in zip(array("I", keys), values):
+                posting(v).extend((n, weight))
+        terms = self.terms[: len(new)] + [b""] * (len(new) - len(self.terms))
+        weights = self.weights[: len(new)] + [b""] * (len(new) - len(self.weights))
+        for n, (keys, values) in made.items():
+            terms[n], weights[n] = keys, values
+        self.terms, self.weights, self.docs = terms, weights, new
+        self.changed = {n // CHUNK for n in made} | {n // CHUNK for n in range(same, len(old))}
+        for v, plist in lists.items():
+            self.postings[v] = plist.tobytes()
+        if len(self.vocab) > 2 * sum(1 for p in self.postings if p) + 1000:
+            self._compact()
+            return set(range(len(self.vocab)))
+        return set(lists)
+
+    def _compact(self) -> None:
+        """Drop the words no story has any more (and renumber the others)."""
+        from array import array
+
+        live = [v for v, plist in enumerate(self.postings) if plist]
+        renumber = {v: n for n, v in enumerate(live)}
+        self.vocab = [self.vocab[v] for v in live]
+        self.postings = [self.postings[v] for v in live]
+        self.terms = [array("I", (renumber[v] for v in array("I", t))).tobytes() for t in self.terms]
+        self.files, self.shards = {}, {}
+
+    def words(self) -> dict[str, int]:
+        """Key -> vocabulary number, for the keys some story has."""
+        return {word: v for v, word in enumerate(self.vocab) if self.postings[v]}
+
+
+class _Inconsistent(Exception):
+    """A kept index that does not hold what it says (made again from the stories)."""
+
+
+def _find(plist, n: int) -> int:
+    """Where document ``n`` is (or goes) in a posting list (pairs, ordered by number)."""
+    lo, hi = 0, len(plist) // 2
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if plist[2 * mid] < n:
+            lo = mid + 1
+        else:
+            hi = mid
+    return 2 * lo
+
+
+def _weights_digest(article: Article, clitics: bool) -> bytes:
+    return hashlib.blake2b(
+        repr(weights_key(article, clitics)).encode("utf-8", "surrogatepass"), digest_size=16
+    ).digest()
+
+
+def _content_key(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def language_files(
     lang: str,
-    articles: Iterable[Article],
+    articles: tuple[Article, ...],
     urls: Urls,
     config: LanguageConfig | None = None,
     memo: dict | None = None,
-) -> Iterator[tuple[str, bytes]]:
-    """``config``: the language's settings, for the date line each result shows as the pages
-    show it (all its calendars, its digits and month names) and the clitics its words are read
-    with (``search_clitics``); without it, no date line and no clitics. ``memo``: each
-    article's weights from an earlier build, by ``weights_key`` (new ones are added to it);
-    reading every story's words again is most of the index's cost."""
+    *,
+    settings: str = "",
+    index_key: bytes | None = None,
+) -> list[tuple[str, bytes, Callable[[], bytes]]]:
+    """A language's index files as (output path, key, maker of the bytes); a file's key is
+    the digest of its bytes. ``config``: the language's settings, for the date line each
+    result shows as the pages show it (all its calendars, its digits and month names) and the
+    clitics its words are read with (``search_clitics``); without it, no date line and no
+    clitics. ``memo``: a dict the index is kept in between builds (``_Index``): only the
+    files whose content changed are made, the others are given with the key they were made
+    with (made only if asked for); ``settings`` names what the result lines depend on
+    besides the stories (the site's configuration), ``index_key`` the stories as the build's
+    page keys see them (the same key as last time: nothing is looked at)."""
     clitics = config is not None and config.search_clitics == "arabic"
-    cache: dict[str, tuple[str, ...]] = {}
-    postings: dict[str, list[int]] = defaultdict(list)
-    docs = []
-    for doc, article in enumerate(articles):
-        docs.append(
-            [
-                article.title,
-                urls.href(article.path),
-                article.date.isoformat() if article.date else "",
-                _snippet(article.summary),
-                language_dates(article.date, config) if article.date and config else "",
-            ]
-        )
-        if memo is None:
-            weights = _article_weights(article, clitics, cache)
-        else:
-            mkey = weights_key(article, clitics)
-            weights = memo.get(mkey)
-            if weights is None:
-                weights = memo[mkey] = _article_weights(article, clitics, cache)
-        for key, weight in weights.items():
-            postings[key].extend((doc, weight if weight < MAX_WEIGHT else MAX_WEIGHT))
-    plan = plan_shards({key: len(plist) + 2 for key, plist in postings.items()}, SHARD_LIMIT)
+    index = memo.get("index") if memo is not None else None
+    if not isinstance(index, _Index) or index.clitics != clitics:
+        index = _Index(clitics)
+    if index.config != settings:
+        index.files, index.shards, index.config = {}, {}, settings
     base = index_dir(urls, lang)
-    listing = []
-    for prefix, terminal in sorted(plan):
-        listing.append([prefix, 1 if terminal else 0])
-        shard = {key: postings[key] for key in plan[(prefix, terminal)]}
-        yield f"{base}t-{shard_name(prefix, terminal)}.json", _dump(shard)
-    for n, start in enumerate(range(0, len(docs), CHUNK)):
-        yield f"{base}d-{n}.json", _dump(docs[start : start + CHUNK])
-    meta = {
-        "format": FORMAT,
-        "lang": lang,
-        "clitics": clitics,
-        "fold": fold_table(),
-        "ignore": search_ignored_ranges(),
-        "chunk": CHUNK,
-        "count": len(docs),
-        "shards": listing,
-        "min": MIN_TOKEN,
+    if index_key is not None and index.index_key == index_key and index.files:
+        return _files_as_kept(index, lang, articles, urls, config, base)
+    words: dict[str, tuple[str, ...]] = {}
+    weights_of = partial(_article_weights, clitics=clitics, cache=words)
+    try:
+        touched = index.update(articles, weights_of)
+    except _Inconsistent:
+        index = _Index(clitics)
+        index.config = settings
+        touched = index.update(articles, weights_of)
+    index.index_key = index_key
+    if memo is not None:
+        memo["index"] = index
+    return _files(index, touched, lang, articles, urls, config, base)
+
+
+def _files_as_kept(index: _Index, lang: str, articles, urls: Urls, config, base: str) -> list:
+    made = _made_from(index, _plan(index), lang, articles, urls, config, base)
+    return [(rel, key, partial(made, rel)) for rel, key in index.files.items()]
+
+
+def _made_from(
+    index: _Index, shards: dict, lang: str, articles, urls: Urls, config, base: str
+) -> Callable[[str], bytes]:
+    """Maker of any one file of the index as it now is."""
+    from array import array
+
+    named = {
+        f"{base}t-{shard_name(prefix, terminal)}.json": keys for (prefix, terminal), keys in shards.items()
     }
-    yield f"{base}meta.json", _dump(meta)
+
+    def make(rel: str) -> bytes:
+        keys = named.get(rel)
+        if keys is not None:
+            return _dump({index.vocab[v]: array("I", index.postings[v]).tolist() for v in keys})
+        name = rel[len(base) :]
+        if name == "meta.json":
+            return _meta(index, shards, lang)
+        return _chunk(int(name[2:-5]), articles, urls, config)  # d-<n>.json
+
+    return make
+
+
+def _plan(index: _Index) -> dict[tuple[str, bool], list[int]]:
+    words = index.words()
+    plan = plan_shards({word: len(index.postings[v]) // 4 + 2 for word, v in words.items()}, SHARD_LIMIT)
+    return {shard: [words[word] for word in keys] for shard, keys in sorted(plan.items())}
+
+
+def _chunk(n: int, articles, urls: Urls, config) -> bytes:
+    """Result lines ``n * CHUNK`` to ``(n + 1) * CHUNK - 1`` (documents number oldest first)."""
+    count = len(articles)
+    start, stop = n * CHUNK, min(count, (n + 1) * CHUNK)
+    return _dump(_docs((articles[count - 1 - d] for d in range(start, stop)), urls, config))
+
+
+def _meta(index: _Index, shards: dict, lang: str) -> bytes:
+    return _dump(
+        {
+            "format": FORMAT,
+            "lang": lang,
+            "clitics": index.clitics,
+            "fold": fold_table(),
+            "ignore": search_ignored_ranges(),
+            "chunk": CHUNK,
+            "count": len(index.docs),
+            "shards": [[prefix, 1 if terminal else 0] for prefix, terminal in shards],
+            "min": MIN_TOKEN,
+        }
+    )
+
+
+def _files(index: _Index, touched: set[int], lang: str, articles, urls: Urls, config, base: str) -> list:
+    """Every file of the index: made now when its content may have changed (a shard with
+    a key whose postings changed, or with other keys than before; a chunk with a result line
+    that changed), else given with the key it was made with."""
+    from array import array
+
+    shards = _plan(index)
+    kept, files, listed = index.files, {}, {}
+    out = []
+    made = _made_from(index, shards, lang, articles, urls, config, base)
+
+    def add(rel: str, fresh: bool) -> None:
+        key = kept.get(rel)
+        if fresh or key is None:
+            data = made(rel)
+            key = _content_key(data)
+            out.append((rel, key, partial(_same, data)))
+        else:
+            out.append((rel, key, partial(made, rel)))
+        files[rel] = key
+
+    for (prefix, terminal), keys in shards.items():
+        rel = f"{base}t-{shard_name(prefix, terminal)}.json"
+        listed[rel] = _content_key(array("I", keys).tobytes())
+        add(rel, index.shards.get(rel) != listed[rel] or not touched.isdisjoint(keys))
+    for n in range(-(-len(index.docs) // CHUNK)):
+        add(f"{base}d-{n}.json", n in index.changed)
+    add(f"{base}meta.json", True)
+    index.files, index.shards = files, listed
+    return out
+
+
+def _same(data: bytes) -> bytes:
+    return data
 
 
 def search_outputs(
     site: Site, config: SiteConfig, languages: tuple[str, ...] | None = None, memo_dir=None
 ) -> Iterator[tuple[str, bytes]]:
-    """``memo_dir``: a folder of the build cache where each language's article weights are
-    kept between builds (``search-<digest of the language code>.pickle``, for this code only;
-    when it is written, only this build's articles are kept)."""
+    """Every language's index files as (output path, bytes)."""
+    for lcfg in config.languages:
+        if languages is None or lcfg.code in languages:
+            for rel, _, make in search_files(site, config, lcfg.code, memo_dir):
+                yield rel, make()
+
+
+def search_files(
+    site: Site, config: SiteConfig, lang: str, memo_dir=None, index_key: bytes | None = None
+) -> list[tuple[str, bytes, Callable[[], bytes]]]:
+    """One language's index files as (output path, key, maker): ``language_files``.
+    ``memo_dir``: a folder of the build cache where each language's index is kept between
+    builds (``search-index-<digest of the language code>.pickle``, for this code only)."""
     from .cache import Memo, code_fingerprint
 
-    urls = Urls(config)
-    for lcfg in config.languages:
-        if languages is not None and lcfg.code not in languages:
-            continue
-        memo = None
-        if memo_dir is not None:
-            name = f"search-{hashlib.sha256(lcfg.code.encode()).hexdigest()[:16]}.pickle"
-            memo = Memo(memo_dir / name, code_fingerprint())
-        yield from language_index(
-            lcfg.code, site.articles[lcfg.code], urls, lcfg, memo.entries if memo else None
-        )
-        if memo is not None:
-            clitics = lcfg.search_clitics == "arabic"
-            memo.save(keep={weights_key(a, clitics) for a in site.articles[lcfg.code]})
+    lcfg = config.language(lang)
+    memo = None
+    if memo_dir is not None:
+        name = hashlib.sha256(lang.encode()).hexdigest()[:16]
+        memo = Memo(memo_dir / f"search-index-{name}.pickle", code_fingerprint())
+        try:
+            (memo_dir / f"search-{name}.pickle").unlink(missing_ok=True)  # older versions' weights
+        except OSError:
+            pass
+    settings = hashlib.sha256(repr(config).encode("utf-8", "surrogatepass")).hexdigest()
+    files = language_files(
+        lang,
+        site.articles[lang],
+        Urls(config),
+        lcfg,
+        memo.entries if memo is not None else None,
+        settings=settings,
+        index_key=index_key,
+    )
+    if memo is not None and memo.entries.get("index") is not None:
+        memo.save(force=True)
+    return files

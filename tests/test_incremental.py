@@ -617,20 +617,20 @@ def test_a_story_corrected_in_one_language_leaves_the_others_feeds_and_index_alo
     """The language feeds and the search index of a language are keyed by the stories they
     show: a correction to an English story makes the English ones again and no other
     language's (each worker notes what it made in a file: the build may fork)."""
-    from generator import feeds, outputs
+    from generator import feeds, search_index
 
     made = tmp_path / "made.txt"
 
     def noting(name, real):
         def wrapper(*args, **kwargs):
-            langs = args[2] if name == "search" else args[1]
+            lang = args[1][0].lang if name == "search" else args[1]  # _Index.update(articles, ...)
             with made.open("a", encoding="utf-8") as fh:
-                fh.write(f"{name} {','.join(langs) if name == 'search' else langs}\n")
+                fh.write(f"{name} {lang}\n")
             return real(*args, **kwargs)
 
         return wrapper
 
-    monkeypatch.setattr(outputs, "search_outputs", noting("search", outputs.search_outputs))
+    monkeypatch.setattr(search_index._Index, "update", noting("search", search_index._Index.update))
     monkeypatch.setattr(feeds.FeedWriter, "language_atom", noting("atom", feeds.FeedWriter.language_atom))
     incremental(site)
     every = set(made.read_text(encoding="utf-8").split("\n")) - {""}

@@ -142,7 +142,7 @@
           total.set(doc, sum);
         });
         var hits = Array.from(total.keys()).sort(function (a, b) {
-          return total.get(b) - total.get(a) || a - b;  // docs are newest first
+          return total.get(b) - total.get(a) || b - a;  // docs are numbered oldest first
         }).slice(0, MAX_RESULTS);
         return { m: m, hits: hits, words: words.length };
       });
