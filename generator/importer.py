@@ -129,7 +129,7 @@ def import_seeds(paths: list[Path], config: SiteConfig, *, force: bool = False) 
     status = 0
     for path in paths:
         try:
-            record = read_source(SourceFile(Path(os.path.abspath(path)), "seed", None), options)[0]
+            record = read_source(SourceFile(os.path.abspath(path), "seed", None), options)[0]
         except SahifaError as exc:
             print(Diagnostic.parse(str(exc), "error").render())
             status = 1

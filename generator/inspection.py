@@ -64,7 +64,7 @@ def inspect_paths(paths, root: Path, options=None) -> list[dict]:
         try:
             path = Path(os.path.abspath(path))  # links are not resolved: the reader checks them
             reader, lang = choose_reader(path, options.root, name)
-            records = read_source(SourceFile(path, reader.kind, lang), options)
+            records = read_source(SourceFile(str(path), reader.kind, lang), options)
             results.extend(record_to_dict(record) for record in records)
         except SahifaError as exc:
             results.append({"path": exc.path or name, "error": exc.reason})

@@ -182,7 +182,7 @@ class LiveSite:
             found = reader_for(path, root)
             if found is None:
                 return None
-            source = SourceFile(path, found[0].kind, found[1])
+            source = SourceFile(str(path), found[0].kind, found[1])
             try:
                 records = read_source(source, self.options)
             except SahifaError:
@@ -266,7 +266,7 @@ class LiveSite:
             found = reader_for(path, root) if path.is_file() and not path.is_symlink() else None
             if found is None:
                 continue
-            item = _read_one(SourceFile(path, found[0].kind, found[1]), options=self.options)
+            item = _read_one(SourceFile(str(path), found[0].kind, found[1]), options=self.options)
             if isinstance(item, SahifaError) or len(item) != 1:
                 continue  # the full build reports it
             record = screen(item[0], [], [], self.config.term_limits)

@@ -222,13 +222,29 @@ class PagePlanner:
         self.stories = build_index(site)
         """Positions and tags of the stories (the build may hand it every story's related
         stories, made ahead: ``pipeline._head_start``)."""
+        self._month_groups: dict[tuple[str, str], dict[tuple[int, int], list[Article]]] = {}
         self.months = {
-            (lang.code, cal, *calendars.archive_key(a.date, cal))
+            (lang.code, cal, *month)
             for lang in config.languages
             for cal in lang.calendars
-            for a in site.articles[lang.code]
-            if a.date
+            for month in self.month_groups(lang.code, cal)
         }
+
+    def month_groups(self, lang: str, calendar: str) -> dict[tuple[int, int], list[Article]]:
+        """A language's dated stories by (year, month) of ``calendar``, newest first in each
+        (made once: the month archives and the language links between them both need it)."""
+        found = self._month_groups.get((lang, calendar))
+        if found is None:
+            found = self._month_groups[(lang, calendar)] = defaultdict(list)
+            month_of: dict[dt.date, tuple[int, int]] = {}  # a day's month, once per day
+            for article in self.site.articles[lang]:
+                day = article.record.date
+                if day:
+                    month = month_of.get(day)
+                    if month is None:
+                        month = month_of[day] = calendars.archive_key(day, calendar)
+                    found[month].append(article)
+        return found
 
     # ---- cross-language links -------------------------------------------------------
     def term_path(self, term) -> str:
@@ -546,10 +562,7 @@ class PagePlanner:
         lcfg = self.config.language(lang)
         sections = []
         for calendar in lcfg.calendars:
-            months: dict[tuple[int, int], list[Article]] = defaultdict(list)
-            for article in self.site.articles[lang]:
-                if article.date:
-                    months[calendars.archive_key(article.date, calendar)].append(article)
+            months = self.month_groups(lang, calendar)
             entries = []
             for year, month in sorted(months, reverse=True):
                 items = tuple(months[(year, month)])

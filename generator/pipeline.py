@@ -67,13 +67,13 @@ def read_records(
     signatures: dict[str, tuple] = {}
     prefix = f"{config.root}/" if os.sep == "/" else None  # a path's text is its POSIX form
     for source in sources:
-        name = str(source.path)
+        name = source.name
         if prefix and name.startswith(prefix):
             rel = name[len(prefix) :]
         else:
             rel = source.path.relative_to(config.root).as_posix()
         reader = reader_named(source.kind)
-        side = reader.sidecar_of(source.path)
+        side = reader.sidecar_of(source.path) if reader.sidecar else None
         own = source.signature or file_signature(source.path)
         sig = signatures[rel] = (own, file_signature(side) if side else None)
         hit = cache.records.get(rel) if cache is not None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import stat
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -22,11 +23,17 @@ from .paths import check_file, printable_path, rel_path as _rel, walk  # noqa: F
 
 @dataclass(frozen=True)
 class SourceFile:
-    path: Path
+    name: str
+    """The file's path, as text (``path`` is made from it when first asked for: 10,000
+    ``Path`` objects cost a build 50 ms, and most sources are not read again)."""
     kind: str  # the kind of the reader that reads it (``readers.READERS``)
     lang: str | None
     signature: tuple | None = None
     """``cache.signature`` of the file when it was found (None: not taken)."""
+
+    @cached_property
+    def path(self) -> Path:
+        return Path(self.name)
 
 
 def discover(config: SiteConfig, scans: dict | None = None) -> tuple[list[SourceFile], list[str]]:
@@ -59,7 +66,7 @@ def discover(config: SiteConfig, scans: dict | None = None) -> tuple[list[Source
         except OSError as exc:
             problems.append(f"{_rel(path, root)}: cannot be read ({exc.strerror or exc}); skipped")
             return
-        found.append(SourceFile(path, kind, lang, signature(st)))
+        found.append(SourceFile(str(path), kind, lang, signature(st)))
 
     from .readers import READERS
 
@@ -173,7 +180,7 @@ def _scanned(config: SiteConfig, scans: dict) -> list[SourceFile] | None:
             dot = rel.rfind(".")
             if dot <= rel.rfind("/") + 1 or rel[dot:].lower() not in suffixes:
                 continue
-            source = SourceFile(Path(base + rel), reader.kind, lang, entry[1])
+            source = SourceFile(base + rel, reader.kind, lang, entry[1])
             if lang is None:
                 found.append(source)
             else:

@@ -183,6 +183,8 @@ def fold_key(text: str) -> str:
     """Two names that case-insensitive file systems (macOS, Windows) or a deploy through
     one treat as one: ``σοφος``/``σοφοσ``, ``STRASSE``/``straße``, ``ı``/``i`` after folding.
     Used to keep slugs unique."""
+    if text.isascii():
+        return text.lower()  # what the two normalisations and the case folding make of it
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     return folded.replace("ı", "i").replace("i\u0307", "i")
 
