@@ -39,33 +39,40 @@ def sitemap_entry(spec) -> SitemapEntry | None:
 
 
 def feed_and_search_tasks(
-    site: Site, config: SiteConfig, term_path: Callable, keys=None, memo_dir=None
+    site: Site, config: SiteConfig, term_path: Callable, keys=None, memo_dir=None, *, search: bool = True
 ) -> list[Callable[[], list]]:
     """Feeds and search index (they need the model only, not the rendered pages) as
     independent jobs, one per kind and language, biggest first, so that worker processes
-    can share them out with the pages. Each job gives (output path, key, maker of the
-    bytes): see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``) and
-    ``_search_job`` (``memo_dir``: see ``search_index.search_files``). A file whose key is the
-    one the last build recorded for its path is not made again (a story published in Arabic
-    leaves the English index alone, and the Arabic index shards that hold none of its words)."""
+    can share them out with the pages (``search``: False leaves the search index out). Each
+    job gives (output path, key, maker of the bytes): see ``FeedWriter.keyed_outputs``
+    (``keys``: a ``pagekeys.PageKeys``) and ``search_tasks``. A file whose key is the one the
+    last build recorded for its path is not made again (a story published in Arabic leaves
+    the English index alone, and the Arabic index shards that hold none of its words)."""
 
-    def job(kind: str, lang: str) -> Callable[[], list]:
-        if kind == "search":
-            return partial(_search_job, site, config, lang, keys, memo_dir)
+    def feeds(lang: str) -> Callable[[], list]:
         return lambda: list(FeedWriter(site, config, term_path).keyed_outputs((lang,), keys))
 
-    weight = {lang.code: len(site.articles[lang.code]) for lang in config.languages}
-    order = sorted(config.language_codes, key=lambda code: -weight[code])
-    kinds = ("search", "feeds") if config.search else ("feeds",)
-    return [job(kind, lang) for lang in order for kind in kinds]
+    searching = (
+        dict(zip(_biggest_first(site, config), search_tasks(site, config, memo_dir))) if search else {}
+    )
+    return [
+        job
+        for lang in _biggest_first(site, config)
+        for job in ((searching[lang], feeds(lang)) if lang in searching else (feeds(lang),))
+    ]
 
 
-def _search_job(site: Site, config: SiteConfig, lang: str, keys, memo_dir) -> list:
-    """One language's search index: (output path, key, maker) of its files, each keyed by
-    its content (``search_index.search_files``): with ``keys``, an index whose stories have the
-    keys they had when it was last made is not looked at again."""
-    index_key = keys.showing(("search index", lang), site.articles[lang]) if keys is not None else None
-    return search_files(site, config, lang, memo_dir, index_key)
+def search_tasks(site: Site, config: SiteConfig, memo_dir=None) -> list[Callable[[], list]]:
+    """Each language's search index as a job (biggest first) that gives (output path, key,
+    maker) of its files, each keyed by its content (``search_index.search_files``; none when
+    the site has no search)."""
+    if not config.search:
+        return []
+    return [partial(search_files, site, config, lang, memo_dir) for lang in _biggest_first(site, config)]
+
+
+def _biggest_first(site: Site, config: SiteConfig) -> list[str]:
+    return sorted(config.language_codes, key=lambda code: -len(site.articles[code]))
 
 
 def _made_once(produce: Callable[[], Iterable[tuple[str, bytes]]]) -> Callable[[str], bytes]:

@@ -218,9 +218,13 @@ class Ahead:
     the work must be an optimisation, never something the build cannot do without.
     ``cancel()`` kills the process (call it when the caller fails before asking)."""
 
-    def __init__(self, work: Callable[[], Any], *, size: int) -> None:
+    def __init__(self, work: Callable[[], Any], *, size: int, later: bool = False) -> None:
+        """``later``: the work is not waited for soon; it runs at a lower priority (``nice``),
+        on the time the processes the build waits for leave."""
         self.pid: int | None = None
         self._read: int | None = None
+        self.forked = False
+        """Whether the work was started in a process of its own (else ``result()`` is None)."""
         if worker_count(size) == 1 or not single_threaded():
             return
         read_end, write_end = os.pipe()
@@ -231,12 +235,14 @@ class Ahead:
             os.close(read_end)
             try:
                 _worker_init(parent)
+                if later:
+                    os.nice(5)
                 _send(write_end, pickle.dumps(work(), pickle.HIGHEST_PROTOCOL))
             finally:
                 os._exit(0)
         gc.unfreeze()
         os.close(write_end)
-        self.pid, self._read = pid, read_end
+        self.pid, self._read, self.forked = pid, read_end, True
 
     def result(self) -> Any:
         if self.pid is None:

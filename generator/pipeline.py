@@ -33,7 +33,7 @@ from .images import ImageCache, Pictures, body_images
 from .importer import claimed_seeds
 from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
-from .outputs import feed_and_search_tasks, keyed_sitemaps, sitemap_entry, web_manifest
+from .outputs import feed_and_search_tasks, keyed_sitemaps, search_tasks, sitemap_entry, web_manifest
 from .pagekeys import ArticleKeys, PageKeys, environment_key, fingerprint_of
 from .pages import PagePlanner
 from .related import build_index, remembered
@@ -175,6 +175,15 @@ def _head_start(site, pictures, stories: list, cache: BuildCache | None) -> tupl
     stories by path (``_related_stories``): made in ``Ahead``'s process."""
     keys = ArticleKeys(pictures)
     return [keys.article_key(a) for a in stories], _related_stories(site, build_index(site), cache).known
+
+
+def _search_ahead(site, config: SiteConfig, writer: OutputWriter, previous: dict, memo_dir) -> list:
+    """Every language's search index, staged (``_stage_outputs``'s answer for all of them)."""
+    return [
+        item
+        for task in search_tasks(site, config, memo_dir)
+        for item in _stage_outputs(task, writer=writer, previous=previous)
+    ]
 
 
 def _related_stories(site, index, cache: BuildCache | None):
@@ -326,13 +335,19 @@ def _build_locked(
         spare=cache.spare_path(out_dir) if cache is not None else None,
         spare_manifest=getattr(state, "spare", None),
     )
-    head = None
+    head = searching = None
+    memo_dir = cache.folder if cache is not None else None
     try:
         # While this process plans the pages, another digests every story (page keys need
         # them) and finds every story's related stories (from the last build's where they
-        # cannot have changed): the page workers, forked after, then make neither.
+        # cannot have changed): the page workers, forked after, then make neither. A third
+        # brings the search index up to date (it needs the model only), from now until the
+        # pages are done.
         stories = [a for articles in site.articles.values() for a in articles]
         head = Ahead(partial(_head_start, site, pictures, stories, cache), size=len(stories))
+        if config.search:
+            search = partial(_search_ahead, site, config, writer, previous_pages, memo_dir)
+            searching = Ahead(search, size=len(stories), later=True)
         compiled = _memo(cache, "templates.pickle", code_fingerprint())
         bytecode = SharedBytecode(compiled.entries)
         envs = {
@@ -368,7 +383,8 @@ def _build_locked(
                 config,
                 planner.term_path,
                 keys,
-                cache.folder if cache is not None else None,
+                memo_dir,
+                search=searching is None or not searching.forked,
             )
         ]
         # Most pages of a build that knows the last one's are kept as they are, and those
@@ -397,6 +413,11 @@ def _build_locked(
         t_pages = time.perf_counter()
         page_keys: dict[str, tuple] = {}
         _take_staged(writer, [item for files in outcome[: len(extras)] for item in files], page_keys)
+        if searching is not None and searching.forked:
+            searched = searching.result()
+            if searched is None:  # it failed or died: made here
+                searched = search()
+            _take_staged(writer, searched, page_keys)
         results = [result for part in outcome[len(extras) :] for result in part]
         fresh_cards: dict[str, dict] = {}
         for spec, (data_digest, staged, entry, key, made, inputs) in zip(specs, results):
@@ -415,8 +436,9 @@ def _build_locked(
         writer.write(OUTPUT_MARKER, MARKER_TEXT)
         manifest = writer.commit()
     except BaseException:
-        if head is not None:
-            head.cancel()
+        for started in (head, searching):
+            if started is not None:
+                started.cancel()
         writer.abort()
         raise
     # Only now that the pages are out are their addresses on the register (site state,

@@ -226,7 +226,6 @@ class _Index:
         self.files: dict[str, bytes] = {}  # output path -> digest of the bytes last made
         self.shards: dict[str, bytes] = {}  # shard path -> digest of the keys it held
         self.config = ""
-        self.index_key: bytes | None = None
         self.changed: set[int] = set()  # chunks of result lines the last update changed
 
     def update(self, articles, weights_of) -> set[int]:
@@ -361,7 +360,6 @@ def language_files(
     memo: dict | None = None,
     *,
     settings: str = "",
-    index_key: bytes | None = None,
 ) -> list[tuple[str, bytes, Callable[[], bytes]]]:
     """A language's index files as (output path, key, maker of the bytes); a file's key is
     the digest of its bytes. ``config``: the language's settings, for the date line each
@@ -370,8 +368,7 @@ def language_files(
     clitics. ``memo``: a dict the index is kept in between builds (``_Index``): only the
     files whose content changed are made, the others are given with the key they were made
     with (made only if asked for); ``settings`` names what the result lines depend on
-    besides the stories (the site's configuration), ``index_key`` the stories as the build's
-    page keys see them (the same key as last time: nothing is looked at)."""
+    besides the stories (the site's configuration)."""
     clitics = config is not None and config.search_clitics == "arabic"
     index = memo.get("index") if memo is not None else None
     if not isinstance(index, _Index) or index.clitics != clitics:
@@ -379,8 +376,6 @@ def language_files(
     if index.config != settings:
         index.files, index.shards, index.config = {}, {}, settings
     base = index_dir(urls, lang)
-    if index_key is not None and index.index_key == index_key and index.files:
-        return _files_as_kept(index, lang, articles, urls, config, base)
     words: dict[str, tuple[str, ...]] = {}
     weights_of = partial(_article_weights, clitics=clitics, cache=words)
     try:
@@ -389,15 +384,9 @@ def language_files(
         index = _Index(clitics)
         index.config = settings
         touched = index.update(articles, weights_of)
-    index.index_key = index_key
     if memo is not None:
         memo["index"] = index
     return _files(index, touched, lang, articles, urls, config, base)
-
-
-def _files_as_kept(index: _Index, lang: str, articles, urls: Urls, config, base: str) -> list:
-    made = _made_from(index, _plan(index), lang, articles, urls, config, base)
-    return [(rel, key, partial(made, rel)) for rel, key in index.files.items()]
 
 
 def _made_from(
@@ -498,7 +487,7 @@ def search_outputs(
 
 
 def search_files(
-    site: Site, config: SiteConfig, lang: str, memo_dir=None, index_key: bytes | None = None
+    site: Site, config: SiteConfig, lang: str, memo_dir=None
 ) -> list[tuple[str, bytes, Callable[[], bytes]]]:
     """One language's index files as (output path, key, maker): ``language_files``.
     ``memo_dir``: a folder of the build cache where each language's index is kept between
@@ -522,7 +511,6 @@ def search_files(
         lcfg,
         memo.entries if memo is not None else None,
         settings=settings,
-        index_key=index_key,
     )
     if memo is not None and memo.entries.get("index") is not None:
         memo.save(force=True)

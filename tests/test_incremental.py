@@ -615,18 +615,24 @@ def test_a_story_corrected_in_one_language_leaves_the_others_feeds_and_index_alo
     site, tmp_path, monkeypatch
 ):
     """The language feeds and the search index of a language are keyed by the stories they
-    show: a correction to an English story makes the English ones again and no other
-    language's (each worker notes what it made in a file: the build may fork)."""
+    show: a correction to an English story makes the English ones again and changes nothing
+    in any other language's (each worker notes what it made in a file: the build may fork)."""
     from generator import feeds, search_index
 
     made = tmp_path / "made.txt"
 
     def noting(name, real):
         def wrapper(*args, **kwargs):
-            lang = args[1][0].lang if name == "search" else args[1]  # _Index.update(articles, ...)
+            result = real(*args, **kwargs)
+            if name == "search":  # _Index.update(articles, ...): which postings and lines changed
+                if not (result or args[0].changed):
+                    return result
+                lang = args[1][0].lang
+            else:
+                lang = args[1]
             with made.open("a", encoding="utf-8") as fh:
                 fh.write(f"{name} {lang}\n")
-            return real(*args, **kwargs)
+            return result
 
         return wrapper
 
