@@ -28,10 +28,12 @@ trusted; a cache that cannot be read is treated as absent.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
 import importlib.util
+import marshal
 import os
 import pickle
 import sqlite3
@@ -408,6 +410,10 @@ class BuildState:
     the commit did not touch still have these mtimes."""
 
 
+_PLAIN_STATE = ("manifest", "spare", "pages", "folders", "spare_folders")
+"""``BuildState``'s fields saved with ``marshal`` (``BuildCache.save_state``)."""
+
+
 def folder_times(
     out_dir: Path,
     manifest: dict[str, ManifestEntry],
@@ -483,15 +489,31 @@ class BuildCache:
         return self.state_path(out_dir).with_name(self.state_path(out_dir).stem.replace("state-", "spare-"))
 
     def load_state(self, out_dir: Path) -> BuildState | None:
-        state = _load(self.state_path(out_dir))
-        return state if isinstance(state, BuildState) else None
+        found = _load(self.state_path(out_dir))
+        if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], BuildState):
+            state, packed = found
+            try:
+                with collector_paused():
+                    plain = marshal.loads(packed)
+                return dataclasses.replace(state, **plain)
+            except Exception:  # noqa: BLE001 - a damaged cache is an absent cache
+                return None
+        return found if isinstance(found, BuildState) else None
 
     def save_state(
         self, out_dir: Path, state: BuildState, *, known: dict | None = None, touched: set | None = None
     ) -> None:
-        """``known``, ``touched``: see ``folder_times``."""
+        """``known``, ``touched``: see ``folder_times``. The state's big tables (manifests,
+        page keys, folder times: 28,000 entries each at 10,000 stories) are plain values and
+        saved with ``marshal``, about twice as fast as ``pickle`` both ways; the rest is pickled."""
         state.folders = folder_times(out_dir, state.manifest, known, touched)
-        _save(self.state_path(out_dir), state)
+        plain = {name: getattr(state, name) for name in _PLAIN_STATE}
+        try:
+            packed = marshal.dumps(plain)
+        except ValueError:  # not plain after all: pickled whole
+            _save(self.state_path(out_dir), state)
+            return
+        _save(self.state_path(out_dir), (dataclasses.replace(state, **dict.fromkeys(_PLAIN_STATE)), packed))
 
     def forget_state(self, out_dir: Path) -> None:
         try:

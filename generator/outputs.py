@@ -34,7 +34,7 @@ def sitemap_entry(spec) -> SitemapEntry | None:
         path=spec.path,
         alternates=alternates,
         x_default=view.x_default if alternates else None,
-        lastmod=lastmod.date() if lastmod is not None else None,
+        lastmod=lastmod.date().isoformat() if lastmod is not None else None,
     )
 
 
@@ -106,7 +106,7 @@ def keyed_sitemaps(
         (
             "sitemap",
             max_sitemap_urls,
-            [(p[0], p[1], p[2], p[3].isoformat() if p[3] else None) for p in listed],
+            [tuple(p) for p in listed],
         )
     )
     make = _made_once(lambda: sitemap_outputs(listed, Urls(config), max_urls=max_sitemap_urls))

@@ -11,7 +11,6 @@ output is deterministic.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
@@ -34,7 +33,9 @@ class SitemapEntry(NamedTuple):
     alternates: tuple[tuple[str, str], ...] = ()
     """(language code, output path) of every language version, this page included."""
     x_default: str | None = None
-    lastmod: dt.date | None = None
+    lastmod: str | None = None
+    """The day the page last changed, ISO 8601 (``2024-05-03``): a plain value, which the
+    build cache saves with ``marshal``."""
 
 
 def _urlset(entries: Sequence[SitemapEntry], urls: Urls) -> bytes:
@@ -48,7 +49,7 @@ def _urlset(entries: Sequence[SitemapEntry], urls: Urls) -> bytes:
     for page, alternates, x_default, lastmod in entries:
         add(f"  <url>\n    <loc>{_text(absolute(page))}</loc>\n")
         if lastmod:
-            add(f"    <lastmod>{lastmod.isoformat()}</lastmod>\n")
+            add(f"    <lastmod>{lastmod}</lastmod>\n")
         if len(alternates) > 1:
             block = blocks.get((alternates, x_default))
             if block is None:
@@ -109,14 +110,14 @@ def _attr(value: str) -> str:
     return _ATTR_SPECIAL.sub(lambda m: _ESCAPES[m.group()], value) if _ATTR_SPECIAL.search(value) else value
 
 
-def _index(parts: Sequence[tuple[str, dt.date | None]], urls: Urls) -> bytes:
+def _index(parts: Sequence[tuple[str, str | None]], urls: Urls) -> bytes:
     s = f"{{{SITEMAP_NS}}}"
     root = etree.Element(s + "sitemapindex", nsmap={None: SITEMAP_NS})
     for path, lastmod in parts:
         item = etree.SubElement(root, s + "sitemap")
         etree.SubElement(item, s + "loc").text = xml_text(urls.absolute(path))
         if lastmod:
-            etree.SubElement(item, s + "lastmod").text = lastmod.isoformat()
+            etree.SubElement(item, s + "lastmod").text = lastmod
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
