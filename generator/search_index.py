@@ -208,8 +208,8 @@ def _docs(articles, urls: Urls, config: LanguageConfig | None) -> list:
 
 
 class _Index:
-    """One language's inverted index, kept between builds (``IndexMemo``) and patched for
-    what changed: documents are numbered oldest first, so a new story is the next number and
+    """One language's inverted index, kept between builds (in the build cache:
+    ``search_files``) and patched for what changed: documents are numbered oldest first, so a new story is the next number and
     a deleted newest story the last one, and a corrected story keeps its number; only the
     stories from the first whose place changed onwards (a re-dated or deleted older story)
     are taken out and put back. A story's words are read again only when its weights key
