@@ -215,6 +215,20 @@ def test_index_is_small_and_deterministic(tmp_path):
         assert path.read_bytes() == (again / "ar" / "search" / "index" / path.name).read_bytes()
 
 
+def test_documents_are_numbered_oldest_first(tmp_path):
+    """The browser ranks equal scores newest first by taking the higher document number
+    (``search.js``): documents must be numbered oldest first, every language."""
+    _, out = build_demo(tmp_path / "site")
+    for meta_path in out.glob("*/search/index/meta.json"):
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        docs = []
+        for n in range(-(-meta["count"] // meta["chunk"])):
+            docs.extend(json.loads((meta_path.parent / f"d-{n}.json").read_text(encoding="utf-8")))
+        assert len(docs) == meta["count"] > 0
+        dates = [doc[2] for doc in docs if doc[2]]
+        assert dates == sorted(dates) and dates[0] < dates[-1], meta_path
+
+
 def test_shards_partition_the_keys():
     from generator.search_index import plan_shards
 
