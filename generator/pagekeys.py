@@ -41,7 +41,7 @@ from .config import LanguageConfig, SiteConfig, TaxonomyConfig
 from .model import Article, ArticleRecord, Term
 from .pages import PageKind, PagePlanner, PageSpec
 
-_PLAIN = (str, int, float, bool, type(None), bytes)
+_PLAIN = frozenset((str, int, float, bool, type(None), bytes))
 
 
 def _hash(value: Any) -> bytes:
@@ -223,24 +223,44 @@ class PageKeys(ArticleKeys):
         if kind in _PLAIN:
             parts.append(value)
             return
+        # The parts are the same as walking every item; plain values and stories met as
+        # fields and items are taken here, without a call each (a page has about 30 of them).
         names = _FIELDS.get(kind)
         if names is not None:  # a dataclass met before (views, choices, pagers, pictures)
             parts.append(kind.__name__)
             for name in names:
-                self._walk(getattr(value, name), parts)
+                item = getattr(value, name)
+                if type(item) in _PLAIN:
+                    parts.append(item)
+                else:
+                    self._walk(item, parts)
         elif kind is Article:
             parts.append(self.article_key(value))
         elif kind is Term:
             parts.append(self.term_key(value))
         elif kind is tuple or kind is list:
             parts.append(len(value))
+            known = self._articles
             for item in value:
-                self._walk(item, parts)
+                step = type(item)
+                if step is Article:
+                    found = known.get(id(item))
+                    parts.append(found if found is not None else self.article_key(item))
+                elif step in _PLAIN:
+                    parts.append(item)
+                else:
+                    self._walk(item, parts)
         elif kind is dict:
             parts.append(("dict", len(value)))
             for name, item in value.items():
-                self._walk(name, parts)
-                self._walk(item, parts)
+                if type(name) in _PLAIN:
+                    parts.append(name)
+                else:
+                    self._walk(name, parts)
+                if type(item) in _PLAIN:
+                    parts.append(item)
+                else:
+                    self._walk(item, parts)
         elif kind is LanguageConfig or kind is TaxonomyConfig:
             # Configuration is in the environment key: its name says which one.
             parts.append((kind.__name__, getattr(value, "code", None) or value.name))
