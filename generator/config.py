@@ -11,7 +11,7 @@ import tomllib
 import urllib.parse
 import zoneinfo
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -302,8 +302,9 @@ class SiteConfig:
         """Every folder a build reads (the configuration file aside)."""
         return (self.content_dir, self.seeds_dir, *self.template_dirs, *self.static_dirs, *self.locale_dirs)
 
-    @property
+    @cached_property
     def language_codes(self) -> tuple[str, ...]:
+        """(Asked once per story by the model: made once.)"""
         return tuple(lang.code for lang in self.languages)
 
     def language(self, code: str) -> LanguageConfig:
