@@ -39,27 +39,25 @@ def sitemap_entry(spec) -> SitemapEntry | None:
 
 
 def feed_and_search_tasks(
-    site: Site, config: SiteConfig, term_path: Callable, keys=None, memo_dir=None, *, search: bool = True
+    site: Site, config: SiteConfig, term_path: Callable, keys=None, memo_dir=None
 ) -> list[Callable[[], list]]:
     """Feeds and search index (they need the model only, not the rendered pages) as
     independent jobs, one per kind and language, biggest first, so that worker processes
-    can share them out with the pages (``search``: False leaves the search index out). Each
-    job gives (output path, key, maker of the bytes): see ``FeedWriter.keyed_outputs``
-    (``keys``: a ``pagekeys.PageKeys``) and ``search_tasks``. A file whose key is the one the
-    last build recorded for its path is not made again (a story published in Arabic leaves
-    the English index alone, and the Arabic index shards that hold none of its words)."""
+    can share them out with the pages: ``search_tasks`` and ``feed_tasks``. Each job gives
+    (output path, key, maker of the bytes); a file whose key is the one the last build
+    recorded for its path is not made again (a story published in Arabic leaves the English
+    feeds and index alone, and the Arabic index shards that hold none of its words)."""
+    return search_tasks(site, config, memo_dir) + feed_tasks(site, config, term_path, keys)
 
-    def feeds(lang: str) -> Callable[[], list]:
+
+def feed_tasks(site: Site, config: SiteConfig, term_path: Callable, keys=None) -> list[Callable[[], list]]:
+    """One job per language, biggest first, giving (output path, key, maker of the bytes) of
+    each of its feeds: see ``FeedWriter.keyed_outputs`` (``keys``: a ``pagekeys.PageKeys``)."""
+
+    def job(lang: str) -> Callable[[], list]:
         return lambda: list(FeedWriter(site, config, term_path).keyed_outputs((lang,), keys))
 
-    searching = (
-        dict(zip(_biggest_first(site, config), search_tasks(site, config, memo_dir))) if search else {}
-    )
-    return [
-        job
-        for lang in _biggest_first(site, config)
-        for job in ((searching[lang], feeds(lang)) if lang in searching else (feeds(lang),))
-    ]
+    return [job(lang) for lang in _biggest_first(site, config)]
 
 
 def search_tasks(site: Site, config: SiteConfig, memo_dir=None) -> list[Callable[[], list]]:

@@ -33,7 +33,7 @@ from .images import ImageCache, Pictures, body_images
 from .importer import claimed_seeds
 from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
-from .outputs import feed_and_search_tasks, keyed_sitemaps, search_tasks, sitemap_entry, web_manifest
+from .outputs import feed_tasks, keyed_sitemaps, search_tasks, sitemap_entry, web_manifest
 from .pagekeys import ArticleKeys, PageKeys, environment_key, fingerprint_of
 from .pages import PagePlanner
 from .related import build_index, remembered
@@ -376,17 +376,10 @@ def _build_locked(
         cards = CardStore(cache.folder / "cards.sqlite" if cache is not None else None, environment)
         for lang_code, env in envs.items():
             env.globals["card"].use(keys.article_key, cards.lookup(lang_code))
-        extras = [
-            partial(_stage_outputs, task, writer=writer, previous=previous_pages)
-            for task in feed_and_search_tasks(
-                site,
-                config,
-                planner.term_path,
-                keys,
-                memo_dir,
-                search=searching is None or not searching.forked,
-            )
-        ]
+        made_here = feed_tasks(site, config, planner.term_path, keys)
+        if searching is None or not searching.forked:  # no search process: the pool makes it
+            made_here = search_tasks(site, config, memo_dir) + made_here
+        extras = [partial(_stage_outputs, task, writer=writer, previous=previous_pages) for task in made_here]
         # Most pages of a build that knows the last one's are kept as they are, and those
         # rendered cluster (a shifted pagination: 500 home pages in a row): small slices share
         # them out. A build that renders everything takes big contiguous slices, so that each

@@ -45,15 +45,14 @@ class StoryIndex:
     """(lang, tag key, article position) -> index in that tag's member tuple."""
     known: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Article path -> the paths of its related stories, made before they are asked for
-    (``build_index``)."""
+    (``remembered``)."""
     memo_changed: bool = False
-    """The memo given to ``build_index`` was brought up to date: the caller saves it."""
+    """The memo given to ``remembered`` was brought up to date: the caller saves it."""
 
 
-def build_index(site: Site, memo: dict | None = None) -> StoryIndex:
-    """``memo``: what an earlier build's index left in it (a plain dict, kept by the caller
-    between builds, empty the first time): every article's related stories are then made
-    now, the ones that cannot have changed taken from it, and the memo brought up to date."""
+def build_index(site: Site) -> StoryIndex:
+    """Positions and tags of ``site``'s stories (``remembered`` adds every story's related
+    stories, from an earlier build's memo)."""
     position: dict[str, int] = {}
     for articles in site.articles.values():
         for i, article in enumerate(articles):
@@ -66,15 +65,16 @@ def build_index(site: Site, memo: dict | None = None) -> StoryIndex:
             tag_members[(lang, tag.key)] = members
             for i, pos in enumerate(members):
                 tag_position[(lang, tag.key, pos)] = i
-    index = StoryIndex(
+    return StoryIndex(
         order=site.articles, position=position, tag_members=tag_members, tag_position=tag_position
     )
-    return index if memo is None else remembered(site, index, memo)
 
 
 def remembered(site: Site, index: StoryIndex, memo: dict) -> StoryIndex:
     """``index`` (``site``'s) with every article's related stories, taken from ``memo`` where
-    they cannot have changed (``_remembered``); ``memo_changed`` says whether to save it."""
+    they cannot have changed (``_remembered``). ``memo``: what an earlier build left in it (a
+    plain dict the caller keeps between builds, empty the first time), brought up to date;
+    ``memo_changed`` says whether to save it."""
     known, changed = _remembered(site, index, memo)
     return replace(index, known=known, memo_changed=changed)
 

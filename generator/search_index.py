@@ -35,7 +35,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from functools import partial
-from typing import Callable, Iterator
+from typing import Callable
 
 from .calendars import language_dates
 from .config import LanguageConfig, SiteConfig
@@ -375,18 +375,17 @@ def language_files(
         index = _Index(clitics)
     if index.config != settings:
         index.files, index.shards, index.config = {}, {}, settings
-    base = index_dir(urls, lang)
     words: dict[str, tuple[str, ...]] = {}
     weights_of = partial(_article_weights, clitics=clitics, cache=words)
     try:
         touched = index.update(articles, weights_of)
-    except _Inconsistent:
+    except _Inconsistent:  # made again from the stories
         index = _Index(clitics)
         index.config = settings
         touched = index.update(articles, weights_of)
     if memo is not None:
         memo["index"] = index
-    return _files(index, touched, lang, articles, urls, config, base)
+    return _files(index, touched, lang, articles, urls, config, index_dir(urls, lang))
 
 
 def _made_from(
@@ -476,16 +475,6 @@ def _same(data: bytes) -> bytes:
     return data
 
 
-def search_outputs(
-    site: Site, config: SiteConfig, languages: tuple[str, ...] | None = None, memo_dir=None
-) -> Iterator[tuple[str, bytes]]:
-    """Every language's index files as (output path, bytes)."""
-    for lcfg in config.languages:
-        if languages is None or lcfg.code in languages:
-            for rel, _, make in search_files(site, config, lcfg.code, memo_dir):
-                yield rel, make()
-
-
 def search_files(
     site: Site, config: SiteConfig, lang: str, memo_dir=None
 ) -> list[tuple[str, bytes, Callable[[], bytes]]]:
@@ -512,6 +501,6 @@ def search_files(
         memo.entries if memo is not None else None,
         settings=settings,
     )
-    if memo is not None and memo.entries.get("index") is not None:
+    if memo is not None:
         memo.save(force=True)
     return files

@@ -15,6 +15,36 @@ TODAY = dt.date(2026, 12, 31)
 """A fixed clock for builds in tests: output never depends on the day the tests run."""
 
 
+def markdown_record(
+    name: str,
+    published: dt.datetime,
+    *,
+    lang: str = "en",
+    tags: tuple[str, ...] = (),
+    summary: str = "s",
+    body_html: str = "<p>b</p>",
+    paragraphs: tuple[str, ...] = ("b",),
+    **fields,
+):
+    """A story as the Markdown reader gives it (``content/<lang>/<name>.md``), for tests that
+    make a model without files: its title is ``name`` unless ``fields`` give one."""
+    from generator.model import ArticleRecord
+
+    fields.setdefault("title", name)
+    return ArticleRecord(
+        path=f"content/{lang}/{name}.md",
+        kind="markdown",
+        format="markdown",
+        lang=lang,
+        published=published,
+        summary=summary,
+        body_html=body_html,
+        paragraphs=paragraphs,
+        terms=(("tags", tuple(tags)),) if tags else (),
+        **fields,
+    )
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared; skips the test when it is absent, except in CI where it must exist."""
     path = SHARED.joinpath(*parts)

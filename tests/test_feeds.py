@@ -11,8 +11,9 @@ from lxml import etree
 
 from generator.config import load_config
 from generator.feeds import FeedWriter, entry_id, xml_text
-from generator.model import Article, ArticleRecord, Site
+from generator.model import Article, Site
 from generator.urls import Urls
+from conftest import markdown_record
 from newsite import SEED_LOC_PATH
 
 LANGS = ("ar", "fa", "ur", "en", "fr")
@@ -93,16 +94,9 @@ def test_pages_link_their_feeds(news_site):
 
 
 def _record(title, summary, body, day=dt.date(2024, 5, 1), lang="en", slug="x"):
-    return ArticleRecord(
-        path=f"content/{lang}/{slug}.md",
-        kind="markdown",
-        format="markdown",
-        lang=lang,
-        title=title,
-        summary=summary,
-        body_html=body,
-        published=dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc),
-        paragraphs=(summary,),
+    published = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    return markdown_record(
+        slug, published, lang=lang, title=title, summary=summary, body_html=body, paragraphs=(summary,)
     )
 
 

@@ -159,24 +159,12 @@ def test_related_ranks_by_shared_tags_then_recency(tmp_path):
 
     from generator.assemble import assemble
     from generator.config import load_config
-    from generator.model import ArticleRecord
+    from conftest import markdown_record
     from generator.related import build_index, neighbours, related
 
     def rec(name, day, tags):
-        return ArticleRecord(
-            path=f"content/en/{name}.md",
-            kind="markdown",
-            format="markdown",
-            lang="en",
-            title=name,
-            published=dt.datetime(2024, 1, day, tzinfo=dt.timezone.utc),
-            summary="s",
-            body_html="<p>b</p>",
-            paragraphs=("b",),
-            terms=(("tags", tuple(tags)),) if tags else (),
-            slug=name,
-            source_id=name,
-        )
+        published = dt.datetime(2024, 1, day, tzinfo=dt.timezone.utc)
+        return markdown_record(name, published, tags=tags, slug=name, source_id=name)
 
     config = load_config(tmp_path, base_url="https://example.org/")
     records = [

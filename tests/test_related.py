@@ -13,26 +13,15 @@ from generator import related as related_module
 from generator.assemble import assemble
 from generator.config import load_config
 from generator.model import ArticleRecord
-from generator.related import build_index, related
+from generator.related import build_index, related, remembered
+from conftest import markdown_record
 
 TAGS = ("a", "b", "c", "d", "e")
 
 
 def record(name: str, lang: str, hour: int, tags: tuple[str, ...], slug: str) -> ArticleRecord:
-    return ArticleRecord(
-        path=f"content/{lang}/{name}.md",
-        kind="markdown",
-        format="markdown",
-        lang=lang,
-        title=name,
-        published=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=hour),
-        summary="s",
-        body_html="<p>b</p>",
-        paragraphs=("b",),
-        terms=(("tags", tags),) if tags else (),
-        slug=slug,
-        source_id=f"{lang}/{name}",
-    )
+    published = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=hour)
+    return markdown_record(name, published, lang=lang, tags=tags, slug=slug, source_id=f"{lang}/{name}")
 
 
 stories = st.fixed_dictionaries(
@@ -82,11 +71,11 @@ def test_remembered_related_stories_are_the_ones_made_afresh(tmp_path_factory, s
                 for name, s in site_records.items()
             ]
             site = assemble(records, config, today=today)
-            remembered = build_index(site, memo)
+            kept = remembered(site, build_index(site), memo)
             fresh = build_index(site)
             for articles in site.articles.values():
                 for article in articles:
-                    assert [a.path for a in related(remembered, article)] == [
+                    assert [a.path for a in related(kept, article)] == [
                         a.path for a in related(fresh, article)
                     ], article.path
     finally:
@@ -99,7 +88,8 @@ def test_a_correction_is_taken_from_the_memo(tmp_path):
     config = load_config(tmp_path, base_url="https://example.org/")
     records = [record(f"n{i}", "en", i, TAGS[i % 3 : i % 3 + 2], f"s{i}") for i in range(12)]
     memo: dict = {}
-    first = build_index(assemble(records, config, today=dt.date(2025, 1, 1)), memo)
+    site = assemble(records, config, today=dt.date(2025, 1, 1))
+    first = remembered(site, build_index(site), memo)
     assert first.memo_changed and len(memo["related"]) == 12
     calls = []
     real = related_module.related
@@ -110,7 +100,8 @@ def test_a_correction_is_taken_from_the_memo(tmp_path):
 
     related_module.related = counting
     try:
-        again = build_index(assemble(records, config, today=dt.date(2025, 1, 1)), memo)
+        site = assemble(records, config, today=dt.date(2025, 1, 1))
+        again = remembered(site, build_index(site), memo)
     finally:
         related_module.related = real
     assert calls == [] and not again.memo_changed
