@@ -88,6 +88,8 @@ def cmd_build(args) -> int:
             raise
         message = f"the build failed: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
         return _fatal(args, Diagnostic("", message, level="fatal"), 2)
+    if _leaving is not None:
+        _leaving.append((cache, examined, report))  # freed by the process's end, not one by one
     code = report.strict_exit_code() if args.strict else report.exit_code
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
     if args.json:
@@ -508,6 +510,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 _command = ""
+_leaving: list | None = None
+"""Set by the command line's build (a process about to end): what it made is kept to the end."""
 """The command ``main`` ran last."""
 
 
@@ -518,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _on_sigterm)
     args = parser().parse_args(argv)
     command = args.command or "build"
-    global _command
+    global _command, _leaving
     _command = command
     if args.out is None:
         args.out = str(Path(args.root) / (PREVIEW_DIR if command == "serve" else "public"))
@@ -534,6 +538,15 @@ def main(argv: list[str] | None = None) -> int:
     }[command]
     if argv is not None:  # called from Python (tests): no signal handling of our own
         return run(args)
+    if command == "build":
+        # A build process leaves with os._exit as soon as it is done (below): the cyclic
+        # collector, paused during the build, would otherwise be switched on again at its end
+        # and walk the whole model once more for nothing, and the model, records and last
+        # state would be freed object by object when cmd_build returns (``_leaving``).
+        import gc
+
+        gc.disable()
+        _leaving = []
     try:
         return run(args)
     except Exception as exc:  # noqa: BLE001 - a bug or an environment problem: no traceback

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import replace
 from functools import lru_cache
 from typing import Callable, Iterable
@@ -199,8 +199,12 @@ def _assign_slugs(
     # Keys compare slugs as a case-insensitive file system does (``fold_key``): ``σοφος`` and
     # ``σοφοσ`` are one folder on macOS and Windows, and on any deploy through one.
     owners: dict[tuple[str, str], str] = {}
-    for (lang, slug), ident in register.taken().items():
-        owners.setdefault((lang, fold_key(slug)), ident)
+    entries = register.entries
+    for ident in sorted(entries):  # as ``Register.taken``, folded: the first id holds a slug
+        entry = entries[ident]
+        owners.setdefault((entry.lang, fold_key(entry.slug)), ident)
+        for slug in entry.former:
+            owners.setdefault((entry.lang, fold_key(slug)), ident)
     taken: dict[tuple[str, str], str] = {}
     slugs: dict[str, str] = {}
     former: dict[str, tuple[str, ...]] = {}
@@ -241,7 +245,8 @@ def _assign_slugs(
                 Diagnostic(record.path, f"slug {slug!r} is reserved; using {slug}-article", field="slug")
             )
             slug += "-article"
-        owner = taken.get((record.lang, fold_key(slug)))
+        place = (record.lang, fold_key(slug))
+        owner = taken.get(place)
         if owner:
             problems.append(
                 Diagnostic(
@@ -251,7 +256,7 @@ def _assign_slugs(
                 )
             )
             continue
-        holder = owners.get((record.lang, fold_key(slug)))
+        holder = owners.get(place)
         if holder is not None and holder != record.source_id:
             notices.append(
                 Diagnostic(
@@ -260,13 +265,18 @@ def _assign_slugs(
                     field="slug",
                 )
             )
-        taken[(record.lang, fold_key(slug))] = record.path
+        taken[place] = record.path
         slugs[record.path] = slug
     for record in records:
         if record.slug:
             continue
-        entry = register.entries.get(record.source_id)
+        entry = entries.get(record.source_id)
         if entry is None or entry.lang != record.lang:
+            continue
+        place = (record.lang, fold_key(entry.slug))
+        if place not in taken and owners.get(place, record.source_id) == record.source_id:
+            taken[place] = record.path  # as ``free`` says, with the slug folded once
+            slugs[record.path] = entry.slug
             continue
         if not free(record.lang, entry.slug, record.source_id):
             notices.append(
@@ -283,7 +293,7 @@ def _assign_slugs(
         if record.slug:
             continue
         registered = slugs.get(record.path)
-        if registered is not None and not _NUMBERED.search(registered):
+        if registered is not None and not (registered[-1:].isdigit() and _NUMBERED.search(registered)):
             continue  # a registered story whose slug has no number: nothing to say again
         base = slugify(record.title, record.path)
         if base in RESERVED_ARTICLE_SLUGS:
@@ -307,7 +317,9 @@ def _assign_slugs(
         slug = slugs.get(record.path)
         if slug is None:
             continue
-        entry = register.entries.get(record.source_id)
+        entry = entries.get(record.source_id)
+        if entry is not None and entry.slug == slug and entry.lang == record.lang and not entry.former:
+            continue  # its line as it was: no former slugs, nothing moved
         old = ()
         if entry is not None and entry.lang == record.lang:
             old = tuple(dict.fromkeys(s for s in (*entry.former, entry.slug) if s != slug))
@@ -320,14 +332,22 @@ def _assign_slugs(
 
 def _term_names(records: Iterable[ArticleRecord]) -> dict[tuple[str, str, str], str]:
     """Display form per (taxonomy, lang, key): the most common spelling; ties by first in order."""
-    counts: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    counts: dict[tuple[str, str, str], dict[str, int]] = {}
     for record in records:
+        lang = record.lang
         for taxonomy, values in record.terms:
             for value in values:
                 key = tag_key(value)
                 if key:
-                    counts[(taxonomy, record.lang, key)][value] += 1
-    return {k: sorted(c.items(), key=lambda item: (-item[1], item[0]))[0][0] for k, c in counts.items()}
+                    spellings = counts.get((taxonomy, lang, key))
+                    if spellings is None:
+                        counts[(taxonomy, lang, key)] = {value: 1}
+                    else:
+                        spellings[value] = spellings.get(value, 0) + 1
+    return {
+        k: next(iter(c)) if len(c) == 1 else min(c.items(), key=lambda item: (-item[1], item[0]))[0]
+        for k, c in counts.items()
+    }
 
 
 def _term_slugs(

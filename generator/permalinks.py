@@ -22,6 +22,7 @@ import re
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 HEADER = (
     "# Sahifa permalink register: the address each story was first published at.\n"
@@ -55,8 +56,9 @@ def _unescape(text: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One story's line (a named tuple: a register holds one per story ever published)."""
+
     lang: str
     slug: str
     former: tuple[str, ...] = ()
@@ -70,10 +72,17 @@ class Register:
     @classmethod
     def parse(cls, text: str, name: str = "permalinks.tsv") -> "Register":
         register = cls()
+        entries = register.entries
         for number, line in enumerate(text.splitlines(), 1):
+            parts = line.split("\t")
+            if len(parts) == 3 and "\\" not in line:  # the common line: nothing to unescape
+                ident, lang, slug = parts
+                if ident not in entries and lang == lang.strip() and slug == slug.strip() and lang and slug:
+                    if ident.strip() and not ident.startswith("#"):
+                        entries[ident] = Entry(lang, slug)
+                        continue
             if not line.strip() or line.startswith("#"):
                 continue
-            parts = line.split("\t")
             if len(parts) < 3 or not all(p.strip() for p in parts[:3]):
                 register.problems.append(f"{name}: line {number} is not 'id TAB language TAB slug'; ignored")
                 continue
