@@ -235,15 +235,24 @@ class PagePlanner:
         (made once: the month archives and the language links between them both need it)."""
         found = self._month_groups.get((lang, calendar))
         if found is None:
-            found = self._month_groups[(lang, calendar)] = defaultdict(list)
-            month_of: dict[dt.date, tuple[int, int]] = {}  # a day's month, once per day
+            # One pass over the language's stories for all its calendars (and the asked one):
+            # stories come newest first, so a day's stories are met in a row.
+            wanted = tuple(dict.fromkeys((*self.config.language(lang).calendars, calendar)))
+            groups = {cal: defaultdict(list) for cal in wanted}
+            day = None
+            lists: list = []
             for article in self.site.articles[lang]:
-                day = article.record.date
-                if day:
-                    month = month_of.get(day)
-                    if month is None:
-                        month = month_of[day] = calendars.archive_key(day, calendar)
-                    found[month].append(article)
+                published = article.record.published
+                if published is None:
+                    continue
+                if published.date() != day:
+                    day = published.date()
+                    lists = [groups[cal][calendars.archive_key(day, cal)] for cal in wanted]
+                for items in lists:
+                    items.append(article)
+            for cal in wanted:
+                self._month_groups.setdefault((lang, cal), groups[cal])
+            found = self._month_groups[(lang, calendar)]
         return found
 
     # ---- cross-language links -------------------------------------------------------

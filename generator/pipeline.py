@@ -129,14 +129,16 @@ def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: 
     file; stage it unless the output folder already has these bytes. Returns the digest,
     whether it was staged, the page's sitemap entry, its key and the cards rendered for it
     (``render._memoized_card``; None when none was) and its inputs key (``PageKeys.inputs_key``).
-    A page whose inputs key is the last build's keeps its last key without its view being made."""
+    A page whose inputs key is the last build's keeps its last key without its view being made:
+    then the answer is None, "all as the last build left it" (most pages of an incremental
+    build, which need not be sent back from the worker one by one)."""
     old = previous.get(spec.path)
     written = writer.previous.get(spec.path) if old is not None and writer.previous is not None else None
     inputs = keys.inputs_key(spec)
     if written is not None and inputs is not None and len(old) > 2 and old[2] == inputs:
         if pagekeys.VERIFY and keys.key(spec) != old[0]:
             raise AssertionError(f"{spec.path}: the inputs key is unchanged but the page key is not")
-        return written[2], False, old[1], old[0], None, inputs
+        return None
     key = keys.key(spec)
     if written is not None and old[0] == key:
         return written[2], False, old[1], key, None, inputs
@@ -413,12 +415,21 @@ def _build_locked(
             _take_staged(writer, searched, page_keys)
         results = [result for part in outcome[len(extras) :] for result in part]
         fresh_cards: dict[str, dict] = {}
-        for spec, (data_digest, staged, entry, key, made, inputs) in zip(specs, results):
-            writer.note(spec.path, data_digest, staged)
-            page_keys[spec.path] = (key, tuple(entry) if entry is not None else None, inputs)
+        entries = []
+        last_written = writer.previous
+        for spec, result in zip(specs, results):
+            path = spec.path
+            if result is None:  # as the last build left it (``_render_page``)
+                kept = page_keys[path] = previous_pages[path]
+                writer.note(path, last_written[path][2], False)
+                entries.append(kept[1])
+                continue
+            data_digest, staged, entry, key, made, inputs = result
+            writer.note(path, data_digest, staged)
+            page_keys[path] = (key, tuple(entry) if entry is not None else None, inputs)
+            entries.append(entry)
             if made:
                 fresh_cards.setdefault(spec.lang, {}).update(made)
-        entries = (result[2] for result in results)
         sitemap = partial(keyed_sitemaps, config, entries, keys)
         _take_staged(writer, _stage_outputs(sitemap, writer=writer, previous=previous_pages), page_keys)
         writer.write("manifest.webmanifest", web_manifest(config))

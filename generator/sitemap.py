@@ -47,9 +47,11 @@ def _urlset(entries: Sequence[SitemapEntry], urls: Urls) -> bytes:
     add = out.append
     blocks: dict[tuple, str] = {}  # every language version of a page lists the same alternates
     for page, alternates, x_default, lastmod in entries:
-        add(f"  <url>\n    <loc>{_text(absolute(page))}</loc>\n")
+        loc = _text(absolute(page))
         if lastmod:
-            add(f"    <lastmod>{lastmod}</lastmod>\n")
+            add(f"  <url>\n    <loc>{loc}</loc>\n    <lastmod>{lastmod}</lastmod>\n")
+        else:
+            add(f"  <url>\n    <loc>{loc}</loc>\n")
         if len(alternates) > 1:
             block = blocks.get((alternates, x_default))
             if block is None:

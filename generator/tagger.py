@@ -118,7 +118,6 @@ _ADJ_SUFFIX = re.compile(r"^ال.+(?:ي|ية|يه)$")
 
 
 @functools.lru_cache(maxsize=65536)
-@functools.lru_cache(maxsize=65536)
 def tag_key(tag: str) -> str:
     """The key that makes spelling variants of one tag equal.
 
