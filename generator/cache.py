@@ -410,9 +410,13 @@ class BuildState:
     """``folders`` of the tree kept as the spare, as the build that made it recorded them
     (None: unknown). The next build's output is that tree brought up to date: its folders
     the commit did not touch still have these mtimes."""
+    stories: dict | None = None
+    """Every story's key, translation group and place, each language's header key and the
+    related-stories memo's generation (``pagekeys.story_state``): the next build finds from
+    them the article pages that cannot have changed (``pagekeys.settled_articles``)."""
 
 
-_PLAIN_STATE = ("manifest", "spare", "pages", "folders", "spare_folders")
+_PLAIN_STATE = ("manifest", "spare", "pages", "folders", "spare_folders", "stories")
 """``BuildState``'s fields saved with ``marshal`` (``BuildCache.save_state``)."""
 
 

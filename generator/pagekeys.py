@@ -153,6 +153,11 @@ class PageKeys(ArticleKeys):
             lang.code: _hash(planner.nav_terms(lang.code)) for lang in planner.config.languages
         }
 
+    @property
+    def headers(self) -> dict[str, bytes]:
+        """Each language's header key (its sections, shown on every page of the language)."""
+        return self._languages
+
     def known_articles(self):
         """The keys of every article of the site (made now if not made yet)."""
         return (self.article_key(a) for articles in self.planner.site.articles.values() for a in articles)
@@ -284,3 +289,74 @@ declare shows up there)."""
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 """Field names of the dataclasses met in views (``dataclasses.fields`` is slow to ask)."""
+
+
+def story_state(site, digests, headers: dict, related_generation: str | None) -> dict | None:
+    """What the next build needs to tell which article pages cannot have changed
+    (``settled_articles``): every story as (path, key, translation group) in its language's
+    order, each language's header key and the related-stories memo's generation. Plain values
+    (the build state saves them with ``marshal``). None without every story's key."""
+    stories = [a for articles in site.articles.values() for a in articles]
+    if digests is None or len(digests) != len(stories) or related_generation is None:
+        return None
+    keyed = iter(digests)
+    return {
+        "order": {
+            lang: [(a.path, next(keyed), a.translation_group) for a in articles]
+            for lang, articles in site.articles.items()
+        },
+        "headers": dict(headers),
+        "related": related_generation,
+    }
+
+
+def settled_articles(now: dict | None, before: dict | None, related, relinked, generation) -> set[str]:
+    """The article pages whose inputs (``PageKeys._article_inputs`` and the page's head) are
+    the last build's, found from the stories that changed instead of by keying every page: a
+    story's page shows the story, its translations, its related stories and its older and
+    newer neighbour, so it can change only when one of those changed, or the list of them
+    did. ``now`` and ``before``: ``story_state`` of this build and of the last one;
+    ``related``: every story's related stories (paths); ``relinked``: the stories whose
+    related stories differ from the last build's (``related.remembered``), measured from
+    the memo generation ``generation[0]``, which must be the one the last build left.
+
+    Dirty (not settled): every story new, gone or with another key (``changed``); its
+    neighbours in the old and in the new order; the members of its old and its new
+    translation group; every story whose related stories changed or include a changed
+    story; every story of a language whose header changed."""
+    if now is None or before is None or relinked is None or generation[0] != before.get("related"):
+        return set()
+    old_at: dict[str, tuple] = {}
+    for lang, rows in before["order"].items():
+        for i, (path, key, group) in enumerate(rows):
+            old_at[path] = (lang, i, key, group)
+    new_at: dict[str, tuple] = {}
+    changed: set[str] = set()
+    for lang, rows in now["order"].items():
+        for i, (path, key, group) in enumerate(rows):
+            new_at[path] = (lang, i, key, group)
+            old = old_at.get(path)
+            if old is None or old[2] != key:
+                changed.add(path)
+    changed.update(path for path in old_at if path not in new_at)
+    dirty = set(changed) | set(relinked)
+    groups = set()
+    for path in changed:
+        for at, state in ((old_at.get(path), before), (new_at.get(path), now)):
+            if at is None:
+                continue
+            lang, i, _, group = at
+            groups.add(group)
+            rows = state["order"][lang]
+            if i > 0:
+                dirty.add(rows[i - 1][0])
+            if i + 1 < len(rows):
+                dirty.add(rows[i + 1][0])
+    if groups:
+        dirty.update(path for path, at in new_at.items() if at[3] in groups)
+    if changed:
+        dirty.update(path for path, linked in related.items() if any(p in changed for p in linked))
+    for lang, header in now["headers"].items():
+        if before["headers"].get(lang) != header:
+            dirty.update(row[0] for row in now["order"].get(lang, ()))
+    return {path for path in new_at if path not in dirty}

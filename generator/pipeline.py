@@ -35,7 +35,7 @@ from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
 from .outputs import feed_tasks, keyed_sitemaps, search_tasks, sitemap_entry, web_manifest
 from .pagekeys import ArticleKeys, PageKeys, environment_key, fingerprint_of
-from .pages import PagePlanner
+from .pages import PageKind, PagePlanner
 from .related import build_index, remembered
 from .render import SharedBytecode, load_all, make_environment, render
 from . import parallel
@@ -176,7 +176,8 @@ def _head_start(site, pictures, stories: list, cache: BuildCache | None) -> tupl
     """Every story's key (``pagekeys.ArticleKeys``, in ``stories``' order) and its related
     stories by path (``_related_stories``): made in ``Ahead``'s process."""
     keys = ArticleKeys(pictures)
-    return [keys.article_key(a) for a in stories], _related_stories(site, build_index(site), cache).known
+    index = _related_stories(site, build_index(site), cache)
+    return [keys.article_key(a) for a in stories], index.known, index.relinked, index.generation
 
 
 def _search_ahead(site, config: SiteConfig, writer: OutputWriter, previous: dict, memo_dir) -> list:
@@ -369,12 +370,39 @@ def _build_locked(
         # become free.
         keys = PageKeys(planner)
         started = head.result()
+        digests = None
         if started is not None:
-            digests, known = started
+            digests, known, relinked, generation = started
             keys.adopt(stories, digests)
-            planner.stories = replace(planner.stories, known=known)
-        elif cache is not None:  # nothing forked: the related stories from the memo, here
+            planner.stories = replace(planner.stories, known=known, relinked=relinked, generation=generation)
+        elif cache is not None:  # nothing forked: the related stories and the keys made here
             planner.stories = _related_stories(site, planner.stories, cache)
+            digests = [keys.article_key(a) for a in stories]
+        told = pagekeys.story_state(site, digests, keys.headers, planner.stories.generation[1])
+        # Article pages whose stories did not change are kept without being keyed (nor sent
+        # to a worker); the other pages are keyed and, if their key changed, rendered.
+        settled = set()
+        if previous_pages and writer.previous is not None:
+            settled = pagekeys.settled_articles(
+                told,
+                getattr(state, "stories", None),
+                planner.stories.known,
+                planner.stories.relinked,
+                planner.stories.generation,
+            )
+            settled = {
+                spec.path
+                for spec in specs
+                if spec.kind is PageKind.ARTICLE
+                and spec.path in settled
+                and spec.path in previous_pages
+                and spec.path in writer.previous
+            }
+            if pagekeys.VERIFY:
+                for spec in specs:
+                    if spec.path in settled and keys.key(spec) != previous_pages[spec.path][0]:
+                        raise AssertionError(f"{spec.path}: settled, but its page key changed")
+        pending = [spec for spec in specs if spec.path not in settled] if settled else specs
         cards = CardStore(cache.folder / "cards.sqlite" if cache is not None else None, environment)
         for lang_code, env in envs.items():
             env.globals["card"].use(keys.article_key, cards.lookup(lang_code))
@@ -388,14 +416,14 @@ def _build_locked(
         # worker renders mostly one language and each story's card once.
         pages = slice_tasks(
             partial(_render_page, envs=envs, writer=writer, keys=keys, previous=previous_pages),
-            specs,
+            pending,
             per_worker=64 if previous_pages else 8,
         )
-        rendering = progress.stage("rendering", len(specs), "pages")
+        rendering = progress.stage("rendering", len(pending), "pages")
         tasks = extras + pages
         try:
             outcome = run_tasks(
-                tasks, size=len(specs), done=lambda i: rendering.advance(slice_size(tasks[i]))
+                tasks, size=len(pending), done=lambda i: rendering.advance(slice_size(tasks[i]))
             )
         finally:
             cards.close()  # this process's reader, if it rendered pages itself
@@ -414,6 +442,9 @@ def _build_locked(
                 searched = search()
             _take_staged(writer, searched, page_keys)
         results = [result for part in outcome[len(extras) :] for result in part]
+        if settled:  # a settled page's answer: None, "as the last build left it"
+            rendered = iter(results)
+            results = [None if spec.path in settled else next(rendered) for spec in specs]
         fresh_cards: dict[str, dict] = {}
         entries = []
         last_written = writer.previous
@@ -477,6 +508,7 @@ def _build_locked(
             pages=page_keys,
             environment=environment,
             spare_folders=state.folders if kept and state is not None else None,
+            stories=told,
         )
         cache.save_state(
             out_dir,

@@ -17,6 +17,7 @@ story took seconds).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
@@ -48,6 +49,12 @@ class StoryIndex:
     (``remembered``)."""
     memo_changed: bool = False
     """The memo given to ``remembered`` was brought up to date: the caller saves it."""
+    relinked: frozenset[str] | None = None
+    """The articles whose related stories differ from the ones the memo held (None: the memo
+    held none to compare with)."""
+    generation: tuple[str | None, str | None] = (None, None)
+    """The memo's generation before and after ``remembered`` (a new one whenever it changes):
+    ``relinked`` is relative to the build that left the first."""
 
 
 def build_index(site: Site) -> StoryIndex:
@@ -75,8 +82,24 @@ def remembered(site: Site, index: StoryIndex, memo: dict) -> StoryIndex:
     they cannot have changed (``_remembered``). ``memo``: what an earlier build left in it (a
     plain dict the caller keeps between builds, empty the first time), brought up to date;
     ``memo_changed`` says whether to save it."""
+    before = memo.get("generation")
+    compared = "related" in memo
+    old_lists = memo.get("related", {})
     known, changed = _remembered(site, index, memo)
-    return replace(index, known=known, memo_changed=changed)
+    relinked = None
+    if compared:
+        relinked = (
+            frozenset(p for p, kept in known.items() if old_lists.get(p) != kept) if changed else frozenset()
+        )
+    if changed:
+        memo["generation"] = os.urandom(8).hex()
+    return replace(
+        index,
+        known=known,
+        memo_changed=changed,
+        relinked=relinked,
+        generation=(before, memo.get("generation")),
+    )
 
 
 def _placement(article: Article) -> tuple:
