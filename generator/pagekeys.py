@@ -40,6 +40,7 @@ from typing import Any
 from .config import LanguageConfig, SiteConfig, TaxonomyConfig
 from .model import Article, ArticleRecord, Term
 from .pages import PageKind, PagePlanner, PageSpec
+from .profiles import profile_of
 
 _PLAIN = frozenset((str, int, float, bool, type(None), bytes))
 
@@ -291,11 +292,13 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 """Field names of the dataclasses met in views (``dataclasses.fields`` is slow to ask)."""
 
 
-def story_state(site, digests, headers: dict, related_generation: str | None) -> dict | None:
-    """What the next build needs to tell which article pages cannot have changed
-    (``settled_articles``): every story as (path, key, translation group) in its language's
-    order, each language's header key and the related-stories memo's generation. Plain values
-    (the build state saves them with ``marshal``). None without every story's key."""
+def story_state(planner: PagePlanner, digests, headers: dict, related_generation: str | None) -> dict | None:
+    """What the next build needs to tell which pages cannot have changed (``settled_pages``):
+    every story as (path, key, translation group) in its language's order, every term's name,
+    slug, entity and number of stories, every month archive's number of stories, each
+    language's header key and the related-stories memo's generation. Plain values (the build
+    state saves them with ``marshal``). None without every story's key."""
+    site = planner.site
     stories = [a for articles in site.articles.values() for a in articles]
     if digests is None or len(digests) != len(stories) or related_generation is None:
         return None
@@ -305,9 +308,54 @@ def story_state(site, digests, headers: dict, related_generation: str | None) ->
             lang: [(a.path, next(keyed), a.translation_group) for a in articles]
             for lang, articles in site.articles.items()
         },
+        "terms": {
+            (t.taxonomy, t.lang, t.key): (t.name, t.slug, t.entity, len(t.articles))
+            for per_lang in site.terms.values()
+            for terms in per_lang.values()
+            for t in terms
+        },
+        "months": {
+            (lang.code, calendar, *month): len(items)
+            for lang in planner.config.languages
+            for calendar in lang.calendars
+            for month, items in planner.month_groups(lang.code, calendar).items()
+        },
         "headers": dict(headers),
         "related": related_generation,
     }
+
+
+def _comparable(now: dict | None, before: dict | None, relinked, generation) -> bool:
+    return not (
+        now is None
+        or before is None
+        or relinked is None
+        or generation[0] != before.get("related")
+        or not all(name in before for name in now)
+    )
+
+
+def _changed_stories(now: dict, before: dict) -> tuple[set[str], dict, dict]:
+    """The stories new, gone or with another key; where each story was and is
+    (path -> (language, place, key, translation group))."""
+    old_at: dict[str, tuple] = {}
+    for lang, rows in before["order"].items():
+        for i, (path, key, group) in enumerate(rows):
+            old_at[path] = (lang, i, key, group)
+    new_at: dict[str, tuple] = {}
+    changed: set[str] = set()
+    for lang, rows in now["order"].items():
+        for i, (path, key, group) in enumerate(rows):
+            new_at[path] = (lang, i, key, group)
+            old = old_at.get(path)
+            if old is None or old[2] != key:
+                changed.add(path)
+    changed.update(path for path in old_at if path not in new_at)
+    return changed, old_at, new_at
+
+
+def _changed_headers(now: dict, before: dict) -> set[str]:
+    return {lang for lang, header in now["headers"].items() if before["headers"].get(lang) != header}
 
 
 def settled_articles(now: dict | None, before: dict | None, related, relinked, generation) -> set[str]:
@@ -324,21 +372,9 @@ def settled_articles(now: dict | None, before: dict | None, related, relinked, g
     neighbours in the old and in the new order; the members of its old and its new
     translation group; every story whose related stories changed or include a changed
     story; every story of a language whose header changed."""
-    if now is None or before is None or relinked is None or generation[0] != before.get("related"):
+    if not _comparable(now, before, relinked, generation):
         return set()
-    old_at: dict[str, tuple] = {}
-    for lang, rows in before["order"].items():
-        for i, (path, key, group) in enumerate(rows):
-            old_at[path] = (lang, i, key, group)
-    new_at: dict[str, tuple] = {}
-    changed: set[str] = set()
-    for lang, rows in now["order"].items():
-        for i, (path, key, group) in enumerate(rows):
-            new_at[path] = (lang, i, key, group)
-            old = old_at.get(path)
-            if old is None or old[2] != key:
-                changed.add(path)
-    changed.update(path for path in old_at if path not in new_at)
+    changed, old_at, new_at = _changed_stories(now, before)
     dirty = set(changed) | set(relinked)
     groups = set()
     for path in changed:
@@ -356,7 +392,86 @@ def settled_articles(now: dict | None, before: dict | None, related, relinked, g
         dirty.update(path for path, at in new_at.items() if at[3] in groups)
     if changed:
         dirty.update(path for path, linked in related.items() if any(p in changed for p in linked))
-    for lang, header in now["headers"].items():
-        if before["headers"].get(lang) != header:
-            dirty.update(row[0] for row in now["order"].get(lang, ()))
+    for lang in _changed_headers(now, before):
+        dirty.update(row[0] for row in now["order"].get(lang, ()))
     return {path for path in new_at if path not in dirty}
+
+
+def dirty_listings(planner: PagePlanner, now: dict | None, before: dict | None, relinked, generation):
+    """The lists (``PageSpec.listing``) whose pages may show something else than the last
+    build's, or None when nothing can be told (every list is dirty). A list is dirty when a
+    story it holds now changed, when it holds another number of stories (a story left it),
+    when it is new, when its language's header changed; a term also when its name, slug or
+    entity changed, when another term of its entity is dirty or gone (the language links
+    between them), or when it has a profile (profiles are read from their own files); a month
+    also when that month appeared or went in any language (the language links)."""
+    if not _comparable(now, before, relinked, generation):
+        return None
+    changed = _changed_stories(now, before)[0]
+    dirty: set[tuple] = set()
+    languages = _changed_headers(now, before)
+    calendars_of = {lang.code: lang.calendars for lang in planner.config.languages}
+    from .calendars import archive_key
+
+    for lang, articles in planner.site.articles.items():
+        if len(articles) != len(before["order"].get(lang, ())):
+            dirty.add(("home", lang))
+        for article in articles:
+            if article.path not in changed:
+                continue
+            dirty.add(("home", lang))
+            for taxonomy, refs in article.terms.items():
+                dirty.update(("term", taxonomy, lang, ref.key) for ref in refs)
+            day = article.record.date
+            if day is not None:
+                dirty.update(
+                    ("month", lang, cal, *archive_key(day, cal)) for cal in calendars_of.get(lang, ())
+                )
+    old_terms, new_terms = before["terms"], now["terms"]
+    entities = set()
+    for ident, row in new_terms.items():
+        if old_terms.get(ident) != row:
+            dirty.add(("term", *ident))
+    for ident, row in old_terms.items():
+        if ident not in new_terms and row[2]:
+            entities.add((ident[0], row[2]))
+    for _, taxonomy, lang, key in [d for d in dirty if d[0] == "term"]:
+        for rows in (new_terms, old_terms):  # the entity it has and the one it had
+            row = rows.get((taxonomy, lang, key))
+            if row is not None and row[2]:
+                entities.add((taxonomy, row[2]))
+    profiles = planner.profiles
+    for per_lang in planner.site.terms.values():
+        for terms in per_lang.values():
+            for term in terms:
+                if (term.entity and (term.taxonomy, term.entity) in entities) or (
+                    profiles and profile_of(term, profiles) is not None
+                ):
+                    dirty.add(("term", term.taxonomy, term.lang, term.key))
+    old_months, new_months = before["months"], now["months"]
+    came_or_went = {ident[1:] for ident in set(old_months) ^ set(new_months)}  # (calendar, year, month)
+    for ident, count in new_months.items():
+        if old_months.get(ident) != count or ident[1:] in came_or_went:
+            dirty.add(("month", *ident))
+    return dirty, languages
+
+
+def settled_pages(specs, planner: PagePlanner, now, before, relinked, generation) -> set[str]:
+    """The paths of the pages (of ``specs``) that show what the last build's showed, told from
+    the stories that changed (``settled_articles``, ``dirty_listings``), without keying them."""
+    articles = settled_articles(now, before, planner.stories.known, relinked, generation)
+    if not articles:
+        return set()
+    found = dirty_listings(planner, now, before, relinked, generation)
+    dirty, languages = found if found is not None else (None, set())
+    settled = set()
+    for spec in specs:
+        if spec.kind is PageKind.ARTICLE:
+            if spec.path in articles:
+                settled.add(spec.path)
+        elif spec.listing is not None and dirty is not None:
+            listing = spec.listing
+            lang = listing[2] if listing[0] == "term" else listing[1]
+            if listing not in dirty and lang not in languages:
+                settled.add(spec.path)
+    return settled

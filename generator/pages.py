@@ -90,7 +90,7 @@ class PageSpec:
     planned by the render worker that renders them, in parallel, and the planning process
     does not hold 10,000 views at once."""
 
-    __slots__ = ("path", "kind", "template", "lang", "_view", "_factory", "article", "inputs")
+    __slots__ = ("path", "kind", "template", "lang", "_view", "_factory", "article", "inputs", "listing")
 
     def __init__(
         self,
@@ -102,6 +102,7 @@ class PageSpec:
         factory: Callable[[], PageView] | None = None,
         article: Article | None = None,
         inputs: Callable[[], Any] | None = None,
+        listing: tuple | None = None,
     ) -> None:
         self.path, self.kind, self.template, self.lang = path, kind, template, lang
         self._view, self._factory = view, factory
@@ -112,6 +113,12 @@ class PageSpec:
         its arguments and the configuration. The page keys digest both to tell, without making
         the view, that the page shows what it showed last time (``PageKeys.inputs_key``).
         None: nothing declared, the view must be made to tell."""
+        self.listing = listing
+        """The list a page of a pagination shows part of, when its view reads nothing but the
+        list, its stories and the configuration (besides its declared ``inputs``):
+        ``("term", taxonomy, lang, key)``, ``("month", lang, calendar, year, month)`` or
+        ``("home", lang)`` (the later pages of a language's front): ``pagekeys.settled_pages``
+        keeps the pages of a list none of whose stories changed without keying them."""
 
     @property
     def view(self) -> PageView:
@@ -155,11 +162,12 @@ def _spec(
     make: Callable[[], PageView],
     lazy: bool,
     inputs: Callable[[], Any] | None = None,
+    listing: tuple | None = None,
 ) -> PageSpec:
-    """A page whose view ``make`` makes: now, or (``lazy``) when first asked for (``inputs``:
-    see ``PageSpec.inputs``)."""
+    """A page whose view ``make`` makes: now, or (``lazy``) when first asked for (``inputs``,
+    ``listing``: see ``PageSpec``)."""
     return (
-        PageSpec(path, kind, template, lang, factory=make, inputs=inputs)
+        PageSpec(path, kind, template, lang, factory=make, inputs=inputs, listing=listing)
         if lazy
         else PageSpec(path, kind, template, lang, make())
     )
@@ -360,6 +368,7 @@ class PagePlanner:
                 lazy,
                 # Page 1 (lead, section blocks, banners) reads the whole language: undeclared.
                 _nothing if pager.number > 1 else None,
+                ("home", lang) if pager.number > 1 else None,
             )
 
     def _home_view(self, lang: str, pager: Pager, items: tuple, path: str) -> ListView:
@@ -513,7 +522,8 @@ class PagePlanner:
         ):
             make = partial(self._term_view, term, taxonomy, pager, items, path)
             inputs = partial(self._term_inputs, term, path, pager.number == 1)
-            yield _spec(path, PageKind.TERM, "list.html", term.lang, make, lazy, inputs)
+            listing = ("term", term.taxonomy, term.lang, term.key)
+            yield _spec(path, PageKind.TERM, "list.html", term.lang, make, lazy, inputs, listing)
 
     def _term_inputs(self, term: Term, path: str, first: bool) -> tuple:
         """What ``_term_view`` reads besides its arguments and the configuration."""
@@ -594,7 +604,8 @@ class PagePlanner:
                         self._month_view, lang, calendar, year, month, label, pager, page_items, path
                     )
                     inputs = partial(self._month_equivalents, lang, calendar, year, month, path)
-                    yield _spec(path, _MONTH_KINDS[calendar], "list.html", lang, make, lazy, inputs)
+                    listing = ("month", lang, calendar, year, month)
+                    yield _spec(path, _MONTH_KINDS[calendar], "list.html", lang, make, lazy, inputs, listing)
             sections.append({"calendar": calendar, "months": entries, "years": year_groups(entries, lcfg)})
         path = self.urls.archive_index(lang)
         view = ArchiveView(

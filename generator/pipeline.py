@@ -35,7 +35,7 @@ from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
 from .outputs import feed_tasks, keyed_sitemaps, search_tasks, sitemap_entry, web_manifest
 from .pagekeys import ArticleKeys, PageKeys, environment_key, fingerprint_of
-from .pages import PageKind, PagePlanner
+from .pages import PagePlanner
 from .related import build_index, remembered
 from .render import SharedBytecode, load_all, make_environment, render
 from . import parallel
@@ -378,26 +378,20 @@ def _build_locked(
         elif cache is not None:  # nothing forked: the related stories and the keys made here
             planner.stories = _related_stories(site, planner.stories, cache)
             digests = [keys.article_key(a) for a in stories]
-        told = pagekeys.story_state(site, digests, keys.headers, planner.stories.generation[1])
-        # Article pages whose stories did not change are kept without being keyed (nor sent
-        # to a worker); the other pages are keyed and, if their key changed, rendered.
+        told = pagekeys.story_state(planner, digests, keys.headers, planner.stories.generation[1])
+        # Pages none of whose stories changed are kept without being keyed (nor sent to a
+        # worker); the other pages are keyed and, if their key changed, rendered.
         settled = set()
         if previous_pages and writer.previous is not None:
-            settled = pagekeys.settled_articles(
+            settled = pagekeys.settled_pages(
+                specs,
+                planner,
                 told,
                 getattr(state, "stories", None),
-                planner.stories.known,
                 planner.stories.relinked,
                 planner.stories.generation,
             )
-            settled = {
-                spec.path
-                for spec in specs
-                if spec.kind is PageKind.ARTICLE
-                and spec.path in settled
-                and spec.path in previous_pages
-                and spec.path in writer.previous
-            }
+            settled = {path for path in settled if path in previous_pages and path in writer.previous}
             if pagekeys.VERIFY:
                 for spec in specs:
                     if spec.path in settled and keys.key(spec) != previous_pages[spec.path][0]:

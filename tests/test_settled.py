@@ -113,6 +113,7 @@ def story(lang: str, n: int, day: int, tags: str, key: str | None = None) -> str
         f'title: "Story {n} of the harbour"',
         f"date: 2026-11-{day:02d}T08:00:00+03:00",
         f"tags: [{tags}]",
+        f"section: {'Port' if lang == 'en' else 'ميناء'}",
         f"slug: story-{n}",
     ]
     if key:
@@ -122,17 +123,21 @@ def story(lang: str, n: int, day: int, tags: str, key: str | None = None) -> str
 
 @pytest.fixture
 def newsroom(tmp_path) -> Path:
-    """Twelve English stories sharing tags (so they are each other's related stories) and an
-    Arabic translation of one."""
+    """Twelve English stories sharing tags (so they are each other's related stories), one
+    of them filed under an entity, and an Arabic translation of one, three to a page."""
     root = copy_site(tmp_path / "site", content=False, seeds=False)
+    toml = root / "site.toml"  # short pages: every list has several
+    toml.write_text(re.sub(r"(?m)^page_size = \d+", "page_size = 3", toml.read_text(encoding="utf-8")))
     for n in range(12):
         tags = ", ".join(t for i, t in enumerate(("Harbour", "Boats", "Weather")) if (n + i) % 2 == 0)
+        if n == 3:
+            tags += ", Egypt"  # one entity with the Arabic story's مصر: their term pages link
         text = story("en", n, 1 + n * 2, tags, "pair" if n == 5 else None)
         (root / "content" / "en").mkdir(parents=True, exist_ok=True)
         (root / "content" / "en" / f"story-{n}.md").write_text(text, encoding="utf-8")
     (root / "content" / "ar").mkdir(parents=True, exist_ok=True)
     (root / "content" / "ar" / "story-50.md").write_text(
-        story("ar", 50, 11, "الميناء", "pair"), encoding="utf-8"
+        story("ar", 50, 11, "الميناء, مصر", "pair"), encoding="utf-8"
     )
     return root
 
@@ -142,13 +147,13 @@ def watched(monkeypatch) -> list:
     """What ``settled_articles`` answers in each build, with every settled page keyed anyway
     (``pagekeys.VERIFY``: a settled page whose key changed fails the build)."""
     answers: list = []
-    real = pipeline.pagekeys.settled_articles
+    real = pipeline.pagekeys.settled_pages
 
     def spy(*args, **kwargs):
         answers.append(real(*args, **kwargs))
         return answers[-1]
 
-    monkeypatch.setattr(pipeline.pagekeys, "settled_articles", spy)
+    monkeypatch.setattr(pipeline.pagekeys, "settled_pages", spy)
     monkeypatch.setattr(pagekeys, "VERIFY", True)
     return answers
 
@@ -167,6 +172,9 @@ EDITS = {
     "redate": lambda root: _set(root / "content/en/story-2.md", "date", "2026-11-20T09:00:00+03:00"),
     "retag": lambda root: _set(root / "content/en/story-8.md", "tags", "[Weather]"),
     "untranslate": lambda root: _set(root / "content/ar/story-50.md", "translation_key", "other"),
+    "entity": lambda root: _set(root / "content/en/story-3.md", "tags", "[Harbour]"),
+    "new term": lambda root: _set(root / "content/en/story-7.md", "tags", "[Harbour, Lighthouse]"),
+    "new section": lambda root: _set(root / "content/en/story-9.md", "section", "Culture"),
 }
 
 
@@ -180,8 +188,15 @@ def test_settled_pages_are_the_unchanged_ones_and_the_output_is_the_clean_builds
     assert not report.problems
     assert_same_tree(newsroom / "public", clean(newsroom, tmp_path))
     settled_now = watched[-1]
-    assert settled_now, "an edit of one story leaves most article pages as they were"
-    assert len(settled_now) < 13
+    assert settled_now, "an edit of one story leaves most pages as they were"
+    assert len([p for p in settled_now if "/articles/" in p]) < 13
+    egypt = {p for p in settled_now if p.startswith("ar/") and "مصر" in p}
+    if change == "entity":  # the English term left the entity: the Arabic term's links change
+        assert not egypt
+    elif change != "untranslate":  # (that edit changes the Arabic story itself)
+        assert egypt, "the Arabic term pages are as they were"
+    if change == "new section":  # a section in the header of every English page
+        assert not {p for p in settled_now if p.startswith("en/")}
     if change == "correct":  # the story and every page that shows it are keyed again
         assert "en/articles/story-4/index.html" not in settled_now
         shown = [
