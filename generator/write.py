@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -359,22 +360,33 @@ def _same_device(a: Path, b: Path) -> bool:
 def _clear_way(root: Path, rel: str) -> None:
     """Make room for a new file at ``rel`` under ``root`` (a spare tree): remove the file
     there (it may be a hard link to the output folder's: never write through it), a folder
-    in its place, or a file in the place of one of its folders."""
+    in its place, or a file in the place of one of its folders. One ``lstat`` per level."""
     parts = PurePosixPath(rel).parts
-    path = root
+    path = os.fspath(root)
     for part in parts[:-1]:
-        path = path / part
-        if path.is_symlink() or path.is_file():
-            path.unlink(missing_ok=True)  # two workers may clear the same file for two pages
+        path = os.path.join(path, part)
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
             return
-        if not path.is_dir():
+        if stat.S_ISLNK(mode) or stat.S_ISREG(mode):
+            try:
+                os.unlink(path)  # two workers may clear the same file for two pages
+            except FileNotFoundError:
+                pass
             return
-    target = root.joinpath(*parts)
-    if target.is_dir() and not target.is_symlink():
+        if not stat.S_ISDIR(mode):
+            return
+    target = os.path.join(path, parts[-1])
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
         shutil.rmtree(target)
     else:
         try:
-            target.unlink()
+            os.unlink(target)
         except FileNotFoundError:
             pass
 
