@@ -18,7 +18,7 @@ from .config import SiteConfig
 from .feeds import FeedWriter
 from .model import Site
 from .search_index import search_files
-from .sitemap import MAX_URLS, SitemapEntry, sitemap_outputs, sitemap_paths
+from .sitemap import MAX_URLS, SitemapEntry, SitemapLines, sitemap_outputs, sitemap_paths
 from .urls import Urls
 
 
@@ -93,12 +93,19 @@ def sitemaps(
 
 
 def keyed_sitemaps(
-    config: SiteConfig, pages: Iterable[SitemapEntry | None], keys, *, max_sitemap_urls: int = MAX_URLS
+    config: SiteConfig,
+    pages: Iterable[SitemapEntry | None],
+    keys,
+    *,
+    max_sitemap_urls: int = MAX_URLS,
+    lines: Callable[[], SitemapLines] | None = None,
 ) -> list[tuple[str, bytes, Callable[[], bytes]]]:
     """``sitemaps`` as (output path, key, maker) of each file (the shape of the feed and
     search tasks): every file has the key of the entries it lists, in order, so a build whose
     pages have the entries the last build's had (a correction that leaves dates and
-    translations alone) does not write 22,000 URLs again for nothing."""
+    translations alone) does not write 22,000 URLs again for nothing. ``lines``: gives the
+    text of runs of entries the last build wrote (``sitemap.SitemapLines``), asked only when
+    a file is made."""
     listed = [p for p in pages if p is not None]
     key = keys.digest(
         (
@@ -107,7 +114,11 @@ def keyed_sitemaps(
             [tuple(p) for p in listed],
         )
     )
-    make = _made_once(lambda: sitemap_outputs(listed, Urls(config), max_urls=max_sitemap_urls))
+    make = _made_once(
+        lambda: sitemap_outputs(
+            listed, Urls(config), max_urls=max_sitemap_urls, lines=lines() if lines is not None else None
+        )
+    )
     return [(rel, key, partial(make, rel)) for rel in sitemap_paths(len(listed), max_sitemap_urls)]
 
 

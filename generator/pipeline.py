@@ -43,6 +43,7 @@ from .parallel import Ahead, map_in_processes, run_tasks, slice_size, slice_task
 from .progress import QUIET, Progress
 from .report import BuildReport
 from .readers import ReadOptions, reader_named
+from .sitemap import SitemapLines
 from .sources import SourceFile, discover, read_all
 from .lock import site_lock
 from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, check_output_dir, owned_or_empty
@@ -455,7 +456,16 @@ def _build_locked(
             entries.append(entry)
             if made:
                 fresh_cards.setdefault(spec.lang, {}).update(made)
-        sitemap = partial(keyed_sitemaps, config, entries, keys)
+        lines: list[tuple[Memo, SitemapLines]] = []  # loaded only if a sitemap file is made
+
+        def sitemap_lines() -> SitemapLines:
+            memo = _memo(cache, "sitemap-lines.pickle", f"{code_fingerprint()} {config.base_url}")
+            lines.append((memo, SitemapLines(memo.entries)))
+            return lines[-1][1]
+
+        sitemap = partial(
+            keyed_sitemaps, config, entries, keys, lines=sitemap_lines if cache is not None else None
+        )
         _take_staged(writer, _stage_outputs(sitemap, writer=writer, previous=previous_pages), page_keys)
         writer.write("manifest.webmanifest", web_manifest(config))
         t3 = time.perf_counter()
@@ -487,6 +497,9 @@ def _build_locked(
         }
     if cache is not None:
         _save_cards(cards, fresh_cards, keys)
+        for memo, made in lines:  # the runs this sitemap has, for the next one
+            memo.entries = made.used
+            memo.save(force=True)
         fingerprint = examined.fingerprint
         if registered:  # the register is an input too: describe the inputs as they now are
             fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)

@@ -197,3 +197,38 @@ def test_sitemap_text_writer_gives_lxml_bytes(entries):
     from generator.sitemap import _urlset
 
     assert _urlset(entries, _RawUrls()) == _lxml_urlset(entries, _RawUrls())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 600),
+    st.randoms(use_true_random=False),
+    st.lists(st.tuples(st.sampled_from(["add", "drop", "redate"]), st.integers(0, 10**6)), max_size=4),
+)
+def test_sitemap_lines_kept_between_builds_give_the_same_bytes(size, rng, edits):
+    """A sitemap made with the runs of entries an earlier sitemap wrote (``SitemapLines``) is
+    the sitemap made from nothing, after any edits of the entries; and a page added to a big
+    sitemap makes one run again, not every run after it."""
+    from generator.sitemap import SitemapLines, _urlset
+
+    def entry(n: int, day: int = 1) -> tuple:
+        path = f"ar/articles/{n}/index.html"
+        return (path, (("ar", path), ("en", f"en/articles/{n}/index.html")), path, f"2026-01-{day:02d}")
+
+    entries = [entry(n) for n in rng.sample(range(1000), size)]
+    kept = SitemapLines({})
+    assert _urlset(entries, _RawUrls(), kept) == _urlset(entries, _RawUrls())
+    for operation, seed in edits:
+        place = seed % (len(entries) + 1)
+        if operation == "add":
+            entries.insert(place, entry(1000 + seed % 9000))
+        elif operation == "drop" and entries:
+            entries.pop(place % len(entries))
+        elif entries:
+            entries[place % len(entries)] = entry(int(entries[place % len(entries)][0].split("/")[2]), 2)
+        again = SitemapLines(kept.used)
+        made = []
+        again.put = lambda key, text, put=again.put: made.append(key) or put(key, text)
+        assert _urlset(entries, _RawUrls(), again) == _urlset(entries, _RawUrls())
+        assert len(made) <= 2  # the run the edit fell in (and the one a new boundary split off)
+        kept = again
