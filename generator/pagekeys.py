@@ -358,7 +358,9 @@ def _changed_headers(now: dict, before: dict) -> set[str]:
     return {lang for lang, header in now["headers"].items() if before["headers"].get(lang) != header}
 
 
-def settled_articles(now: dict | None, before: dict | None, related, relinked, generation) -> set[str]:
+def settled_articles(
+    now: dict | None, before: dict | None, related, relinked, generation, changes: tuple | None = None
+) -> set[str]:
     """The article pages whose inputs (``PageKeys._article_inputs`` and the page's head) are
     the last build's, found from the stories that changed instead of by keying every page: a
     story's page shows the story, its translations, its related stories and its older and
@@ -374,7 +376,7 @@ def settled_articles(now: dict | None, before: dict | None, related, relinked, g
     story; every story of a language whose header changed."""
     if not _comparable(now, before, relinked, generation):
         return set()
-    changed, old_at, new_at = _changed_stories(now, before)
+    changed, old_at, new_at = changes or _changed_stories(now, before)
     dirty = set(changed) | set(relinked)
     groups = set()
     for path in changed:
@@ -397,7 +399,14 @@ def settled_articles(now: dict | None, before: dict | None, related, relinked, g
     return {path for path in new_at if path not in dirty}
 
 
-def dirty_listings(planner: PagePlanner, now: dict | None, before: dict | None, relinked, generation):
+def dirty_listings(
+    planner: PagePlanner,
+    now: dict | None,
+    before: dict | None,
+    relinked,
+    generation,
+    changes: tuple | None = None,
+):
     """The lists (``PageSpec.listing``) whose pages may show something else than the last
     build's, or None when nothing can be told (every list is dirty). A list is dirty when a
     story it holds now changed, when it holds another number of stories (a story left it),
@@ -407,7 +416,7 @@ def dirty_listings(planner: PagePlanner, now: dict | None, before: dict | None, 
     also when that month appeared or went in any language (the language links)."""
     if not _comparable(now, before, relinked, generation):
         return None
-    changed = _changed_stories(now, before)[0]
+    changed = (changes or _changed_stories(now, before))[0]
     dirty: set[tuple] = set()
     languages = _changed_headers(now, before)
     calendars_of = {lang.code: lang.calendars for lang in planner.config.languages}
@@ -459,10 +468,13 @@ def dirty_listings(planner: PagePlanner, now: dict | None, before: dict | None, 
 def settled_pages(specs, planner: PagePlanner, now, before, relinked, generation) -> set[str]:
     """The paths of the pages (of ``specs``) that show what the last build's showed, told from
     the stories that changed (``settled_articles``, ``dirty_listings``), without keying them."""
-    articles = settled_articles(now, before, planner.stories.known, relinked, generation)
+    if not _comparable(now, before, relinked, generation):
+        return set()
+    changes = _changed_stories(now, before)
+    articles = settled_articles(now, before, planner.stories.known, relinked, generation, changes)
     if not articles:
         return set()
-    found = dirty_listings(planner, now, before, relinked, generation)
+    found = dirty_listings(planner, now, before, relinked, generation, changes)
     dirty, languages = found if found is not None else (None, set())
     settled = set()
     for spec in specs:
