@@ -320,9 +320,25 @@ def story_state(planner: PagePlanner, digests, headers: dict, related_generation
             for calendar in lang.calendars
             for month, items in planner.month_groups(lang.code, calendar).items()
         },
+        "profiled": _profiled(planner),
         "headers": dict(headers),
         "related": related_generation,
     }
+
+
+def _profiled(planner: PagePlanner) -> list[tuple]:
+    """The terms that have a profile (its name, bio and photo show on the term's first page;
+    profiles are read from files of their own, outside the stories)."""
+    profiles = planner.profiles
+    if not profiles:
+        return []
+    return [
+        (term.taxonomy, term.lang, term.key)
+        for per_lang in planner.site.terms.values()
+        for terms in per_lang.values()
+        for term in terms
+        if profile_of(term, profiles) is not None
+    ]
 
 
 def _comparable(now: dict | None, before: dict | None, relinked, generation) -> bool:
@@ -412,7 +428,7 @@ def dirty_listings(
     story it holds now changed, when it holds another number of stories (a story left it),
     when it is new, when its language's header changed; a term also when its name, slug or
     entity changed, when another term of its entity is dirty or gone (the language links
-    between them), or when it has a profile (profiles are read from their own files); a month
+    between them), or when it has or had a profile (profiles are read from their own files); a month
     also when that month appeared or went in any language (the language links)."""
     if not _comparable(now, before, relinked, generation):
         return None
@@ -449,14 +465,13 @@ def dirty_listings(
             row = rows.get((taxonomy, lang, key))
             if row is not None and row[2]:
                 entities.add((taxonomy, row[2]))
-    profiles = planner.profiles
     for per_lang in planner.site.terms.values():
         for terms in per_lang.values():
             for term in terms:
-                if (term.entity and (term.taxonomy, term.entity) in entities) or (
-                    profiles and profile_of(term, profiles) is not None
-                ):
+                if term.entity and (term.taxonomy, term.entity) in entities:
                     dirty.add(("term", term.taxonomy, term.lang, term.key))
+    # A term with a profile now or at the last build: the profile may have changed or gone.
+    dirty.update(("term", *ident) for ident in (*now["profiled"], *before["profiled"]))
     old_months, new_months = before["months"], now["months"]
     came_or_went = {ident[1:] for ident in set(old_months) ^ set(new_months)}  # (calendar, year, month)
     for ident, count in new_months.items():

@@ -114,6 +114,7 @@ def story(lang: str, n: int, day: int, tags: str, key: str | None = None) -> str
         f"date: 2026-11-{day:02d}T08:00:00+03:00",
         f"tags: [{tags}]",
         f"section: {'Port' if lang == 'en' else 'ميناء'}",
+        "author: Rana Haddad",
         f"slug: story-{n}",
     ]
     if key:
@@ -135,6 +136,12 @@ def newsroom(tmp_path) -> Path:
         text = story("en", n, 1 + n * 2, tags, "pair" if n == 5 else None)
         (root / "content" / "en").mkdir(parents=True, exist_ok=True)
         (root / "content" / "en" / f"story-{n}.md").write_text(text, encoding="utf-8")
+    # A profile found by the author's address, with a name for every language (so the
+    # configuration does not change with it), shown on the author's first page.
+    (root / "content" / "authors").mkdir(parents=True, exist_ok=True)
+    (root / "content" / "authors" / "rana-haddad.yml").write_text(
+        'name: Rana Haddad\nbio:\n  en: "Rana Haddad covers the harbour."\n', encoding="utf-8"
+    )
     (root / "content" / "ar").mkdir(parents=True, exist_ok=True)
     (root / "content" / "ar" / "story-50.md").write_text(
         story("ar", 50, 11, "الميناء, مصر", "pair"), encoding="utf-8"
@@ -175,6 +182,10 @@ EDITS = {
     "entity": lambda root: _set(root / "content/en/story-3.md", "tags", "[Harbour]"),
     "new term": lambda root: _set(root / "content/en/story-7.md", "tags", "[Harbour, Lighthouse]"),
     "new section": lambda root: _set(root / "content/en/story-9.md", "section", "Culture"),
+    "profile gone": lambda root: (root / "content/authors/rana-haddad.yml").unlink(),
+    "profile edited": lambda root: (root / "content/authors/rana-haddad.yml").write_text(
+        'name: Rana Haddad\nbio:\n  en: "Rana Haddad covers the harbour and the weather."\n', encoding="utf-8"
+    ),
 }
 
 
@@ -188,8 +199,12 @@ def test_settled_pages_are_the_unchanged_ones_and_the_output_is_the_clean_builds
     assert not report.problems
     assert_same_tree(newsroom / "public", clean(newsroom, tmp_path))
     settled_now = watched[-1]
+    if change.startswith("profile"):
+        assert (newsroom / "public/en/authors/rana-haddad/index.html").exists()
+        assert not {p for p in settled_now if p.startswith("en/authors/rana-haddad/")}
     assert settled_now, "an edit of one story leaves most pages as they were"
-    assert len([p for p in settled_now if "/articles/" in p]) < 13
+    settled_articles = [p for p in settled_now if "/articles/" in p]
+    assert len(settled_articles) == 13 if change.startswith("profile") else len(settled_articles) < 13
     egypt = {p for p in settled_now if p.startswith("ar/") and "مصر" in p}
     if change == "entity":  # the English term left the entity: the Arabic term's links change
         assert not egypt
