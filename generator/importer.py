@@ -116,6 +116,10 @@ def claimed_seeds(records: list[ArticleRecord]) -> tuple[set[str], list[ArticleR
                     warnings=record.warnings
                     + (f"field 'seed' names {seed}, but {why}. Until then the seed is published as well",),
                 )
+                if record.fingerprint:  # the page keys trust it: it must say what the record now holds
+                    from .pagekeys import fingerprint_of
+
+                    record = replace(record, fingerprint=fingerprint_of(record).hex())
         out.append(record)
     return claimed, out
 

@@ -39,3 +39,25 @@ def test_import_writes_article_and_build_prefers_edited_copy(tmp_path):
         timeout=120,
     )
     assert again.returncode == 1 and "--force" in again.stdout
+
+
+def test_an_unproven_claim_on_a_seed_changes_the_records_fingerprint():
+    """A Markdown article whose ``seed:`` claim is undone keeps its own id and gains a
+    warning; its fingerprint (which page keys trust) says so, as a fresh one would."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from conftest import markdown_record
+    from generator.importer import claimed_seeds
+    from generator.pagekeys import fingerprint_of
+
+    story = markdown_record(
+        "claimer",
+        dt.datetime(2026, 11, 2, 9, tzinfo=dt.timezone.utc),
+        source_id="seed:000",
+        extra={"seed": "seeds/000.txt", "seed_hash": "not-the-seed's", "own_id": "en/claimer"},
+    )
+    story = replace(story, fingerprint=fingerprint_of(story).hex())
+    claimed, (record,) = claimed_seeds([story])
+    assert not claimed and record.source_id != story.source_id and record.warnings
+    assert record.fingerprint == fingerprint_of(record).hex() != story.fingerprint
