@@ -510,9 +510,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 _command = ""
+"""The command ``main`` ran last."""
 _leaving: list | None = None
 """Set by the command line's build (a process about to end): what it made is kept to the end."""
-"""The command ``main`` ran last."""
 
 
 def main(argv: list[str] | None = None) -> int:

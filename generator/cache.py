@@ -411,9 +411,10 @@ class BuildState:
     (None: unknown). The next build's output is that tree brought up to date: its folders
     the commit did not touch still have these mtimes."""
     stories: dict | None = None
-    """Every story's key, translation group and place, each language's header key and the
-    related-stories memo's generation (``pagekeys.story_state``): the next build finds from
-    them the article pages that cannot have changed (``pagekeys.settled_articles``)."""
+    """Every story's key, translation group and place, the terms' and months' sizes and
+    names, each language's header key and the related-stories memo's generation
+    (``pagekeys.story_state``): the next build finds from them the pages that cannot have
+    changed (``pagekeys.settled_pages``)."""
 
 
 _PLAIN_STATE = ("manifest", "spare", "pages", "folders", "spare_folders", "stories")

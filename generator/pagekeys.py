@@ -37,6 +37,7 @@ import marshal
 from functools import partial
 from typing import Any
 
+from .calendars import archive_key
 from .config import LanguageConfig, SiteConfig, TaxonomyConfig
 from .model import Article, ArticleRecord, Term
 from .pages import PageKind, PagePlanner, PageSpec
@@ -415,29 +416,16 @@ def settled_articles(
     return {path for path in new_at if path not in dirty}
 
 
-def dirty_listings(
-    planner: PagePlanner,
-    now: dict | None,
-    before: dict | None,
-    relinked,
-    generation,
-    changes: tuple | None = None,
-):
+def _dirty_listings(planner: PagePlanner, now: dict, before: dict, changed: set[str]) -> set[tuple]:
     """The lists (``PageSpec.listing``) whose pages may show something else than the last
-    build's, or None when nothing can be told (every list is dirty). A list is dirty when a
+    build's (``changed``: the stories new, gone or with another key). A list is dirty when a
     story it holds now changed, when it holds another number of stories (a story left it),
     when it is new, when its language's header changed; a term also when its name, slug or
     entity changed, when another term of its entity is dirty or gone (the language links
     between them), or when it has or had a profile (profiles are read from their own files); a month
     also when that month appeared or went in any language (the language links)."""
-    if not _comparable(now, before, relinked, generation):
-        return None
-    changed = (changes or _changed_stories(now, before))[0]
     dirty: set[tuple] = set()
-    languages = _changed_headers(now, before)
     calendars_of = {lang.code: lang.calendars for lang in planner.config.languages}
-    from .calendars import archive_key
-
     for lang, articles in planner.site.articles.items():
         if len(articles) != len(before["order"].get(lang, ())):
             dirty.add(("home", lang))
@@ -465,11 +453,12 @@ def dirty_listings(
             row = rows.get((taxonomy, lang, key))
             if row is not None and row[2]:
                 entities.add((taxonomy, row[2]))
-    for per_lang in planner.site.terms.values():
-        for terms in per_lang.values():
-            for term in terms:
-                if term.entity and (term.taxonomy, term.entity) in entities:
-                    dirty.add(("term", term.taxonomy, term.lang, term.key))
+    if entities:
+        for per_lang in planner.site.terms.values():
+            for terms in per_lang.values():
+                for term in terms:
+                    if term.entity and (term.taxonomy, term.entity) in entities:
+                        dirty.add(("term", term.taxonomy, term.lang, term.key))
     # A term with a profile now or at the last build: the profile may have changed or gone.
     dirty.update(("term", *ident) for ident in (*now["profiled"], *before["profiled"]))
     old_months, new_months = before["months"], now["months"]
@@ -477,28 +466,25 @@ def dirty_listings(
     for ident, count in new_months.items():
         if old_months.get(ident) != count or ident[1:] in came_or_went:
             dirty.add(("month", *ident))
-    return dirty, languages
+    return dirty
 
 
 def settled_pages(specs, planner: PagePlanner, now, before, relinked, generation) -> set[str]:
     """The paths of the pages (of ``specs``) that show what the last build's showed, told from
-    the stories that changed (``settled_articles``, ``dirty_listings``), without keying them."""
+    the stories that changed (``settled_articles``, ``_dirty_listings``), without keying them;
+    a page of a language whose header changed is never settled."""
     if not _comparable(now, before, relinked, generation):
         return set()
     changes = _changed_stories(now, before)
     articles = settled_articles(now, before, planner.stories.known, relinked, generation, changes)
     if not articles:
         return set()
-    found = dirty_listings(planner, now, before, relinked, generation, changes)
-    dirty, languages = found if found is not None else (None, set())
-    settled = set()
-    for spec in specs:
-        if spec.kind is PageKind.ARTICLE:
-            if spec.path in articles:
-                settled.add(spec.path)
-        elif spec.listing is not None and dirty is not None:
-            listing = spec.listing
-            lang = listing[2] if listing[0] == "term" else listing[1]
-            if listing not in dirty and lang not in languages:
-                settled.add(spec.path)
-    return settled
+    dirty = _dirty_listings(planner, now, before, changes[0])
+    languages = _changed_headers(now, before)
+    return {
+        spec.path
+        for spec in specs
+        if (spec.path in articles if spec.kind is PageKind.ARTICLE else spec.listing is not None)
+        and spec.listing not in dirty
+        and spec.lang not in languages
+    }
