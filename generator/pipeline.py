@@ -193,16 +193,16 @@ def _search_ahead(site, config: SiteConfig, writer: OutputWriter, previous: dict
 def _related_stories(site, index, cache: BuildCache | None):
     """``index`` with every story's related stories, taken from the build cache's memo where
     they cannot have changed (``related.remembered``); the memo saved if it changed."""
-    linked = _memo(cache, "related.pickle", code_fingerprint())
+    linked = _memo(cache, "related.marshal", code_fingerprint(), plain=True)
     index = remembered(site, index, linked.entries)
     if index.memo_changed:
         linked.save(force=True)
     return index
 
 
-def _memo(cache: BuildCache | None, name: str, key: str) -> Memo:
+def _memo(cache: BuildCache | None, name: str, key: str, *, plain: bool = False) -> Memo:
     """A memo of the build cache (without a cache: one that is never read nor saved)."""
-    return Memo(cache.folder / name if cache is not None else None, key)
+    return Memo(cache.folder / name if cache is not None else None, key, plain=plain)
 
 
 def _save_cards(cards: CardStore, fresh: dict, keys: PageKeys) -> None:

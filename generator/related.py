@@ -18,11 +18,12 @@ story took seconds).
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from .assemble import _newest_first
-from .model import Article, Site
+from .model import Article, Site, Term
 
 RELATED = 5
 WINDOW = 25
@@ -34,16 +35,17 @@ class StoryIndex:
 
     Articles are named by their position in their language's newest-first order, so
     candidate counting works on small integers and "more recent" is simply "smaller".
+    A tag's positions are made when first asked for (``members``): a build that has every
+    story's related stories from the last one (``remembered``) asks for a few tags, not for
+    the 400,000 places of 100,000 stories in their tags.
     """
 
     order: Mapping[str, tuple[Article, ...]]
     """Per language, newest first (the ``Site`` order)."""
     position: Mapping[str, int]
     """Article path -> its index in its language's order."""
-    tag_members: Mapping[tuple[str, str], tuple[int, ...]]
-    """(lang, tag key) -> positions of the articles carrying it, ascending (newest first)."""
-    tag_position: Mapping[tuple[str, str, int], int]
-    """(lang, tag key, article position) -> index in that tag's member tuple."""
+    tags: Mapping[tuple[str, str], Term]
+    """(lang, tag key) -> the tag."""
     known: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Article path -> the paths of its related stories, made before they are asked for
     (``remembered``)."""
@@ -55,6 +57,23 @@ class StoryIndex:
     generation: tuple[str | None, str | None] = (None, None)
     """The memo's generation before and after ``remembered`` (a new one whenever it changes):
     ``relinked`` is relative to the build that left the first."""
+    made: dict = field(default_factory=dict, compare=False, repr=False)
+    """``members``' answers so far (shared by the copies ``replace`` makes: one site)."""
+
+    def members(self, lang: str, key: str) -> tuple[int, ...]:
+        """The positions of the articles carrying tag ``key`` in ``lang``, ascending (newest
+        first)."""
+        found = self.made.get((lang, key))
+        if found is None:
+            tag = self.tags.get((lang, key))
+            position = self.position
+            found = (
+                ()
+                if tag is None
+                else tuple(sorted(position[a.path] for a in tag.articles if a.path in position))
+            )
+            self.made[(lang, key)] = found
+        return found
 
 
 def build_index(site: Site) -> StoryIndex:
@@ -64,17 +83,8 @@ def build_index(site: Site) -> StoryIndex:
     for articles in site.articles.values():
         for i, article in enumerate(articles):
             position[article.path] = i
-    tag_members: dict[tuple[str, str], tuple[int, ...]] = {}
-    tag_position: dict[tuple[str, str, int], int] = {}
-    for lang, tags in site.tags.items():
-        for tag in tags:
-            members = tuple(sorted(position[a.path] for a in tag.articles if a.path in position))
-            tag_members[(lang, tag.key)] = members
-            for i, pos in enumerate(members):
-                tag_position[(lang, tag.key, pos)] = i
-    return StoryIndex(
-        order=site.articles, position=position, tag_members=tag_members, tag_position=tag_position
-    )
+    tags = {(lang, tag.key): tag for lang, found in site.tags.items() for tag in found}
+    return StoryIndex(order=site.articles, position=position, tags=tags)
 
 
 def remembered(site: Site, index: StoryIndex, memo: dict) -> StoryIndex:
@@ -85,12 +95,10 @@ def remembered(site: Site, index: StoryIndex, memo: dict) -> StoryIndex:
     before = memo.get("generation")
     compared = "related" in memo
     old_lists = memo.get("related", {})
-    known, changed = _remembered(site, index, memo)
+    known, changed, redone = _remembered(site, index, memo)
     relinked = None
-    if compared:
-        relinked = (
-            frozenset(p for p, kept in known.items() if old_lists.get(p) != kept) if changed else frozenset()
-        )
+    if compared:  # the others kept their lists
+        relinked = frozenset(p for p in redone if old_lists.get(p) != known[p])
     if changed:
         memo["generation"] = os.urandom(8).hex()
     return replace(
@@ -108,9 +116,10 @@ def _placement(article: Article) -> tuple:
     return (article.lang, tuple(sorted(ref.key for ref in article.tags)), _newest_first(article))
 
 
-def _remembered(site: Site, index: StoryIndex, memo: dict) -> tuple[dict, bool]:
+def _remembered(site: Site, index: StoryIndex, memo: dict) -> tuple[dict, bool, Iterable[str]]:
     """Every article's related stories (as paths), from ``memo`` where they cannot have
-    changed; the memo is brought up to date.
+    changed, whether the memo changed, and the articles whose lists were made again (the
+    others' are the memo's); the memo is brought up to date.
 
     An article's list is made from its window in each of its tags (the ``WINDOW`` articles of
     the tag on each side of it), ranked by the articles' places in time. A tag is "dirty"
@@ -121,35 +130,44 @@ def _remembered(site: Site, index: StoryIndex, memo: dict) -> tuple[dict, bool]:
     article that is new, or re-tagged or moved itself."""
     before: dict = memo.get("placed", {})
     lists: dict = memo.get("related", {})
-    placed = {a.path: _placement(a) for articles in site.articles.values() for a in articles}
-    if placed == before and len(lists) == len(placed):
-        return lists, False
-    dirty: set[tuple[str, str]] = set()
-    for path, now in placed.items():
-        old = before.get(path)
-        if old != now:
-            dirty.update((now[0], key) for key in now[1])
-            if old is not None:
-                dirty.update((old[0], key) for key in old[1])
-    for path, old in before.items():
-        if path not in placed:
-            dirty.update((old[0], key) for key in old[1])
-    touched = _touched(index, dirty, before, placed)
-    known: dict[str, tuple[str, ...]] = {}
-    for articles in site.articles.values():
+    placed = {}
+    for lang, articles in site.articles.items():  # ``_placement`` of each, the language known
         for article in articles:
-            path = article.path
-            kept = lists.get(path)
-            if (
-                kept is None
-                or path in touched
-                or before.get(path) != placed[path]  # its own tags, its own place in time
-                or any(p not in placed for p in kept)
-            ):
-                kept = tuple(a.path for a in related(index, article))
-            known[path] = kept
+            tags = article.terms.get("tags", ())
+            keys = (
+                tuple(sorted([ref.key for ref in tags]))
+                if len(tags) > 1
+                else tuple([ref.key for ref in tags])
+            )
+            placed[article.path] = (lang, keys, _newest_first(article))
+    if placed == before and len(lists) == len(placed):
+        return lists, False, ()
+    # New, re-tagged or moved in time; gone: their tags are dirty.
+    moved = [path for path, now in placed.items() if before.get(path) != now]
+    gone = before.keys() - placed.keys()
+    dirty: set[tuple[str, str]] = set()
+    for path in moved:
+        now, old = placed[path], before.get(path)
+        dirty.update((now[0], key) for key in now[1])
+        if old is not None:
+            dirty.update((old[0], key) for key in old[1])
+    for path in gone:
+        old = before[path]
+        dirty.update((old[0], key) for key in old[1])
+    redo = _touched(index, dirty, before, placed)
+    redo.update(moved)
+    if lists.keys() == before.keys():
+        # A list names stories the last build had (``before``'s): a story gone is one of these.
+        if gone:
+            redo.update(path for path, kept in lists.items() if path in placed and not gone.isdisjoint(kept))
+    else:  # a memo not made by ``remembered``: every list looked at
+        redo.update(path for path in placed if path not in lists or any(p not in placed for p in lists[path]))
+    known: dict[str, tuple[str, ...]] = {path: lists.get(path) for path in placed}
+    order, position = index.order, index.position
+    for path in redo:
+        known[path] = tuple(a.path for a in related(index, order[placed[path][0]][position[path]]))
     memo["placed"], memo["related"] = placed, known
-    return known, True
+    return known, True, redo
 
 
 def _touched(index: StoryIndex, dirty: set, before: dict, placed: dict) -> set[str]:
@@ -164,9 +182,7 @@ def _touched(index: StoryIndex, dirty: set, before: dict, placed: dict) -> set[s
     for (lang, key), old in runs.items():
         old.sort()  # the tag's articles as the last build ordered them (``_newest_first``)
         order = index.order.get(lang, ())
-        new = [
-            (placed[a.path][2], a.path) for a in (order[i] for i in index.tag_members.get((lang, key), ()))
-        ]
+        new = [(placed[a.path][2], a.path) for a in (order[i] for i in index.members(lang, key))]
         if old == new:
             continue
         same = 0  # the common head, then the common tail
@@ -194,8 +210,10 @@ def related(index: StoryIndex, article: Article, limit: int = RELATED) -> tuple[
     count = shared.get
     lang = article.lang
     for ref in article.tags:
-        members = index.tag_members.get((lang, ref.key), ())
-        at = index.tag_position.get((lang, ref.key, me), 0)
+        members = index.members(lang, ref.key)
+        at = bisect_left(members, me)
+        if at == len(members) or members[at] != me:
+            at = 0  # not among the tag's articles (as an unknown place always was)
         for pos in members[max(0, at - WINDOW) : at + WINDOW + 1]:
             shared[pos] = count(pos, 0) + 1
     shared.pop(me, None)

@@ -140,6 +140,11 @@ class OutputWriter:
         self._real_out = os.path.realpath(self._out)
         self._inside: set[str] = set()
         """Folders of the output folder found not to lead out of it (``_source``)."""
+        self._ready: set[str] = set()
+        """Folders of the staging folder this process made sure of (``stage_file``): a folder a
+        page's path runs through never becomes a file in the same build (claims are checked),
+        so the 2,500 front pages of a publish look at their folders once, not level by level
+        each."""
         self.kept_spare: dict[str, tuple] | None = None
         """After ``commit``: the manifest of the tree now kept as the spare (None: none kept)."""
         self.touched: set[str] | None = None
@@ -178,9 +183,15 @@ class OutputWriter:
             entry = self.spare.get(rel)
             if entry is not None and entry[2] == data_digest:
                 return data_digest, True  # the spare tree holds these bytes already
-            _clear_way(self.stage, rel)
-        target = self.stage / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = rel.rpartition("/")[0]
+        target = os.path.join(self.stage, rel)
+        if folder not in self._ready:
+            if self.spare is not None:
+                _clear_way(self.stage, rel)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            self._ready.add(folder)
+        elif self.spare is not None:
+            _clear_target(target)
         with open(target, "wb") as fh:
             fh.write(data)
         return data_digest, True
@@ -377,7 +388,11 @@ def _clear_way(root: Path, rel: str) -> None:
             return
         if not stat.S_ISDIR(mode):
             return
-    target = os.path.join(path, parts[-1])
+    _clear_target(os.path.join(path, parts[-1]))
+
+
+def _clear_target(target: str) -> None:
+    """Remove the file or the folder at ``target`` (a path whose folders are in place)."""
     try:
         mode = os.lstat(target).st_mode
     except FileNotFoundError:

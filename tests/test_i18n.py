@@ -18,13 +18,15 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
 from conftest import REPO, build, copy_site
 from generator.config import parse_config
 from generator.entities import entity_index, link_entities
-from generator.i18n import format_number, numbering_system, translations_for
+from generator.i18n import _format_decimal, format_number, numbering_system, to_digits, translations_for
 from generator.model import Tag
 
 TRANSLATED = ("ar", "fa", "ur", "ckb", "ps", "fr")
@@ -427,3 +429,19 @@ def test_a_language_without_a_complete_catalogue_is_a_warning_naming_the_strings
         f"theme/locale/sd/LC_MESSAGES/messages.po: {expected} interface"
     ), notes
     assert "'Tags'" in notes[0] and "'Sections'" not in notes[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.one_of(st.integers(0, 10**12), st.sampled_from((999, 1000, 9999, 10000, 100000))),
+    locale=st.sampled_from(
+        ("ar", "ar_MA", "fa", "ur", "ckb", "en", "en_IN", "hi", "fr", "fr_CH", "de_CH", "es", "pl")
+    ),
+    system=st.sampled_from(("latn", "arab", "arabext")),
+)
+def test_whole_numbers_are_grouped_as_babel_groups_them(value, locale, system):
+    """The quick path for whole numbers (``i18n._grouping``) writes what Babel writes, in
+    locales grouping by threes and in the others (Indian grouping; Swiss ones, where Babel
+    groups 1'000 but not 1234567)."""
+    expected = to_digits(_format_decimal(value, locale, system), system)
+    assert format_number.__wrapped__(value, locale, system) == expected

@@ -73,6 +73,9 @@ def test_remembered_related_stories_are_the_ones_made_afresh(tmp_path_factory, s
             site = assemble(records, config, today=today)
             kept = remembered(site, build_index(site), memo)
             fresh = build_index(site)
+            assert memo.get("placed", {}) == {
+                a.path: related_module._placement(a) for articles in site.articles.values() for a in articles
+            }
             for articles in site.articles.values():
                 for article in articles:
                     assert [a.path for a in related(kept, article)] == [
