@@ -349,6 +349,26 @@ class CardStore:
             return None
         return row[0] if row is not None else None
 
+    def get_many(self, lang: str, keys: list[bytes]) -> dict[bytes, bytes]:
+        """``get`` for several keys at once: the ones found."""
+        if self.path is None:
+            return {}
+        found: dict[bytes, bytes] = {}
+        try:
+            if self._reader is None or self._reader[0] != os.getpid():
+                self._reader = (os.getpid(), self._open(readonly=True))
+            for start in range(0, len(keys), 400):  # under SQLite's limit of bound parameters
+                part = keys[start : start + 400]
+                marks = ",".join("?" * len(part))
+                found.update(
+                    self._reader[1].execute(
+                        f"SELECT key, html FROM cards WHERE lang = ? AND key IN ({marks})", (lang, *part)
+                    )
+                )
+        except sqlite3.Error:
+            return found
+        return found
+
     def lookup(self, lang: str) -> "CardLookup":
         """``get`` for one language, as ``render._memoized_card`` asks (``.get(key)``)."""
         return CardLookup(self, lang)
@@ -397,6 +417,9 @@ class CardLookup:
 
     def get(self, key: bytes) -> bytes | None:
         return self.store.get(self.lang, key)
+
+    def get_many(self, keys: list[bytes]) -> dict[bytes, bytes]:
+        return self.store.get_many(self.lang, keys)
 
 
 # An entry of the output manifest: size, mtime_ns, digest of the bytes.

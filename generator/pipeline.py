@@ -45,6 +45,7 @@ from .report import BuildReport
 from .readers import ReadOptions, reader_named
 from .sitemap import SitemapLines
 from .sources import SourceFile, discover, read_all
+from .views import ListView
 from .lock import site_lock
 from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, check_output_dir, owned_or_empty
 
@@ -144,6 +145,8 @@ def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: 
     if written is not None and old[0] == key:
         return written[2], False, old[1], key, None, inputs
     env = envs[spec.lang]
+    if isinstance(spec.view, ListView):  # the pages that show cards (``list.html``)
+        env.globals["card"].prefetch(spec.articles)
     data = render(env, spec.template, spec.context).encode("utf-8")
     cards = env.globals["card"].take_fresh()
     return (*writer.stage_file(spec.path, data), sitemap_entry(spec), key, cards or None, inputs)

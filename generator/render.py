@@ -196,6 +196,18 @@ def _memoized_card(env: jinja2.Environment):
             cache[article.path] = html
         return html
 
+    def prefetch(articles) -> None:
+        """Find the kept cards of ``articles`` (a page's, before it is rendered) in one
+        question to the store instead of one per card."""
+        keyer, kept = state["keyer"], state["kept"]
+        many = getattr(kept, "get_many", None)
+        if keyer is None or many is None:
+            return
+        wanted = {keyer(article): article.path for article in articles if article.path not in cache}
+        if len(wanted) > 1:
+            for key, html in many(list(wanted)).items():
+                cache[wanted[key]] = Markup(html.decode("utf-8"))
+
     def use(keyer, kept: dict) -> None:
         state.update(keyer=keyer, kept=kept, fresh={})
 
@@ -205,6 +217,7 @@ def _memoized_card(env: jinja2.Environment):
 
     card.forget = lambda path: cache.pop(path, None)  # the preview server's quick update
     card.use = use
+    card.prefetch = prefetch
     card.take_fresh = take_fresh
     return card
 

@@ -407,6 +407,10 @@ def test_card_store_keeps_cards_per_environment_and_survives_damage(tmp_path):
     store.add({"ar": {b"k1": "بطاقة".encode(), b"k2": b"two"}, "en": {b"k1": b"one"}})
     assert CardStore(path, "env-1").lookup("ar").get(b"k1") == "بطاقة".encode()
     assert CardStore(path, "env-1").get("en", b"k1") == b"one"
+    # Many at once (a list page's cards, in one question; more keys than SQLite binds at once).
+    asked = [b"k1", b"k2", b"k9"] + [f"none{n}".encode() for n in range(900)]
+    assert CardStore(path, "env-1").lookup("ar").get_many(asked) == {b"k1": "بطاقة".encode(), b"k2": b"two"}
+    assert CardStore(path, "env-1").get_many("en", [b"k1", b"k2"]) == {b"k1": b"one"}
     # Pruning keeps the live cards once there are a quarter more than stories.
     store.prune([b"k1"], stories=100)
     assert store.get("ar", b"k2") == b"two"  # 3 cards for 100 stories: nothing to prune
