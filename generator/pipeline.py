@@ -47,7 +47,7 @@ from .sitemap import SitemapLines
 from .sources import SourceFile, discover, read_all
 from .views import ListView
 from .lock import site_lock
-from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, check_output_dir, owned_or_empty
+from .write import MARKER_TEXT, OUTPUT_MARKER, OutputWriter, SpareCatchUp, check_output_dir, owned_or_empty
 
 
 def read_records(
@@ -297,6 +297,51 @@ def _build_locked(
         state = examined.previous
     if not force and state is None:
         _check_owned(out_dir)
+    # The tree the last build replaced, brought up to it on the other core meanwhile.
+    catching = None
+    if state is not None and state.manifest is not None and getattr(state, "spare", None) is not None:
+        catching = SpareCatchUp.start(cache.spare_path(out_dir), out_dir, state.manifest, state.spare)
+    try:
+        return _build_from(
+            config,
+            out_dir,
+            report=report,
+            started=t0,
+            today=today,
+            now=now,
+            cache=cache,
+            examined=examined,
+            state=state,
+            catching=catching,
+            keep=keep,
+            force=force,
+            progress=progress,
+        )
+    except BaseException:
+        if catching is not None:
+            catching.cancel()
+        raise
+
+
+def _build_from(
+    config: SiteConfig,
+    out_dir: Path,
+    *,
+    report: BuildReport,
+    started: float,
+    today,
+    now,
+    cache,
+    examined,
+    state,
+    catching,
+    keep,
+    force,
+    progress,
+) -> BuildReport:
+    """The build once the last one's state is known (``state``, None: none to go on from),
+    and the spare tree is being caught up (``catching``; ``SpareCatchUp``)."""
+    t0 = started
     scans = examined.scans if examined is not None else None
     records, problems = read_records(config, cache, progress, scans)
     if scans is not None:
@@ -336,11 +381,18 @@ def _build_locked(
     t2 = time.perf_counter()
     if cache is not None:
         cache.forget_state(out_dir)  # from here on the output folder may change
+    spare_manifest, caught_up = getattr(state, "spare", None), frozenset()
+    if catching is not None:
+        if catching.finish(keep=state is not None):
+            spare_manifest, caught_up = catching.manifest, catching.folders
+        else:
+            spare_manifest = None  # no tree kept: the writer starts from an empty folder
     writer = OutputWriter(
         out_dir,
         previous=state.manifest if state is not None else None,
         spare=cache.spare_path(out_dir) if cache is not None else None,
-        spare_manifest=getattr(state, "spare", None),
+        spare_manifest=spare_manifest,
+        caught_up=caught_up,
     )
     head = searching = None
     memo_dir = cache.folder if cache is not None else None
