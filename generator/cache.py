@@ -526,6 +526,9 @@ class BuildCache:
     bytes, its records)."""
     dirty: set[int] = field(default_factory=set)
     """Shards of ``records`` changed since they were loaded (``mark``)."""
+    same_sources: bool = False
+    """The last ``pipeline.read_records`` found the sources the cache held: none added, none
+    gone (the stories may have changed)."""
 
     def state_path(self, out_dir: Path) -> Path:
         name = hashlib.sha256(os.fsencode(str(out_dir))).hexdigest()[:16]

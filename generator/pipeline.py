@@ -64,6 +64,7 @@ def read_records(
     options = ReadOptions.from_config(config)
     if cache is not None:
         cache.load_records(options.cache_key())
+        held = set(cache.records)
     records: list[ArticleRecord] = []
     todo: list[tuple[str, SourceFile]] = []
     signatures: dict[str, tuple] = {}
@@ -102,6 +103,7 @@ def read_records(
             cache.records[rel] = (signatures[rel], digest, tuple(item))
             cache.mark(rel)
     if cache is not None:
+        cache.same_sources = held == signatures.keys()
         cache.save_records(set(signatures))
     records.sort(key=lambda r: (r.path, r.source_id))
     claimed, records = claimed_seeds(records)
@@ -297,10 +299,10 @@ def _build_locked(
         state = examined.previous
     if not force and state is None:
         _check_owned(out_dir)
-    # The tree the last build replaced, brought up to it on the other core meanwhile.
+    # The tree the last build replaced, to be brought up to it meanwhile (``_build_from``).
     catching = None
     if state is not None and state.manifest is not None and getattr(state, "spare", None) is not None:
-        catching = SpareCatchUp.start(cache.spare_path(out_dir), out_dir, state.manifest, state.spare)
+        catching = SpareCatchUp.prepare(cache.spare_path(out_dir), out_dir, state.manifest, state.spare)
     try:
         return _build_from(
             config,
@@ -346,6 +348,10 @@ def _build_from(
     records, problems = read_records(config, cache, progress, scans)
     if scans is not None:
         scans.clear()  # read: not kept through the build (100,000 entries)
+    if catching is not None and cache.same_sources:
+        # Only when no story came or went: a new or deleted story shifts the paginations the
+        # last one shifted again, and the spare tree may hold their new text already.
+        catching.start()
     t1 = time.perf_counter()
     profiles, profile_notes = load_profiles(config)
     config = with_profile_names(config, profiles)  # an author's names link their stories
@@ -382,11 +388,11 @@ def _build_from(
     if cache is not None:
         cache.forget_state(out_dir)  # from here on the output folder may change
     spare_manifest, caught_up = getattr(state, "spare", None), frozenset()
-    if catching is not None:
-        if catching.finish(keep=state is not None):
-            spare_manifest, caught_up = catching.manifest, catching.folders
-        else:
-            spare_manifest = None  # no tree kept: the writer starts from an empty folder
+    outcome = catching.finish(keep=state is not None) if catching is not None else "untouched"
+    if outcome == "caught up":
+        spare_manifest, caught_up = catching.manifest, catching.folders
+    elif outcome == "lost":
+        spare_manifest = None  # no tree kept: the writer starts from an empty folder
     writer = OutputWriter(
         out_dir,
         previous=state.manifest if state is not None else None,

@@ -372,86 +372,93 @@ def _link_or_copy(source: str, target: str) -> None:
 class SpareCatchUp:
     """The spare tree (the output tree the last build replaced, ``OutputWriter``'s staging
     folder to be) brought up to the output folder as the last build left it, by a process of
-    its own, while this build reads and models its stories (the core those serial steps leave
-    idle): the files the last build changed are linked from the output folder, the files it
-    removed are removed. Without it, the build after a publish links the 2,500 front pages
-    that publish shifted while it commits (0.6 to 1.3 s with 100,000 stories).
+    its own, while this build models its stories (the core that serial step leaves idle):
+    the files the last build changed are linked from the output folder, the files it removed
+    are removed. Without it, a correction after a publish links the 2,500 front pages that
+    publish shifted while it commits (0.6 to 1.3 s with 100,000 stories).
 
-    Meanwhile the tree is under another name (``partial``): a build killed before ``finish``
-    leaves no spare that the last state would vouch for (the next build then starts from an
-    empty folder). ``finish`` says whether the tree is back, caught up, with its manifest
-    (``manifest``); a tree it cannot vouch for is removed. Nothing is started for a few
-    files (``start`` returns None): the writer then links them in ``commit``, as before."""
+    ``prepare`` when the last build's state is known, ``start`` when it is worth it (the
+    caller knows once it has read the sources), ``finish`` before the writer takes the tree:
+    "caught up" (the tree is back under its name, holding ``manifest``), "untouched" (never
+    started: the tree is as the last build left it) or "lost" (it failed, or ``keep`` was
+    false: the tree is removed). Meanwhile the tree is under another name (``partial``): a
+    build killed before ``finish`` leaves no spare that the last state would vouch for (the
+    next build then starts from an empty folder)."""
 
-    def __init__(self, spare_dir: Path, out_dir: Path, process, manifest: dict, folders: set[str]) -> None:
-        self.spare_dir, self.out_dir, self.process = spare_dir, out_dir, process
+    def __init__(self, spare_dir: Path, out_dir: Path, previous: dict, spare: dict) -> None:
+        self.spare_dir, self.out_dir = spare_dir, out_dir
         self.partial = partial_path(spare_dir)
-        self.manifest = manifest
+        self.previous, self.spare = previous, spare
+        self.process: subprocess.Popen | None = None
+        self.manifest: dict = {}
         """What the tree holds once caught up: the spare's entries of the files it kept, the
         output folder's of the files linked."""
-        self.folders = folders
+        self.folders: set[str] = set()
         """The folders where the tree changed (``OutputWriter``'s ``caught_up``)."""
 
     @classmethod
-    def start(cls, spare_dir: Path, out_dir: Path, previous: dict, spare: dict) -> "SpareCatchUp | None":
-        if not spare_dir.is_dir() or not out_dir.is_dir():
+    def prepare(cls, spare_dir: Path, out_dir: Path, previous: dict, spare: dict) -> "SpareCatchUp | None":
+        """None when the writer could not use the tree anyway."""
+        if (
+            not spare_dir.is_dir()
+            or not out_dir.is_dir()
+            or not _same_device(spare_dir.parent, out_dir.parent)
+        ):
             return None
-        if not _same_device(spare_dir.parent, out_dir.parent):  # the writer will not use it
-            return None
+        return cls(spare_dir, out_dir, previous, spare)
+
+    def start(self) -> None:
+        """Start the process, unless the last build changed too few files to be worth one."""
+        previous, spare = self.previous, self.spare
         stale = [
             rel for rel, entry in previous.items() if (kept := spare.get(rel)) is None or kept[2] != entry[2]
         ]
         gone = [rel for rel in spare if rel not in previous]
         if len(stale) + len(gone) < CATCH_UP_MIN:
-            return None
-        partial = partial_path(spare_dir)
-        shutil.rmtree(partial, ignore_errors=True)
+            return
+        shutil.rmtree(self.partial, ignore_errors=True)
         try:
-            os.replace(spare_dir, partial)
+            os.replace(self.spare_dir, self.partial)
         except OSError:
-            return None
+            return
         # A new interpreter, not a fork: a forked child would share this process's memory
-        # while it reads 100,000 records, and every page this process then writes would be
-        # copied first.
-        work = partial.with_name(partial.name + ".todo")
+        # while it models 100,000 stories, and every page this process then wrote to would
+        # be copied first.
+        work = self.partial.with_name(self.partial.name + ".todo")
         try:
             atomic_write(
-                work, marshal.dumps((os.fspath(partial), os.fspath(out_dir), stale, gone, os.getpid()))
+                work,
+                marshal.dumps((os.fspath(self.partial), os.fspath(self.out_dir), stale, gone, os.getpid())),
             )
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-I",
-                    "-c",
-                    _CATCH_UP_MAIN,
-                    os.path.dirname(os.path.dirname(__file__)),
-                    work,
-                ],
+            package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-c", _CATCH_UP_MAIN, package, work],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
         except OSError:
-            os.replace(partial, spare_dir)
-            return None
-        manifest = {rel: entry for rel, entry in spare.items() if rel in previous}
-        manifest.update((rel, previous[rel]) for rel in stale)
-        return cls(spare_dir, out_dir, process, manifest, folders_of((*stale, *gone)))
+            os.replace(self.partial, self.spare_dir)
+            return
+        self.manifest = {rel: entry for rel, entry in spare.items() if rel in previous}
+        self.manifest.update((rel, previous[rel]) for rel in stale)
+        self.folders = folders_of((*stale, *gone))
 
-    def finish(self, keep: bool) -> bool:
-        """Wait for the process; put the tree back under its name if it caught up and
-        ``keep`` (the output folder's check passed), else remove it. True: it is back."""
+    def finish(self, keep: bool) -> str:
+        """Wait for the process; "caught up", "untouched" or "lost" (see the class)."""
         process, self.process = self.process, None
-        status = process.wait() if process is not None else 1
-        self.partial.with_name(self.partial.name + ".todo").unlink(missing_ok=True)  # if it could not start
+        if process is None:
+            return "untouched"
+        status = process.wait()
+        self.partial.with_name(self.partial.name + ".todo").unlink(missing_ok=True)  # if it never read it
         if status == 0 and keep:
             try:
                 os.replace(self.partial, self.spare_dir)
-                return True
+                return "caught up"
             except OSError:
                 pass
         shutil.rmtree(self.partial, ignore_errors=True)
-        return False
+        return "lost"
 
     def cancel(self) -> None:
         if self.process is not None:
@@ -459,8 +466,8 @@ class SpareCatchUp:
         self.finish(keep=False)
 
 
-CATCH_UP_MIN = 300
-"""Fewer files than this are linked at commit in less time than a process takes to start."""
+CATCH_UP_MIN = 1000
+"""Fewer files than this are linked at commit in about the time a process takes to start."""
 
 
 def partial_path(spare_dir: Path) -> Path:
