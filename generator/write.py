@@ -127,11 +127,8 @@ class OutputWriter:
         self.spare: dict[str, tuple] | None = None
         """The manifest of the staging folder's files when it starts as the spare tree."""
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.new-", dir=self.out_dir.parent))
-        if self.spare_dir is not None and partial_path(self.spare_dir).exists():  # a killed build's
-            shutil.rmtree(partial_path(self.spare_dir), ignore_errors=True)
-            partial_path(self.spare_dir).with_name(partial_path(self.spare_dir).name + ".todo").unlink(
-                missing_ok=True
-            )
+        if self.spare_dir is not None:
+            remove_partials(self.spare_dir)  # a killed build's catch-up (``SpareCatchUp``)
         if self.spare_dir is not None and self.spare_dir.is_dir():
             if self.previous is not None and spare_manifest is not None:
                 try:
@@ -148,8 +145,8 @@ class OutputWriter:
         self._sources = OutputSources(self.out_dir)
         self._ready: set[str] = set()
         """Folders of the staging folder this process made sure of (``stage_file``): a folder a
-        page's path runs through never becomes a file in the same build (claims are checked),
-        so the 2,500 front pages of a publish look at their folders once, not level by level
+        page's path runs through does not become a file later in the same build (no two claimed
+        paths are one file and one folder: a clean build of such paths fails), so the 2,500 front pages of a publish look at their folders once, not level by level
         each."""
         self.kept_spare: dict[str, tuple] | None = None
         """After ``commit``: the manifest of the tree now kept as the spare (None: none kept)."""
@@ -387,7 +384,10 @@ class SpareCatchUp:
 
     def __init__(self, spare_dir: Path, out_dir: Path, previous: dict, spare: dict) -> None:
         self.spare_dir, self.out_dir = spare_dir, out_dir
-        self.partial = partial_path(spare_dir)
+        self.partial = spare_dir.with_name(f"{spare_dir.name}.partial-{os.urandom(4).hex()}")
+        """The tree's name while it is caught up: a name of its own, so that a catch-up a
+        killed build left running (where the system does not end it with its parent) never
+        works in the tree of another."""
         self.previous, self.spare = previous, spare
         self.process: subprocess.Popen | None = None
         self.manifest: dict = {}
@@ -416,7 +416,7 @@ class SpareCatchUp:
         gone = [rel for rel in spare if rel not in previous]
         if len(stale) + len(gone) < CATCH_UP_MIN:
             return
-        shutil.rmtree(self.partial, ignore_errors=True)
+        remove_partials(self.spare_dir)
         try:
             os.replace(self.spare_dir, self.partial)
         except OSError:
@@ -438,6 +438,7 @@ class SpareCatchUp:
                 stderr=subprocess.DEVNULL,
             )
         except OSError:
+            work.unlink(missing_ok=True)
             os.replace(self.partial, self.spare_dir)
             return
         self.manifest = {rel: entry for rel, entry in spare.items() if rel in previous}
@@ -446,10 +447,11 @@ class SpareCatchUp:
 
     def finish(self, keep: bool) -> str:
         """Wait for the process; "caught up", "untouched" or "lost" (see the class)."""
-        process, self.process = self.process, None
+        process = self.process
         if process is None:
             return "untouched"
-        status = process.wait()
+        status = process.wait()  # interrupted: ``cancel`` still has the process to end
+        self.process = None
         self.partial.with_name(self.partial.name + ".todo").unlink(missing_ok=True)  # if it never read it
         if status == 0 and keep:
             try:
@@ -470,9 +472,14 @@ CATCH_UP_MIN = 1000
 """Fewer files than this are linked at commit in about the time a process takes to start."""
 
 
-def partial_path(spare_dir: Path) -> Path:
-    """Where ``SpareCatchUp`` keeps a spare tree while it brings it up to date."""
-    return spare_dir.with_name(spare_dir.name + ".partial")
+def remove_partials(spare_dir: Path) -> None:
+    """Remove what ``SpareCatchUp`` left of a killed build: trees under another name and
+    their work files."""
+    for found in spare_dir.parent.glob(f"{spare_dir.name}.partial-*"):
+        if found.is_dir() and not found.is_symlink():
+            shutil.rmtree(found, ignore_errors=True)
+        else:
+            found.unlink(missing_ok=True)
 
 
 _CATCH_UP_MAIN = (

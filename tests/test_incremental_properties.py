@@ -195,10 +195,11 @@ def test_the_spare_tree_caught_up_meanwhile_builds_what_a_clean_build_does(
     ):
         apply(root, operation, seed)
         spare = BuildCache(root / ".sahifa-cache").spare_path((root / "public").absolute())
-        if step == 4:  # a killed build's half-done catch-up: the tree under its other name
-            spare.replace(write.partial_path(spare))
+        if step == 4:  # a killed build's half-done catch-up: the tree under another name
+            spare.replace(spare.with_name(spare.name + ".partial-0badf00d"))
+            spare.with_name(spare.name + ".partial-0badf00d.todo").write_bytes(b"")
         build(root, root / "public", cached=True)
-        assert not write.partial_path(spare).exists()
+        assert not list(spare.parent.glob(spare.name + ".partial-*"))
         state = BuildCache(root / ".sahifa-cache").load_state((root / "public").absolute())
         assert state is not None and state.folders == folder_times(root / "public", state.manifest)
         expected = tmp_path / f"clean-{step}"
