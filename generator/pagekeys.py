@@ -33,30 +33,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import marshal
 from functools import partial
 from typing import Any
 
 from .calendars import archive_key
 from .config import LanguageConfig, SiteConfig, TaxonomyConfig
+from .digests import value_digest as _hash
 from .model import Article, ArticleRecord, Term
 from .pages import PageKind, PagePlanner, PageSpec
 from .profiles import profile_of
 
 _PLAIN = frozenset((str, int, float, bool, type(None), bytes))
-
-
-def _hash(value: Any) -> bytes:
-    """By value, not by pickling: a pickle also records which values are one object, and
-    that may differ between two builds of the same inputs. ``marshal``'s format 2 writes
-    plain values (strings, bytes, numbers, None, tuples, lists) by value only, and about
-    three times as fast as ``repr``; a value it does not take (a date, a ``str`` subclass)
-    is digested by its ``repr``, after another first byte."""
-    try:
-        data = b"m" + marshal.dumps(value, 2)
-    except ValueError:
-        data = b"r" + repr(value).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def record_key(record: ArticleRecord) -> bytes:

@@ -308,7 +308,7 @@ def _build_locked(
             config,
             out_dir,
             report=report,
-            started=t0,
+            t0=t0,
             today=today,
             now=now,
             cache=cache,
@@ -330,7 +330,7 @@ def _build_from(
     out_dir: Path,
     *,
     report: BuildReport,
-    started: float,
+    t0: float,
     today,
     now,
     cache,
@@ -343,7 +343,6 @@ def _build_from(
 ) -> BuildReport:
     """The build once the last one's state is known (``state``, None: none to go on from),
     and the spare tree is being caught up (``catching``; ``SpareCatchUp``)."""
-    t0 = started
     scans = examined.scans if examined is not None else None
     records, problems = read_records(config, cache, progress, scans)
     if scans is not None:
@@ -387,12 +386,9 @@ def _build_from(
     t2 = time.perf_counter()
     if cache is not None:
         cache.forget_state(out_dir)  # from here on the output folder may change
-    spare_manifest, caught_up = getattr(state, "spare", None), frozenset()
-    outcome = catching.finish(keep=state is not None) if catching is not None else "untouched"
-    if outcome == "caught up":
-        spare_manifest, caught_up = catching.manifest, catching.folders
-    elif outcome == "lost":
-        spare_manifest = None  # no tree kept: the writer starts from an empty folder
+    spare_manifest, caught_up = getattr(state, "spare", None), set()
+    if catching is not None:
+        spare_manifest, caught_up = catching.finish(keep=state is not None, spare=spare_manifest)
     writer = OutputWriter(
         out_dir,
         previous=state.manifest if state is not None else None,

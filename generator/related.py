@@ -113,7 +113,9 @@ def remembered(site: Site, index: StoryIndex, memo: dict) -> StoryIndex:
 def _placement(article: Article) -> tuple:
     """What of an article decides whose related story it is and where it ranks: its
     language, its tags and its place in the language's order (``_newest_first``)."""
-    return (article.lang, tuple(sorted(ref.key for ref in article.tags)), _newest_first(article))
+    tags = article.terms.get("tags", ())
+    keys = tuple(sorted([ref.key for ref in tags])) if len(tags) > 1 else tuple([ref.key for ref in tags])
+    return (article.record.lang, keys, _newest_first(article))
 
 
 def _remembered(site: Site, index: StoryIndex, memo: dict) -> tuple[dict, bool, Iterable[str]]:
@@ -130,16 +132,7 @@ def _remembered(site: Site, index: StoryIndex, memo: dict) -> tuple[dict, bool, 
     article that is new, or re-tagged or moved itself."""
     before: dict = memo.get("placed", {})
     lists: dict = memo.get("related", {})
-    placed = {}
-    for lang, articles in site.articles.items():  # ``_placement`` of each, the language known
-        for article in articles:
-            tags = article.terms.get("tags", ())
-            keys = (
-                tuple(sorted([ref.key for ref in tags]))
-                if len(tags) > 1
-                else tuple([ref.key for ref in tags])
-            )
-            placed[article.path] = (lang, keys, _newest_first(article))
+    placed = {a.path: _placement(a) for articles in site.articles.values() for a in articles}
     if placed == before and len(lists) == len(placed):
         return lists, False, ()
     # New, re-tagged or moved in time; gone: their tags are dirty.

@@ -11,14 +11,13 @@ output is deterministic.
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 import re
 import zlib
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from lxml import etree
 
+from .digests import value_digest
 from .feeds import xml_text
 from .urls import Urls
 
@@ -55,11 +54,7 @@ def _urlset(entries: Sequence[SitemapEntry], urls: Urls, lines: "SitemapLines | 
     else:
         parts = []
         for run in _runs(entries):
-            try:
-                data = marshal.dumps(run, 2)
-            except ValueError:  # not plain values (a caller's own entry type): by repr
-                data = repr(run).encode("utf-8", "surrogatepass")
-            key = hashlib.blake2b(data, digest_size=16).digest()
+            key = value_digest(run)
             text = lines.get(key)
             if text is None:
                 text = lines.put(key, _url_lines(run, absolute, blocks))

@@ -144,10 +144,8 @@ class OutputWriter:
         self.changed: set[str] = set()
         self._sources = OutputSources(self.out_dir)
         self._ready: set[str] = set()
-        """Folders of the staging folder this process made sure of (``stage_file``): a folder a
-        page's path runs through does not become a file later in the same build (no two claimed
-        paths are one file and one folder: a clean build of such paths fails), so the 2,500 front pages of a publish look at their folders once, not level by level
-        each."""
+        """Folders of the staging folder this process made sure of (``_make_way``; no two
+        claimed paths are one file and one folder: a clean build of such paths fails)."""
         self.kept_spare: dict[str, tuple] | None = None
         """After ``commit``: the manifest of the tree now kept as the spare (None: none kept)."""
         self.touched: set[str] | None = None
@@ -187,15 +185,7 @@ class OutputWriter:
             entry = self.spare.get(rel)
             if entry is not None and entry[2] == data_digest:
                 return data_digest, True  # the spare tree holds these bytes already
-        folder = rel.rpartition("/")[0]
-        target = os.path.join(self.stage, rel)
-        if folder not in self._ready:
-            if self.spare is not None:
-                _clear_way(self.stage, rel)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            self._ready.add(folder)
-        elif self.spare is not None:
-            _clear_target(target)
+        target = _make_way(self.stage, rel, self._ready, clear=self.spare is not None)
         with open(target, "wb") as fh:
             fh.write(data)
         return data_digest, True
@@ -253,20 +243,12 @@ class OutputWriter:
                 elif rel in self.changed:
                     manifest[rel] = manifest_entry(self.stage / rel, ours)  # staged now
                 else:  # unchanged since the output folder's build: share its file
-                    _clear_way(self.stage, rel)
-                    target = self.stage / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    self._link(rel, os.fspath(target))
+                    self._link(rel, _make_way(self.stage, rel, self._ready, clear=True))
                     manifest[rel] = previous[rel]
                     linked.append(rel)
             gone = [rel for rel in spare if rel not in self.written]
             self.touched = folders_of((*self.changed, *linked, *gone)) | self._caught_up
-            for rel in gone:
-                try:
-                    os.unlink(self.stage / rel)
-                except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                    pass  # gone already, or its path is now a folder (or under a file) of this build
-            _prune_empty(self.stage, gone)
+            _remove_files(self.stage, gone)
         self._swap(keep=True)
         self.kept_spare = previous if self.spare_dir is not None else None
         return manifest
@@ -375,12 +357,10 @@ class SpareCatchUp:
     publish shifted while it commits (0.6 to 1.3 s with 100,000 stories).
 
     ``prepare`` when the last build's state is known, ``start`` when it is worth it (the
-    caller knows once it has read the sources), ``finish`` before the writer takes the tree:
-    "caught up" (the tree is back under its name, holding ``manifest``), "untouched" (never
-    started: the tree is as the last build left it) or "lost" (it failed, or ``keep`` was
-    false: the tree is removed). Meanwhile the tree is under another name (``partial``): a
-    build killed before ``finish`` leaves no spare that the last state would vouch for (the
-    next build then starts from an empty folder)."""
+    caller knows once it has read the sources), ``finish`` before the writer takes the tree.
+    Meanwhile the tree is under another name (``partial``): a build killed before ``finish``
+    leaves no spare that the last state would vouch for (the next build then starts from an
+    empty folder)."""
 
     def __init__(self, spare_dir: Path, out_dir: Path, previous: dict, spare: dict) -> None:
         self.spare_dir, self.out_dir = spare_dir, out_dir
@@ -445,27 +425,29 @@ class SpareCatchUp:
         self.manifest.update((rel, previous[rel]) for rel in stale)
         self.folders = folders_of((*stale, *gone))
 
-    def finish(self, keep: bool) -> str:
-        """Wait for the process; "caught up", "untouched" or "lost" (see the class)."""
+    def finish(self, keep: bool, spare: dict | None) -> tuple[dict | None, set[str]]:
+        """Wait for the process; the tree's manifest for the writer (``spare``, the last
+        state's, when nothing was started; None when the tree is gone: it failed, or ``keep``
+        was false) and the folders where it changed."""
         process = self.process
         if process is None:
-            return "untouched"
+            return spare, set()
         status = process.wait()  # interrupted: ``cancel`` still has the process to end
         self.process = None
         self.partial.with_name(self.partial.name + ".todo").unlink(missing_ok=True)  # if it never read it
         if status == 0 and keep:
             try:
                 os.replace(self.partial, self.spare_dir)
-                return "caught up"
+                return self.manifest, self.folders
             except OSError:
                 pass
         shutil.rmtree(self.partial, ignore_errors=True)
-        return "lost"
+        return None, set()
 
     def cancel(self) -> None:
         if self.process is not None:
             self.process.kill()
-        self.finish(keep=False)
+        self.finish(keep=False, spare=None)
 
 
 CATCH_UP_MIN = 1000
@@ -501,25 +483,11 @@ def catch_up_main() -> None:
 def _catch_up(tree: Path, out_dir: Path, stale: list[str], gone: list[str]) -> None:
     """In ``tree``: remove ``gone``, and link ``stale`` from ``out_dir`` (as ``commit``
     does, refusing a file reached through a link that leads out of the output folder)."""
-    for rel in gone:
-        try:
-            os.unlink(tree / rel)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            pass
-    _prune_empty(tree, gone)
+    _remove_files(tree, gone)
     sources = OutputSources(out_dir)
-    base = os.fspath(tree)
-    made: set[str] = set()
+    ready: set[str] = set()
     for rel in stale:
-        folder = rel.rpartition("/")[0]
-        target = f"{base}/{rel}"
-        if folder not in made:
-            _clear_way(tree, rel)
-            os.makedirs(f"{base}/{folder}" if folder else base, exist_ok=True)
-            made.add(folder)
-        else:
-            _clear_target(target)
-        _link_or_copy(sources.source(rel), target)
+        _link_or_copy(sources.source(rel), _make_way(tree, rel, ready, clear=True))
 
 
 def folders_of(paths) -> set[str]:
@@ -542,6 +510,34 @@ def _same_device(a: Path, b: Path) -> bool:
         return os.stat(a).st_dev == os.stat(b).st_dev
     except OSError:
         return False
+
+
+def _make_way(root: Path, rel: str, ready: set[str], *, clear: bool) -> str:
+    """The path to write ``rel`` at under ``root``, its folders made; ``clear``: ``root`` is a
+    kept tree, whatever is in the way is removed (``_clear_way``). ``ready``: the folders the
+    caller made sure of already (a folder a path runs through does not become a file later
+    in the same build), so that a folder of 2,500 pages is looked at once, not level by level
+    for each."""
+    folder = rel.rpartition("/")[0]
+    target = os.path.join(root, rel)
+    if folder not in ready:
+        if clear:
+            _clear_way(root, rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        ready.add(folder)
+    elif clear:
+        _clear_target(target)
+    return target
+
+
+def _remove_files(root: Path, gone: list[str]) -> None:
+    """Remove the files at ``gone`` under ``root`` and the folders that leaves empty."""
+    for rel in gone:
+        try:
+            os.unlink(os.path.join(root, rel))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            pass  # gone already, or its path is now a folder (or under a file) of this build
+    _prune_empty(root, gone)
 
 
 def _clear_way(root: Path, rel: str) -> None:
