@@ -387,7 +387,7 @@ def assemble(
     urls = Urls(config)
     if register is None:
         register = Register.load(config.permalinks_path)
-    register = Register(dict(register.entries), list(register.problems))
+    register = Register(dict(register.entries), list(register.problems), register.read)
     problems = list(problems)
     notices: list[str] = list(register.problems)
     kept: list[ArticleRecord] = []

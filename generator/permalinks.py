@@ -39,6 +39,18 @@ def _escape(text: str) -> str:
 
 
 _SPECIAL = re.compile(r"[\\\t\n\r]")
+_HEADER_LINES = HEADER.count("\n")
+
+
+def _plain_line(parts: list[str], last: str) -> bool:
+    """True when a line of ``parts`` other than the common kind is one ``dump`` writes: an
+    entry with former slugs, its cells unpadded and nothing to escape, after ``last``."""
+    return (
+        len(parts) > 3
+        and all(part and part == part.strip() and "\\" not in part for part in parts)
+        and not parts[0].startswith("#")
+        and parts[0] > last
+    )
 
 
 def _unescape(text: str) -> str:
@@ -68,19 +80,33 @@ class Entry(NamedTuple):
 class Register:
     entries: dict[str, Entry] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    read: tuple[str, dict[str, Entry]] | None = None
+    """The text read and the entries it holds, when that text is the one ``dump`` makes of
+    them (the register as a build wrote it): ``save`` then compares entries, not bytes."""
 
     @classmethod
     def parse(cls, text: str, name: str = "permalinks.tsv") -> "Register":
         register = cls()
         entries = register.entries
-        for number, line in enumerate(text.splitlines(), 1):
+        lines = text.splitlines()
+        # As ``dump`` writes it: the header, then plain lines in order, each ended by "\n".
+        canonical = text.startswith(HEADER) and text.count("\n") == len(lines) and "\r" not in text
+        last = ""
+        for number, line in enumerate(lines, 1):
             parts = line.split("\t")
             if len(parts) == 3 and "\\" not in line:  # the common line: nothing to unescape
                 ident, lang, slug = parts
                 if ident not in entries and lang == lang.strip() and slug == slug.strip() and lang and slug:
                     if ident.strip() and not ident.startswith("#"):
                         entries[ident] = Entry(lang, slug)
+                        if ident <= last:
+                            canonical = False
+                        last = ident
                         continue
+            if number > _HEADER_LINES or not canonical:
+                canonical = canonical and _plain_line(parts, last)
+                if canonical:
+                    last = parts[0]
             if not line.strip() or line.startswith("#"):
                 continue
             if len(parts) < 3 or not all(p.strip() for p in parts[:3]):
@@ -97,7 +123,13 @@ class Register:
                 _unescape(parts[2].strip()),
                 tuple(_unescape(p.strip()) for p in parts[3:] if p.strip()),
             )
+        if canonical and not register.problems:
+            register.read = (text, dict(entries))
         return register
+
+    def unchanged(self) -> bool:
+        """True when ``dump`` would give the text this register was read from."""
+        return self.read is not None and self.entries == self.read[1]
 
     @classmethod
     def load(cls, path: Path | None) -> "Register":
@@ -139,11 +171,14 @@ def save(register: Register, path: Path | None) -> bool:
         return False
     from .write import atomic_write
 
-    data = register.dump()
     try:
-        if path.read_bytes() == data:
-            return False
+        held = path.read_bytes()
     except OSError:
-        pass
+        held = None
+    if held is not None and register.unchanged() and held == register.read[0].encode("utf-8"):
+        return False  # as read, and read as this build would write it
+    data = register.dump()
+    if held == data:
+        return False
     atomic_write(path, data, mode=0o644)
     return True

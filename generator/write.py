@@ -75,6 +75,23 @@ def _plain_rel(rel: str) -> bool:
     return "/./" not in framed and "/../" not in framed
 
 
+def _all_plain(paths: list[str]) -> bool:
+    """``_plain_rel`` of every path, in one pass over them all: joined by newlines (so a
+    path holding one is not plain), none may be empty, start or end with a slash, hold an
+    empty, ``.`` or ``..`` name, a NUL or a backslash."""
+    joined = "\n".join(paths)
+    if joined.count("\n") != len(paths) - 1:
+        return False
+    return _NOT_PLAIN.search(joined) is None
+
+
+_NOT_PLAIN = re.compile(r"(?:^|/)\.{0,2}(?:/|$)|[\x00\\]", re.MULTILINE)
+"""Where a newline-joined list of paths has a path that is not plain: an empty, ``.`` or
+``..`` name (at a path's start or end too, so an empty path, a leading, a trailing or a
+doubled slash), a NUL or a backslash. In MULTILINE mode ``$`` also matches just before
+the text's final newline: harmless, it can only say "not plain" of a path that is."""
+
+
 _PLAIN_PARTS = re.compile(r"[^/\x00\\]+(?:/[^/\x00\\]+)*\Z")
 """Non-empty names without NUL or backslash, separated by single slashes."""
 
@@ -157,7 +174,15 @@ class OutputWriter:
     def claim(self, paths) -> None:
         """Register paths that other processes will write into the staging folder. The
         staging folder is new and only this build writes into it, so no link can be inside
-        it: checking the path's form is enough (``commit`` checks against links again)."""
+        it: checking the path's form is enough (``commit`` checks against links again).
+        Many paths at once are checked together (``_all_plain``), one at a time only when
+        one of them is not plain or claimed twice (to say which)."""
+        paths = paths if isinstance(paths, (list, tuple)) else list(paths)
+        if len(paths) > 1:
+            fresh = set(paths)
+            if len(fresh) == len(paths) and fresh.isdisjoint(self.written) and _all_plain(paths):
+                self.written |= fresh
+                return
         for rel in paths:
             if rel in self.written:
                 raise SahifaError(rel, "two pages claim the same output path")

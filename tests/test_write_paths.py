@@ -1,4 +1,5 @@
-"""The output writer's quick check of a path (``_plain_rel``) against its full one."""
+"""The output writer's quick check of a path (``_plain_rel``) against its full one, and of
+many paths at once (``_all_plain``, ``OutputWriter.claim``) against the check of each."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.errors import SahifaError
-from generator.write import _plain_rel, check_rel
+from generator.write import OutputWriter, _all_plain, _plain_rel, check_rel
 
 PIECES = st.sampled_from(
     ["a", ".", "..", "", "/", "//", "\\", "\x00", "b.c", "..a", "a..", "é", "\n", " ", "ز"]
@@ -37,3 +38,29 @@ def test_paths_the_quick_check_leaves_to_check_rel(rel):
         return  # PurePosixPath drops empty names and dots: check_rel lets these through
     with pytest.raises(SahifaError):
         check_rel(rel)
+
+
+PATHS = st.lists(st.lists(PIECES, max_size=8).map("".join), min_size=1, max_size=6)
+
+
+@given(PATHS)
+def test_many_paths_are_plain_together_only_when_each_is(paths):
+    together = _all_plain(paths)
+    if together:
+        assert all(_plain_rel(rel) for rel in paths)
+    if not any("\n" in rel for rel in paths):  # a newline: left to the check of each
+        assert together == all(_plain_rel(rel) for rel in paths)
+
+
+@given(PATHS, PATHS)
+def test_claiming_many_paths_at_once_refuses_what_claiming_each_refuses(tmp_path_factory, first, second):
+    def outcome(claims):
+        writer = OutputWriter(tmp_path_factory.mktemp("out") / "site")
+        try:
+            for batch in claims:
+                writer.claim(batch)
+        except SahifaError as exc:
+            return "refused", str(exc)
+        return "claimed", writer.written
+
+    assert outcome([first, second]) == outcome([[rel] for rel in (*first, *second)])
