@@ -76,6 +76,8 @@ def cmd_build(args) -> int:
                         examined=examined,
                         force=args.force,
                         progress=progress,
+                        # This process leaves with os._exit when the build returns (main).
+                        leaving=_leaving is not None,
                     )
                 finally:
                     progress.clear()  # before any message

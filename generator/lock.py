@@ -42,7 +42,7 @@ def site_lock(root: Path, out_dir: Path, *, timeout: float = 600.0, say=None):
     """Hold the lock on ``root`` (and on the output when it is outside the site) for the block.
 
     ``say`` (a function taking a message; default: print it on stderr) is told once when the
-    lock has to be waited for.
+    lock has been waited for ``SAY_AFTER`` seconds (half the ``timeout`` if that is less).
     Raises ``Busy`` when it is still held after ``timeout`` seconds.
     """
     folders = [os.path.realpath(root)]
@@ -74,6 +74,7 @@ def _take(key: str, timeout: float, say) -> int | None:
             return None
     fd = os.open(key, os.O_RDONLY) if os.path.isdir(key) else os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout
+    say_at = deadline - timeout + min(SAY_AFTER, timeout / 2)
     told = False
     try:
         while True:
@@ -88,7 +89,7 @@ def _take(key: str, timeout: float, say) -> int | None:
                         f"site; gave up after waiting {timeout:g} s. Run again when it "
                         "has finished",
                     ) from None
-                if not told and say is not None:
+                if not told and say is not None and time.monotonic() >= say_at:
                     say(f"waiting for another Sahifa run on {key} to finish ...")
                     told = True
                 time.sleep(0.1)
@@ -98,6 +99,12 @@ def _take(key: str, timeout: float, say) -> int | None:
     with _guard:
         _held[key] = 1
     return fd
+
+
+SAY_AFTER = 1.0
+"""Seconds of waiting for the lock before saying so: a command line build leaves writing its
+state to a process that holds the lock for a second after it returns (``parallel.behind``),
+and a build started at once just waits for it."""
 
 
 def _stderr(message: str) -> None:

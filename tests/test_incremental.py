@@ -7,6 +7,7 @@ folder) of the same inputs, file by file and byte for byte.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 import sys
@@ -184,6 +185,28 @@ def test_cli_no_op_rebuild(site):
     assert second.stderr == first.stderr  # the same warnings, again
     third = subprocess.run(cmd + ["--no-cache"], capture_output=True, text=True)
     assert "nothing changed" not in third.stdout
+
+
+def test_cli_state_written_behind_the_build_holds_the_lock_until_it_is(site, tmp_path):
+    """The command line returns once its output is in place and leaves its state to a process
+    that holds the site's lock until the state is written (``parallel.behind``): whoever takes
+    the lock next finds the state, and a build right after is incremental."""
+    from generator.lock import site_lock
+
+    cmd = [sys.executable, str(REPO / "build.py"), "--root", str(site)]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert first.returncode in (0, 1), first.stderr
+    with site_lock(site, site / "public", timeout=60):
+        states = list((site / ".sahifa-cache").glob("state-*.pickle"))
+        assert len(states) == 1 and BuildCache(site / ".sahifa-cache").load_state(site / "public")
+    edit(site / ARTICLE, *ARTICLE_EDITS["body"])
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert second.returncode == first.returncode, second.stderr
+    files, written = map(int, re.search(r"(\d+) files \((\d+) written\)", second.stdout).groups())
+    assert 0 < written < files / 4, second.stdout
+    assert "waiting for another" not in second.stderr
+    with site_lock(site, site / "public", timeout=60):
+        assert_same_tree(site / "public", clean(site, tmp_path))
 
 
 # ---- the preview server's quick update ---------------------------------------------------
