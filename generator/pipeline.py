@@ -205,6 +205,13 @@ def _related_stories(site, index, cache: BuildCache | None):
     return index
 
 
+def _save_and_discard(cache: BuildCache, out_dir: Path, state, writer: OutputWriter, **folders) -> None:
+    """A build's last steps once its output is in place: its state saved (``folders``: see
+    ``cache.folder_times``), then the files it moved out of its way removed."""
+    cache.save_state(out_dir, state, **folders)
+    writer.discard()
+
+
 def _memo(cache: BuildCache | None, name: str, key: str, *, plain: bool = False) -> Memo:
     """A memo of the build cache (without a cache: one that is never read nor saved)."""
     return Memo(cache.folder / name if cache is not None else None, key, plain=plain)
@@ -597,20 +604,25 @@ def _build_from(
             spare_folders=state.folders if kept and state is not None else None,
             stories=told,
         )
-        save = partial(
-            cache.save_state,
+        tidy = partial(
+            _save_and_discard,
+            cache,
             out_dir,
             saved,
+            writer,
             known=getattr(state, "spare_folders", None),
             # The top folder is the staging folder swapped in: never the spare tree's own time.
             touched=writer.touched | {""} if writer.touched is not None else None,
         )
-        # The output is in place: a command line build may leave its state (0.8 s at
-        # 100,000 stories) to a process of its own, holding the site's lock meanwhile.
-        if not (leaving and not keep and parallel.behind(save)):
-            save()
-        if keep:
-            report.kept["folders"] = saved.folders  # what the preview goes on from
+    else:
+        tidy = writer.discard
+    # The output is in place: a command line build may leave its state (0.8 s at 100,000
+    # stories) and the files it moved out of its way to a process of its own, holding the
+    # site's lock meanwhile.
+    if not (leaving and not keep and parallel.behind(tidy)):
+        tidy()
+    if keep and cache is not None:
+        report.kept["folders"] = saved.folders  # what the preview goes on from
     if leaving:  # not freed when this returns (nor copied for the state's writer meanwhile)
         _LEFT.append(dict(locals()))
     report.timings = {

@@ -188,9 +188,10 @@ def test_cli_no_op_rebuild(site):
 
 
 def test_cli_state_written_behind_the_build_holds_the_lock_until_it_is(site, tmp_path):
-    """The command line returns once its output is in place and leaves its state to a process
-    that holds the site's lock until the state is written (``parallel.behind``): whoever takes
-    the lock next finds the state, and a build right after is incremental."""
+    """The command line returns once its output is in place and leaves its state (and the
+    files it moved out of its way) to a process that holds the site's lock until it is done
+    (``parallel.behind``): whoever takes the lock next finds the state, and a build right
+    after is incremental."""
     from generator.lock import site_lock
 
     cmd = [sys.executable, str(REPO / "build.py"), "--root", str(site)]
@@ -207,6 +208,8 @@ def test_cli_state_written_behind_the_build_holds_the_lock_until_it_is(site, tmp
     assert "waiting for another" not in second.stderr
     with site_lock(site, site / "public", timeout=60):
         assert_same_tree(site / "public", clean(site, tmp_path))
+        # The staging folder swapped in, and the files moved out of its way removed.
+        assert not [p.name for p in site.iterdir() if p.name.startswith(".public.")]
 
 
 # ---- the preview server's quick update ---------------------------------------------------

@@ -166,7 +166,8 @@ def test_the_spare_tree_caught_up_meanwhile_builds_what_a_clean_build_does(
     every build that adds or deletes no story): after publish, correct, delete, re-date and
     re-tag steps, the output is the clean build's and the folder times kept are the folders'
     times. A catch-up that a killed build left half done is not trusted: the next build
-    starts from an empty folder and is right too."""
+    starts from an empty folder and is right too; the files a build moved out of its way
+    are gone when it is done, and a killed build's are removed by the next."""
     from generator import write
 
     monkeypatch.setattr(write, "CATCH_UP_MIN", 0)
@@ -198,8 +199,12 @@ def test_the_spare_tree_caught_up_meanwhile_builds_what_a_clean_build_does(
         if step == 4:  # a killed build's half-done catch-up: the tree under another name
             spare.replace(spare.with_name(spare.name + ".partial-0badf00d"))
             spare.with_name(spare.name + ".partial-0badf00d.todo").write_bytes(b"")
+        if step == 6:  # a killed build's files moved out of its way, not yet removed
+            (root / ".public.new-0badf00d.trash").mkdir()
+            (root / ".public.new-0badf00d.trash" / "1-1").write_bytes(b"old page")
         build(root, root / "public", cached=True)
         assert not list(spare.parent.glob(spare.name + ".partial-*"))
+        assert not [p.name for p in root.iterdir() if p.name.startswith(".public.")]
         state = BuildCache(root / ".sahifa-cache").load_state((root / "public").absolute())
         assert state is not None and state.folders == folder_times(root / "public", state.manifest)
         expected = tmp_path / f"clean-{step}"
