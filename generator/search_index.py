@@ -39,6 +39,7 @@ from typing import Callable
 
 from .calendars import language_dates
 from .config import LanguageConfig, SiteConfig
+from .digests import value_digest
 from .model import Article, Site
 from .textnorm import _DIGITS, _LETTER_FOLD, match_key, search_ignored_ranges
 from .urls import Urls
@@ -227,6 +228,7 @@ class _Index:
         self.shards: dict[str, bytes] = {}  # shard path -> digest of the keys it held
         self.config = ""
         self.changed: set[int] = set()  # chunks of result lines the last update changed
+        self.unchanged = False  # the last ``language_files`` changed nothing worth keeping
 
     def update(self, articles, weights_of) -> set[int]:
         """Make the index hold ``articles`` (newest first); ``weights_of(article)`` gives a
@@ -343,9 +345,7 @@ def _find(plist, n: int) -> int:
 
 
 def _weights_digest(article: Article, clitics: bool) -> bytes:
-    return hashlib.blake2b(
-        repr(weights_key(article, clitics)).encode("utf-8", "surrogatepass"), digest_size=16
-    ).digest()
+    return value_digest(weights_key(article, clitics))
 
 
 def _content_key(data: bytes) -> bytes:
@@ -375,6 +375,7 @@ def language_files(
         index = _Index(clitics)
     if index.config != settings:
         index.files, index.shards, index.config = {}, {}, settings
+    before = (index.docs, len(index.vocab), index.files, index.shards)
     words: dict[str, tuple[str, ...]] = {}
     weights_of = partial(_article_weights, clitics=clitics, cache=words)
     try:
@@ -385,7 +386,10 @@ def language_files(
         touched = index.update(articles, weights_of)
     if memo is not None:
         memo["index"] = index
-    return _files(index, touched, lang, articles, urls, config, index_dir(urls, lang))
+    files = _files(index, touched, lang, articles, urls, config, index_dir(urls, lang))
+    # Nothing new to keep: the same stories with the same weights, the same files.
+    index.unchanged = before == (index.docs, len(index.vocab), index.files, index.shards)
+    return files
 
 
 def _made_from(
@@ -501,6 +505,6 @@ def search_files(
         memo.entries if memo is not None else None,
         settings=settings,
     )
-    if memo is not None:
+    if memo is not None and not (memo.loaded and memo.entries["index"].unchanged):
         memo.save(force=True)
     return files

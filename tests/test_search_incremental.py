@@ -86,11 +86,23 @@ def test_a_patched_index_is_the_index_made_from_nothing(monkeypatch, start, step
                 stories[n] = _story(n, day, tuple(words), version=step + 1)
         articles = _ordered(stories)
         memo = pickle.loads(pickle.dumps(memo))  # kept in a file between builds
+        before = _kept(memo)
         kept = _made(language_files("en", articles, URLS, None, memo))
+        if memo["index"].unchanged:  # then the memo is not saved again: it must hold the same
+            assert _kept(memo) == before
         clean = _made(language_files("en", articles, URLS, None, None))
         assert kept == clean
+        before = _kept(pickle.loads(pickle.dumps(memo)))
         again = language_files("en", articles, URLS, None, memo)
         assert _made(again) == clean  # nothing changed: the files as kept
+        assert memo["index"].unchanged and _kept(memo) == before
+
+
+def _kept(memo: dict):
+    """What a kept index holds for the next build (not what the last update changed)."""
+    index = memo.get("index")
+    fields = ("clitics", "vocab", "docs", "terms", "weights", "postings", "files", "shards", "config")
+    return None if index is None else {name: getattr(index, name) for name in fields}
 
 
 def test_a_file_that_changed_is_made_and_the_others_are_not(monkeypatch):
