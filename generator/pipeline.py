@@ -212,10 +212,15 @@ def _related_stories(site, index, cache: BuildCache | None):
     return index
 
 
-def _save_and_discard(cache: BuildCache, out_dir: Path, state, writer: OutputWriter, **folders) -> None:
+def _save_and_discard(
+    cache: BuildCache, out_dir: Path, state, writer: OutputWriter, saves: list, **folders
+) -> None:
     """A build's last steps once its output is in place: its state saved (``folders``: see
-    ``cache.folder_times``), then the files it moved out of its way removed."""
+    ``cache.folder_times``), what else it keeps for the next build (``saves``: memos' saves),
+    then the files it moved out of its way removed."""
     cache.save_state(out_dir, state, **folders)
+    for save in saves:
+        save()
     writer.discard()
 
 
@@ -398,9 +403,11 @@ def _build_from(
     site = assemble(
         records, config, today=today, problems=problems, screened=screened.entries, slugged=slugged
     )
-    screened.save(keep={r.fingerprint for r in records})
-    slugs.save(keep=slugged.asked)
-    del screened, slugs, slugged  # saved: not kept through the build (and its workers)
+    # Kept for the next build once this one's output is in place (``_save_and_discard``).
+    saves = [
+        partial(screened.save, keep={r.fingerprint for r in records}),
+        partial(slugs.save, keep=slugged.asked),
+    ]
     report.site = site
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)
@@ -598,7 +605,7 @@ def _build_from(
         _save_cards(cards, fresh_cards, keys)
         for memo, made in lines:  # the runs this sitemap has, for the next one
             memo.entries = made.used
-            memo.save(force=True)
+            saves.append(partial(memo.save, force=True))
         fingerprint = examined.fingerprint
         if registered:  # the register is an input too: describe the inputs as they now are
             fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)
@@ -622,6 +629,7 @@ def _build_from(
             out_dir,
             saved,
             writer,
+            saves,
             known=getattr(state, "spare_folders", None),
             # The top folder is the staging folder swapped in: never the spare tree's own time.
             touched=writer.touched | {""} if writer.touched is not None else None,
