@@ -102,9 +102,8 @@ def _take(key: str, timeout: float, say) -> int | None:
 
 
 SAY_AFTER = 1.0
-"""Seconds of waiting for the lock before saying so: a command line build leaves writing its
-state to a process that holds the lock for a second after it returns (``parallel.behind``),
-and a build started at once just waits for it."""
+"""Seconds of waiting for the lock before saying so: a run that is about to finish (a build
+of one new story takes about a second) is waited for without a word."""
 
 
 def _stderr(message: str) -> None:

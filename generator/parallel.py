@@ -278,36 +278,6 @@ class Ahead:
                 pass
 
 
-def behind(work: Callable[[], Any]) -> bool:
-    """Start ``work`` in a forked process that outlives this one, and return at once: True
-    when it was started (the caller leaves it to that process), False when the caller must
-    do it itself (no ``fork``, other threads). For what a command line build writes after
-    its output is in place (its state, for the next build): the process keeps the site's
-    lock (an ``flock`` belongs to the open file, which it shares), so the next build waits
-    for it, and it is detached from the terminal's output and from its Ctrl-C (a state
-    half written is never seen: the file is written whole and renamed; killed, it leaves
-    none, and the next build finds its output by looking). Its exit status tells nobody."""
-    if not hasattr(os, "fork") or not single_threaded():
-        return False
-    try:
-        pid = os.fork()
-    except OSError:
-        return False
-    if pid == 0:
-        status = 1
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGHUP, signal.SIG_IGN)
-            quiet = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):  # a caller reading the build's output is not kept waiting
-                os.dup2(quiet, fd)
-            work()
-            status = 0
-        finally:
-            os._exit(status)
-    return True
-
-
 def _send(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:

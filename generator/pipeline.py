@@ -212,18 +212,6 @@ def _related_stories(site, index, cache: BuildCache | None):
     return index
 
 
-def _save_and_discard(
-    cache: BuildCache, out_dir: Path, state, writer: OutputWriter, saves: list, **folders
-) -> None:
-    """A build's last steps once its output is in place: its state saved (``folders``: see
-    ``cache.folder_times``), what else it keeps for the next build (``saves``: memos' saves),
-    then the files it moved out of its way removed."""
-    cache.save_state(out_dir, state, **folders)
-    for save in saves:
-        save()
-    writer.discard()
-
-
 def _memo(cache: BuildCache | None, name: str, key: str, *, plain: bool = False) -> Memo:
     """A memo of the build cache (without a cache: one that is never read nor saved)."""
     return Memo(cache.folder / name if cache is not None else None, key, plain=plain)
@@ -270,9 +258,7 @@ def build_site(
     ``now`` is the build's clock for what depends on the moment (the breaking-news banner;
     default: the current time), as ``today`` is for which stories are published yet.
     ``leaving``: the caller is a process that leaves (``os._exit``) when the build returns
-    (the command line): the build's state may then be written by a process of its own after
-    the output is in place (``parallel.behind``), which holds the lock until it has written
-    it, and what the build made is not freed object by object when it returns.
+    (the command line): what the build made is then not freed object by object.
 
     Raises ``SahifaError`` before reading or writing anything when ``out_dir`` is unsafe, or
     when it is a folder Sahifa did not make (no ``OUTPUT_MARKER``, not empty) and ``force``
@@ -403,11 +389,9 @@ def _build_from(
     site = assemble(
         records, config, today=today, problems=problems, screened=screened.entries, slugged=slugged
     )
-    # Kept for the next build once this one's output is in place (``_save_and_discard``).
-    saves = [
-        partial(screened.save, keep={r.fingerprint for r in records}),
-        partial(slugs.save, keep=slugged.asked),
-    ]
+    screened.save(keep={r.fingerprint for r in records})
+    slugs.save(keep=slugged.asked)
+    del screened, slugs, slugged  # saved: not kept through the build (and its workers)
     report.site = site
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)
@@ -586,64 +570,59 @@ def _build_from(
                 started.cancel()
         writer.abort()
         raise
-    # Only now that the pages are out are their addresses on the register (site state,
-    # written atomically; unchanged bytes are not rewritten).
-    registered = permalinks.save(site.permalinks, config.permalinks_path)
-    report.pages = len(writer.written)
-    report.changed = len(writer.changed)
-    if keep:
-        report.kept = {
-            "specs": specs,
-            "planner": planner,
-            "envs": envs,
-            "manifest": manifest,
-            "spare": writer.kept_spare,
-            "pages": page_keys,
-            "environment": environment,
-        }
-    if cache is not None:
-        _save_cards(cards, fresh_cards, keys)
-        for memo, made in lines:  # the runs this sitemap has, for the next one
-            memo.entries = made.used
-            saves.append(partial(memo.save, force=True))
-        fingerprint = examined.fingerprint
-        if registered:  # the register is an input too: describe the inputs as they now are
-            fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)
-        kept = writer.kept_spare is not None
-        saved = BuildState(
-            fingerprint,
-            manifest,
-            tuple(report.problems),
-            tuple(report.notices),
-            report.articles,
-            expires=planner.expires,
-            spare=writer.kept_spare,
-            pages=page_keys,
-            environment=environment,
-            spare_folders=state.folders if kept and state is not None else None,
-            stories=told,
-        )
-        tidy = partial(
-            _save_and_discard,
-            cache,
-            out_dir,
-            saved,
-            writer,
-            saves,
-            known=getattr(state, "spare_folders", None),
-            # The top folder is the staging folder swapped in: never the spare tree's own time.
-            touched=writer.touched | {""} if writer.touched is not None else None,
-        )
-    else:
-        tidy = writer.discard
-    # The output is in place: a command line build may leave its state (0.8 s at 100,000
-    # stories) and the files it moved out of its way to a process of its own, holding the
-    # site's lock meanwhile.
-    if not (leaving and not keep and parallel.behind(tidy)):
-        tidy()
-    if keep and cache is not None:
-        report.kept["folders"] = saved.folders  # what the preview goes on from
-    if leaving:  # not freed when this returns (nor copied for the state's writer meanwhile)
+    # The files the commit moved out of the spare tree's way are removed by a thread while
+    # this one finishes the build (the removals are system calls: both go on at once).
+    writer.discard(meanwhile=True)
+    try:
+        # Only now that the pages are out are their addresses on the register (site state,
+        # written atomically; unchanged bytes are not rewritten).
+        registered = permalinks.save(site.permalinks, config.permalinks_path)
+        report.pages = len(writer.written)
+        report.changed = len(writer.changed)
+        if keep:
+            report.kept = {
+                "specs": specs,
+                "planner": planner,
+                "envs": envs,
+                "manifest": manifest,
+                "spare": writer.kept_spare,
+                "pages": page_keys,
+                "environment": environment,
+            }
+        if cache is not None:
+            _save_cards(cards, fresh_cards, keys)
+            for memo, made in lines:  # the runs this sitemap has, for the next one
+                memo.entries = made.used
+                memo.save(force=True)
+            fingerprint = examined.fingerprint
+            if registered:  # the register is an input too: describe the inputs as they now are
+                fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)
+            kept = writer.kept_spare is not None
+            saved = BuildState(
+                fingerprint,
+                manifest,
+                tuple(report.problems),
+                tuple(report.notices),
+                report.articles,
+                expires=planner.expires,
+                spare=writer.kept_spare,
+                pages=page_keys,
+                environment=environment,
+                spare_folders=state.folders if kept and state is not None else None,
+                stories=told,
+            )
+            cache.save_state(
+                out_dir,
+                saved,
+                known=getattr(state, "spare_folders", None),
+                # The top folder is the staging folder swapped in: never the spare tree's own time.
+                touched=writer.touched | {""} if writer.touched is not None else None,
+            )
+            if keep:
+                report.kept["folders"] = saved.folders  # what the preview goes on from
+    finally:
+        writer.discard()  # the thread's work done (or done here) before the build returns
+    if leaving:  # not freed object by object when this returns
         _LEFT.append(dict(locals()))
     report.timings = {
         "read": t1 - t0,

@@ -20,6 +20,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
@@ -160,8 +161,10 @@ class OutputWriter:
         self.trash: str | None = None
         """Where files of the spare tree that are in the way go (``_clear_target``), removed
         after the commit (``discard``): removing a file while a build writes thousands took a
-        tenth of a millisecond and more; moving it, a fiftieth. Named like the staging folder,
+        tenth of a millisecond and more; moving it, a fiftieth, and the removals then go on
+        while the build saves its state. Named like the staging folder,
         so that a killed build's is removed like its staging folder (``recover``)."""
+        self._discarding: threading.Thread | None = None
         if self.spare is not None:
             self.trash = f"{self.stage}.trash"
             os.mkdir(self.trash, 0o700)
@@ -344,8 +347,22 @@ class OutputWriter:
         shutil.rmtree(self.stage, ignore_errors=True)
         self.discard()
 
-    def discard(self) -> None:
-        """Remove the files the build moved out of its way (``trash``)."""
+    def discard(self, *, meanwhile: bool = False) -> None:
+        """Remove the files the build moved out of its way (``trash``); ``meanwhile``: by a
+        thread, while the caller goes on (a later ``discard()`` waits for it). A thread, not
+        a process: a build's steps after the commit fork nothing, and the build is not over
+        (nor the site's lock released) before its output folder's neighbours are as a clean
+        build leaves them."""
+        if meanwhile:
+            if self.trash is not None and self._discarding is None:
+                self._discarding = threading.Thread(
+                    target=shutil.rmtree, args=(self.trash,), kwargs={"ignore_errors": True}, daemon=True
+                )
+                self._discarding.start()
+            return
+        if self._discarding is not None:
+            self._discarding.join()
+            self._discarding = None
         if self.trash is not None:
             shutil.rmtree(self.trash, ignore_errors=True)
             self.trash = None
