@@ -77,7 +77,7 @@ def cmd_build(args) -> int:
                         force=args.force,
                         progress=progress,
                         # This process leaves with os._exit when the build returns (main).
-                        leaving=_leaving is not None,
+                        leaving=_leaving,
                     )
                 finally:
                     progress.clear()  # before any message

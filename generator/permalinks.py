@@ -103,8 +103,8 @@ class Register:
                             canonical = False
                         last = ident
                         continue
-            if number > _HEADER_LINES or not canonical:
-                canonical = canonical and _plain_line(parts, last)
+            if canonical and number > _HEADER_LINES:  # not the header: a line dump writes?
+                canonical = _plain_line(parts, last)
                 if canonical:
                     last = parts[0]
             if not line.strip() or line.startswith("#"):

@@ -238,7 +238,7 @@ def build_site(
     keep: bool = False,
     force: bool = False,
     progress: Progress = QUIET,
-    leaving: bool = False,
+    leaving: list | None = None,
 ) -> BuildReport:
     """Build the whole site into ``out_dir``.
 
@@ -258,7 +258,8 @@ def build_site(
     ``now`` is the build's clock for what depends on the moment (the breaking-news banner;
     default: the current time), as ``today`` is for which stories are published yet.
     ``leaving``: the caller is a process that leaves (``os._exit``) when the build returns
-    (the command line): what the build made is then not freed object by object.
+    (the command line), and keeps in this list what it will not free object by object: the
+    build adds what it made.
 
     Raises ``SahifaError`` before reading or writing anything when ``out_dir`` is unsafe, or
     when it is a folder Sahifa did not make (no ``OUTPUT_MARKER``, not empty) and ``force``
@@ -280,10 +281,6 @@ def build_site(
             progress=progress,
             leaving=leaving,
         )
-
-
-_LEFT: list = []
-"""What the builds of a leaving process made (``build_site``'s ``leaving``)."""
 
 
 def _check_owned(out_dir: Path) -> None:
@@ -367,7 +364,7 @@ def _build_from(
     keep,
     force,
     progress,
-    leaving=False,
+    leaving=None,
 ) -> BuildReport:
     """The build once the last one's state is known (``state``, None: none to go on from),
     and the spare tree is being caught up (``catching``; ``SpareCatchUp``)."""
@@ -572,7 +569,7 @@ def _build_from(
         raise
     # The files the commit moved out of the spare tree's way are removed by a thread while
     # this one finishes the build (the removals are system calls: both go on at once).
-    writer.discard(meanwhile=True)
+    writer.discard_meanwhile()
     try:
         # Only now that the pages are out are their addresses on the register (site state,
         # written atomically; unchanged bytes are not rewritten).
@@ -622,8 +619,8 @@ def _build_from(
                 report.kept["folders"] = saved.folders  # what the preview goes on from
     finally:
         writer.discard()  # the thread's work done (or done here) before the build returns
-    if leaving:  # not freed object by object when this returns
-        _LEFT.append(dict(locals()))
+    if leaving is not None:  # not freed object by object when this returns
+        leaving.append(dict(locals()))
     report.timings = {
         "read": t1 - t0,
         "model and images": t2 - t1,

@@ -162,8 +162,8 @@ class OutputWriter:
         """Where files of the spare tree that are in the way go (``_clear_target``), removed
         after the commit (``discard``): removing a file while a build writes thousands took a
         tenth of a millisecond and more; moving it, a fiftieth, and the removals then go on
-        while the build saves its state. Named like the staging folder,
-        so that a killed build's is removed like its staging folder (``recover``)."""
+        while the build saves its state. Named like the staging folder, so that a killed
+        build's is removed like its staging folder (``recover``)."""
         self._discarding: threading.Thread | None = None
         if self.spare is not None:
             self.trash = f"{self.stage}.trash"
@@ -347,19 +347,21 @@ class OutputWriter:
         shutil.rmtree(self.stage, ignore_errors=True)
         self.discard()
 
-    def discard(self, *, meanwhile: bool = False) -> None:
-        """Remove the files the build moved out of its way (``trash``); ``meanwhile``: by a
-        thread, while the caller goes on (a later ``discard()`` waits for it). A thread, not
-        a process: a build's steps after the commit fork nothing, and the build is not over
-        (nor the site's lock released) before its output folder's neighbours are as a clean
-        build leaves them."""
-        if meanwhile:
-            if self.trash is not None and self._discarding is None:
-                self._discarding = threading.Thread(
-                    target=shutil.rmtree, args=(self.trash,), kwargs={"ignore_errors": True}, daemon=True
-                )
-                self._discarding.start()
-            return
+    def discard_meanwhile(self) -> None:
+        """Start removing the files the build moved out of its way (``trash``) in a thread,
+        while the caller goes on; ``discard`` waits for it. A thread, not a process: a
+        build's steps after the commit fork nothing, and the build is not over (nor the
+        site's lock released) before its output folder's neighbours are as a clean build
+        leaves them."""
+        if self.trash is not None and self._discarding is None:
+            self._discarding = threading.Thread(
+                target=shutil.rmtree, args=(self.trash,), kwargs={"ignore_errors": True}, daemon=True
+            )
+            self._discarding.start()
+
+    def discard(self) -> None:
+        """Remove the files the build moved out of its way (``trash``), or wait for the thread
+        ``discard_meanwhile`` started to have done it."""
         if self._discarding is not None:
             self._discarding.join()
             self._discarding = None
@@ -600,9 +602,10 @@ def _remove_files(root: Path, gone: list[str]) -> None:
 
 
 def _clear_way(root: Path, rel: str, trash: str | None = None) -> None:
-    """Make room for a new file at ``rel`` under ``root`` (a spare tree): remove the file
-    there (it may be a hard link to the output folder's: never write through it), a folder
-    in its place, or a file in the place of one of its folders. One ``lstat`` per level."""
+    """Make room for a new file at ``rel`` under ``root`` (a spare tree): remove (or move into
+    ``trash``: ``_clear_target``) the file there (it may be a hard link to the output
+    folder's: never write through it), a folder in its place, or a file in the place of one
+    of its folders. One ``lstat`` per level."""
     parts = PurePosixPath(rel).parts
     path = os.fspath(root)
     for part in parts[:-1]:
