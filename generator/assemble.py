@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Iterable
 
@@ -182,11 +182,56 @@ _NUMBERED = re.compile(r"-\d+\Z")
 """How a slug made unique with a number ends (``-2``, ``-3``)."""
 
 
+@dataclass
+class Assembly:
+    """What ``assemble`` decided on the way besides the ``Site``: each step's messages apart,
+    by the file they are about (in the order of the files), the slugs taken, the register's
+    holders and the spellings of each term. ``modelstate`` keeps it with the model, so that the
+    next build can patch the model for a few changed stories and say exactly what a whole
+    ``assemble`` would say, in the same order."""
+
+    admitted: list = field(default_factory=list)
+    """(path, problems, notices) of each record that had any when admitted, in path order."""
+    duplicates: list = field(default_factory=list)
+    """(path, problem): records skipped because another holds their source id."""
+    explicit_problems: list = field(default_factory=list)
+    """(path, problem): explicit slugs already used."""
+    explicit_notices: list = field(default_factory=list)
+    """(path, notice) about explicit slugs."""
+    registered_notices: list = field(default_factory=list)
+    """(path, notice): registered slugs taken by another story."""
+    numbered: list = field(default_factory=list)
+    """(path, (language, folded base slug), notice): slugs made unique with a number."""
+    taken: dict = field(default_factory=dict)
+    """(language, folded slug) -> path of the story placed there."""
+    owners: dict = field(default_factory=dict)
+    """(language, folded slug) -> the first source id (in order) the register gives it to,
+    current and former slugs alike: of the register as this build leaves it."""
+    updated: list = field(default_factory=list)
+    """Source ids whose register line this build wrote."""
+    owner_said: list = field(default_factory=list)
+    """(path, place, holder): a message about ``path`` named the register's holder of
+    ``place`` (a model is kept only while the register it leaves names the same one)."""
+    counts: dict = field(default_factory=dict)
+    """(taxonomy, language, key) -> {spelling: uses}, configured taxonomies only."""
+
+
+def register_owners(entries: dict) -> dict[tuple[str, str], str]:
+    """(language, folded slug) -> the first source id (in sorted order) holding it, current
+    and former slugs alike, as ``Register.taken`` says but folded (``fold_key``)."""
+    owners: dict[tuple[str, str], str] = {}
+    for ident in sorted(entries):
+        entry = entries[ident]
+        owners.setdefault((entry.lang, fold_key(entry.slug)), ident)
+        for slug in entry.former:
+            owners.setdefault((entry.lang, fold_key(slug)), ident)
+    return owners
+
+
 def _assign_slugs(
     records: list[ArticleRecord],
     register: Register,
-    problems: list[str],
-    notices: list[str],
+    phases: Assembly,
     slugify: Callable[[str, str], str] = slugify,
 ) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
     """Slug per record path, and the former slugs of each (redirects).
@@ -198,22 +243,21 @@ def _assign_slugs(
     """
     # Keys compare slugs as a case-insensitive file system does (``fold_key``): ``σοφος`` and
     # ``σοφοσ`` are one folder on macOS and Windows, and on any deploy through one.
-    owners: dict[tuple[str, str], str] = {}
     entries = register.entries
-    for ident in sorted(entries):  # as ``Register.taken``, folded: the first id holds a slug
-        entry = entries[ident]
-        owners.setdefault((entry.lang, fold_key(entry.slug)), ident)
-        for slug in entry.former:
-            owners.setdefault((entry.lang, fold_key(slug)), ident)
-    taken: dict[tuple[str, str], str] = {}
+    owners = register_owners(entries)
+    read_owners = dict(owners)
+    taken: dict[tuple[str, str], str] = phases.taken
     slugs: dict[str, str] = {}
     former: dict[str, tuple[str, ...]] = {}
     by_id: dict[str, ArticleRecord] = {}
     for record in records:
         if record.source_id in by_id:
-            problems.append(
-                f"{record.path}: source id {record.source_id!r} is already used by "
-                f"{by_id[record.source_id].path}; this article was skipped"
+            phases.duplicates.append(
+                (
+                    record.path,
+                    f"{record.path}: source id {record.source_id!r} is already used by "
+                    f"{by_id[record.source_id].path}; this article was skipped",
+                )
             )
             continue
         by_id[record.source_id] = record
@@ -223,46 +267,65 @@ def _assign_slugs(
         return (lang, fold_key(slug)) not in taken and owners.get((lang, fold_key(slug)), ident) == ident
 
     def numbered(record: ArticleRecord, base: str, slug: str) -> None:
-        holder = taken.get((record.lang, fold_key(base))) or owners.get((record.lang, fold_key(base)))
-        notices.append(
-            Diagnostic(record.path, f"slug {base!r} is used by {holder}; using {slug!r}", field="slug")
+        place = (record.lang, fold_key(base))
+        holder = taken.get(place)
+        if not holder:
+            holder = owners.get(place)
+            phases.owner_said.append((record.path, place, holder))
+        phases.numbered.append(
+            (
+                record.path,
+                place,
+                Diagnostic(record.path, f"slug {base!r} is used by {holder}; using {slug!r}", field="slug"),
+            )
         )
 
     explicit = [r for r in records if r.slug]
     for record in explicit:
         slug = slugify(record.slug or "", record.path)
+        path = record.path
         if _PATHLIKE.search(record.slug or "") or slug.startswith("a-") and not record.slug.startswith("a-"):
-            notices.append(
-                Diagnostic(
-                    record.path,
-                    f"slug {record.slug!r} is not a plain name (path characters "
-                    f"or nothing usable); using {slug!r}",
-                    field="slug",
+            phases.explicit_notices.append(
+                (
+                    path,
+                    Diagnostic(
+                        path,
+                        f"slug {record.slug!r} is not a plain name (path characters "
+                        f"or nothing usable); using {slug!r}",
+                        field="slug",
+                    ),
                 )
             )
         if slug in RESERVED_ARTICLE_SLUGS:
-            notices.append(
-                Diagnostic(record.path, f"slug {slug!r} is reserved; using {slug}-article", field="slug")
+            phases.explicit_notices.append(
+                (path, Diagnostic(path, f"slug {slug!r} is reserved; using {slug}-article", field="slug"))
             )
             slug += "-article"
         place = (record.lang, fold_key(slug))
         owner = taken.get(place)
         if owner:
-            problems.append(
-                Diagnostic(
-                    record.path,
-                    f"slug {slug!r} is already used by {owner}; this article was skipped",
-                    field="slug",
+            phases.explicit_problems.append(
+                (
+                    path,
+                    Diagnostic(
+                        path,
+                        f"slug {slug!r} is already used by {owner}; this article was skipped",
+                        field="slug",
+                    ),
                 )
             )
             continue
         holder = owners.get(place)
         if holder is not None and holder != record.source_id:
-            notices.append(
-                Diagnostic(
-                    record.path,
-                    f"slug {slug!r} was the address of another story ({holder}); it now belongs to this one",
-                    field="slug",
+            phases.owner_said.append((path, place, holder))
+            phases.explicit_notices.append(
+                (
+                    path,
+                    Diagnostic(
+                        path,
+                        f"slug {slug!r} was the address of another story ({holder}); it now belongs to this one",
+                        field="slug",
+                    ),
                 )
             )
         taken[place] = record.path
@@ -279,11 +342,14 @@ def _assign_slugs(
             slugs[record.path] = entry.slug
             continue
         if not free(record.lang, entry.slug, record.source_id):
-            notices.append(
-                Diagnostic(
+            phases.registered_notices.append(
+                (
                     record.path,
-                    f"its registered slug {entry.slug!r} is taken; a new one is made",
-                    field="slug",
+                    Diagnostic(
+                        record.path,
+                        f"its registered slug {entry.slug!r} is taken; a new one is made",
+                        field="slug",
+                    ),
                 )
             )
             continue
@@ -324,14 +390,36 @@ def _assign_slugs(
         if entry is not None and entry.lang == record.lang:
             old = tuple(dict.fromkeys(s for s in (*entry.former, entry.slug) if s != slug))
         register.entries[record.source_id] = Entry(record.lang, slug, old)
+        phases.updated.append(record.source_id)
         moved = tuple(s for s in old if (record.lang, s) not in taken)  # unless another took it
         if moved:
             former[record.path] = moved
+    phases.owners = owners_after(read_owners, entries, phases.updated, register.entries)
     return slugs, former
 
 
-def _term_names(records: Iterable[ArticleRecord]) -> dict[tuple[str, str, str], str]:
-    """Display form per (taxonomy, lang, key): the most common spelling; ties by first in order."""
+def owners_after(owners: dict, before: dict, updated: list[str], entries: dict) -> dict:
+    """``register_owners(entries)``, from ``owners`` of the register ``before`` the lines of
+    ``updated`` were written: a line that only gained slugs is a holder of more places, the
+    first source id still holding each; one that lost some (a story moved to another
+    language) is counted again whole."""
+    owners = dict(owners) if updated else owners
+    for ident in updated:
+        entry, old = entries[ident], before.get(ident)
+        if old is not None and (
+            old.lang != entry.lang or not {old.slug, *old.former} <= {entry.slug, *entry.former}
+        ):
+            return register_owners(entries)
+        for slug in (entry.slug, *entry.former):
+            place = (entry.lang, fold_key(slug))
+            holder = owners.get(place)
+            if holder is None or ident < holder:
+                owners[place] = ident
+    return owners
+
+
+def _term_counts(records: Iterable[ArticleRecord]) -> dict[tuple[str, str, str], dict[str, int]]:
+    """Uses of each spelling per (taxonomy, lang, key)."""
     counts: dict[tuple[str, str, str], dict[str, int]] = {}
     for record in records:
         lang = record.lang
@@ -344,10 +432,21 @@ def _term_names(records: Iterable[ArticleRecord]) -> dict[tuple[str, str, str], 
                         counts[(taxonomy, lang, key)] = {value: 1}
                     else:
                         spellings[value] = spellings.get(value, 0) + 1
-    return {
-        k: next(iter(c)) if len(c) == 1 else min(c.items(), key=lambda item: (-item[1], item[0]))[0]
-        for k, c in counts.items()
-    }
+    return counts
+
+
+def term_name(spellings: dict[str, int]) -> str:
+    """The display form of a term: its most common spelling; ties by first in order."""
+    return (
+        next(iter(spellings))
+        if len(spellings) == 1
+        else min(spellings.items(), key=lambda item: (-item[1], item[0]))[0]
+    )
+
+
+def _term_names(records: Iterable[ArticleRecord]) -> dict[tuple[str, str, str], str]:
+    """Display form per (taxonomy, lang, key): the most common spelling; ties by first in order."""
+    return {k: term_name(c) for k, c in _term_counts(records).items()}
 
 
 def _term_slugs(
@@ -384,43 +483,87 @@ def assemble(
     from the site folder); the one this build leaves is ``Site.permalinks``. ``screened``:
     ``screen_memo``'s memo (the build cache keeps it between builds); ``slugged``: the slugs
     made by earlier builds (``SlugMemo``)."""
+    return assembled(
+        records, config, today=today, problems=problems, register=register, screened=screened, slugged=slugged
+    )[0]
+
+
+def admit(
+    record: ArticleRecord, config: SiteConfig, today: dt.date, screened: dict | None
+) -> tuple[ArticleRecord | None, list[str], list[str]]:
+    """One record as the site takes it (screened), or None (another language, a draft, held
+    back, nothing to show), with the problems and notices that says."""
+    problems: list[str] = []
+    notices: list[str] = []
+    if record.lang not in config.language_codes:
+        problems.append(
+            Diagnostic(
+                record.path,
+                f"language {record.lang!r} is not configured in site.toml; skipped",
+                field="lang",
+            )
+        )
+        return None, problems, notices
+    if record.draft:
+        return None, problems, notices
+    if record.date and record.date > today and not config.publish_future:
+        notices.append(
+            Diagnostic(
+                record.path,
+                f"dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)",
+                field="date",
+            )
+        )
+        return None, problems, notices
+    notices.extend(f"{record.path}: {w}" for w in record.warnings)
+    return screen_memo(record, problems, notices, config.term_limits, screened), problems, notices
+
+
+def said(assembly: Assembly, initial: Iterable[str], register_problems: Iterable[str], translated: list[str]):
+    """The site's problems and notices, each step's in turn: ``assemble``'s order."""
+    problems = list(initial)
+    notices = list(register_problems)
+    for _, problems_of, notices_of in assembly.admitted:
+        problems.extend(problems_of)
+        notices.extend(notices_of)
+    problems.extend(d for _, d in assembly.duplicates)
+    problems.extend(d for _, d in assembly.explicit_problems)
+    notices.extend(d for _, d in assembly.explicit_notices)
+    notices.extend(d for _, d in assembly.registered_notices)
+    notices.extend(d for _, _, d in assembly.numbered)
+    notices.extend(translated)
+    return tuple(problems), tuple(notices)
+
+
+def assembled(
+    records: Iterable[ArticleRecord],
+    config: SiteConfig,
+    *,
+    today: dt.date,
+    problems: Iterable[str] = (),
+    register: Register | None = None,
+    screened: dict | None = None,
+    slugged: SlugMemo | None = None,
+) -> tuple[Site, Assembly]:
+    """``assemble``, with what it decided on the way (``Assembly``)."""
     urls = Urls(config)
     if register is None:
         register = Register.load(config.permalinks_path)
     register = Register(dict(register.entries), list(register.problems), register.read)
-    problems = list(problems)
-    notices: list[str] = list(register.problems)
+    phases = Assembly()
     kept: list[ArticleRecord] = []
     configured = set(config.taxonomy_names)
-    limits = config.term_limits
     for record in sorted(records, key=lambda r: r.path):
-        if record.lang not in config.language_codes:
-            problems.append(
-                Diagnostic(
-                    record.path,
-                    f"language {record.lang!r} is not configured in site.toml; skipped",
-                    field="lang",
-                )
-            )
-            continue
-        if record.draft:
-            continue
-        if record.date and record.date > today and not config.publish_future:
-            notices.append(
-                Diagnostic(
-                    record.path,
-                    f"dated {record.date.isoformat()}, in the future; held back (set publish_future to publish)",
-                    field="date",
-                )
-            )
-            continue
-        notices.extend(f"{record.path}: {w}" for w in record.warnings)
-        record = screen_memo(record, problems, notices, limits, screened)
-        if record is not None:
-            kept.append(record)
+        record_of, problems_of, notices_of = admit(record, config, today, screened)
+        if problems_of or notices_of:
+            phases.admitted.append((record.path, problems_of, notices_of))
+        if record_of is not None:
+            kept.append(record_of)
     slug_of = slugify if slugged is None else slugged
-    slugs, former = _assign_slugs(kept, register, problems, notices, slug_of)
-    names = _term_names(r for r in kept if r.path in slugs)
+    slugs, former = _assign_slugs(kept, register, phases, slug_of)
+    counts = _term_counts(r for r in kept if r.path in slugs)
+    names = {k: term_name(c) for k, c in counts.items()}
+    phases.counts = {k: c for k, c in counts.items() if k[0] in configured}
     term_slugs = _term_slugs(names, slug_of)
 
     articles: dict[str, list[Article]] = defaultdict(list)
@@ -459,11 +602,39 @@ def assemble(
     by_lang = {
         lang: tuple(sorted(articles.get(lang, ()), key=_newest_first)) for lang in config.language_codes
     }
-    translations: dict[str, list[Article]] = defaultdict(list)
-    for lang in config.language_codes:
+    translations, translated = translation_groups(by_lang, config.language_codes)
+    terms = {}
+    for taxonomy in config.taxonomies:
+        per_lang = {
+            lang: _terms_of(by_lang[lang], taxonomy.name, config.language(lang).locale)
+            for lang in config.language_codes
+        }
+        terms[taxonomy.name] = link_entities(per_lang, config) if taxonomy.entities else per_lang
+    problems, notices = said(phases, problems, register.problems, translated)
+    site = Site(
+        articles=by_lang,
+        terms=terms,
+        translations=translations,
+        problems=problems,
+        notices=notices,
+        redirects=tuple(sorted(redirects)),
+        permalinks=register,
+    )
+    return site, phases
+
+
+def translation_groups(by_lang: dict, languages) -> tuple[dict[str, tuple[Article, ...]], list[str]]:
+    """Translation group -> its articles, one per language (the newest), for the groups of
+    more than one; and the notices about the others."""
+    notices: list[str] = []
+    translations: dict[str, list[Article]] = {}
+    for lang in languages:  # a group's articles of one language are the last ones put in
         for article in by_lang[lang]:
-            group = translations[article.translation_group]
-            if any(a.lang == article.lang for a in group):
+            group = translations.get(article.translation_group)
+            if group is None:
+                translations[article.translation_group] = [article]
+                continue
+            if group[-1].record.lang == lang:
                 notices.append(
                     Diagnostic(
                         article.record.path,
@@ -474,22 +645,7 @@ def assemble(
                 )
                 continue
             group.append(article)
-    terms = {}
-    for taxonomy in config.taxonomies:
-        per_lang = {
-            lang: _terms_of(by_lang[lang], taxonomy.name, config.language(lang).locale)
-            for lang in config.language_codes
-        }
-        terms[taxonomy.name] = link_entities(per_lang, config) if taxonomy.entities else per_lang
-    return Site(
-        articles=by_lang,
-        terms=terms,
-        translations={k: tuple(v) for k, v in translations.items() if len(v) > 1},
-        problems=tuple(problems),
-        notices=tuple(notices),
-        redirects=tuple(sorted(redirects)),
-        permalinks=register,
-    )
+    return {k: tuple(v) for k, v in translations.items() if len(v) > 1}, notices
 
 
 def term_refs(

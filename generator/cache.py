@@ -18,6 +18,9 @@ API build without one unless asked):
   (``screened.pickle``), each story's search weights (``search-<lang>.pickle``), the compiled
   templates (``templates.pickle``); and the cards of list pages (``cards.sqlite``,
   ``CardStore``).
+- the model a build made (``model.pickle``) and the register lines written since
+  (``model-since.marshal``), which the next build patches instead of assembling the site's
+  model anew (``modelstate``).
 
 Everything that can change the output is in a key: the source bytes, templates, static files,
 catalogues and configuration (by stat signature: size, mtime, ctime, inode), the day (future

@@ -18,6 +18,7 @@ Reading is forgiving (a damaged line is reported and ignored); writing is atomic
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from dataclasses import dataclass, field
@@ -83,6 +84,8 @@ class Register:
     read: tuple[str, dict[str, Entry]] | None = None
     """The text read and the entries it holds, when that text is the one ``dump`` makes of
     them (the register as a build wrote it): ``save`` then compares entries, not bytes."""
+    saved: str | None = field(default=None, compare=False, repr=False)
+    """The digest (SHA-256, hex) of the register file's bytes once ``save`` has seen to them."""
 
     @classmethod
     def parse(cls, text: str, name: str = "permalinks.tsv") -> "Register":
@@ -176,8 +179,10 @@ def save(register: Register, path: Path | None) -> bool:
     except OSError:
         held = None
     if held is not None and register.unchanged() and held == register.read[0].encode("utf-8"):
+        register.saved = hashlib.sha256(held).hexdigest()
         return False  # as read, and read as this build would write it
     data = register.dump()
+    register.saved = hashlib.sha256(data).hexdigest()
     if held == data:
         return False
     atomic_write(path, data, mode=0o644)

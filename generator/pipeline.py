@@ -12,8 +12,8 @@ import time
 from functools import partial
 from pathlib import Path
 
-from .assemble import SlugMemo, assemble
-from . import pagekeys, permalinks
+from .assemble import SlugMemo
+from . import modelstate, pagekeys, permalinks
 from .cache import (
     BuildCache,
     BuildState,
@@ -383,11 +383,18 @@ def _build_from(
     screened = _memo(cache, "screened.pickle", screening)
     slugs = _memo(cache, "slugs.pickle", code_fingerprint())
     slugged = SlugMemo(slugs.entries)
-    site = assemble(
-        records, config, today=today, problems=problems, screened=screened.entries, slugged=slugged
+    model = modelstate.make(
+        records,
+        config,
+        today=today,
+        problems=problems,
+        screened=screened.entries,
+        slugged=slugged,
+        folder=cache.folder if cache is not None else None,
     )
+    site = model.site
     screened.save(keep={r.fingerprint for r in records})
-    slugs.save(keep=slugged.asked)
+    slugs.save(keep=None if model.patched else slugged.asked)  # a patch asks for a few
     del screened, slugs, slugged  # saved: not kept through the build (and its workers)
     report.site = site
     report.problems.extend(site.problems)
@@ -574,6 +581,7 @@ def _build_from(
         # Only now that the pages are out are their addresses on the register (site state,
         # written atomically; unchanged bytes are not rewritten).
         registered = permalinks.save(site.permalinks, config.permalinks_path)
+        model.keep(records, problems)  # with the register it goes with
         report.pages = len(writer.written)
         report.changed = len(writer.changed)
         if keep:
