@@ -59,7 +59,8 @@ def cmd_build(args) -> int:
         out_dir = check_output_dir(config, out_dir)  # before anything is written, a lock included
         with site_lock(config.root, out_dir):
             if not args.no_cache:
-                cache = BuildCache(Path(args.cache_dir or Path(args.root) / CACHE_DIR_NAME))
+                # One build, then the process ends: records' bodies are read as pages need them.
+                cache = BuildCache(Path(args.cache_dir or Path(args.root) / CACHE_DIR_NAME), lazy_bodies=True)
                 examined = examine(cache, config, out_dir, today)
             if examined is not None and examined.unchanged:
                 # Nothing changed since the last build: answered before loading the renderer.

@@ -39,6 +39,7 @@ import importlib.util
 import marshal
 import os
 import pickle
+import secrets
 import sqlite3
 import sys
 import zlib
@@ -48,6 +49,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from .model import PACKED_SLOTS, stored_body
 from .write import atomic_write
 
 FORMAT = 2
@@ -507,6 +509,12 @@ class BuildCache:
     same_sources: bool = False
     """The last ``pipeline.read_records`` found the sources the cache held: none added, none
     gone (the stories may have changed)."""
+    lazy_bodies: bool = False
+    """Records' bodies are left in the cache's bodies files until a page needs them
+    (``model.stored_body``): for a build that ends with its process (the command line), not for
+    one whose records stay in memory while other builds may write the cache (the preview)."""
+    bodies: dict[int, str] = field(default_factory=dict)
+    """Shard -> the name of its bodies file, as loaded or saved."""
 
     def state_path(self, out_dir: Path) -> Path:
         name = hashlib.sha256(os.fsencode(str(out_dir))).hexdigest()[:16]
@@ -561,12 +569,52 @@ class BuildCache:
         self.dirty = set()
         _drop(self.folder / "records.pickle")  # the one file of older versions
         _drop(self.folder / "related.pickle")  # older versions' related stories (``related.marshal``)
+        self.bodies = {}
         for shard in range(RECORD_SHARDS):
             data = _load(self._shard_path(shard))
-            if isinstance(data, dict) and data.get("key") == self.record_key:
+            if isinstance(data, dict) and data.get("key") == self.record_key and self._bodies_of(shard, data):
                 self.records.update(data["records"])
             else:
                 self.dirty.add(shard)  # absent, damaged or made for other code: write it anew
+
+    def _bodies_of(self, shard: int, data: dict) -> bool:
+        """A loaded shard's records hold where their bodies are in its bodies file
+        (``model.stored_body``); without ``lazy_bodies``, the bodies themselves. False when
+        that file is missing or not the one the shard was written with. A cache folder moved
+        or restored elsewhere is used where it is (and the shard written again, to say so)."""
+        name = data.get("bodies")
+        if name is None:
+            return False
+        path = self.folder / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return False
+        if size != data.get("size"):
+            return False
+        self.bodies[shard] = name
+        folder = os.path.realpath(self.folder)
+        moved = data.get("folder") != folder
+        if moved:
+            self.dirty.add(shard)
+        if not (moved or not self.lazy_bodies) or not size:
+            return True
+        blob = None
+        if not self.lazy_bodies:
+            try:
+                blob = path.read_bytes()
+            except OSError:
+                return False
+        here = os.path.join(folder, name)
+        for entry in data["records"].values():
+            for record in entry[2]:
+                fields = record.__dict__
+                for slot in PACKED_SLOTS:
+                    ref = fields.get(slot)
+                    if type(ref) is tuple:
+                        _, start, length = ref
+                        fields[slot] = (here, start, length) if blob is None else blob[start : start + length]
+        return True
 
     def mark(self, rel: str) -> None:
         """The entry of source ``rel`` changed: its shard is written by ``save_records``."""
@@ -586,8 +634,52 @@ class BuildCache:
             if found is not None:
                 found[rel] = entry
         for shard, records in sorted(shards.items()):
-            _save(self._shard_path(shard), {"key": self.record_key, "records": records})
+            self._save_shard(shard, records)
         self.dirty = set()
+
+    def _save_shard(self, shard: int, records: dict) -> None:
+        """The shard's records in its pickle, their packed bodies in a bodies file of its
+        own (named anew each time: a killed save leaves the last pair whole); in the pickle,
+        each body's field holds where it is (``model.stored_body``)."""
+        chunks: list[bytes] = []
+        held: list[tuple[dict, str, bytes]] = []
+        name = f"bodies-{shard:02x}-{secrets.token_hex(4)}.bin"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        folder = os.path.realpath(self.folder)
+        path = os.path.join(folder, name)
+        offset = 0
+        for entry in records.values():
+            for record in entry[2]:
+                fields = record.__dict__
+                for slot in PACKED_SLOTS:
+                    data = fields.get(slot)
+                    if data is None:
+                        continue
+                    if type(data) is tuple:
+                        data = stored_body(data)
+                    chunks.append(data)
+                    held.append((fields, slot, data))
+                    fields[slot] = (path, offset, len(data))
+                    offset += len(data)
+        try:
+            atomic_write(self.folder / name, b"".join(chunks))
+            _save(
+                self._shard_path(shard),
+                {
+                    "key": self.record_key,
+                    "records": records,
+                    "bodies": name,
+                    "size": offset,
+                    "folder": folder,
+                },
+            )
+        finally:
+            for fields, slot, data in held:  # in memory, the bytes (no file read again)
+                fields[slot] = data
+        for other in self.folder.glob(f"bodies-{shard:02x}-*.bin"):
+            if other.name != name:
+                _drop(other)
+        self.bodies[shard] = name
 
     def _shard_path(self, shard: int) -> Path:
         return self.folder / f"records-{shard:02x}.pickle"

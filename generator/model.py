@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -36,6 +37,8 @@ class Packed:
         data = obj.__dict__[self.slot]
         if data is None:
             return self.default
+        if type(data) is tuple:
+            data = stored_body(data)
         text = zlib.decompress(data).decode("utf-8", "surrogatepass")
         return tuple(json.loads(text)) if self.tuple_of_text else text
 
@@ -48,6 +51,30 @@ class Packed:
         obj.__dict__[self.slot] = (
             None if text is None else zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
         )
+
+
+def stored_body(ref: tuple[str, int, int]) -> bytes:
+    """The packed bytes a record's field left in a file of the build cache: ``ref`` is (path,
+    offset, length), what ``cache.BuildCache`` with ``lazy_bodies`` puts in the field instead
+    of the bytes. A build that draws a few pages reads a few bodies instead of loading those
+    of 100,000 stories (most of the records' bytes)."""
+    path, offset, length = ref
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        if hasattr(os, "pread"):
+            data = os.pread(fd, length, offset)
+        else:
+            os.lseek(fd, offset, os.SEEK_SET)
+            data = os.read(fd, length)
+    finally:
+        os.close(fd)
+    if len(data) != length:
+        raise OSError(f"{path}: cut short (a build cache file changed while in use)")
+    return data
+
+
+PACKED_SLOTS = ("_packed_body_html", "_packed_paragraphs")
+"""The ``Packed`` fields of ``ArticleRecord`` as kept in its ``__dict__``."""
 
 
 @dataclass(frozen=True)

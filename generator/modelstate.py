@@ -59,7 +59,7 @@ from .urls import Urls, slugify
 
 BASE = "model.pickle"
 SINCE = "model-since.marshal"
-VERSION = 1
+VERSION = 2
 PATCH_LIMIT = 64
 """Stories changed, new or deleted since the kept model beyond which a build assembles its
 model anew: each is taken out of or put into lists of the whole site."""
@@ -223,6 +223,8 @@ def patched(
             slugged,
         )
     except _GiveUp:
+        return None
+    except Exception:  # noqa: BLE001 - a kept model that does not fit is an absent one
         return None
     return Patched(site, assembly, len(changed) + len(removed))
 
@@ -730,7 +732,7 @@ def make(
         since = _load(folder / SINCE, plain=True)
         if isinstance(since, dict) and since.get("register") == _digest(data):
             base = _load(folder / BASE)
-            if isinstance(base, dict):
+            if isinstance(base, dict) and base.get("version") == VERSION:
                 done = patched(
                     base,
                     since,

@@ -39,7 +39,7 @@ from typing import Any
 from .calendars import archive_key
 from .config import LanguageConfig, SiteConfig, TaxonomyConfig
 from .digests import value_digest as _hash
-from .model import Article, ArticleRecord, Term
+from .model import PACKED_SLOTS, Article, ArticleRecord, Term, stored_body
 from .pages import PageKind, PagePlanner, PageSpec
 from .profiles import profile_of
 
@@ -58,6 +58,8 @@ def fingerprint_of(record: ArticleRecord) -> bytes:
         if name == "fingerprint":
             continue
         h.update(name.encode() + b"\0")
+        if type(value) is tuple and name in PACKED_SLOTS:
+            value = stored_body(value)
         h.update(value if isinstance(value, bytes) else repr(value).encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.digest()

@@ -105,11 +105,11 @@ READERS: tuple[Reader, ...] = (
 )
 
 
+_BY_KIND = {reader.kind: reader for reader in READERS}
+
+
 def reader_named(kind: str) -> Reader:
-    for reader in READERS:
-        if reader.kind == kind:
-            return reader
-    raise KeyError(kind)
+    return _BY_KIND[kind]
 
 
 def reader_for(path: Path, root: Path) -> tuple[Reader, str | None] | None:
