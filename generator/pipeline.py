@@ -217,6 +217,11 @@ def _memo(cache: BuildCache | None, name: str, key: str, *, plain: bool = False)
     return Memo(cache.folder / name if cache is not None else None, key, plain=plain)
 
 
+def _grew_much(memo: Memo) -> bool:
+    """More than a few entries (and a hundredth) were added to ``memo`` since it was loaded."""
+    return len(memo.entries) - memo.loaded > max(64, memo.loaded // 100)
+
+
 def _save_cards(cards: CardStore, fresh: dict, keys: PageKeys) -> None:
     """Keep the cards rendered now, and only the cards of the stories the site now has."""
     if not fresh:
@@ -393,8 +398,13 @@ def _build_from(
         folder=cache.folder if cache is not None else None,
     )
     site = model.site
-    screened.save(keep={r.fingerprint for r in records})
-    slugs.save(keep=None if model.patched else slugged.asked)  # a patch asks for a few
+    # A patched model screened and slugged the few stories it placed: their entries are
+    # kept once they add up (each save writes a memo of 100,000 entries), the others when
+    # the model was assembled.
+    if not model.patched or _grew_much(screened):
+        screened.save(keep={r.fingerprint for r in records})
+    if not model.patched or _grew_much(slugs):
+        slugs.save(keep=None if model.patched else slugged.asked)
     del screened, slugs, slugged  # saved: not kept through the build (and its workers)
     report.site = site
     report.problems.extend(site.problems)
