@@ -6,7 +6,9 @@ API build without one unless asked):
 - ``records-NN.pickle``: every source's records with the stat signatures of the file (and of
   its sidecar) and the digest of their bytes, in ``RECORD_SHARDS`` files by the source's
   path. A source whose signatures are unchanged, or whose bytes are (a fresh clone, a
-  restored cache), is not read again.
+  restored cache), is not read again. The records' compressed bodies are kept beside each
+  shard (``bodies-NN-<token>.bin``, named anew at each save); with ``lazy_bodies`` a record
+  holds where its body is and reads it when asked (``model.stored_body``).
 - ``state-<out>.pickle``: for one output folder, the fingerprint of all inputs of the last
   successful build and the manifest of the files it wrote (size, mtime, digest of the bytes).
   A build whose fingerprint matches, into an output folder that still matches the manifest,
