@@ -379,6 +379,7 @@ def _assign_slugs(
         taken[(record.lang, fold_key(slug))] = record.path
         slugs[record.path] = slug
     # The register as this build leaves it, and the redirects it asks for.
+    before: dict[str, Entry] = {}  # the lines written over, as read
     for record in records:
         slug = slugs.get(record.path)
         if slug is None:
@@ -389,12 +390,14 @@ def _assign_slugs(
         old = ()
         if entry is not None and entry.lang == record.lang:
             old = tuple(dict.fromkeys(s for s in (*entry.former, entry.slug) if s != slug))
+        if entry is not None:
+            before.setdefault(record.source_id, entry)
         register.entries[record.source_id] = Entry(record.lang, slug, old)
         phases.updated.append(record.source_id)
         moved = tuple(s for s in old if (record.lang, s) not in taken)  # unless another took it
         if moved:
             former[record.path] = moved
-    phases.owners = owners_after(read_owners, entries, phases.updated, register.entries)
+    phases.owners = owners_after(read_owners, before, phases.updated, register.entries)
     return slugs, former
 
 

@@ -452,7 +452,7 @@ def _patch(base, since, current, changed, removed, config, today, problems, regi
         if entry is not None and entry.lang == record.lang:
             old = tuple(dict.fromkeys(s for s in (*entry.former, entry.slug) if s != slug))
         if entry is not None:
-            before[record.source_id] = entry
+            before.setdefault(record.source_id, entry)
         entries[record.source_id] = Entry(record.lang, slug, old)
         updated.append(record.source_id)
         moved = tuple(s for s in old if (record.lang, s) not in taken)

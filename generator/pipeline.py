@@ -318,7 +318,7 @@ def _build_locked(
     t0 = time.perf_counter()
     state = None
     if cache is None and cache_dir is not None:
-        cache = BuildCache(Path(cache_dir), lazy_bodies=True)  # one build: its records go with it
+        cache = BuildCache(Path(cache_dir))
     if cache is not None:
         if examined is None or (examined.out_dir, examined.today) != (out_dir, today):
             examined = examine(cache, config, out_dir, today)

@@ -231,3 +231,33 @@ def test_a_changed_register_or_day_or_configuration_is_assembled(tmp_path):
     assert not later.patched
     other = load_config(root, base_url="https://example.com/")
     assert not _make(records, other, folder).patched
+
+
+def test_a_story_moved_to_another_language_leaves_its_old_address_to_others(tmp_path):
+    """The first build of a day assembles and a story (a fixed source id) moves from English
+    to Arabic; a story published later that day in English with the same title gets the
+    address the first one left, patched as assembled (the register's holders of the old
+    language's addresses counted again; found by an outside review)."""
+    root = scratch_site(tmp_path / "site", LANGUAGES)
+    config = load_config(root)
+    folder = root / ".sahifa-cache"
+    base = {"lang": "en", "hour": 1, "title": "Rain", "slug": None, "key": None, "id": "a", "draft": False}
+    base.update(tags=(), sources=(), body=0)
+
+    def build(held, today):
+        records = [story(name, s) for name, s in held.items()]
+        model = modelstate.make(
+            records, config, today=today, problems=[], screened={}, slugged=None, folder=folder
+        )
+        clean = assembled(
+            records, config, today=today, problems=[], register=Register.load(config.permalinks_path)
+        )[0]
+        assert shape(model.site) == shape(clean)
+        permalinks.save(model.site.permalinks, config.permalinks_path)
+        model.keep(records, [])
+        return model
+
+    build({"A": base}, TODAY)
+    assert not build({"A": dict(base, lang="ar")}, TODAY + dt.timedelta(days=1)).patched
+    later = build({"A": dict(base, lang="ar"), "B": dict(base, id="b", hour=2)}, TODAY + dt.timedelta(days=1))
+    assert later.patched and [a.slug for a in later.site.articles["en"]] == ["rain"]
