@@ -78,20 +78,29 @@ def story(name: str, s: dict):
     return replace(record, fingerprint=fingerprint_of(record).hex())
 
 
+TITLES = ("Gaza talks", "Gaza Talks", "Rain", "Rain 2", "rain-2", "page", "Feed.xml", "Straße", "STRASSE")
+TITLES += ("σοφος", "σοφοσ", "", "\u202eRain", "Tags", "محادثات غزة")
 stories = st.fixed_dictionaries(
     {
         "lang": st.sampled_from(("en", "en", "ar", "xx")),
         "hour": st.integers(0, 300),  # past TODAY after 216 hours: held back
-        "title": st.sampled_from(("Gaza talks", "Gaza Talks", "Rain", "page", "Rain 2", "محادثات غزة")),
-        "slug": st.sampled_from((None, None, None, "gaza", "rain", "rain-2", "page", "../x")),
+        "title": st.sampled_from(TITLES),
+        "slug": st.sampled_from(
+            (None, None, None, None, "gaza", "rain", "rain-2", "page", "../x", "straße", "σοφοσ", "Rain")
+        ),
         "key": st.sampled_from((None, None, "k1", "k2")),
-        "id": st.sampled_from((None, None, None, None, "same-id")),
+        "id": st.sampled_from((None, None, None, "s1", "s2")),
         "draft": st.just(False),
         "tags": st.lists(
-            st.sampled_from(("Gaza", "gaza", "GAZA", "Rain", "page", "غزة", "Rain!")), max_size=3, unique=True
+            st.sampled_from(
+                ("Gaza", "gaza", "GAZA", "Gaza!", "Rain", "Rain 2", "rain-2", "page", "Page", "feed.xml")
+            )
+            | st.sampled_from(("غزة", "Straße", "STRASSE", "\u200b", "Аpple", "Kazakhstan", "X 2")),
+            max_size=4,
+            unique=True,
         ).map(tuple),
         "sources": st.lists(
-            st.sampled_from(("Reuters", "reuters", "AFP", "Fr")), max_size=2, unique=True
+            st.sampled_from(("Reuters", "reuters", "AFP", "Fr", "France")), max_size=2, unique=True
         ).map(tuple),
         "body": st.integers(0, 3),
     }
@@ -111,6 +120,7 @@ edits = st.tuples(
             "rekey",
             "draft",
             "resource",
+            "day",
         )
     ),
     st.integers(0, 99),
@@ -150,11 +160,14 @@ def test_patched_model_is_the_assembled_one(tmp_path_factory, start, steps):
     folder = root / ".sahifa-cache"
     held = {f"n{i}": dict(s) for i, s in enumerate(start)}
     counter = len(held)
+    today = TODAY
     for step in [[]] + steps:
         for operation, pick, new in step:
             names = sorted(held)
             name = names[pick % len(names)] if names else None
-            if operation == "add" or name is None:
+            if operation == "day":  # a build on the next day: stories held back come out
+                today += dt.timedelta(days=1)
+            elif operation == "add" or name is None:
                 held[f"n{counter}"] = dict(new)
                 counter += 1
             elif operation == "delete":
@@ -165,8 +178,13 @@ def test_patched_model_is_the_assembled_one(tmp_path_factory, start, steps):
                 for field in FIELDS[operation]:
                     held[name][field] = new[field]
         records = [story(name, s) for name, s in held.items()]
-        model = _make(records, config, folder)
-        assert shape(model.site) == shape(_clean(records, config))
+        model = modelstate.make(
+            records, config, today=today, problems=[], screened={}, slugged=None, folder=folder
+        )
+        clean = assembled(
+            records, config, today=today, problems=[], register=Register.load(config.permalinks_path)
+        )
+        assert shape(model.site) == shape(clean[0])
         permalinks.save(model.site.permalinks, config.permalinks_path)
         model.keep(records, [])
 
