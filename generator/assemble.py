@@ -394,7 +394,8 @@ def _assign_slugs(
             before.setdefault(record.source_id, entry)
         register.entries[record.source_id] = Entry(record.lang, slug, old)
         phases.updated.append(record.source_id)
-        moved = tuple(s for s in old if (record.lang, s) not in taken)  # unless another took it
+        # unless another took it (or a case variant of it: one folder on a case-insensitive disk)
+        moved = tuple(s for s in old if (record.lang, fold_key(s)) not in taken)
         if moved:
             former[record.path] = moved
     phases.owners = owners_after(read_owners, before, phases.updated, register.entries)

@@ -455,7 +455,7 @@ def _patch(base, since, current, changed, removed, config, today, problems, regi
             before.setdefault(record.source_id, entry)
         entries[record.source_id] = Entry(record.lang, slug, old)
         updated.append(record.source_id)
-        moved = tuple(s for s in old if (record.lang, s) not in taken)
+        moved = tuple(s for s in old if (record.lang, fold_key(s)) not in taken)
         if moved:
             former[record.path] = moved
     owners = owners_after(owners, before, updated, entries)

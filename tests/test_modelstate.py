@@ -279,3 +279,26 @@ def test_a_story_moved_to_another_language_leaves_its_old_address_to_others(tmp_
     assert not build({"A": dict(base, lang="ar")}, TODAY + dt.timedelta(days=1)).patched
     later = build({"A": dict(base, lang="ar"), "B": dict(base, id="b", hour=2)}, TODAY + dt.timedelta(days=1))
     assert later.patched and [a.slug for a in later.site.articles["en"]] == ["rain"]
+
+
+def test_no_redirect_where_a_case_variant_is_another_story(tmp_path):
+    """A story's former address is not kept as a redirect once another story holds a case
+    variant of it (one folder on a case-insensitive disk: the redirect would overwrite it)."""
+    from generator.textnorm import fold_key
+
+    root = scratch_site(tmp_path / "site", {"en": ""})
+    config = load_config(root)
+    base = {"lang": "en", "hour": 1, "title": "ΣΟΦΟΣ", "slug": None, "key": None, "id": "s1", "draft": False}
+    base.update(tags=(), sources=(), body=0)
+
+    def build(held):
+        site = _clean([story(name, s) for name, s in held.items()], config)
+        permalinks.save(site.permalinks, config.permalinks_path)
+        return site
+
+    first = build({"A": base})
+    moved = build({"A": dict(base, slug="other")})
+    assert [old for old, _ in moved.redirects] == [first.articles["en"][0].path]  # the old address redirects
+    both = build({"A": dict(base, slug="other"), "B": dict(base, id="s2", title="x", slug="σοφοσ", hour=2)})
+    pages = {fold_key(a.path) for a in both.articles["en"]}
+    assert not [old for old, _ in both.redirects if fold_key(old) in pages]
