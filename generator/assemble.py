@@ -228,6 +228,69 @@ def register_owners(entries: dict) -> dict[tuple[str, str], str]:
     return owners
 
 
+def explicit_slug(record: ArticleRecord, slugify: Callable[[str, str], str]) -> tuple[str, list]:
+    """A record's explicit slug as its address takes it, and the notices about it (not a
+    plain name; reserved)."""
+    path = record.path
+    slug = slugify(record.slug or "", path)
+    notices: list = []
+    if _PATHLIKE.search(record.slug or "") or slug.startswith("a-") and not record.slug.startswith("a-"):
+        notices.append(
+            Diagnostic(
+                path,
+                f"slug {record.slug!r} is not a plain name (path characters or nothing usable); using {slug!r}",
+                field="slug",
+            )
+        )
+    if slug in RESERVED_ARTICLE_SLUGS:
+        notices.append(Diagnostic(path, f"slug {slug!r} is reserved; using {slug}-article", field="slug"))
+        slug += "-article"
+    return slug, notices
+
+
+def title_slug(record: ArticleRecord, slugify: Callable[[str, str], str]) -> str:
+    """The slug a record's title gives (before a number makes it unique)."""
+    base = slugify(record.title, record.path)
+    return base + "-article" if base in RESERVED_ARTICLE_SLUGS else base
+
+
+def numbered_notice(
+    record: ArticleRecord, base: str, slug: str, taken: dict, owners: dict, owner_said: list
+) -> tuple:
+    """(path, place of ``base``, notice) for a slug made unique with a number; the holder it
+    names is the story placed at ``base``, else the register's (then put in ``owner_said``)."""
+    place = (record.lang, fold_key(base))
+    holder = taken.get(place)
+    if not holder:
+        holder = owners.get(place)
+        owner_said.append((record.path, place, holder))
+    return (
+        record.path,
+        place,
+        Diagnostic(record.path, f"slug {base!r} is used by {holder}; using {slug!r}", field="slug"),
+    )
+
+
+def write_line(
+    record: ArticleRecord, slug: str, entries: dict, taken: dict, before: dict, updated: list
+) -> tuple[str, ...]:
+    """Put ``record``'s line at ``slug`` in the register's ``entries`` (the line written over
+    kept in ``before``, its id in ``updated``) unless it is there as it was; the former slugs
+    that redirect to it: those no story took, nor a case variant of (one folder on a
+    case-insensitive disk)."""
+    entry = entries.get(record.source_id)
+    if entry is not None and entry.slug == slug and entry.lang == record.lang and not entry.former:
+        return ()  # its line as it was: no former slugs, nothing moved
+    old = ()
+    if entry is not None and entry.lang == record.lang:
+        old = tuple(dict.fromkeys(s for s in (*entry.former, entry.slug) if s != slug))
+    if entry is not None:
+        before.setdefault(record.source_id, entry)
+    entries[record.source_id] = Entry(record.lang, slug, old)
+    updated.append(record.source_id)
+    return tuple(s for s in old if (record.lang, fold_key(s)) not in taken)
+
+
 def _assign_slugs(
     records: list[ArticleRecord],
     register: Register,
@@ -266,41 +329,11 @@ def _assign_slugs(
     def free(lang: str, slug: str, ident: str) -> bool:
         return (lang, fold_key(slug)) not in taken and owners.get((lang, fold_key(slug)), ident) == ident
 
-    def numbered(record: ArticleRecord, base: str, slug: str) -> None:
-        place = (record.lang, fold_key(base))
-        holder = taken.get(place)
-        if not holder:
-            holder = owners.get(place)
-            phases.owner_said.append((record.path, place, holder))
-        phases.numbered.append(
-            (
-                record.path,
-                place,
-                Diagnostic(record.path, f"slug {base!r} is used by {holder}; using {slug!r}", field="slug"),
-            )
-        )
-
     explicit = [r for r in records if r.slug]
     for record in explicit:
-        slug = slugify(record.slug or "", record.path)
         path = record.path
-        if _PATHLIKE.search(record.slug or "") or slug.startswith("a-") and not record.slug.startswith("a-"):
-            phases.explicit_notices.append(
-                (
-                    path,
-                    Diagnostic(
-                        path,
-                        f"slug {record.slug!r} is not a plain name (path characters "
-                        f"or nothing usable); using {slug!r}",
-                        field="slug",
-                    ),
-                )
-            )
-        if slug in RESERVED_ARTICLE_SLUGS:
-            phases.explicit_notices.append(
-                (path, Diagnostic(path, f"slug {slug!r} is reserved; using {slug}-article", field="slug"))
-            )
-            slug += "-article"
+        slug, said_of = explicit_slug(record, slugify)
+        phases.explicit_notices.extend((path, notice) for notice in said_of)
         place = (record.lang, fold_key(slug))
         owner = taken.get(place)
         if owner:
@@ -361,21 +394,21 @@ def _assign_slugs(
         registered = slugs.get(record.path)
         if registered is not None and not (registered[-1:].isdigit() and _NUMBERED.search(registered)):
             continue  # a registered story whose slug has no number: nothing to say again
-        base = slugify(record.title, record.path)
-        if base in RESERVED_ARTICLE_SLUGS:
-            base += "-article"
+        base = title_slug(record, slugify)
         if registered is not None:
             # A registered story: say again why it has a numbered slug, so every build of
             # the same inputs prints the same messages as the one that chose it.
             if re.fullmatch(re.escape(base) + r"-\d+", registered):
-                numbered(record, base, registered)
+                phases.numbered.append(
+                    numbered_notice(record, base, registered, taken, owners, phases.owner_said)
+                )
             continue
         slug, n = base, 1
         while not free(record.lang, slug, record.source_id):
             n += 1
             slug = f"{base}-{n}"
         if n > 1:
-            numbered(record, base, slug)
+            phases.numbered.append(numbered_notice(record, base, slug, taken, owners, phases.owner_said))
         taken[(record.lang, fold_key(slug))] = record.path
         slugs[record.path] = slug
     # The register as this build leaves it, and the redirects it asks for.
@@ -384,18 +417,7 @@ def _assign_slugs(
         slug = slugs.get(record.path)
         if slug is None:
             continue
-        entry = entries.get(record.source_id)
-        if entry is not None and entry.slug == slug and entry.lang == record.lang and not entry.former:
-            continue  # its line as it was: no former slugs, nothing moved
-        old = ()
-        if entry is not None and entry.lang == record.lang:
-            old = tuple(dict.fromkeys(s for s in (*entry.former, entry.slug) if s != slug))
-        if entry is not None:
-            before.setdefault(record.source_id, entry)
-        register.entries[record.source_id] = Entry(record.lang, slug, old)
-        phases.updated.append(record.source_id)
-        # unless another took it (or a case variant of it: one folder on a case-insensitive disk)
-        moved = tuple(s for s in old if (record.lang, fold_key(s)) not in taken)
+        moved = write_line(record, slug, entries, taken, before, phases.updated)
         if moved:
             former[record.path] = moved
     phases.owners = owners_after(read_owners, before, phases.updated, register.entries)

@@ -2,7 +2,7 @@
 
 ``assemble`` passes over every story several times (slugs, term names, the terms' lists, the
 translations): 2.5-3 s at 100,000 stories, where a newsroom's build changes one. A build keeps
-the model it made (``capture``: plain values, written with ``marshal``) with what
+the model it made (``model.pickle``, each story's record by its path) with what
 ``assemble`` decided on the way (``assemble.Assembly``: each step's messages by file, the
 slugs taken, the register's holders, the spellings of each term), and the next build starts
 from it (``patched``): the stories that changed, came or went are taken out and put in as
@@ -12,9 +12,10 @@ source id used twice, a registered slug taken) the patch gives up and ``assemble
 model is the one ``assemble`` makes of the same inputs, field for field and message for
 message (``tests/test_modelstate.py`` compares them after random edits).
 
-What a kept model stands for (``Kept.matches``): the code, the configuration and the day
+What a kept model stands for (``patched`` checks it): the code, the configuration and the day
 (``model_key``), the problems met finding and reading the sources, and the permalink register
-as that build left it (the digest of the text it writes); each record by its fingerprint.
+as the last build left it (the digest of the text it wrote, in ``model-since.marshal`` with
+the register lines written since the model was kept); each record by its fingerprint.
 """
 
 from __future__ import annotations
@@ -31,31 +32,34 @@ from pathlib import Path
 from typing import Iterable
 
 from .assemble import (
-    RESERVED_ARTICLE_SLUGS,
     Assembly,
     SlugMemo,
     _NUMBERED,
-    _PATHLIKE,
     _newest_first,
     admit,
     assembled,
+    explicit_slug,
+    numbered_notice,
     owners_after,
     said,
     screen_memo,
     term_name,
     term_refs,
+    title_slug,
     translation_group,
     translation_groups,
+    write_line,
 )
+from .cache import _drop, _load, code_fingerprint
 from .collation import sort_key
 from .config import SiteConfig
-from .diagnostics import Diagnostic
 from .entities import entity_resolver
 from .model import Article, ArticleRecord, Site, Term, TermRef
 from .permalinks import Entry, Register
 from .tagger import tag_key
 from .textnorm import fold_key
 from .urls import Urls, slugify
+from .write import atomic_write
 
 BASE = "model.pickle"
 SINCE = "model-since.marshal"
@@ -71,8 +75,6 @@ build patches the kept model for every change since, one build's or many's)."""
 def model_key(config: SiteConfig, today: dt.date) -> str:
     """What a model depends on besides the records and the register: the code, the
     configuration as parsed (profile names included) and the day (stories held back until it)."""
-    from .cache import code_fingerprint
-
     h = hashlib.sha256(code_fingerprint().encode())
     h.update(repr(config).encode("utf-8", "surrogatepass"))
     h.update(today.isoformat().encode())
@@ -131,17 +133,6 @@ def _base(
     finally:
         for article, record in zip(articles, held):
             article.record = record
-
-
-def _load(path: Path, *, plain: bool = False):
-    from .cache import collector_paused
-
-    try:
-        with collector_paused(), open(path, "rb") as fh:
-            data = fh.read()
-            return marshal.loads(data) if plain else pickle.loads(data)
-    except Exception:  # noqa: BLE001 - a missing or damaged cache is an absent cache
-        return None
 
 
 def _round_trip(entries: dict, idents: Iterable[str]) -> bool:
@@ -363,24 +354,8 @@ def _patch(base, since, current, changed, removed, config, today, problems, regi
         if not record.slug:
             continue
         path = record.path
-        slug = slug_of(record.slug or "", path)
-        if _PATHLIKE.search(record.slug or "") or slug.startswith("a-") and not record.slug.startswith("a-"):
-            fresh_explicit.append(
-                (
-                    path,
-                    Diagnostic(
-                        path,
-                        f"slug {record.slug!r} is not a plain name (path characters "
-                        f"or nothing usable); using {slug!r}",
-                        field="slug",
-                    ),
-                )
-            )
-        if slug in RESERVED_ARTICLE_SLUGS:
-            fresh_explicit.append(
-                (path, Diagnostic(path, f"slug {slug!r} is reserved; using {slug}-article", field="slug"))
-            )
-            slug += "-article"
+        slug, said_of = explicit_slug(record, slug_of)
+        fresh_explicit.extend((path, notice) for notice in said_of)
         place = (record.lang, fold_key(slug))
         if place in taken or owners.get(place, record.source_id) != record.source_id:
             raise _GiveUp
@@ -398,32 +373,16 @@ def _patch(base, since, current, changed, removed, config, today, problems, regi
         taken[place] = record.path
         slugs[record.path] = entry.slug
 
-    def numbered_notice(record, base: str, slug: str) -> None:
-        place = (record.lang, fold_key(base))
-        holder = taken.get(place)
-        if not holder:
-            holder = owners.get(place)
-            owner_said.append((record.path, place, holder))
-        fresh_numbered.append(
-            (
-                record.path,
-                place,
-                Diagnostic(record.path, f"slug {base!r} is used by {holder}; using {slug!r}", field="slug"),
-            )
-        )
-
     for record in arriving:  # slugs made from titles, numbered when taken
         if record.slug:
             continue
         registered = slugs.get(record.path)
         if registered is not None and not (registered[-1:].isdigit() and _NUMBERED.search(registered)):
             continue
-        stem = slug_of(record.title, record.path)
-        if stem in RESERVED_ARTICLE_SLUGS:
-            stem += "-article"
+        stem = title_slug(record, slug_of)
         if registered is not None:
             if re.fullmatch(re.escape(stem) + r"-\d+", registered):
-                numbered_notice(record, stem, registered)
+                fresh_numbered.append(numbered_notice(record, stem, registered, taken, owners, owner_said))
             continue
         slug, n = stem, 1
         while (record.lang, fold_key(slug)) in taken or owners.get(
@@ -432,7 +391,7 @@ def _patch(base, since, current, changed, removed, config, today, problems, regi
             n += 1
             slug = f"{stem}-{n}"
         if n > 1:
-            numbered_notice(record, stem, slug)
+            fresh_numbered.append(numbered_notice(record, stem, slug, taken, owners, owner_said))
         taken[(record.lang, fold_key(slug))] = record.path
         slugs[record.path] = slug
     arrived = {(record.lang, fold_key(slugs[record.path])): record.path for record in arriving}
@@ -444,18 +403,7 @@ def _patch(base, since, current, changed, removed, config, today, problems, regi
     before: dict[str, Entry] = {}
     former: dict[str, tuple[str, ...]] = {}
     for record in arriving:
-        slug = slugs[record.path]
-        entry = entries.get(record.source_id)
-        if entry is not None and entry.slug == slug and entry.lang == record.lang and not entry.former:
-            continue
-        old = ()
-        if entry is not None and entry.lang == record.lang:
-            old = tuple(dict.fromkeys(s for s in (*entry.former, entry.slug) if s != slug))
-        if entry is not None:
-            before.setdefault(record.source_id, entry)
-        entries[record.source_id] = Entry(record.lang, slug, old)
-        updated.append(record.source_id)
-        moved = tuple(s for s in old if (record.lang, fold_key(s)) not in taken)
+        moved = write_line(record, slugs[record.path], entries, taken, before, updated)
         if moved:
             former[record.path] = moved
     owners = owners_after(owners, before, updated, entries)
@@ -572,7 +520,7 @@ def _patch(base, since, current, changed, removed, config, today, problems, regi
                 continue
             ref = new_refs[(taxonomy, lang, key)]
             entity = None
-            if _has_entities(config, taxonomy):
+            if config.taxonomy(taxonomy).entities:
                 resolve = resolve or entity_resolver(config)
                 entity = resolve(ref.name)
             added.append(Term(lang, key, ref.name, ref.slug, tuple(members), entity, taxonomy))
@@ -617,10 +565,6 @@ def _patch(base, since, current, changed, removed, config, today, problems, regi
         permalinks=register,
     )
     return site, assembly
-
-
-def _has_entities(config: SiteConfig, name: str) -> bool:
-    return any(t.name == name and t.entities for t in config.taxonomies)
 
 
 def _freed(slug: str, listed: list[Term], key: str) -> None:
@@ -689,16 +633,7 @@ class Model:
         _save(since_path, marshal.dumps({"token": token, "register": digest, "entries": since}))
 
 
-def _drop(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass
-
-
 def _save(path: Path, data: bytes) -> None:
-    from .write import atomic_write
-
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, data)
 
