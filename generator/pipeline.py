@@ -331,27 +331,40 @@ def _build_locked(
     catching = None
     if state is not None and state.manifest is not None and getattr(state, "spare", None) is not None:
         catching = SpareCatchUp.prepare(cache.spare_path(out_dir), out_dir, state.manifest, state.spare)
+    build = partial(
+        _build_from,
+        config,
+        out_dir,
+        t0=t0,
+        today=today,
+        now=now,
+        cache=cache,
+        keep=keep,
+        force=force,
+        progress=progress,
+        leaving=leaving,
+    )
     try:
-        return _build_from(
-            config,
-            out_dir,
-            report=report,
-            t0=t0,
-            today=today,
-            now=now,
-            cache=cache,
-            examined=examined,
-            state=state,
-            catching=catching,
-            keep=keep,
-            force=force,
-            progress=progress,
-            leaving=leaving,
-        )
+        return build(report=report, examined=examined, state=state, catching=catching)
+    except _OutputChanged:
+        pass  # (``catching`` finished before the writer took its tree)
     except BaseException:
         if catching is not None:
             catching.cancel()
         raise
+    # The output folder's check, answered only before the commit, failed: someone changed
+    # the output folder since the last build. Nothing of this attempt is in place; a full
+    # build, as if the last one's state had been lost (its reading of the sources' folders
+    # used up: they are listed again).
+    if not force:
+        _check_owned(out_dir)
+    examined = replace(examined, previous=None, check=None, scans=None)
+    return build(report=BuildReport(), examined=examined, state=None, catching=None)
+
+
+class _OutputChanged(Exception):
+    """The output folder's check (``Examination.check``), asked just before the commit,
+    found it changed since the last build: the build is made again as a full one."""
 
 
 def _build_from(
@@ -374,6 +387,11 @@ def _build_from(
     """The build once the last one's state is known (``state``, None: none to go on from),
     and the spare tree is being caught up (``catching``; ``SpareCatchUp``)."""
     scans = examined.scans if examined is not None else None
+    # The output folder's check against the last state (stat calls for every file and
+    # folder: seconds at 100,000 stories on a slow disk) goes on in its own process while
+    # this build goes as far as it can without changing anything the last build left: its
+    # answer is asked just before the commit (``_OutputChanged``).
+    verify = examined.check if state is not None and examined is not None else None
     records, problems = read_records(config, cache, progress, scans)
     if scans is not None:
         scans.clear()  # read: not kept through the build (100,000 entries)
@@ -417,10 +435,6 @@ def _build_from(
     pictures.add_profiles(profiles)
     report.notices.extend(profile_notes)
     report.notices.extend(pictures.warnings)
-    if state is not None and examined.check is not None:
-        state = examined.settled()  # the output folder's check, run meanwhile
-        if not force and state is None:
-            _check_owned(out_dir)
     environment = environment_key(config, today)
     previous_pages = {}
     if state is not None and getattr(state, "environment", None) == environment:
@@ -577,6 +591,8 @@ def _build_from(
         for rel, data in sorted(pictures.files.items()):
             writer.write(rel, data)
         writer.write(OUTPUT_MARKER, MARKER_TEXT)
+        if verify is not None and not verify():
+            raise _OutputChanged()
         manifest = writer.commit()
     except BaseException:
         for started in (head, searching):

@@ -22,6 +22,7 @@ from generator import cache as cache_module
 from generator import pipeline
 from generator.cache import BuildCache
 from generator.config import load_config
+from generator.errors import SahifaError
 from generator.live import LiveSite
 from generator.pipeline import build_site
 from generator.sources import discover
@@ -151,10 +152,16 @@ def test_cache_is_keyed_on_the_day_the_overrides_and_the_code(site, tmp_path, mo
 
 
 @pytest.mark.parametrize("story_edited", [False, True])
-def test_output_edited_by_hand_is_rebuilt(site, tmp_path, story_edited):
+def test_output_edited_by_hand_is_rebuilt(site, tmp_path, story_edited, monkeypatch):
     """Whether the inputs are the last build's (the output folder is checked at once) or a
-    story changed too (checked in a forked process while the build reads)."""
+    story changed too (checked in a forked process while the build goes on; a failed answer,
+    asked before the commit, means a second, full attempt)."""
     incremental(site)
+    attempts = []
+    build_from = pipeline._build_from
+    monkeypatch.setattr(
+        pipeline, "_build_from", lambda *a, **k: attempts.append(k["state"]) or build_from(*a, **k)
+    )
     for page in ("en/index.html", "ar/index.html"):  # the edit below changes neither
         (site / "public" / page).write_text("defaced", encoding="utf-8")
     (site / "public/stray.html").write_text("stray", encoding="utf-8")
@@ -162,7 +169,31 @@ def test_output_edited_by_hand_is_rebuilt(site, tmp_path, story_edited):
         edit(site / ARTICLE, *ARTICLE_EDITS["body"])
     report = incremental(site)
     assert not report.unchanged
+    assert [state is not None for state in attempts] == ([True, False] if story_edited else [False])
     assert_same_tree(site / "public", clean(site, tmp_path))
+    # When a story changed, the check's answer is asked just before the commit and the build
+    # is made again in full: its report is the full build's alone (nothing said twice).
+    again = build_site(load_config(site), tmp_path / "again", today=TODAY)
+    assert [str(p) for p in report.problems] == [str(p) for p in again.problems]
+    assert [str(n) for n in report.notices] == [str(n) for n in again.notices]
+    assert report.pages == again.pages and report.changed == again.pages
+    assert incremental(site).unchanged
+
+
+def test_output_replaced_by_a_foreign_folder_while_a_story_changed(site):
+    """The output folder's check fails (answered before the commit): the folder, no longer
+    Sahifa's, is not replaced without ``force``, and nothing in it is touched."""
+    incremental(site)
+    shutil.rmtree(site / "public")
+    (site / "public").mkdir()
+    (site / "public/keep.txt").write_text("someone else's", encoding="utf-8")
+    edit(site / ARTICLE, *ARTICLE_EDITS["body"])
+    with pytest.raises(SahifaError, match="not made by Sahifa"):
+        incremental(site)
+    assert [p.name for p in (site / "public").iterdir()] == ["keep.txt"]
+    assert not [p.name for p in site.iterdir() if p.name.startswith(".public")]
+    build_site(load_config(site), site / "public", today=TODAY, cache_dir=site / ".sahifa-cache", force=True)
+    assert not (site / "public/keep.txt").exists() and (site / "public/en/index.html").is_file()
 
 
 def test_damaged_cache_is_ignored(site, tmp_path):
