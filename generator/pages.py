@@ -189,14 +189,10 @@ class Pager:
 def paginate(items: tuple, size: int, path_of) -> Iterator[tuple[Pager, tuple, str]]:
     """Split ``items`` into pages; ``path_of(n)`` gives page n's path. Always one page at least."""
     count = max(1, -(-len(items) // size))
+    paths = [None, *(path_of(n) for n in range(1, count + 1)), None]  # each made once
     for n in range(1, count + 1):
-        pager = Pager(
-            number=n,
-            count=count,
-            prev=path_of(n - 1) if n > 1 else None,
-            next=path_of(n + 1) if n < count else None,
-        )
-        yield pager, items[(n - 1) * size : n * size], path_of(n)
+        pager = Pager(number=n, count=count, prev=paths[n - 1], next=paths[n + 1])
+        yield pager, items[(n - 1) * size : n * size], paths[n]
 
 
 class PagePlanner:

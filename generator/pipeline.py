@@ -351,6 +351,8 @@ def _build_locked(
     except BaseException:
         if catching is not None:
             catching.cancel()
+        if examined is not None and examined.check is not None:
+            examined.check.cancel()  # its process not left running (the preview's builder goes on)
         raise
     # The output folder's check, answered only before the commit, failed: someone changed
     # the output folder since the last build. Nothing of this attempt is in place; a full
@@ -388,9 +390,9 @@ def _build_from(
     and the spare tree is being caught up (``catching``; ``SpareCatchUp``)."""
     scans = examined.scans if examined is not None else None
     # The output folder's check against the last state (stat calls for every file and
-    # folder: seconds at 100,000 stories on a slow disk) goes on in its own process while
-    # this build goes as far as it can without changing anything the last build left: its
-    # answer is asked just before the commit (``_OutputChanged``).
+    # folder: seconds at 100,000 stories on a slow disk) goes on in its own process, started
+    # by ``examine``, while this build goes as far as it can without changing anything the
+    # last build left: its answer is asked just before the commit (``_OutputChanged``).
     verify = examined.check if state is not None and examined is not None else None
     records, problems = read_records(config, cache, progress, scans)
     if scans is not None:

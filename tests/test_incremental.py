@@ -706,21 +706,34 @@ def test_a_story_corrected_in_one_language_leaves_the_others_feeds_and_index_alo
 
 
 def test_the_background_output_check_answers_as_the_check_does(tmp_path):
-    """``cache._checking`` (the output folder's check, forked while a build reads) gives
-    ``manifest_matches``'s answer, for a folder as recorded and for one changed since, and
-    leaves nothing pending once asked."""
+    """``cache.OutputCheck`` (the output folder's check, forked while a build reads) gives
+    ``manifest_matches``'s answer for the state file's manifest and folders, for a folder as
+    recorded and for one changed since; ``cancel`` ends one not waited for; nothing is left
+    pending."""
     import os as _os
 
     from generator import cache as cache_mod
 
-    (tmp_path / "a.html").write_text("x", encoding="utf-8")
-    manifest = {"a.html": (1, _os.lstat(tmp_path / "a.html").st_mtime_ns, b"")}
-    folders = {"": _os.lstat(tmp_path).st_mtime_ns}
-    same = cache_mod._checking(tmp_path, manifest, folders)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.html").write_text("x", encoding="utf-8")
+    manifest = {"a.html": (1, _os.lstat(out / "a.html").st_mtime_ns, b"")}
+    cache = BuildCache(tmp_path / "cache")
+    cache.save_state(out, cache_mod.BuildState("f", manifest))
+    raw = cache.state_bytes(out)
+    same = cache_mod.OutputCheck(out, raw)
     assert same() is True and same() is True
-    (tmp_path / "a.html").write_text("edited", encoding="utf-8")
-    edited = cache_mod._checking(tmp_path, manifest, folders)
-    assert edited() is False
+    assert cache.load_state(out).manifest == manifest and cache.load_state(out).folders
+    (out / "a.html").write_text("edited", encoding="utf-8")
+    assert cache_mod.OutputCheck(out, raw)() is False
+    (out / "a.html").write_text("x", encoding="utf-8")
+    _os.utime(out / "a.html", ns=(manifest["a.html"][1],) * 2)
+    (out / "b.html").write_text("stray", encoding="utf-8")
+    assert cache_mod.OutputCheck(out, raw)() is False  # the folder gained a file
+    pending = cache_mod.OutputCheck(out, raw)
+    pending.cancel()
+    assert pending() is False
+    assert cache_mod.OutputCheck(out, b"damaged")() is False
     assert cache_mod._checks == []
 
 
