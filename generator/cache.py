@@ -47,7 +47,7 @@ import sys
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -758,11 +758,18 @@ def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Ex
     while _checks:  # one that no build waited for (it failed first): its process is ended
         _checks[0].cancel()
     raw = cache.state_bytes(out_dir) if out_dir.is_dir() else None
-    check = OutputCheck(out_dir, raw) if raw is not None else None
+    code_fingerprint()  # (made once, before the fork)
+    check = None
+    if raw is not None:  # the inputs are looked at there too, while this process reads the state
+        check = OutputCheck(out_dir, raw, scan=partial(_inputs_scanned, config, out_dir, today))
     state = state_from(raw)
     del raw
-    scans: dict = {}
-    inputs = inputs_digest(config, out_dir, today, scans)
+    found = check.scanned() if check is not None else None
+    if found is None:
+        scans: dict = {}
+        inputs = inputs_digest(config, out_dir, today, scans)
+    else:
+        inputs, scans = found
     fingerprint = input_fingerprint(config, out_dir, today, inputs=inputs)
     if state is None:
         if check is not None:
@@ -779,14 +786,17 @@ class OutputCheck:
     """``manifest_matches`` for the state file ``raw`` (its manifest and folder times),
     started in a forked process: at 100,000 stories its 370,000 stat calls take seconds,
     which the core left idle while this one reads and models the stories can spend. Called,
-    it waits for the answer. In a process with other threads (a fork copies only this one)
-    or without ``fork``: answered at once."""
+    it waits for the answer. ``scan``: work of plain values (``marshal``) the process does
+    first, its result handed back (``scanned``): the look at the inputs (``examine``), while
+    this process reads the state. In a process with other threads (a fork copies only this
+    one) or without ``fork``: answered at once, and nothing scanned."""
 
-    def __init__(self, out_dir: Path, raw: bytes) -> None:
+    def __init__(self, out_dir: Path, raw: bytes, scan: Any = None) -> None:
         import threading
 
         self.answers: list[bool] = []
         self.pid = None
+        self.scanning = False
         if not hasattr(os, "fork") or threading.active_count() > 1:
             self.answers.append(_matches(out_dir, raw))
             return
@@ -795,14 +805,36 @@ class OutputCheck:
         if pid == 0:  # the child: answer one byte, leave at once whatever happens
             try:
                 os.close(read_end)
+                if scan is not None:
+                    try:
+                        blob = marshal.dumps(scan())
+                    except Exception:  # noqa: BLE001 - said as nothing scanned: done there
+                        blob = b""
+                    _write_all(write_end, len(blob).to_bytes(8, "little") + blob)
                 os.write(write_end, b"1" if _matches(out_dir, raw) else b"0")
             finally:
                 os._exit(0)
         os.close(write_end)
-        self.pid, self.read_end = pid, read_end
+        self.pid, self.read_end, self.scanning = pid, read_end, scan is not None
         _checks.append(self)
 
+    def scanned(self) -> Any:
+        """What ``scan`` gave (waiting for it), or None: none asked, it failed, or asked
+        already. A process that died meanwhile answers no to the check."""
+        if not self.scanning:
+            return None
+        self.scanning = False
+        try:
+            size = int.from_bytes(_read_exactly(self.read_end, 8), "little")
+            blob = _read_exactly(self.read_end, size)
+            return marshal.loads(blob) if blob else None
+        except (OSError, EOFError, ValueError, TypeError):
+            self.cancel()
+            return None
+
     def __call__(self) -> bool:
+        if self.scanning:
+            self.scanned()
         if not self.answers:
             try:
                 self.answers.append(os.read(self.read_end, 1) == b"1")  # nothing read (it died): no
@@ -825,6 +857,28 @@ class OutputCheck:
         os.waitpid(self.pid, 0)
         self.pid = None
         _checks.remove(self)
+
+
+def _inputs_scanned(config: Any, out_dir: Path, today: dt.date) -> tuple[str, dict]:
+    scans: dict = {}
+    return inputs_digest(config, out_dir, today, scans), scans
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    parts = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError("the process ended before it said all")
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
 
 
 def _matches(out_dir: Path, raw: bytes) -> bool:

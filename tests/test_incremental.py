@@ -705,6 +705,19 @@ def test_a_story_corrected_in_one_language_leaves_the_others_feeds_and_index_alo
     assert_same_tree(site / "public", clean(site, tmp_path))
 
 
+def test_examine_looks_at_the_inputs_in_the_check_process_as_it_would_here(site):
+    """With a last state, ``examine`` takes the inputs' digest and listing from the output
+    check's process (``OutputCheck.scan``): the same as made here."""
+    incremental(site)
+    edit(site / ARTICLE, *ARTICLE_EDITS["body"])
+    config = load_config(site)
+    examined = cache_module.examine(BuildCache(site / ".sahifa-cache"), config, site / "public", TODAY)
+    scans: dict = {}
+    assert examined.previous is not None and examined.check is not None
+    assert examined.inputs == cache_module.inputs_digest(config, site / "public", TODAY, scans)
+    assert examined.scans == scans and examined.check() is True
+
+
 def test_the_background_output_check_answers_as_the_check_does(tmp_path):
     """``cache.OutputCheck`` (the output folder's check, forked while a build reads) gives
     ``manifest_matches``'s answer for the state file's manifest and folders, for a folder as
@@ -730,7 +743,16 @@ def test_the_background_output_check_answers_as_the_check_does(tmp_path):
     _os.utime(out / "a.html", ns=(manifest["a.html"][1],) * 2)
     (out / "b.html").write_text("stray", encoding="utf-8")
     assert cache_mod.OutputCheck(out, raw)() is False  # the folder gained a file
-    pending = cache_mod.OutputCheck(out, raw)
+    scanning = cache_mod.OutputCheck(out, raw, scan=lambda: ("seen", {"x": [("/a", (1, 2), 3)]}))
+    assert scanning.scanned() == ("seen", {"x": [("/a", (1, 2), 3)]}) and scanning.scanned() is None
+    assert scanning() is False  # (b.html is still there)
+    failing = cache_mod.OutputCheck(out, raw, scan=lambda: 1 / 0)
+    assert failing.scanned() is None and failing() is False
+    (out / "b.html").unlink()
+    _os.utime(out, ns=(cache.load_state(out).folders[""],) * 2)  # as the last build left it
+    unasked = cache_mod.OutputCheck(out, raw, scan=lambda: ("seen", {}))
+    assert unasked() is True  # its scan drained, never asked for
+    pending = cache_mod.OutputCheck(out, raw, scan=lambda: ("seen", {}))
     pending.cancel()
     assert pending() is False
     assert cache_mod.OutputCheck(out, b"damaged")() is False
