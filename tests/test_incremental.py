@@ -151,11 +151,14 @@ def test_cache_is_keyed_on_the_day_the_overrides_and_the_code(site, tmp_path, mo
     assert not report.unchanged and len(reads) == len(sources) > 0
 
 
+@pytest.mark.parametrize("early", [False, True])
 @pytest.mark.parametrize("story_edited", [False, True])
-def test_output_edited_by_hand_is_rebuilt(site, tmp_path, story_edited, monkeypatch):
+def test_output_edited_by_hand_is_rebuilt(site, tmp_path, story_edited, early, monkeypatch):
     """Whether the inputs are the last build's (the output folder is checked at once) or a
     story changed too (checked in a forked process while the build goes on; a failed answer,
     asked before the commit, means a second, full attempt)."""
+    if early:  # the check forked as examine starts (a big site's way), not after its look
+        monkeypatch.setattr(cache_module, "EARLY_CHECK_BYTES", 0)
     incremental(site)
     attempts = []
     build_from = pipeline._build_from
@@ -705,10 +708,18 @@ def test_a_story_corrected_in_one_language_leaves_the_others_feeds_and_index_alo
     assert_same_tree(site / "public", clean(site, tmp_path))
 
 
-def test_examine_looks_at_the_inputs_in_the_check_process_as_it_would_here(site):
-    """With a last state, ``examine`` takes the inputs' digest and listing from the output
-    check's process (``OutputCheck.scan``): the same as made here."""
+@pytest.mark.parametrize("early", [True, False])
+def test_examine_looks_at_the_inputs_in_the_check_process_as_it_would_here(site, early, monkeypatch):
+    """With a big last state, ``examine`` takes the inputs' digest and listing from a process
+    of its own (``cache.Forked``), started with the output check: the same as made here; with
+    a small one, it looks here and forks the check after."""
+    if early:
+        monkeypatch.setattr(cache_module, "EARLY_CHECK_BYTES", 0)
+    forked = []
+    real = cache_module.Forked
+    monkeypatch.setattr(cache_module, "Forked", lambda *a, **k: forked.append(a) or real(*a, **k))
     incremental(site)
+    forked.clear()
     edit(site / ARTICLE, *ARTICLE_EDITS["body"])
     config = load_config(site)
     examined = cache_module.examine(BuildCache(site / ".sahifa-cache"), config, site / "public", TODAY)
@@ -716,13 +727,14 @@ def test_examine_looks_at_the_inputs_in_the_check_process_as_it_would_here(site)
     assert examined.previous is not None and examined.check is not None
     assert examined.inputs == cache_module.inputs_digest(config, site / "public", TODAY, scans)
     assert examined.scans == scans and examined.check() is True
+    assert len(forked) == (2 if early else 1)
 
 
 def test_the_background_output_check_answers_as_the_check_does(tmp_path):
-    """``cache.OutputCheck`` (the output folder's check, forked while a build reads) gives
+    """``cache.output_check`` (the output folder's check, forked while a build reads) gives
     ``manifest_matches``'s answer for the state file's manifest and folders, for a folder as
-    recorded and for one changed since; ``cancel`` ends one not waited for; nothing is left
-    pending."""
+    recorded and for one changed since; ``cache.Forked`` hands back what the work gave, or its
+    failed answer when it raised; ``cancel`` ends one not waited for; nothing is left pending."""
     import os as _os
 
     from generator import cache as cache_mod
@@ -734,28 +746,27 @@ def test_the_background_output_check_answers_as_the_check_does(tmp_path):
     cache = BuildCache(tmp_path / "cache")
     cache.save_state(out, cache_mod.BuildState("f", manifest))
     raw = cache.state_bytes(out)
-    same = cache_mod.OutputCheck(out, raw)
+    same = cache_mod.output_check(out, raw)
     assert same() is True and same() is True
     assert cache.load_state(out).manifest == manifest and cache.load_state(out).folders
     (out / "a.html").write_text("edited", encoding="utf-8")
-    assert cache_mod.OutputCheck(out, raw)() is False
+    assert cache_mod.output_check(out, raw)() is False
     (out / "a.html").write_text("x", encoding="utf-8")
     _os.utime(out / "a.html", ns=(manifest["a.html"][1],) * 2)
     (out / "b.html").write_text("stray", encoding="utf-8")
-    assert cache_mod.OutputCheck(out, raw)() is False  # the folder gained a file
-    scanning = cache_mod.OutputCheck(out, raw, scan=lambda: ("seen", {"x": [("/a", (1, 2), 3)]}))
-    assert scanning.scanned() == ("seen", {"x": [("/a", (1, 2), 3)]}) and scanning.scanned() is None
-    assert scanning() is False  # (b.html is still there)
-    failing = cache_mod.OutputCheck(out, raw, scan=lambda: 1 / 0)
-    assert failing.scanned() is None and failing() is False
+    assert cache_mod.output_check(out, raw)() is False  # the folder gained a file
     (out / "b.html").unlink()
     _os.utime(out, ns=(cache.load_state(out).folders[""],) * 2)  # as the last build left it
-    unasked = cache_mod.OutputCheck(out, raw, scan=lambda: ("seen", {}))
-    assert unasked() is True  # its scan drained, never asked for
-    pending = cache_mod.OutputCheck(out, raw, scan=lambda: ("seen", {}))
+    assert cache_mod.output_check(out, raw)() is True
+    assert cache_mod.Forked(lambda: ("seen", {"x": [("/a", (1, 2), 3)]}))() == (
+        "seen",
+        {"x": [("/a", (1, 2), 3)]},
+    )
+    assert cache_mod.Forked(lambda: 1 / 0, failed="no")() == "no"
+    pending = cache_mod.output_check(out, raw)
     pending.cancel()
     assert pending() is False
-    assert cache_mod.OutputCheck(out, b"damaged")() is False
+    assert cache_mod.output_check(out, b"damaged")() is False
     assert cache_mod._checks == []
 
 
