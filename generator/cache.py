@@ -724,7 +724,7 @@ class Examination:
     previous: BuildState | None
     """The last build into ``out_dir``, if the folder still holds exactly what it wrote
     (nothing edited, added or removed by hand): its manifest says which files need no write.
-    Until ``settled`` is asked, perhaps not checked yet (see ``check``)."""
+    When the inputs have changed, perhaps not checked yet (see ``check``)."""
     inputs: str = ""
     """``inputs_digest`` now (see ``input_fingerprint``)."""
     scans: dict | None = None
@@ -741,12 +741,6 @@ class Examination:
             return False
         expires = getattr(self.previous, "expires", None)
         return expires is None or dt.datetime.now(dt.timezone.utc) < expires
-
-    def settled(self) -> BuildState | None:
-        """``previous`` once the output folder's check has answered (None if it failed)."""
-        if self.check is not None and not self.check():
-            return None
-        return self.previous
 
 
 def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Examination:
@@ -811,16 +805,14 @@ class Forked:
             except Exception:  # noqa: BLE001 - as in the process: the failed answer
                 self.done.append(failed)
             return
+        from .parallel import send_all  # (the process and its pipe as ``parallel.Ahead``'s)
+
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: say the result, leave at once whatever happens
             try:
                 os.close(read_end)
-                try:
-                    blob = marshal.dumps(work())
-                except BaseException:  # noqa: BLE001 - said as nothing: the failed answer
-                    blob = b""
-                _write_all(write_end, len(blob).to_bytes(8, "little") + blob)
+                send_all(write_end, marshal.dumps(work()))  # (nothing said: the failed answer)
             finally:
                 os._exit(0)
         os.close(write_end)
@@ -829,11 +821,11 @@ class Forked:
 
     def __call__(self) -> Any:
         if not self.done:
+            from .parallel import received_all
+
             try:
-                size = int.from_bytes(_read_exactly(self.read_end, 8), "little")
-                blob = _read_exactly(self.read_end, size)
-                self.done.append(marshal.loads(blob) if blob else self.failed)
-            except (OSError, EOFError, ValueError, TypeError):  # it died: the failed answer
+                self.done.append(marshal.loads(received_all(self.read_end)))
+            except (OSError, EOFError, ValueError, TypeError):  # it failed or died: the failed answer
                 self.done.append(self.failed)
             finally:
                 self._reap()
@@ -866,23 +858,6 @@ def output_check(out_dir: Path, raw: bytes) -> Forked:
 def _inputs_scanned(config: Any, out_dir: Path, today: dt.date) -> tuple[str, dict]:
     scans: dict = {}
     return inputs_digest(config, out_dir, today, scans), scans
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _read_exactly(fd: int, size: int) -> bytes:
-    parts = []
-    while size:
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            raise EOFError("the process ended before it said all")
-        parts.append(chunk)
-        size -= len(chunk)
-    return b"".join(parts)
 
 
 def _matches(out_dir: Path, raw: bytes) -> bool:

@@ -237,7 +237,7 @@ class Ahead:
                 _worker_init(parent)
                 if later:
                     os.nice(5)
-                _send(write_end, pickle.dumps(work(), pickle.HIGHEST_PROTOCOL))
+                send_all(write_end, pickle.dumps(work(), pickle.HIGHEST_PROTOCOL))
             finally:
                 os._exit(0)
         gc.unfreeze()
@@ -248,7 +248,7 @@ class Ahead:
         if self.pid is None:
             return None
         try:
-            data = _received(self._read)
+            data = received_all(self._read)
         except BaseException:
             self.cancel()
             raise
@@ -278,13 +278,13 @@ class Ahead:
                 pass
 
 
-def _send(fd: int, data: bytes) -> None:
+def send_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
 
 
-def _received(fd: int) -> bytes:
+def received_all(fd: int) -> bytes:
     """Everything until the other end is closed."""
     chunks = []
     while True:

@@ -202,20 +202,17 @@ def _memoized_card(env: jinja2.Environment):
     environment: ``pipeline`` keeps them in the build cache), and the ones rendered now are
     collected for the next build (``card.take_fresh()``)."""
     cache: dict[str, Any] = {}
-    module = None
+    render_card = _shared_macro(env, "card", "partials/card.html")
     state: dict[str, Any] = {"keyer": None, "kept": {}, "fresh": {}}
 
     def card(article) -> Any:
-        nonlocal module
         html = cache.get(article.path)
         if html is None:
             keyer = state["keyer"]
             key = keyer(article) if keyer is not None else None
             html = state["kept"].get(key) if key is not None else None
             if html is None:
-                if module is None:
-                    module = env.get_template("partials/card.html").make_module({})
-                html = module.card(article)
+                html = render_card(article)
                 if key is not None:
                     state["fresh"][key] = str(html).encode("utf-8")  # half an Arabic str's size
             else:
