@@ -417,8 +417,6 @@ class BuildState:
     problems: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
     articles: int = 0
-    folders: dict[str, int] | None = None
-    """mtime of each output folder (see ``folder_times``), filled in by ``save_state``."""
     expires: dt.datetime | None = None
     """When the output goes out of date with no input changed (a breaking-news banner's end)."""
     spare: dict[str, ManifestEntry] | None = None
@@ -429,10 +427,6 @@ class BuildState:
     whose inputs key is unchanged are not even keyed."""
     environment: str = ""
     """``pagekeys.environment_key`` of the last build: when it changed, every page is rendered."""
-    spare_folders: dict[str, int] | None = None
-    """``folders`` of the tree kept as the spare, as the build that made it recorded them
-    (None: unknown). The next build's output is that tree brought up to date: its folders
-    the commit did not touch still have these mtimes."""
     stories: dict | None = None
     """Every story's key, translation group and place, the terms' and months' sizes and
     names, each language's header key and the related-stories memo's generation
@@ -440,7 +434,7 @@ class BuildState:
     changed (``pagekeys.settled_pages``)."""
 
 
-_PLAIN_STATE = ("manifest", "spare", "pages", "folders", "spare_folders", "stories")
+_PLAIN_STATE = ("manifest", "spare", "pages", "stories")
 """``BuildState``'s fields saved with ``marshal`` (``BuildCache.save_state``)."""
 
 
@@ -459,54 +453,47 @@ def state_from(raw: bytes | None) -> BuildState | None:
     return found if isinstance(found, BuildState) else None
 
 
-def folder_times(
-    out_dir: Path,
-    manifest: dict[str, ManifestEntry],
-    known: dict[str, int] | None = None,
-    touched: set[str] | None = None,
-) -> dict[str, int]:
-    """mtime of every folder that holds a file of the manifest (and of ``out_dir``): a file
-    added to or removed from a folder changes the folder's mtime. ``known``: the mtimes the
-    folders had before the caller added or removed entries only in the folders named in
-    ``touched`` (``""``: the top one): the other folders keep theirs, unasked, so a file
-    someone else put into one of them meanwhile is not taken as the build's. A time taken
-    from ``known`` that is not true any more can only make the next build's output check
-    fail (and that build render everything)."""
-    folders = {rel.rpartition("/")[0] for rel in manifest}
-    times = {}
-    if known is not None and touched is not None:  # (in bulk: 180,000 folders at 100,000 stories)
-        times = {folder: found for folder in folders - touched if (found := known.get(folder)) is not None}
+def output_listing(out_dir: Path) -> tuple[int, int]:
+    """(files, a sum of their hashes) for every file under ``out_dir``, each file's hash that
+    of (path, size, mtime): one walk of the folder, listing each folder once and asking each
+    file's ``stat`` relative to it (``os.scandir``; at 100,000 stories 190,000 files and as many
+    folders, in a third of the system time of a ``lstat`` per file and folder by full path).
+    The sum can be compared only within one process and those it forks (``str`` hashes are
+    salted per process): ``manifest_listing`` gives the same for the manifest."""
+    files = total = 0
+    stack = [""]
     base = os.fspath(out_dir)
-    for folder in folders - times.keys() if times else folders:
-        try:
-            times[folder] = os.lstat(f"{base}/{folder}" if folder else base).st_mtime_ns
-        except OSError:
-            pass
-    return times
+    scandir = os.scandir
+    while stack:
+        rel = stack.pop()
+        with scandir(f"{base}/{rel}" if rel else base) as entries:
+            for entry in entries:
+                name = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(name)
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    files += 1
+                    total += hash((name, st.st_size, st.st_mtime_ns))
+    return files, total & _MASK
 
 
-def manifest_matches(
-    out_dir: Path, manifest: dict[str, ManifestEntry], folders: dict[str, int] | None
-) -> bool:
-    """True when every file of the manifest is in ``out_dir`` with its recorded size and
-    mtime, and no folder gained or lost a file (an output file edited, deleted or added by
-    hand means: rebuild). Stat calls only, no directory listing (threads were tried: the
-    calls are too short to gain from them)."""
-    if folders is None:
-        return False
-    base = os.fspath(out_dir)
-    lstat = os.lstat
+_MASK = (1 << 64) - 1
+
+
+def manifest_listing(manifest: dict[str, ManifestEntry]) -> tuple[int, int]:
+    """``output_listing`` of a folder holding exactly the files of ``manifest`` as recorded."""
+    return len(manifest), sum(hash((rel, entry[0], entry[1])) for rel, entry in manifest.items()) & _MASK
+
+
+def manifest_matches(out_dir: Path, manifest: dict[str, ManifestEntry]) -> bool:
+    """True when ``out_dir`` holds every file of the manifest with its recorded size and
+    mtime, and no other file (an output file edited, deleted or added by hand means: rebuild;
+    a folder left empty is no file of the site, and not looked for)."""
     try:
-        for folder, mtime in folders.items():
-            if lstat(f"{base}/{folder}" if folder else base).st_mtime_ns != mtime:
-                return False
-        for rel, entry in manifest.items():
-            st = lstat(f"{base}/{rel}")
-            if st.st_size != entry[0] or st.st_mtime_ns != entry[1]:
-                return False
+        return output_listing(out_dir) == manifest_listing(manifest)
     except OSError:
         return False
-    return True
 
 
 @dataclass
@@ -549,13 +536,10 @@ class BuildCache:
         except OSError:
             return None
 
-    def save_state(
-        self, out_dir: Path, state: BuildState, *, known: dict | None = None, touched: set | None = None
-    ) -> None:
-        """``known``, ``touched``: see ``folder_times``. The state's big tables (manifests,
-        page keys, folder times: 28,000 entries each at 10,000 stories) are plain values and
-        saved with ``marshal``, about twice as fast as ``pickle`` both ways; the rest is pickled."""
-        state.folders = folder_times(out_dir, state.manifest, known, touched)
+    def save_state(self, out_dir: Path, state: BuildState) -> None:
+        """The state's big tables (manifests, page keys: 28,000 entries each at 10,000
+        stories) are plain values and saved with ``marshal``, about twice as fast as ``pickle``
+        both ways; the rest is pickled."""
         plain = {name: getattr(state, name) for name in _PLAIN_STATE}
         try:  # (one value: the tables share their keys' strings, stored once)
             packed = marshal.dumps(plain)
@@ -731,8 +715,8 @@ class Examination:
     """The input folders as ``inputs_digest`` found them (``_scan`` entries by folder)."""
     check: Any = None
     """When the inputs have changed, the output folder's check against ``previous``
-    (``manifest_matches``), running in a forked process (``output_check``; called, it gives
-    its answer; None: checked already)."""
+    (``manifest_matches``), its walk running in a forked process (``OutputCheck``; called, it
+    gives its answer; None: checked already)."""
 
     @property
     def unchanged(self) -> bool:
@@ -755,7 +739,7 @@ def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Ex
     check = looking = None
     if raw is not None and len(raw) >= EARLY_CHECK_BYTES:  # both at once, while this reads the state
         code_fingerprint()  # (made once, before the forks)
-        check = output_check(out_dir, raw)
+        check = OutputCheck(out_dir)
         looking = Forked(partial(_inputs_scanned, config, out_dir, today))
     state = state_from(raw)
     del raw
@@ -771,20 +755,23 @@ def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Ex
             check.cancel()
         check = None
     elif state.fingerprint == fingerprint:
-        if not (check() if check is not None else manifest_matches(out_dir, state.manifest, state.folders)):
+        if not (
+            check.against(state.manifest)()
+            if check is not None
+            else manifest_matches(out_dir, state.manifest)
+        ):
             state = None
         check = None
-    elif check is None:
-        check = Forked(partial(manifest_matches, out_dir, state.manifest, state.folders), failed=False)
+    else:
+        check = (check or OutputCheck(out_dir)).against(state.manifest)
     return Examination(out_dir, today, fingerprint, state, inputs, scans, check)
 
 
 EARLY_CHECK_BYTES = 16 << 20
 """From this size of the last state on (about 25,000 stories), ``examine`` forks the output
-check and the look at the inputs as it starts: at 100,000 stories (a 70 MB state) that took
-it from 1.4-1.8 s to 1.0-1.2 s; at 10,000 (7 MB) the two forks cost more than they save (a
-no-op build 0.35-0.40 s against 0.27-0.30 s), and the check is forked only when the inputs
-have changed, after the look."""
+check and the look at the inputs as it starts: at 100,000 stories that took it from 1.4-1.8 s
+to 1.0-1.2 s; at 10,000 a no-op build takes the same time either way (0.6 s on the benchmark
+machine), and the check is forked only when the inputs have changed, after the look."""
 
 
 class Forked:
@@ -848,21 +835,31 @@ class Forked:
         _checks.remove(self)
 
 
-def output_check(out_dir: Path, raw: bytes) -> Forked:
-    """``manifest_matches`` for the state file ``raw`` (its manifest and folder times), in a
-    process of its own: at 100,000 stories its 370,000 stat calls take seconds, which the
-    core left idle while this one reads and models the stories can spend."""
-    return Forked(partial(_matches, out_dir, raw), failed=False)
+class OutputCheck:
+    """The output folder's check (``manifest_matches``) with its walk, the slow part (at
+    100,000 stories 190,000 files in as many folders: seconds of system time), made in a
+    process of its own (``Forked``) while this one goes on; called, compares its listing with
+    the manifest given (``against``). Cancelled, ends the process."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.listing = Forked(partial(output_listing, out_dir))
+        self.manifest: dict[str, ManifestEntry] = {}
+
+    def against(self, manifest: dict[str, ManifestEntry]) -> OutputCheck:
+        self.manifest = manifest
+        return self
+
+    def __call__(self) -> bool:
+        found = self.listing()  # (None: the walk failed, the folder changed under it)
+        return found is not None and tuple(found) == manifest_listing(self.manifest)
+
+    def cancel(self) -> None:
+        self.listing.cancel()
 
 
 def _inputs_scanned(config: Any, out_dir: Path, today: dt.date) -> tuple[str, dict]:
     scans: dict = {}
     return inputs_digest(config, out_dir, today, scans), scans
-
-
-def _matches(out_dir: Path, raw: bytes) -> bool:
-    state = state_from(raw)
-    return state is not None and manifest_matches(out_dir, state.manifest, state.folders)
 
 
 _checks: list = []

@@ -40,7 +40,7 @@ from .report import BuildReport
 from .pages import PageKind
 from .readers import ReadOptions, reader_for
 from .sources import SourceFile, read_source
-from .write import folders_of, atomic_write, digest, manifest_entry, safe_join
+from .write import atomic_write, digest, manifest_entry, safe_join
 
 
 ERROR_PAGE = "_sahifa_build_error.html"
@@ -81,12 +81,6 @@ class LiveSite:
         self.messages: tuple[tuple[str, ...], tuple[str, ...], int] = ((), (), 0)
         """The last full build's problems, notices and article count: every state saved
         carries them, so a later no-op build reports them again."""
-        self.folders: dict[str, int] | None = None
-        """The output folders' times as the last saved state has them (``cache.folder_times``)."""
-        self.touched: set[str] = set()
-        """Folders this preview added files to or removed files from since that state: only
-        their times are read again when the state is saved, so a file put by hand into
-        another output folder is never taken for one of the site's."""
 
     # ---- full builds ----------------------------------------------------------------------
     def full_build(self, config: SiteConfig | None = None) -> BuildReport:
@@ -126,7 +120,6 @@ class LiveSite:
         self.site = self.planner = None
         self.specs, self.manifest, self.pages, self.shown_on = {}, {}, {}, {}
         self._unindexed = []
-        self.folders, self.touched = None, set()
         self.unsaved = False
 
     def _index(self, report: BuildReport) -> None:
@@ -138,7 +131,6 @@ class LiveSite:
         self.spare = kept.get("spare")
         self.pages = dict(kept.get("pages") or {})
         self.environment = kept.get("environment", "")
-        self.folders, self.touched = kept.get("folders"), set()
         site = self.site = report.site
         self.by_source = {a.record.path: a for articles in site.articles.values() for a in articles}
         # Which pages show which article: made from the pages' views, which the build made in
@@ -372,7 +364,6 @@ class LiveSite:
         """Take the manifest entries of files a forked ``write_extras`` wrote (their keys no
         longer say what they hold); the state is saved as "out of date" until ``record``."""
         self.manifest.update(written)
-        self.touched |= folders_of(written)
         for rel in written:
             self.pages.pop(rel, None)
         self.save_state()
@@ -407,11 +398,9 @@ class LiveSite:
             "<p>The last good site is still being served. Fix the file and save to rebuild.</p>"
             f'<pre style="white-space:pre-wrap">{html.escape(detail)}</pre></body></html>'
         )
-        self.touched.add("")
         atomic_write(self.out_dir / ERROR_PAGE, page.encode("utf-8"), mode=0o644)
 
     def clear_error(self) -> None:
-        self.touched.add("")
         try:
             (self.out_dir / ERROR_PAGE).unlink()
         except FileNotFoundError:
@@ -428,7 +417,6 @@ class LiveSite:
             return False
         target = safe_join(self.out_dir, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        self.touched |= folders_of((rel,))
         atomic_write(target, data, mode=0o644)
         self.manifest[rel] = manifest_entry(target, data_digest)
         self.pages.pop(rel, None)  # its key no longer says what the file holds
@@ -438,7 +426,6 @@ class LiveSite:
         """Remove one output file (and its folder, if that leaves it empty); keep the manifest
         true. False when there was none."""
         target = safe_join(self.out_dir, rel)
-        self.touched |= folders_of((rel,))
         try:
             target.unlink()
         except FileNotFoundError:
@@ -467,9 +454,7 @@ class LiveSite:
             pages=dict(self.pages),
             environment=self.environment,
         )
-        known = self.folders
-        self.cache.save_state(self.out_dir, state, known=known, touched=set(self.touched) if known else None)
-        self.folders, self.touched = state.folders, set()
+        self.cache.save_state(self.out_dir, state)
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

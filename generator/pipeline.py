@@ -389,8 +389,8 @@ def _build_from(
     """The build once the last one's state is known (``state``, None: none to go on from),
     and the spare tree is being caught up (``catching``; ``SpareCatchUp``)."""
     scans = examined.scans if examined is not None else None
-    # The output folder's check against the last state (stat calls for every file and
-    # folder: seconds at 100,000 stories on a slow disk) goes on in its own process, started
+    # The output folder's check against the last state (a walk of the whole folder: seconds
+    # at 100,000 stories on a slow disk) goes on in its own process, started
     # by ``examine``, while this build goes as far as it can without changing anything the
     # last build left: its answer is asked just before the commit (``_OutputChanged``).
     verify = examined.check if state is not None and examined is not None else None
@@ -444,15 +444,14 @@ def _build_from(
     t2 = time.perf_counter()
     if cache is not None:
         cache.forget_state(out_dir)  # from here on the output folder may change
-    spare_manifest, caught_up = getattr(state, "spare", None), set()
+    spare_manifest = getattr(state, "spare", None)
     if catching is not None:
-        spare_manifest, caught_up = catching.finish(keep=state is not None, spare=spare_manifest)
+        spare_manifest = catching.finish(keep=state is not None, spare=spare_manifest)
     writer = OutputWriter(
         out_dir,
         previous=state.manifest if state is not None else None,
         spare=cache.spare_path(out_dir) if cache is not None else None,
         spare_manifest=spare_manifest,
-        caught_up=caught_up,
     )
     head = searching = None
     memo_dir = cache.folder if cache is not None else None
@@ -630,7 +629,6 @@ def _build_from(
             fingerprint = examined.fingerprint
             if registered:  # the register is an input too: describe the inputs as they now are
                 fingerprint = input_fingerprint(config, out_dir, today, inputs=examined.inputs or None)
-            kept = writer.kept_spare is not None
             saved = BuildState(
                 fingerprint,
                 manifest,
@@ -641,18 +639,9 @@ def _build_from(
                 spare=writer.kept_spare,
                 pages=page_keys,
                 environment=environment,
-                spare_folders=state.folders if kept and state is not None else None,
                 stories=told,
             )
-            cache.save_state(
-                out_dir,
-                saved,
-                known=getattr(state, "spare_folders", None),
-                # The top folder is the staging folder swapped in: never the spare tree's own time.
-                touched=writer.touched | {""} if writer.touched is not None else None,
-            )
-            if keep:
-                report.kept["folders"] = saved.folders  # what the preview goes on from
+            cache.save_state(out_dir, saved)
     finally:
         writer.discard()  # the thread's work done (or done here) before the build returns
     if leaving is not None:  # not freed object by object when this returns

@@ -129,13 +129,11 @@ class OutputWriter:
         *,
         spare: Path | None = None,
         spare_manifest: dict[str, tuple] | None = None,
-        caught_up: set[str] = frozenset(),
     ) -> None:
         """``previous``: the manifest of the build now in ``out_dir`` (checked by the caller).
         ``spare``: where the tree this build replaces is kept for the next build (the site's
         own state folder; see ``commit``); ``spare_manifest``: what the tree kept there holds,
-        if the caller knows (None: it is not trusted, and removed); ``caught_up``: the folders
-        where ``SpareCatchUp`` changed that tree since the last build left it."""
+        if the caller knows (None: it is not trusted, and removed)."""
         self.out_dir = out_dir.absolute()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         recover(self.out_dir)
@@ -177,11 +175,6 @@ class OutputWriter:
         claimed paths are one file and one folder: a clean build of such paths fails)."""
         self.kept_spare: dict[str, tuple] | None = None
         """After ``commit``: the manifest of the tree now kept as the spare (None: none kept)."""
-        self.touched: set[str] | None = None
-        """After a ``commit`` that brought the spare tree up to date: the folders (and their
-        ancestors) where it may have added or removed an entry; the others are as they were
-        (None: any folder may have changed)."""
-        self._caught_up = caught_up
 
     def claim(self, paths) -> None:
         """Register paths that other processes will write into the staging folder. The
@@ -271,7 +264,6 @@ class OutputWriter:
         else:
             spare = self.spare
             manifest = {}
-            linked = []
             for rel in self.written:
                 entry = spare.get(rel)
                 ours = self.digests[rel]
@@ -282,9 +274,7 @@ class OutputWriter:
                 else:  # unchanged since the output folder's build: share its file
                     self._link(rel, _make_way(self.stage, rel, self._ready, clear=True, trash=self.trash))
                     manifest[rel] = previous[rel]
-                    linked.append(rel)
             gone = [rel for rel in spare if rel not in self.written]
-            self.touched = folders_of((*self.changed, *linked, *gone)) | self._caught_up
             _remove_files(self.stage, gone)
         self._swap(keep=True)
         self.kept_spare = previous if self.spare_dir is not None else None
@@ -433,8 +423,6 @@ class SpareCatchUp:
         self.manifest: dict = {}
         """What the tree holds once caught up: the spare's entries of the files it kept, the
         output folder's of the files linked."""
-        self.folders: set[str] = set()
-        """The folders where the tree changed (``OutputWriter``'s ``caught_up``)."""
 
     @classmethod
     def prepare(cls, spare_dir: Path, out_dir: Path, previous: dict, spare: dict) -> "SpareCatchUp | None":
@@ -483,26 +471,25 @@ class SpareCatchUp:
             return
         self.manifest = {rel: entry for rel, entry in spare.items() if rel in previous}
         self.manifest.update((rel, previous[rel]) for rel in stale)
-        self.folders = folders_of((*stale, *gone))
 
-    def finish(self, keep: bool, spare: dict | None) -> tuple[dict | None, set[str]]:
+    def finish(self, keep: bool, spare: dict | None) -> dict | None:
         """Wait for the process; the tree's manifest for the writer (``spare``, the last
         state's, when nothing was started; None when the tree is gone: it failed, or ``keep``
-        was false) and the folders where it changed."""
+        was false)."""
         process = self.process
         if process is None:
-            return spare, set()
+            return spare
         status = process.wait()  # interrupted: ``cancel`` still has the process to end
         self.process = None
         self.partial.with_name(self.partial.name + ".todo").unlink(missing_ok=True)  # if it never read it
         if status == 0 and keep:
             try:
                 os.replace(self.partial, self.spare_dir)
-                return self.manifest, self.folders
+                return self.manifest
             except OSError:
                 pass
         shutil.rmtree(self.partial, ignore_errors=True)
-        return None, set()
+        return None
 
     def cancel(self) -> None:
         if self.process is not None:
@@ -548,19 +535,6 @@ def _catch_up(tree: Path, out_dir: Path, stale: list[str], gone: list[str]) -> N
     ready: set[str] = set()
     for rel in stale:
         _link_or_copy(sources.source(rel), _make_way(tree, rel, ready, clear=True))
-
-
-def folders_of(paths) -> set[str]:
-    """Every folder above the files at ``paths`` (``""``: the top one)."""
-    folders: set[str] = set()
-    for rel in paths:
-        folder = rel.rpartition("/")[0]
-        while folder not in folders:
-            folders.add(folder)
-            if not folder:
-                break
-            folder = folder.rpartition("/")[0]
-    return folders
 
 
 def _same_device(a: Path, b: Path) -> bool:

@@ -731,43 +731,59 @@ def test_examine_looks_at_the_inputs_in_the_check_process_as_it_would_here(site,
 
 
 def test_the_background_output_check_answers_as_the_check_does(tmp_path):
-    """``cache.output_check`` (the output folder's check, forked while a build reads) gives
-    ``manifest_matches``'s answer for the state file's manifest and folders, for a folder as
-    recorded and for one changed since; ``cache.Forked`` hands back what the work gave, or its
-    failed answer when it raised; ``cancel`` ends one not waited for; nothing is left pending."""
+    """``cache.OutputCheck`` (the output folder's walk, forked while a build reads, compared
+    with a manifest when asked) gives ``manifest_matches``'s answer: true for a folder as
+    recorded, false for a file edited, added (at the top or in a new folder) or removed, and
+    for a folder gone; ``cache.Forked`` hands back what the work gave, or its failed answer
+    when it raised; ``cancel`` ends one not waited for; nothing is left pending."""
     import os as _os
 
     from generator import cache as cache_mod
 
     out = tmp_path / "out"
-    out.mkdir()
+    (out / "sub").mkdir(parents=True)
     (out / "a.html").write_text("x", encoding="utf-8")
-    manifest = {"a.html": (1, _os.lstat(out / "a.html").st_mtime_ns, b"")}
-    cache = BuildCache(tmp_path / "cache")
-    cache.save_state(out, cache_mod.BuildState("f", manifest))
-    raw = cache.state_bytes(out)
-    same = cache_mod.output_check(out, raw)
+    (out / "sub" / "b.html").write_text("yy", encoding="utf-8")
+    manifest = {
+        "a.html": (1, _os.lstat(out / "a.html").st_mtime_ns, b""),
+        "sub/b.html": (2, _os.lstat(out / "sub" / "b.html").st_mtime_ns, b""),
+    }
+
+    def check():
+        return cache_mod.OutputCheck(out).against(manifest)()
+
+    assert check() is True and cache_mod.manifest_matches(out, manifest) is True
+    same = cache_mod.OutputCheck(out).against(manifest)
     assert same() is True and same() is True
-    assert cache.load_state(out).manifest == manifest and cache.load_state(out).folders
-    (out / "a.html").write_text("edited", encoding="utf-8")
-    assert cache_mod.output_check(out, raw)() is False
-    (out / "a.html").write_text("x", encoding="utf-8")
+    (out / "a.html").write_text("z", encoding="utf-8")  # same size, another time
+    _os.utime(out / "a.html", ns=(manifest["a.html"][1] + 1,) * 2)
+    assert check() is False and cache_mod.manifest_matches(out, manifest) is False
     _os.utime(out / "a.html", ns=(manifest["a.html"][1],) * 2)
-    (out / "b.html").write_text("stray", encoding="utf-8")
-    assert cache_mod.output_check(out, raw)() is False  # the folder gained a file
-    (out / "b.html").unlink()
-    _os.utime(out, ns=(cache.load_state(out).folders[""],) * 2)  # as the last build left it
-    assert cache_mod.output_check(out, raw)() is True
+    assert check() is True
+    (out / "c.html").write_text("stray", encoding="utf-8")
+    assert check() is False  # the folder gained a file
+    (out / "c.html").unlink()
+    (out / "new").mkdir()
+    assert check() is True  # an empty folder is no file of the site
+    (out / "new" / "c.html").write_text("stray", encoding="utf-8")
+    assert check() is False
+    (out / "new" / "c.html").unlink()
+    (out / "sub" / "b.html").rename(out / "b.html")
+    assert check() is False  # moved: the same file under another path
+    (out / "b.html").rename(out / "sub" / "b.html")
+    assert check() is True
+    (out / "sub" / "b.html").unlink()
+    assert check() is False
     assert cache_mod.Forked(lambda: ("seen", {"x": [("/a", (1, 2), 3)]}))() == (
         "seen",
         {"x": [("/a", (1, 2), 3)]},
     )
     assert cache_mod.Forked(lambda: 1 / 0, failed="no")() == "no"
-    pending = cache_mod.output_check(out, raw)
-    forked = pending.pid is not None  # (a process with other threads answers at once: no fork)
+    pending = cache_mod.OutputCheck(out)
+    forked = pending.listing.pid is not None  # (a process with other threads answers at once: no fork)
     pending.cancel()
-    assert pending() is (False if forked else True)
-    assert cache_mod.output_check(out, b"damaged")() is False
+    assert pending.against({})() is (False if forked else True)
+    assert cache_mod.OutputCheck(tmp_path / "gone").against({})() is False
     assert cache_mod._checks == []
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from conftest import TODAY, copy_site
 from generator import pagekeys
-from generator.cache import BuildCache, folder_times
+from generator.cache import BuildCache, manifest_matches
 from generator.config import load_config
 from generator.pipeline import build_site
 from test_incremental import assert_same_tree
@@ -148,10 +148,10 @@ def test_any_edit_sequence_builds_what_a_clean_build_does(template_site, tmp_pat
     for step, (operation, seed) in enumerate(edits):
         apply(root, operation, seed)
         build(root, root / "public", cached=True)
-        # The output folders' times the build kept (most of them carried over from the
-        # spare tree's build, not asked again) are the folders' times.
+        # The manifest the build kept (most of its entries carried over from the spare tree's
+        # build, not asked again) is the folder's: its check passes.
         state = BuildCache(root / ".sahifa-cache").load_state((root / "public").absolute())
-        assert state is not None and state.folders == folder_times(root / "public", state.manifest)
+        assert state is not None and manifest_matches(root / "public", state.manifest)
         expected = root.parent / f"clean-{step}"
         build(root, expected, cached=False)
         assert_same_tree(root / "public", expected)
@@ -164,8 +164,8 @@ def test_the_spare_tree_caught_up_meanwhile_builds_what_a_clean_build_does(
     """The tree the last build replaced, brought up to date by a process of its own while the
     build models its stories (``write.SpareCatchUp``; here for any number of files, after
     every build that adds or deletes no story): after publish, correct, delete, re-date and
-    re-tag steps, the output is the clean build's and the folder times kept are the folders'
-    times. A catch-up that a killed build left half done is not trusted: the next build
+    re-tag steps, the output is the clean build's and the manifest kept is the
+    folder's. A catch-up that a killed build left half done is not trusted: the next build
     starts from an empty folder and is right too; the files a build moved out of its way
     are gone when it is done, and a killed build's are removed by the next."""
     from generator import write
@@ -206,7 +206,7 @@ def test_the_spare_tree_caught_up_meanwhile_builds_what_a_clean_build_does(
         assert not list(spare.parent.glob(spare.name + ".partial-*"))
         assert not [p.name for p in root.iterdir() if p.name.startswith(".public.")]
         state = BuildCache(root / ".sahifa-cache").load_state((root / "public").absolute())
-        assert state is not None and state.folders == folder_times(root / "public", state.manifest)
+        assert state is not None and manifest_matches(root / "public", state.manifest)
         expected = tmp_path / f"clean-{step}"
         build(root, expected, cached=False)
         assert_same_tree(root / "public", expected)
