@@ -782,7 +782,7 @@ def test_the_background_output_check_answers_as_the_check_does(tmp_path):
     pending = cache_mod.OutputCheck(out)
     forked = pending.listing.pid is not None  # (a process with other threads answers at once: no fork)
     pending.cancel()
-    assert pending.against({})() is (False if forked else True)
+    assert pending.against({"a.html": manifest["a.html"]})() is (False if forked else True)
     assert cache_mod.OutputCheck(tmp_path / "gone").against({})() is False
     assert cache_mod._checks == []
 
