@@ -491,9 +491,15 @@ def manifest_matches(out_dir: Path, manifest: dict[str, ManifestEntry]) -> bool:
     mtime, and no other file (an output file edited, deleted or added by hand means: rebuild;
     a folder left empty is no file of the site, and not looked for)."""
     try:
-        return output_listing(out_dir) == manifest_listing(manifest)
+        return _listed(output_listing(out_dir), manifest)
     except OSError:
         return False
+
+
+def _listed(found: Any, manifest: dict[str, ManifestEntry]) -> bool:
+    """``found`` (an ``output_listing``, from this process or a forked one; None: the walk
+    failed) is the listing of a folder holding exactly ``manifest``'s files as recorded."""
+    return found is not None and tuple(found) == manifest_listing(manifest)
 
 
 @dataclass
@@ -728,10 +734,10 @@ class Examination:
 
 
 def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Examination:
-    """Cheap: stat calls only, and this module imports none of the rendering machinery, so
-    the command line can answer a no-op build before loading it. The output folder's check
-    against the last state (``manifest_matches``) starts first, in a process of its own
-    (``output_check``), and the look at the inputs in another: a no-op build waits for the
+    """Cheap: stat calls and folder listings only, and this module imports none of the
+    rendering machinery, so the command line can answer a no-op build before loading it. The
+    output folder's check against the last state (``manifest_matches``) starts first, in a
+    process of its own (``OutputCheck``), and the look at the inputs in another: a no-op build waits for the
     check's answer here, any other build just before its commit (``Examination.check``)."""
     while _checks:  # one that no build waited for (it failed first): its process is ended
         _checks[0].cancel()
@@ -850,8 +856,7 @@ class OutputCheck:
         return self
 
     def __call__(self) -> bool:
-        found = self.listing()  # (None: the walk failed, the folder changed under it)
-        return found is not None and tuple(found) == manifest_listing(self.manifest)
+        return _listed(self.listing(), self.manifest)  # (None: the walk failed, the folder changed under it)
 
     def cancel(self) -> None:
         self.listing.cancel()
