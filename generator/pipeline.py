@@ -435,7 +435,10 @@ def _build_from(
     report.site = site
     report.problems.extend(site.problems)
     report.notices.extend(site.notices)
-    report.notices.extend(catalogue_notices(config))
+    # The catalogues, compiled by an earlier build while their files are the same.
+    catalogues = _memo(cache, "catalogues.marshal", code_fingerprint(), plain=True)
+    compiled_before = dict(catalogues.entries)
+    report.notices.extend(catalogue_notices(config, catalogues.entries))
     report.notices.extend(calendar_notices(config))
     report.articles = sum(len(v) for v in site.articles.values())
     pictures = Pictures(config, ImageCache(cache.folder / "images" if cache is not None else None))
@@ -478,9 +481,12 @@ def _build_from(
         compiled = _memo(cache, "templates.pickle", code_fingerprint())
         bytecode = SharedBytecode(compiled.entries)
         envs = {
-            lang.code: make_environment(config, lang, bytecode=bytecode, pictures=pictures)
+            lang.code: make_environment(
+                config, lang, bytecode=bytecode, pictures=pictures, catalogues=catalogues.entries
+            )
             for lang in config.languages
         }
+        catalogues.save(force=catalogues.entries != compiled_before)
         planner = PagePlanner(site, config, pictures, profiles, now)
         for lang_code, env in envs.items():
             env.globals["nav_terms"] = planner.nav_terms(lang_code)
@@ -684,14 +690,15 @@ def calendar_notices(config: SiteConfig) -> list[str]:
     return notices
 
 
-def catalogue_notices(config: SiteConfig) -> list[str]:
+def catalogue_notices(config: SiteConfig, catalogues: dict | None = None) -> list[str]:
     """A warning per language whose catalogue leaves interface strings untranslated (they
-    show in English), naming the catalogue and the strings."""
+    show in English), naming the catalogue and the strings (``catalogues``: compiled ones
+    kept by the build cache, ``i18n.translations_for``)."""
     from .i18n import catalogue_path, missing_messages
 
     notices = []
     for lang in config.languages:
-        missing = missing_messages(config.locale_dirs, lang.code, lang.locale)
+        missing = missing_messages(config.locale_dirs, lang.code, lang.locale, catalogues)
         if not missing:
             continue
         shown = ", ".join(repr(m) for m in missing[:5])

@@ -61,9 +61,11 @@ def make_environment(
     *,
     bytecode: SharedBytecode | None = None,
     pictures: Pictures | None = None,
+    catalogues: dict | None = None,
 ) -> jinja2.Environment:
     """One language's environment. ``pictures``: the build's images (``images.Pictures``),
-    shown through ``lead_picture(article)``, ``article_body(article)`` and ``picture(...)``."""
+    shown through ``lead_picture(article)``, ``article_body(article)`` and ``picture(...)``;
+    ``catalogues``: compiled catalogues kept by the build cache (``i18n.translations_for``)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(folder) for folder in config.template_dirs]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -77,7 +79,8 @@ def make_environment(
         auto_reload=False,
         bytecode_cache=bytecode,
     )
-    env.install_gettext_translations(translations_for(config.locale_dirs, lang.code), newstyle=True)
+    translations = translations_for(config.locale_dirs, lang.code, catalogues)
+    env.install_gettext_translations(translations, newstyle=True)
     _memoize_gettext(env)
     urls = Urls(config)
     system = numbering_system(lang.locale, lang.digits)

@@ -445,3 +445,22 @@ def test_whole_numbers_are_grouped_as_babel_groups_them(value, locale, system):
     groups 1'000 but not 1234567)."""
     expected = to_digits(_format_decimal(value, locale, system), system)
     assert format_number.__wrapped__(value, locale, system) == expected
+
+
+def test_compiled_catalogues_are_kept_while_the_files_are_the_same(tmp_path):
+    """A build cache's compiled catalogues (``translations_for(..., compiled)``) serve while
+    the ``.po`` file's bytes are the same, and are compiled again once they are not."""
+    folder = tmp_path / "locale"
+    po = folder / "fr" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_bytes((LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").read_bytes())
+    compiled: dict = {}
+    first = translations_for([folder], "fr", compiled).gettext("Older")
+    assert first != "Older" and ("mo", "fr") in compiled
+    kept = compiled[("mo", "fr")]
+    assert translations_for([folder], "fr", compiled).gettext("Older") == first
+    assert compiled[("mo", "fr")] is kept  # not compiled again
+    text = po.read_text(encoding="utf-8")
+    po.write_text(text.replace(f'msgstr "{first}"', 'msgstr "Plus vieux"', 1), encoding="utf-8")
+    assert translations_for([folder], "fr", compiled).gettext("Older") == "Plus vieux"
+    assert compiled[("mo", "fr")] is not kept
