@@ -18,8 +18,9 @@ API build without one unless asked):
   last build replaced (``write.OutputWriter``).
 - memos of work done by what it depends on (``Memo``): each record's screening
   (``screened.pickle``), each story's search weights (``search-<lang>.pickle``), the compiled
-  templates (``templates.pickle``); and the cards of list pages (``cards.sqlite``,
-  ``CardStore``).
+  templates (``templates.pickle``), the compiled catalogues by their files' bytes
+  (``catalogues.marshal``, ``i18n.translations_for``); and the cards of list pages
+  (``cards.sqlite``, ``CardStore``).
 - the model a build made (``model.pickle``) and the register lines written since
   (``model-since.marshal``), which the next build patches instead of assembling the site's
   model anew (``modelstate``).

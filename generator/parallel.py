@@ -105,8 +105,21 @@ def _abandon(pool) -> None:
 
 
 def _stop_handlers(pool) -> None:
+    import threading
     from multiprocessing import pool as mp_pool
 
+    # A worker killed while it sent a result leaves part of a message in the result pipe: the
+    # result handler then reads it with the wake-up below as garbage and fails. Nothing is
+    # read from the pool any more, so that failure is no error to print.
+    threads = {getattr(pool, name, None) for name in ("_worker_handler", "_task_handler", "_result_handler")}
+    threads.discard(None)
+    shown = threading.excepthook
+
+    def quiet(args) -> None:
+        if args.thread not in threads:
+            shown(args)
+
+    threading.excepthook = quiet
     for name in ("_worker_handler", "_result_handler"):
         handler = getattr(pool, name, None)
         if handler is not None:

@@ -163,6 +163,33 @@ def test_a_failed_or_interrupted_run_ends_and_the_process_exits(how):
         assert [line.split()[0] for line in lines] == ["KeyboardInterrupt"] * 10
 
 
+CUT_RESULT = """
+import os, struct
+import generator.parallel as parallel
+
+try:
+    with parallel._forked_pool(2) as pool:
+        pool.apply(os.getpid)  # the handlers run
+        # What a worker killed half-way through sending a result leaves in the result pipe:
+        # a length, and fewer bytes than it says (the wake-up message then completes it).
+        os.write(pool._outqueue._writer.fileno(), struct.pack("!i", 18) + b"\\x80\\x05junk!!!!")
+        raise KeyboardInterrupt
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_an_interrupted_pool_prints_no_traceback_for_a_cut_result():
+    """Interrupted while a worker was sending a result, the pool's result handler reads the
+    cut message as garbage: the build's "interrupted" is then the only thing said (the
+    handler's traceback used to be printed after it)."""
+    done = subprocess.run(
+        [sys.executable, "-c", CUT_RESULT], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout == "interrupted\n", done.stderr[-2000:]
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+
+
 AHEAD = """
 import os, signal, sys, time
 import generator.parallel as parallel
