@@ -14,14 +14,6 @@ import threading
 import markdown
 import nh3
 from markdown.extensions import Extension
-from markdown.extensions.abbr import AbbrExtension
-from markdown.extensions.attr_list import AttrListExtension
-from markdown.extensions.def_list import DefListExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
-from markdown.extensions.footnotes import FootnoteExtension
-from markdown.extensions.md_in_html import MarkdownInHtmlExtension
-from markdown.extensions.sane_lists import SaneListExtension
-from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
@@ -164,7 +156,18 @@ class _GatedInline(Extension):
 def _extensions() -> list[Extension]:
     """Python-Markdown's ``extra`` (its extensions, in its order) and ``sane_lists``, as
     instances: named by string, each build's first converter would scan every installed
-    package's entry points (importlib metadata, about 25 ms) to find them."""
+    package's entry points (importlib metadata, about 25 ms) to find them. Imported here, as
+    Markdown would: a process that converts no Markdown does not import them (nor Pygments,
+    which ``fenced_code`` imports)."""
+    from markdown.extensions.abbr import AbbrExtension
+    from markdown.extensions.attr_list import AttrListExtension
+    from markdown.extensions.def_list import DefListExtension
+    from markdown.extensions.fenced_code import FencedCodeExtension
+    from markdown.extensions.footnotes import FootnoteExtension
+    from markdown.extensions.md_in_html import MarkdownInHtmlExtension
+    from markdown.extensions.sane_lists import SaneListExtension
+    from markdown.extensions.tables import TableExtension
+
     extra = (FencedCodeExtension, FootnoteExtension, AttrListExtension, DefListExtension, TableExtension)
     return [*(ext() for ext in extra), AbbrExtension(), MarkdownInHtmlExtension(), SaneListExtension()]
 
