@@ -140,8 +140,22 @@ def build(root: Path, out: Path, cached: bool) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(edits=st.lists(st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 10**6)), min_size=1, max_size=4))
-def test_any_edit_sequence_builds_what_a_clean_build_does(template_site, tmp_path_factory, edits):
+@given(
+    edits=st.lists(st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 10**6)), min_size=1, max_size=4),
+    verify=st.booleans(),
+)
+def test_any_edit_sequence_builds_what_a_clean_build_does(template_site, tmp_path_factory, edits, verify):
+    """``verify``: with ``pagekeys.VERIFY`` every page is keyed in full and checked; without
+    it, a page whose inputs changed is rendered without a key (kept as None), and the builds
+    after must still know it by its inputs key alone."""
+    pagekeys.VERIFY = verify
+    try:
+        _edit_and_compare(template_site, tmp_path_factory, edits)
+    finally:
+        pagekeys.VERIFY = True
+
+
+def _edit_and_compare(template_site, tmp_path_factory, edits) -> None:
     root = tmp_path_factory.mktemp("run") / "site"
     shutil.copytree(template_site, root)
     build(root, root / "public", cached=True)
