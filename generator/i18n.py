@@ -57,9 +57,18 @@ def _translations(mo: bytes) -> Translations:
     return Translations(io.BytesIO(mo))
 
 
-@lru_cache(maxsize=None)
-def _load(po_files: tuple[tuple[str, str], ...], lang: str) -> NullTranslations:
-    return _translations(_mo_bytes(po_files, lang))
+_COMPILED: dict = {}
+"""The catalogues this process compiled, for a caller without the build cache's memo."""
+
+
+def _kept(compiled: dict | None, key: tuple, stamp: tuple, make):
+    """``make()``, kept in ``compiled`` (this process's own when None) under ``key`` with the
+    ``stamp`` of the files it was made from, and made again when the stamp is not the same."""
+    compiled = _COMPILED if compiled is None else compiled
+    kept = compiled.get(key)
+    if kept is None or kept[0] != stamp:
+        kept = compiled[key] = (stamp, make())
+    return kept[1]
 
 
 def _stamped(path: Path) -> tuple[str, str] | None:
@@ -79,25 +88,20 @@ def translations_for(
     override later ones). English, the source language, needs none.
 
     ``compiled``: catalogues compiled by earlier builds (the build cache's memo, by language:
-    the files' (path, digest) and the ``.mo`` bytes), used while the files are the same
-    and updated here when not: reading a ``.po`` file with Babel takes milliseconds a file."""
+    the files' (path, digest) and the ``.mo`` bytes; None: this process's own), used while the
+    files are the same and updated here when not: reading a ``.po`` file with Babel takes
+    milliseconds a file."""
     folders = [locale_dirs] if isinstance(locale_dirs, Path) else list(locale_dirs)
     present = tuple(filter(None, (_stamped(catalogue_path(folder, lang)) for folder in folders)))
     if not present:
         return NullTranslations()
-    if compiled is None:
-        return _load(present, lang)
-    kept = compiled.get(("mo", lang))
-    if kept is None or tuple(map(tuple, kept[0])) != present:
-        kept = compiled[("mo", lang)] = (present, _mo_bytes(present, lang))
-    return _translations(kept[1])
+    return _translations(_kept(compiled, ("mo", lang), present, lambda: _mo_bytes(present, lang)))
 
 
 SOURCE_LANGUAGE = "en"
 """The language the templates are written in (their messages need no catalogue)."""
 
 
-@lru_cache(maxsize=64)
 def _template_ids(pot: tuple[str, str]) -> tuple[str, ...]:
     with open(pot[0], "rb") as fh:
         return tuple(m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id)
@@ -116,14 +120,7 @@ def missing_messages(
         return []
     ids: dict[str, None] = {}
     for pot in pots:
-        if compiled is None:
-            found = _template_ids(pot)
-        else:
-            kept = compiled.get(("pot", pot[0]))
-            if kept is None or tuple(kept[0]) != pot:
-                kept = compiled[("pot", pot[0])] = (pot, _template_ids(pot))
-            found = kept[1]
-        ids.update(dict.fromkeys(found))
+        ids.update(dict.fromkeys(_kept(compiled, ("pot", pot[0]), pot, lambda: _template_ids(pot))))
     translations = translations_for(locale_dirs, lang, compiled)
     catalog = getattr(translations, "_catalog", {})
     return [i for i in ids if not catalog.get(i) and not catalog.get((i, 0))]

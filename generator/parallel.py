@@ -17,6 +17,8 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
+import weakref
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, Callable, Sequence
@@ -104,22 +106,30 @@ def _abandon(pool) -> None:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+_abandoned: weakref.WeakSet = weakref.WeakSet()
+"""The handler threads of abandoned pools (``_stop_handlers``)."""
+_shown = None
+
+
+def _quiet_abandoned(args) -> None:
+    """``threading.excepthook`` that says nothing of an abandoned pool's handler threads."""
+    if args.thread not in _abandoned:
+        _shown(args)
+
+
 def _stop_handlers(pool) -> None:
-    import threading
     from multiprocessing import pool as mp_pool
 
     # A worker killed while it sent a result leaves part of a message in the result pipe: the
     # result handler then reads it with the wake-up below as garbage and fails. Nothing is
     # read from the pool any more, so that failure is no error to print.
-    threads = {getattr(pool, name, None) for name in ("_worker_handler", "_task_handler", "_result_handler")}
-    threads.discard(None)
-    shown = threading.excepthook
-
-    def quiet(args) -> None:
-        if args.thread not in threads:
-            shown(args)
-
-    threading.excepthook = quiet
+    if threading.excepthook is not _quiet_abandoned:
+        global _shown
+        _shown, threading.excepthook = threading.excepthook, _quiet_abandoned
+    for name in ("_worker_handler", "_task_handler", "_result_handler"):
+        thread = getattr(pool, name, None)
+        if thread is not None:
+            _abandoned.add(thread)
     for name in ("_worker_handler", "_result_handler"):
         handler = getattr(pool, name, None)
         if handler is not None:
