@@ -302,10 +302,12 @@ class CardStore:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS cards (lang TEXT, key BLOB, html BLOB, UNIQUE (lang, key))"
             )
+            db.execute("CREATE TABLE IF NOT EXISTS frames (key BLOB PRIMARY KEY, frame BLOB)")
             row = db.execute("SELECT value FROM meta WHERE name = 'environment'").fetchone()
             if row is None or row[0] != self.environment:
                 db.execute("BEGIN")
                 db.execute("DELETE FROM cards")
+                db.execute("DELETE FROM frames")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('environment', ?)", (self.environment,))
                 db.execute("COMMIT")
         finally:
@@ -351,6 +353,31 @@ class CardStore:
         except sqlite3.Error:
             return found
         return found
+
+    def frame(self, key: bytes) -> bytes | None:
+        """The frame kept for a list page's frame key (``pagekeys.PageKeys.frame_key``), as
+        ``add_frames`` took it; None when none is."""
+        if self.path is None:
+            return None
+        try:
+            if self._reader is None or self._reader[0] != os.getpid():
+                self._reader = (os.getpid(), self._open(readonly=True))
+            row = self._reader[1].execute("SELECT frame FROM frames WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row is not None else None
+
+    def add_frames(self, made: list[tuple[bytes, bytes]], limit: int) -> None:
+        """Keep the frames made now ((key, frame) pairs), and no more than ``limit``: the
+        oldest go first (a pagination's frames change with its number of pages)."""
+
+        def add(db) -> None:
+            db.executemany("INSERT OR REPLACE INTO frames VALUES (?, ?)", made)
+            (newest,) = db.execute("SELECT max(rowid) FROM frames").fetchone()
+            db.execute("DELETE FROM frames WHERE rowid <= ?", (newest - limit,))
+
+        if made:
+            self._write(add)
 
     def lookup(self, lang: str) -> "CardLookup":
         """``get`` for one language, as ``render._memoized_card`` asks (``.get(key)``)."""

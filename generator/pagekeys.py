@@ -196,6 +196,29 @@ class PageKeys(ArticleKeys):
         # the text of a story the view names only through a term (a term index).
         return _hash((head, self.view_key(view), repr(view.lastmod())))
 
+    def frame_key(self, spec: PageSpec) -> bytes:
+        """The key of a list page's frame (``render.render_frame``): the page's key with its
+        ``items`` counted, not named, and its own term without its list of stories (the
+        frame's render cannot use either). The pages of a pagination that moved by one story
+        keep their frames' keys until the number of pages changes."""
+        variables = spec.context
+        items = variables.get("items") or ()
+        variables["items"] = ("stand-ins", len(items))
+        term = variables.get("term")
+        if type(term) is Term:
+            variables["term"] = (
+                "term",
+                term.taxonomy,
+                term.lang,
+                term.key,
+                term.name,
+                term.slug,
+                term.entity,
+            )
+        parts: list = []
+        self._walk(variables, parts)
+        return _hash((self.head(spec), "frame", parts))
+
     def _article_inputs(self, article: Article) -> tuple:
         """An article page's inputs, without making its view: what
         ``PagePlanner._article_view`` and ``metadata.article_context`` read."""

@@ -9,6 +9,7 @@ import datetime as dt
 import os
 from dataclasses import replace
 import time
+import zlib
 from functools import partial
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from .outputs import feed_tasks, keyed_sitemaps, search_tasks, sitemap_entry, we
 from .pagekeys import ArticleKeys, PageKeys, environment_key, fingerprint_of
 from .pages import PagePlanner
 from .related import build_index, remembered
-from .render import SharedBytecode, load_all, make_environment, render
+from .render import SharedBytecode, frames_possible, load_all, make_environment, render, render_frame, splice
 from . import parallel
 from .parallel import Ahead, map_in_processes, run_tasks, slice_size, slice_tasks
 from .progress import QUIET, Progress
@@ -127,13 +128,14 @@ def _read_one(source, *, options: ReadOptions):
     return [replace(record, fingerprint=fingerprint_of(record).hex()) for record in records]
 
 
-def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: dict) -> tuple:
+def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: dict, frames=None) -> tuple:
     """Render one page, unless its key is the one the last build recorded for its path
     (``previous``: path -> key, sitemap entry) and the output folder still holds that build's
     file; stage it unless the output folder already has these bytes. Returns the digest,
     whether it was staged, the page's sitemap entry, its key (None for a page with an inputs
     key: see below) and the cards rendered for it
-    (``render._memoized_card``; None when none was) and its inputs key (``PageKeys.inputs_key``).
+    (``render._memoized_card``; None when none was), its inputs key (``PageKeys.inputs_key``)
+    and the list page's frame made for it (``_list_page``; None when none was).
     A page whose inputs key is the last build's keeps its last key without its view being made:
     then the answer is None, "all as the last build left it" (most pages of an incremental
     build, which need not be sent back from the worker one by one)."""
@@ -151,13 +153,66 @@ def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: 
     # makes the key anyway, to check it then).
     key = keys.key(spec) if inputs is None or pagekeys.VERIFY else None
     if key is not None and written is not None and old[0] == key:
-        return written[2], False, old[1], key, None, inputs
+        return written[2], False, old[1], key, None, inputs, None
     env = envs[spec.lang]
+    made = None
     if isinstance(spec.view, ListView):  # the pages that show cards (``list.html``)
         env.globals["card"].prefetch(spec.articles)
-    data = render(env, spec.template, spec.context).encode("utf-8")
+        html, made = _list_page(spec, env, keys, frames)
+    else:
+        html = render(env, spec.template, spec.context)
     cards = env.globals["card"].take_fresh()
-    return (*writer.stage_file(spec.path, data), sitemap_entry(spec), key, cards or None, inputs)
+    return (
+        *writer.stage_file(spec.path, html.encode("utf-8")),
+        sitemap_entry(spec),
+        key,
+        cards or None,
+        inputs,
+        made,
+    )
+
+
+_TEMPLATES = b"templates"
+"""The frame store's answer to ``render.frames_possible`` for its environment's templates."""
+
+
+def _frames_possible(envs: dict, frames: CardStore, made: list) -> bool:
+    """Whether the templates allow list pages from frames (``render.frames_possible``: the
+    same templates for every language), as the frame store recorded it for this rendering
+    environment; asked of the templates (and added to ``made``) when it did not."""
+    kept = frames.frame(_TEMPLATES)
+    frames.close()  # the workers about to be forked open their own
+    if kept is None:
+        kept = b"yes" if frames_possible(next(iter(envs.values()))) else b"no"
+        made.append((_TEMPLATES, kept))
+    for env in envs.values():
+        env.sahifa_frames = kept == b"yes"
+    return kept == b"yes"
+
+
+def _list_page(spec, env, keys: PageKeys, frames: CardStore | None) -> tuple[str, tuple | None]:
+    """A list page's HTML, from its frame where one is kept (``render.render_frame``: the
+    cards put in place, the template not rendered), and the (key, frame) made for it, if
+    one was. ``frames``: the store of an incremental build whose templates allow frames
+    (``_frames_possible``; None: render as always: a full build renders every page once,
+    and its frames would mostly never be used)."""
+    if frames is None:
+        return render(env, spec.template, spec.context), None
+    key = keys.frame_key(spec)
+    kept = frames.frame(key)
+    made = None
+    if kept is None:
+        frame = render_frame(env, spec.template, spec.context)
+        made = (key, zlib.compress(frame.encode("utf-8"), 1) if frame is not None else b"")
+    else:
+        frame = zlib.decompress(kept).decode("utf-8") if kept else None
+    if frame is None:  # the template uses its stories otherwise than through their cards
+        return render(env, spec.template, spec.context), made
+    card = env.globals["card"]
+    html = splice(frame, [str(card(article)) for article in spec.view.items])
+    if pagekeys.VERIFY and html != render(env, spec.template, spec.context):
+        raise AssertionError(f"{spec.path}: its frame with its cards is not the page")
+    return html, made
 
 
 def _stage_outputs(task, *, writer: OutputWriter, previous: dict) -> list[tuple[str, bytes, bool, object]]:
@@ -536,12 +591,21 @@ def _build_from(
         if searching is None or not searching.forked:  # no search process: the pool makes it
             made_here = search_tasks(site, config, memo_dir) + made_here
         extras = [partial(_stage_outputs, task, writer=writer, previous=previous_pages) for task in made_here]
+        fresh_frames: list[tuple[bytes, bytes]] = []
+        framing = previous_pages and cache is not None and _frames_possible(envs, cards, fresh_frames)
         # Most pages of a build that knows the last one's are kept as they are, and those
         # rendered cluster (a shifted pagination: 500 home pages in a row): small slices share
         # them out. A build that renders everything takes big contiguous slices, so that each
         # worker renders mostly one language and each story's card once.
         pages = slice_tasks(
-            partial(_render_page, envs=envs, writer=writer, keys=keys, previous=previous_pages),
+            partial(
+                _render_page,
+                envs=envs,
+                writer=writer,
+                keys=keys,
+                previous=previous_pages,
+                frames=cards if framing else None,
+            ),
             pending,
             per_worker=64 if previous_pages else 8,
         )
@@ -581,12 +645,14 @@ def _build_from(
                 writer.note(path, last_written[path][2], False)
                 entries.append(kept[1])
                 continue
-            data_digest, staged, entry, key, made, inputs = result
+            data_digest, staged, entry, key, made, inputs, frame = result
             writer.note(path, data_digest, staged)
             page_keys[path] = (key, tuple(entry) if entry is not None else None, inputs)
             entries.append(entry)
             if made:
                 fresh_cards.setdefault(spec.lang, {}).update(made)
+            if frame is not None:
+                fresh_frames.append(frame)
         lines: list[tuple[Memo, SitemapLines]] = []  # loaded only if a sitemap file is made
 
         def sitemap_lines() -> SitemapLines:
@@ -635,6 +701,7 @@ def _build_from(
             }
         if cache is not None:
             _save_cards(cards, fresh_cards, keys)
+            cards.add_frames(fresh_frames, limit=len(specs))
             for memo, made in lines:  # the runs this sitemap has, for the next one
                 memo.entries = made.used
                 memo.save(force=True)

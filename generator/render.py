@@ -7,7 +7,9 @@ never pass a locale around and nothing global is switched.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from functools import lru_cache, partial
 from typing import Any
 
@@ -258,3 +260,180 @@ def load_all(envs: dict[str, jinja2.Environment]) -> None:
 
 def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
     return env.get_template(template).render(context)
+
+
+# ---- list pages' frames ------------------------------------------------------------------
+# A list page is mostly its river of cards: when a story is published, every page of the
+# lists that show it moves by one story and is otherwise what it was. The page without its
+# cards (its frame) is rendered once, with stand-ins for the stories of ``items``, and kept
+# (``cache.CardStore``, by ``pagekeys.PageKeys.frame_key``); a page whose frame is kept is
+# its frame with the stories' cards put in place, without rendering the template.
+#
+# That is the page the template would render only if the template uses those stories in no
+# other way than placing ``card(story)`` as it is. The stand-ins make sure of it: any other
+# use of one (an attribute, a comparison, printing it, a filter on its card) stops the frame's
+# render, and the page is rendered as always. What the stand-ins cannot see is a card's
+# output captured and transformed as text (a ``{% filter %}`` or ``{% set %}`` block, a call
+# block, a filter applied to a macro's output): environments whose templates have any of
+# these render their list pages as always (``frames_possible``). The page's own term is
+# given with its list of stories sealed the same way (the frame's key leaves that list out).
+
+_MARK = "\x00Fr%daMe\x00"
+_MARKS = re.compile("\x00Fr([0-9]+)aMe\x00")
+"""A card's place in a frame (letters of both cases: a filter that changes case shows)."""
+
+
+class _Peeked(BaseException):
+    """A frame's render used a stand-in otherwise than through ``card``. A BaseException,
+    so that no ``except Exception`` on the way turns it into output."""
+
+
+class _Watch:
+    __slots__ = ("peeked",)
+
+    def __init__(self) -> None:
+        self.peeked = False
+
+
+class _StandIn:
+    """The ``index``-th story of a frame's ``items``: ``card`` places its mark; anything
+    else done with it stops the render."""
+
+    __slots__ = ("_StandIn__index", "_StandIn__watch")
+
+    def __init__(self, index: int, watch: _Watch) -> None:
+        object.__setattr__(self, "_StandIn__index", index)
+        object.__setattr__(self, "_StandIn__watch", watch)
+
+    def __getattribute__(self, name: str):
+        object.__getattribute__(self, "_StandIn__watch").peeked = True
+        raise _Peeked(name)
+
+    def _peek(self, *args, **kwargs):
+        object.__getattribute__(self, "_StandIn__watch").peeked = True
+        raise _Peeked()
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _peek
+    __str__ = __repr__ = __format__ = __iter__ = __len__ = __getitem__ = __contains__ = _peek
+    __call__ = __setattr__ = __delattr__ = _peek
+
+
+class _SealedStories:
+    """The page's term's stories in a frame's render: not to be used (the frame's key
+    leaves them out; the page shows its own through ``items``)."""
+
+    __slots__ = ("_SealedStories__watch",)
+
+    def __init__(self, watch: _Watch) -> None:
+        object.__setattr__(self, "_SealedStories__watch", watch)
+
+    def __getattribute__(self, name: str):
+        object.__getattribute__(self, "_SealedStories__watch").peeked = True
+        raise _Peeked(name)
+
+    def _peek(self, *args, **kwargs):
+        object.__getattribute__(self, "_SealedStories__watch").peeked = True
+        raise _Peeked()
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = __bool__ = _peek
+    __str__ = __repr__ = __format__ = __iter__ = __len__ = __getitem__ = __contains__ = _peek
+    __reversed__ = __call__ = __setattr__ = __delattr__ = _peek
+
+
+class _Mark(Markup):
+    """The card of a stand-in: output as it is, or concatenated; any method of the string
+    (a filter, a test, a slice) stops the render."""
+
+    __slots__ = ()
+
+    def __html__(self) -> Markup:
+        return Markup(str.__str__(self))
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+
+def _refuse(self, *args, **kwargs):
+    raise _Peeked()
+
+
+_KEEP = {"__html__", "__str__", "__new__", "__init__", "__getattribute__", "__class__", "__getnewargs__"}
+_KEEP |= {"__init_subclass__", "__subclasshook__", "__reduce__", "__reduce_ex__", "__sizeof__", "__dir__"}
+for _name in set(dir(str)) | set(dir(Markup)):
+    if _name not in _KEEP and callable(getattr(Markup, _name, None)):
+        setattr(_Mark, _name, _refuse)
+del _name
+
+_CAPTURES = (jinja2.nodes.FilterBlock, jinja2.nodes.AssignBlock, jinja2.nodes.CallBlock)
+
+
+def frames_possible(env: jinja2.Environment) -> bool:
+    """No template of ``env`` can take a card's output as text and change it: no filter or
+    call block, no block ``set``, no filter or test applied to an expression with a call in
+    it (a macro's output). Asked once per environment."""
+    known = getattr(env, "sahifa_frames", None)
+    if known is None:
+        names = env.list_templates(extensions=["html", "xml"])
+        sources = tuple((name, env.loader.get_source(env, name)[0]) for name in names)
+        known = _FRAMES_POSSIBLE.get(sources)  # the other languages' environments: one theme
+        if known is None:
+            known = _FRAMES_POSSIBLE[sources] = not any(
+                _captures(env.parse(text, name)) for name, text in sources
+            )
+        env.sahifa_frames = known
+    return known
+
+
+_FRAMES_POSSIBLE: dict[tuple, bool] = {}
+
+
+def _captures(tree: jinja2.nodes.Template) -> bool:
+    if any(True for _ in tree.find_all(_CAPTURES)):
+        return True
+    return any(
+        isinstance(node.node, jinja2.nodes.Call) or any(True for _ in node.node.find_all(jinja2.nodes.Call))
+        for node in tree.find_all((jinja2.nodes.Filter, jinja2.nodes.Test))
+        if node.node is not None
+    )
+
+
+def render_frame(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str | None:
+    """The page ``template`` renders from ``context`` with its ``items`` (and its term's
+    stories) replaced by stand-ins, each story's card a mark (``splice`` puts the cards in);
+    None when the template used a stand-in otherwise (render the page as always)."""
+    from .model import Term
+
+    watch = _Watch()
+    items = context.get("items") or ()
+    stand_ins = tuple(_StandIn(i, watch) for i in range(len(items)))
+    framed = dict(context, items=stand_ins)
+    term = context.get("term")
+    if isinstance(term, Term):
+        framed["term"] = dataclasses.replace(term, articles=_SealedStories(watch))
+    card = env.globals["card"]
+
+    def mark(article):
+        if type(article) is _StandIn:
+            return _Mark(_MARK % object.__getattribute__(article, "_StandIn__index"))
+        return card(article)
+
+    env.globals["card"] = mark
+    try:
+        text = env.get_template(template).render(framed)
+    except _Peeked:
+        return None
+    finally:
+        env.globals["card"] = card
+    if watch.peeked:
+        return None
+    if text.count("\x00") != 2 * sum(1 for _ in _MARKS.finditer(text)):
+        return None  # a mark cut or changed on the way
+    return text
+
+
+def splice(frame: str, cards: list[str]) -> str:
+    """A frame (``render_frame``) with each mark replaced by its story's card."""
+    parts = _MARKS.split(frame)
+    for i in range(1, len(parts), 2):
+        parts[i] = cards[int(parts[i])]
+    return "".join(parts)
