@@ -432,8 +432,9 @@ def _dirty_listings(planner: PagePlanner, now: dict, before: dict, changed: set[
     """The lists (``PageSpec.listing``) whose pages may show something else than the last
     build's (``changed``: the stories new, gone or with another key). A list is dirty when a
     story it holds now changed, when it holds another number of stories (a story left it),
-    when it is new, when its language's header changed; a term also when its name, slug or
-    entity changed, when another term of its entity is dirty or gone (the language links
+    when it is new, when its language's header changed; a taxonomy's index of terms when a
+    story of one of its terms changed or a term came, went or changed; a term also when its
+    name, slug or entity changed, when another term of its entity is dirty or gone (the language links
     between them), or when it has or had a profile (profiles are read from their own files); a month
     also when that month appeared or went in any language (the language links)."""
     dirty: set[tuple] = set()
@@ -447,6 +448,8 @@ def _dirty_listings(planner: PagePlanner, now: dict, before: dict, changed: set[
             dirty.add(("home", lang))
             for taxonomy, refs in article.terms.items():
                 dirty.update(("term", taxonomy, lang, ref.key) for ref in refs)
+                if refs:  # the index's terms show their newest stories' dates (its lastmod)
+                    dirty.add(("terms", taxonomy, lang))
             day = article.record.date
             if day is not None:
                 dirty.update(
@@ -457,9 +460,12 @@ def _dirty_listings(planner: PagePlanner, now: dict, before: dict, changed: set[
     for ident, row in new_terms.items():
         if old_terms.get(ident) != row:
             dirty.add(("term", *ident))
+            dirty.add(("terms", *ident[:2]))
     for ident, row in old_terms.items():
-        if ident not in new_terms and row[2]:
-            entities.add((ident[0], row[2]))
+        if ident not in new_terms:
+            dirty.add(("terms", *ident[:2]))
+            if row[2]:
+                entities.add((ident[0], row[2]))
     for _, taxonomy, lang, key in [d for d in dirty if d[0] == "term"]:
         for rows in (new_terms, old_terms):  # the entity it has and the one it had
             row = rows.get((taxonomy, lang, key))

@@ -117,8 +117,11 @@ class PageSpec:
         """The list a page of a pagination shows part of, when its view reads nothing but the
         list, its stories and the configuration (besides its declared ``inputs``):
         ``("term", taxonomy, lang, key)``, ``("month", lang, calendar, year, month)`` or
-        ``("home", lang)`` (the later pages of a language's front): ``pagekeys.settled_pages``
-        keeps the pages of a list none of whose stories changed without keying them."""
+        ``("home", lang)`` (the later pages of a language's front, and its archive index) or
+        ``("terms", taxonomy, lang)`` (a taxonomy's index of terms): ``pagekeys.settled_pages``
+        keeps the pages of a list none of whose stories changed without keying them, and a
+        page with a listing but no ``inputs`` is rendered without its key being made when
+        its list did change (it almost always shows something else then)."""
 
     @property
     def view(self) -> PageView:
@@ -508,7 +511,9 @@ class PagePlanner:
             taxonomy=taxonomy,
             items=self.site.terms[taxonomy.name][lang],
         )
-        return PageSpec(path, PageKind.TERM_INDEX, "terms.html", lang, view)
+        return PageSpec(
+            path, PageKind.TERM_INDEX, "terms.html", lang, view, listing=("terms", taxonomy.name, lang)
+        )
 
     def term_pages(self, term: Term, taxonomy: TaxonomyConfig, *, lazy: bool = False) -> Iterator[PageSpec]:
         for pager, items, path in paginate(
@@ -609,7 +614,9 @@ class PagePlanner:
             sections=sections,
             shown=self.site.articles[lang],
         )
-        yield PageSpec(path, PageKind.ARCHIVE_INDEX, "archive.html", lang, view)
+        # Its months and their numbers of stories change only with the language's stories,
+        # as its front does: it is settled with the front (``pagekeys.settled_pages``).
+        yield PageSpec(path, PageKind.ARCHIVE_INDEX, "archive.html", lang, view, listing=("home", lang))
 
     def search_page(self, lang: str) -> PageSpec:
         path = self.urls.search(lang)

@@ -204,12 +204,13 @@ def slices(count: int, parts: int) -> list[tuple[int, int]]:
 
 
 def slice_tasks(
-    func: Callable[[Any], Any], items: Sequence[Any], *, per_worker: int = 8
+    func: Callable[[Any], Any], items: Sequence[Any], *, per_worker: int = 8, whole: bool = False
 ) -> list[Callable[[], list]]:
     """``func`` over ``items`` as ``per_worker`` tasks per worker (contiguous slices, see
-    ``slices``): handed out as workers become free, they keep every worker busy to the end."""
+    ``slices``): handed out as workers become free, they keep every worker busy to the end.
+    ``whole``: ``func`` takes a slice of items and answers a list (one answer per item)."""
     return [
-        partial(_run_slice, func, items, start, stop)
+        partial(_run_slice, func, items, start, stop, whole)
         for start, stop in slices(len(items), per_worker * worker_count(len(items)))
     ]
 
@@ -220,7 +221,9 @@ def slice_size(task) -> int:
     return args[3] - args[2] if getattr(task, "func", None) is _run_slice else 0
 
 
-def _run_slice(func, items, start: int, stop: int) -> list:
+def _run_slice(func, items, start: int, stop: int, whole: bool = False) -> list:
+    if whole:
+        return func(items[start:stop])
     return [func(items[i]) for i in range(start, stop)]
 
 

@@ -128,14 +128,32 @@ def _read_one(source, *, options: ReadOptions):
     return [replace(record, fingerprint=fingerprint_of(record).hex()) for record in records]
 
 
-def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: dict, frames=None) -> tuple:
-    """Render one page, unless its key is the one the last build recorded for its path
-    (``previous``: path -> key, sitemap entry) and the output folder still holds that build's
-    file; stage it unless the output folder already has these bytes. Returns the digest,
-    whether it was staged, the page's sitemap entry, its key (None for a page with an inputs
-    key: see below) and the cards rendered for it
-    (``render._memoized_card``; None when none was), its inputs key (``PageKeys.inputs_key``)
-    and the list page's frame made for it (``_list_page``; None when none was).
+def _render_pages(specs, *, envs, writer: OutputWriter, keys: PageKeys, previous: dict, frames=None) -> list:
+    """``_render_page`` for each of a slice of ``specs``, the cards of all its list pages that
+    are rendered asked of the card store at once (one question a slice, not one a page)."""
+    steps = [_keep_or_key(spec, writer, keys, previous) for spec in specs]
+    wanted: dict[str, list] = {}
+    for spec, step in zip(specs, steps):
+        if type(step) is _ToRender and isinstance(spec.view, ListView):
+            wanted.setdefault(spec.lang, []).extend(spec.articles)
+    for lang, articles in wanted.items():
+        envs[lang].globals["card"].prefetch(articles)
+    return [
+        _render_page(spec, step, envs=envs, writer=writer, keys=keys, frames=frames)
+        if type(step) is _ToRender
+        else step
+        for spec, step in zip(specs, steps)
+    ]
+
+
+class _ToRender(tuple):
+    """(key, inputs key) of a page ``_keep_or_key`` found must be rendered."""
+
+
+def _keep_or_key(spec, writer: OutputWriter, keys: PageKeys, previous: dict):
+    """What ``_render_page`` answers for a page that need not be rendered: its key is the one
+    the last build recorded for its path (``previous``: path -> key, sitemap entry) and the
+    output folder still holds that build's file. Else a ``_ToRender``.
     A page whose inputs key is the last build's keeps its last key without its view being made:
     then the answer is None, "all as the last build left it" (most pages of an incremental
     build, which need not be sent back from the worker one by one)."""
@@ -150,20 +168,30 @@ def _render_page(spec, *, envs, writer: OutputWriter, keys: PageKeys, previous: 
     # changed, and so, but for rare cases, did what it shows (a shifted pagination's pages,
     # hundreds per new story); if not, its bytes are the file's and it is not written.
     # Its page key is then None, and only its inputs key keeps it next time (``VERIFY``
-    # makes the key anyway, to check it then).
-    key = keys.key(spec) if inputs is None or pagekeys.VERIFY else None
+    # makes the key anyway, to check it then). So is a page with a listing (a term index):
+    # it is kept while its list is settled (``pagekeys.settled_pages``) and rendered when not.
+    key = keys.key(spec) if (inputs is None and spec.listing is None) or pagekeys.VERIFY else None
     if key is not None and written is not None and old[0] == key:
         return written[2], False, old[1], key, None, inputs, None
+    return _ToRender((key, inputs))
+
+
+def _render_page(spec, step: _ToRender, *, envs, writer: OutputWriter, keys: PageKeys, frames=None) -> tuple:
+    """Render one page and stage it unless the output folder already has these bytes.
+    Returns the digest, whether it was staged, the page's sitemap entry, its key (None for a
+    page with an inputs key or a listing: see ``_keep_or_key``), the cards rendered for it
+    (``render._memoized_card``; None when none was), its inputs key (``PageKeys.inputs_key``)
+    and the list page's frame made for it (``_list_page``; None when none was)."""
+    key, inputs = step
     env = envs[spec.lang]
     made = None
     if isinstance(spec.view, ListView):  # the pages that show cards (``list.html``)
-        env.globals["card"].prefetch(spec.articles)
-        html, made = _list_page(spec, env, keys, frames)
+        data, made = _list_page(spec, env, keys, frames)
     else:
-        html = render(env, spec.template, spec.context)
+        data = render(env, spec.template, spec.context).encode("utf-8")
     cards = env.globals["card"].take_fresh()
     return (
-        *writer.stage_file(spec.path, html.encode("utf-8")),
+        *writer.stage_file(spec.path, data),
         sitemap_entry(spec),
         key,
         cards or None,
@@ -190,29 +218,29 @@ def _frames_possible(envs: dict, frames: CardStore, made: list) -> bool:
     return kept == b"yes"
 
 
-def _list_page(spec, env, keys: PageKeys, frames: CardStore | None) -> tuple[str, tuple | None]:
-    """A list page's HTML, from its frame where one is kept (``render.render_frame``: the
-    cards put in place, the template not rendered), and the (key, frame) made for it, if
-    one was. ``frames``: the store of an incremental build whose templates allow frames
-    (``_frames_possible``; None: render as always: a full build renders every page once,
-    and its frames would mostly never be used)."""
+def _list_page(spec, env, keys: PageKeys, frames: CardStore | None) -> tuple[bytes, tuple | None]:
+    """A list page's UTF-8 bytes, from its frame where one is kept (``render.render_frame``:
+    the cards put in place as the card store keeps them, the template not rendered), and the
+    (key, frame) made for it, if one was. ``frames``: the store of an incremental build whose
+    templates allow frames (``_frames_possible``; None: render as always: a full build
+    renders every page once, and its frames would mostly never be used)."""
     if frames is None:
-        return render(env, spec.template, spec.context), None
+        return render(env, spec.template, spec.context).encode("utf-8"), None
     key = keys.frame_key(spec)
     kept = frames.frame(key)
     made = None
     if kept is None:
-        frame = render_frame(env, spec.template, spec.context)
-        made = (key, zlib.compress(frame.encode("utf-8"), 1) if frame is not None else b"")
+        framed = render_frame(env, spec.template, spec.context)
+        frame = framed.encode("utf-8") if framed is not None else None
+        made = (key, zlib.compress(frame, 1) if frame is not None else b"")
     else:
-        frame = zlib.decompress(kept).decode("utf-8") if kept else None
+        frame = zlib.decompress(kept) if kept else None
     if frame is None:  # the template uses its stories otherwise than through their cards
-        return render(env, spec.template, spec.context), made
-    card = env.globals["card"]
-    html = splice(frame, [str(card(article)) for article in spec.view.items])
-    if pagekeys.VERIFY and html != render(env, spec.template, spec.context):
+        return render(env, spec.template, spec.context).encode("utf-8"), made
+    data = splice(frame, env.globals["card"].utf8(spec.view.items))
+    if pagekeys.VERIFY and data != render(env, spec.template, spec.context).encode("utf-8"):
         raise AssertionError(f"{spec.path}: its frame with its cards is not the page")
-    return html, made
+    return data, made
 
 
 def _stage_outputs(task, *, writer: OutputWriter, previous: dict) -> list[tuple[str, bytes, bool, object]]:
@@ -599,7 +627,7 @@ def _build_from(
         # worker renders mostly one language and each story's card once.
         pages = slice_tasks(
             partial(
-                _render_page,
+                _render_pages,
                 envs=envs,
                 writer=writer,
                 keys=keys,
@@ -608,6 +636,7 @@ def _build_from(
             ),
             pending,
             per_worker=64 if previous_pages else 8,
+            whole=True,
         )
         rendering = progress.stage("rendering", len(pending), "pages")
         tasks = extras + pages

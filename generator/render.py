@@ -207,35 +207,48 @@ def _memoized_card(env: jinja2.Environment):
     environment: ``pipeline`` keeps them in the build cache), and the ones rendered now are
     collected for the next build (``card.take_fresh()``)."""
     cache: dict[str, Any] = {}
+    raw: dict[str, bytes] = {}
+    """Cards found in the store and not yet asked for by a template, as the store keeps them
+    (UTF-8): a page made from its frame (``splice``) takes them as they are."""
     render_card = _shared_macro(env, "card", "partials/card.html")
     state: dict[str, Any] = {"keyer": None, "kept": {}, "fresh": {}}
 
     def card(article) -> Any:
         html = cache.get(article.path)
         if html is None:
-            keyer = state["keyer"]
-            key = keyer(article) if keyer is not None else None
-            html = state["kept"].get(key) if key is not None else None
-            if html is None:
+            found = raw.pop(article.path, None)
+            if found is None:
+                keyer = state["keyer"]
+                key = keyer(article) if keyer is not None else None
+                found = state["kept"].get(key) if key is not None else None
+            if found is None:
                 html = render_card(article)
                 if key is not None:
                     state["fresh"][key] = str(html).encode("utf-8")  # half an Arabic str's size
             else:
-                html = Markup(html.decode("utf-8"))
+                html = Markup(found.decode("utf-8"))
             cache[article.path] = html
         return html
 
+    def utf8(articles) -> list[bytes]:
+        """The cards of ``articles`` as UTF-8 bytes (those found in the store, not decoded)."""
+        return [raw.get(a.path) or str(card(a)).encode("utf-8") for a in articles]
+
     def prefetch(articles) -> None:
-        """Find the kept cards of ``articles`` (a page's, before it is rendered) in one
-        question to the store instead of one per card."""
+        """Find the kept cards of ``articles`` (a page's, or a slice of pages', before they
+        are rendered) in one question to the store instead of one per card."""
         keyer, kept = state["keyer"], state["kept"]
         many = getattr(kept, "get_many", None)
         if keyer is None or many is None:
             return
-        wanted = {keyer(article): article.path for article in articles if article.path not in cache}
+        wanted = {
+            keyer(article): article.path
+            for article in articles
+            if article.path not in cache and article.path not in raw
+        }
         if len(wanted) > 1:
             for key, html in many(list(wanted)).items():
-                cache[wanted[key]] = Markup(html.decode("utf-8"))
+                raw[wanted[key]] = html
 
     def use(keyer, kept: dict) -> None:
         state.update(keyer=keyer, kept=kept, fresh={})
@@ -244,7 +257,12 @@ def _memoized_card(env: jinja2.Environment):
         fresh, state["fresh"] = state["fresh"], {}
         return fresh
 
-    card.forget = lambda path: cache.pop(path, None)  # the preview server's quick update
+    def forget(path: str) -> None:  # the preview server's quick update
+        cache.pop(path, None)
+        raw.pop(path, None)
+
+    card.forget = forget
+    card.utf8 = utf8
     card.use = use
     card.prefetch = prefetch
     card.take_fresh = take_fresh
@@ -431,9 +449,12 @@ def render_frame(env: jinja2.Environment, template: str, context: dict[str, Any]
     return text
 
 
-def splice(frame: str, cards: list[str]) -> str:
-    """A frame (``render_frame``) with each mark replaced by its story's card."""
-    parts = _MARKS.split(frame)
+_MARKS_UTF8 = re.compile(_MARKS.pattern.encode())
+
+
+def splice(frame: bytes, cards: list[bytes]) -> bytes:
+    """A frame (``render_frame``, UTF-8) with each mark replaced by its story's card."""
+    parts = _MARKS_UTF8.split(frame)
     for i in range(1, len(parts), 2):
         parts[i] = cards[int(parts[i])]
-    return "".join(parts)
+    return b"".join(parts)

@@ -39,7 +39,6 @@ from typing import Callable
 
 from .calendars import language_dates
 from .config import LanguageConfig, SiteConfig
-from .digests import value_digest
 from .model import Article, Site
 from .textnorm import _DIGITS, _LETTER_FOLD, match_key, search_ignored_ranges
 from .urls import Urls
@@ -169,14 +168,6 @@ def _article_weights(article: Article, clitics: bool, cache: dict[str, tuple[str
     return weights
 
 
-def weights_key(article: Article, clitics: bool) -> tuple:
-    """What an article's weights depend on: its record (title, lead, body), its tags' names
-    and whether clitics are read (``pagekeys.record_key``)."""
-    from .pagekeys import record_key
-
-    return (record_key(article.record), tuple(t.name for t in article.tags), clitics)
-
-
 def fold_table() -> dict[str, str]:
     """The letter and digit folding of ``match_key``, for the browser."""
     table = {}
@@ -213,14 +204,14 @@ class _Index:
     ``search_files``) and patched for what changed: documents are numbered oldest first, so a new story is the next number and
     a deleted newest story the last one, and a corrected story keeps its number; only the
     stories from the first whose place changed onwards (a re-dated or deleted older story)
-    are taken out and put back. A story's words are read again only when its weights key
-    (``weights_key``) is new. Everything is kept as bytes (``array`` buffers): a memo of
+    are taken out and put back. A story's words are read again only when what they depend
+    on (``_weights_digest``) is new. Everything is kept as bytes (``array`` buffers): a memo of
     half a million postings loads and saves in milliseconds."""
 
     def __init__(self, clitics: bool) -> None:
         self.clitics = clitics
         self.vocab: list[str] = []
-        self.docs: list[tuple[str, bytes]] = []  # per number: (article path, weights digest)
+        self.docs: list[tuple[str, str]] = []  # per number: (article path, ``_weights_digest``)
         self.terms: list[bytes] = []  # per number: its keys (vocabulary numbers, array "I")
         self.weights: list[bytes] = []  # per number: each key's weight (one byte each)
         self.postings: list[bytes] = []  # per key: number, weight, number, weight ... (array "I")
@@ -344,8 +335,21 @@ def _find(plist, n: int) -> int:
     return 2 * lo
 
 
-def _weights_digest(article: Article, clitics: bool) -> bytes:
-    return value_digest(weights_key(article, clitics))
+def _weights_digest(article: Article, clitics: bool) -> str:
+    """What a story's weights depend on, as one string made without digesting (every story's,
+    each build): its record's fingerprint (a fixed-length digest of title, lead and body:
+    ``pagekeys.fingerprint_of``), whether clitics are read, and its tags' names, each after
+    its length."""
+    record = article.record
+    fingerprint = record.fingerprint
+    if not fingerprint:
+        from .pagekeys import fingerprint_of
+
+        fingerprint = fingerprint_of(record).hex()
+    parts = [fingerprint, "+" if clitics else "-"]
+    for tag in article.tags:
+        parts.append(f"{len(tag.name)}:{tag.name}")
+    return "".join(parts)
 
 
 def _content_key(data: bytes) -> bytes:

@@ -95,6 +95,8 @@ class ListView(PageView):
     """A term page's ``ProfileView`` (an author's photo and biography), if the term has one."""
 
     def articles(self) -> tuple[Article, ...]:
+        if not self.breaking and self.lead_article is None and not self.sections:
+            return tuple(self.items)  # all but a front page's first (a story is listed once)
         shown = {id(a): a for a in (*self.breaking, *((self.lead_article,) if self.lead_article else ()))}
         shown.update((id(a), a) for a in self.items)
         for _, stories in self.sections:

@@ -212,6 +212,15 @@ def test_settled_pages_are_the_unchanged_ones_and_the_output_is_the_clean_builds
         assert egypt, "the Arabic term pages are as they were"
     if change == "new section":  # a section in the header of every English page
         assert not {p for p in settled_now if p.startswith("en/")}
+    # A taxonomy's index of terms and a language's archive index: settled with their lists
+    # (in a language no story of which changed, always); the ones a change reaches are
+    # rendered without their keys being made (``VERIFY`` checks them all here).
+    indexes = {f"ar/{name}/index.html" for name in ("tags", "sections", "authors", "archive")}
+    assert all((newsroom / "public" / p).exists() for p in indexes)
+    if change != "untranslate":  # (that edit changes the Arabic story itself)
+        assert indexes <= settled_now
+    if change in ("publish", "delete", "retag", "new term"):  # the English tags' numbers changed
+        assert "en/tags/index.html" not in settled_now and "en/archive/index.html" not in settled_now
     if change == "correct":  # the story and every page that shows it are keyed again
         assert "en/articles/story-4/index.html" not in settled_now
         shown = [
