@@ -228,19 +228,22 @@ def _list_page(spec, env, keys: PageKeys, frames: CardStore | None) -> tuple[byt
         return render(env, spec.template, spec.context).encode("utf-8"), None
     key = keys.frame_key(spec)
     kept = frames.frame(key)
-    made = None
     if kept is None:
+        # A new frame is kept only if, with this page's cards, it is the page the template
+        # renders: what the stand-ins cannot see (a card copied into a string and changed
+        # as text) shows here, and the frame is refused.
         framed = render_frame(env, spec.template, spec.context)
+        data = render(env, spec.template, spec.context).encode("utf-8")
         frame = framed.encode("utf-8") if framed is not None else None
-        made = (key, zlib.compress(frame, 1) if frame is not None else b"")
-    else:
-        frame = zlib.decompress(kept) if kept else None
-    if frame is None:  # the template uses its stories otherwise than through their cards
-        return render(env, spec.template, spec.context).encode("utf-8"), made
-    data = splice(frame, env.globals["card"].utf8(spec.view.items))
+        if frame is not None and splice(frame, env.globals["card"].utf8(spec.view.items)) != data:
+            frame = None
+        return data, (key, zlib.compress(frame, 1) if frame is not None else b"")
+    if not kept:  # the template uses its stories otherwise than through their cards
+        return render(env, spec.template, spec.context).encode("utf-8"), None
+    data = splice(zlib.decompress(kept), env.globals["card"].utf8(spec.view.items))
     if pagekeys.VERIFY and data != render(env, spec.template, spec.context).encode("utf-8"):
         raise AssertionError(f"{spec.path}: its frame with its cards is not the page")
-    return data, made
+    return data, None
 
 
 def _stage_outputs(task, *, writer: OutputWriter, previous: dict) -> list[tuple[str, bytes, bool, object]]:

@@ -333,7 +333,7 @@ class _StandIn:
 
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _peek
     __str__ = __repr__ = __format__ = __iter__ = __len__ = __getitem__ = __contains__ = _peek
-    __call__ = __setattr__ = __delattr__ = _peek
+    __setattr__ = __delattr__ = _peek  # (not callable, as a story is not)
 
 
 class _SealedStories:
@@ -367,15 +367,12 @@ class _Mark(Markup):
     def __html__(self) -> Markup:
         return Markup(str.__str__(self))
 
-    def __str__(self) -> str:
-        return str.__str__(self)
-
 
 def _refuse(self, *args, **kwargs):
     raise _Peeked()
 
 
-_KEEP = {"__html__", "__str__", "__new__", "__init__", "__getattribute__", "__class__", "__getnewargs__"}
+_KEEP = {"__html__", "__new__", "__init__", "__getattribute__", "__class__", "__getnewargs__"}
 _KEEP |= {"__init_subclass__", "__subclasshook__", "__reduce__", "__reduce_ex__", "__sizeof__", "__dir__"}
 for _name in set(dir(str)) | set(dir(Markup)):
     if _name not in _KEEP and callable(getattr(Markup, _name, None)):
@@ -387,17 +384,19 @@ _CAPTURES = (jinja2.nodes.FilterBlock, jinja2.nodes.AssignBlock, jinja2.nodes.Ca
 
 def frames_possible(env: jinja2.Environment) -> bool:
     """No template of ``env`` can take a card's output as text and change it: no filter or
-    call block, no block ``set``, no filter or test applied to an expression with a call in
-    it (a macro's output). Asked once per environment."""
+    call block, no block ``set``, no filter or test with a call in it (a macro's output, a
+    card given to a filter). Asked once per environment; every file of the template folders
+    is read (a partial may have any name), and one that is not a template means no frames."""
     known = getattr(env, "sahifa_frames", None)
     if known is None:
-        names = env.list_templates(extensions=["html", "xml"])
-        sources = tuple((name, env.loader.get_source(env, name)[0]) for name in names)
-        known = _FRAMES_POSSIBLE.get(sources)  # the other languages' environments: one theme
-        if known is None:
-            known = _FRAMES_POSSIBLE[sources] = not any(
-                _captures(env.parse(text, name)) for name, text in sources
-            )
+        try:
+            sources = tuple((name, env.loader.get_source(env, name)[0]) for name in env.list_templates())
+            known = _FRAMES_POSSIBLE.get(sources)  # the other languages' environments: one theme
+            if known is None:
+                known = not any(_captures(env.parse(text, name)) for name, text in sources)
+                _FRAMES_POSSIBLE[sources] = known
+        except (jinja2.TemplateError, UnicodeDecodeError, OSError):
+            known = False
         env.sahifa_frames = known
     return known
 
@@ -406,13 +405,12 @@ _FRAMES_POSSIBLE: dict[tuple, bool] = {}
 
 
 def _captures(tree: jinja2.nodes.Template) -> bool:
+    """A node that could take a card's output as text: a filter or call block, a block
+    ``set``, or a filter or test with a call anywhere in it (its subject or its arguments)."""
     if any(True for _ in tree.find_all(_CAPTURES)):
         return True
-    return any(
-        isinstance(node.node, jinja2.nodes.Call) or any(True for _ in node.node.find_all(jinja2.nodes.Call))
-        for node in tree.find_all((jinja2.nodes.Filter, jinja2.nodes.Test))
-        if node.node is not None
-    )
+    nodes = tree.find_all((jinja2.nodes.Filter, jinja2.nodes.Test))
+    return any(any(True for _ in node.find_all(jinja2.nodes.Call)) for node in nodes)
 
 
 def render_frame(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str | None:
