@@ -331,6 +331,12 @@ class CardStore:
             if pid == os.getpid():
                 db.close()
 
+    def _read(self):
+        """This process's read-only connection (a forked worker opens its own)."""
+        if self._reader is None or self._reader[0] != os.getpid():
+            self._reader = (os.getpid(), self._open(readonly=True))
+        return self._reader[1]
+
     def get(self, lang: str, key: bytes) -> bytes | None:
         return self.get_many(lang, [key]).get(key)
 
@@ -340,13 +346,12 @@ class CardStore:
             return {}
         found: dict[bytes, bytes] = {}
         try:
-            if self._reader is None or self._reader[0] != os.getpid():
-                self._reader = (os.getpid(), self._open(readonly=True))
+            reader = self._read()
             for start in range(0, len(keys), 400):  # under SQLite's limit of bound parameters
                 part = keys[start : start + 400]
                 marks = ",".join("?" * len(part))
                 found.update(
-                    self._reader[1].execute(
+                    reader.execute(
                         f"SELECT key, html FROM cards WHERE lang = ? AND key IN ({marks})", (lang, *part)
                     )
                 )
@@ -360,9 +365,7 @@ class CardStore:
         if self.path is None:
             return None
         try:
-            if self._reader is None or self._reader[0] != os.getpid():
-                self._reader = (os.getpid(), self._open(readonly=True))
-            row = self._reader[1].execute("SELECT frame FROM frames WHERE key = ?", (key,)).fetchone()
+            row = self._read().execute("SELECT frame FROM frames WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error:
             return None
         return row[0] if row is not None else None

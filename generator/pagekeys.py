@@ -156,17 +156,7 @@ class PageKeys(ArticleKeys):
     def term_key(self, term: Term) -> bytes:
         found = self._terms.get(id(term))
         if found is None:
-            found = self._terms[id(term)] = _hash(
-                (
-                    term.taxonomy,
-                    term.lang,
-                    term.key,
-                    term.name,
-                    term.slug,
-                    term.entity,
-                    tuple(a.path for a in term.articles),
-                )
-            )
+            found = self._terms[id(term)] = _hash((*_term_head(term), tuple(a.path for a in term.articles)))
         return found
 
     def head(self, spec: PageSpec) -> tuple:
@@ -206,15 +196,7 @@ class PageKeys(ArticleKeys):
         variables["items"] = ("stand-ins", len(items))
         term = variables.get("term")
         if type(term) is Term:
-            variables["term"] = (
-                "term",
-                term.taxonomy,
-                term.lang,
-                term.key,
-                term.name,
-                term.slug,
-                term.entity,
-            )
+            variables["term"] = ("term", *_term_head(term))
         parts: list = []
         self._walk(variables, parts)
         return _hash((self.head(spec), "frame", parts))
@@ -294,6 +276,11 @@ class PageKeys(ArticleKeys):
             parts.append(str(value))
         else:
             raise TypeError(f"page keys do not know how to digest a {kind.__name__}")
+
+
+def _term_head(term: Term) -> tuple:
+    """What a term's key digests besides the stories it files."""
+    return (term.taxonomy, term.lang, term.key, term.name, term.slug, term.entity)
 
 
 VERIFY = False

@@ -213,8 +213,6 @@ def _frames_possible(envs: dict, frames: CardStore, made: list) -> bool:
     if kept is None:
         kept = b"yes" if frames_possible(next(iter(envs.values()))) else b"no"
         made.append((_TEMPLATES, kept))
-    for env in envs.values():
-        env.sahifa_frames = kept == b"yes"
     return kept == b"yes"
 
 

@@ -313,49 +313,45 @@ class _Watch:
         self.peeked = False
 
 
-class _StandIn:
-    """The ``index``-th story of a frame's ``items``: ``card`` places its mark; anything
-    else done with it stops the render."""
+class _Untouchable:
+    """Stands for something a frame's render must not use: any use marks the ``watch`` and
+    stops the render."""
 
-    __slots__ = ("_StandIn__index", "_StandIn__watch")
+    __slots__ = ("_watch_",)
 
-    def __init__(self, index: int, watch: _Watch) -> None:
-        object.__setattr__(self, "_StandIn__index", index)
-        object.__setattr__(self, "_StandIn__watch", watch)
+    def __init__(self, watch: _Watch) -> None:
+        object.__setattr__(self, "_watch_", watch)
 
     def __getattribute__(self, name: str):
-        object.__getattribute__(self, "_StandIn__watch").peeked = True
+        object.__getattribute__(self, "_watch_").peeked = True
         raise _Peeked(name)
 
     def _peek(self, *args, **kwargs):
-        object.__getattribute__(self, "_StandIn__watch").peeked = True
+        object.__getattribute__(self, "_watch_").peeked = True
         raise _Peeked()
 
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _peek
     __str__ = __repr__ = __format__ = __iter__ = __len__ = __getitem__ = __contains__ = _peek
-    __setattr__ = __delattr__ = _peek  # (not callable, as a story is not)
+    __setattr__ = __delattr__ = _peek
 
 
-class _SealedStories:
+class _StandIn(_Untouchable):
+    """The ``index``-th story of a frame's ``items``: ``card`` places its mark; anything
+    else done with it stops the render (it is not callable, as a story is not)."""
+
+    __slots__ = ("_index_",)
+
+    def __init__(self, index: int, watch: _Watch) -> None:
+        super().__init__(watch)
+        object.__setattr__(self, "_index_", index)
+
+
+class _SealedStories(_Untouchable):
     """The page's term's stories in a frame's render: not to be used (the frame's key
     leaves them out; the page shows its own through ``items``)."""
 
-    __slots__ = ("_SealedStories__watch",)
-
-    def __init__(self, watch: _Watch) -> None:
-        object.__setattr__(self, "_SealedStories__watch", watch)
-
-    def __getattribute__(self, name: str):
-        object.__getattribute__(self, "_SealedStories__watch").peeked = True
-        raise _Peeked(name)
-
-    def _peek(self, *args, **kwargs):
-        object.__getattribute__(self, "_SealedStories__watch").peeked = True
-        raise _Peeked()
-
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = __bool__ = _peek
-    __str__ = __repr__ = __format__ = __iter__ = __len__ = __getitem__ = __contains__ = _peek
-    __reversed__ = __call__ = __setattr__ = __delattr__ = _peek
+    __slots__ = ()
+    __bool__ = __reversed__ = __call__ = _Untouchable._peek
 
 
 class _Mark(Markup):
@@ -385,23 +381,14 @@ _CAPTURES = (jinja2.nodes.FilterBlock, jinja2.nodes.AssignBlock, jinja2.nodes.Ca
 def frames_possible(env: jinja2.Environment) -> bool:
     """No template of ``env`` can take a card's output as text and change it: no filter or
     call block, no block ``set``, no filter or test with a call in it (a macro's output, a
-    card given to a filter). Asked once per environment; every file of the template folders
-    is read (a partial may have any name), and one that is not a template means no frames."""
-    known = getattr(env, "sahifa_frames", None)
-    if known is None:
-        try:
-            sources = tuple((name, env.loader.get_source(env, name)[0]) for name in env.list_templates())
-            known = _FRAMES_POSSIBLE.get(sources)  # the other languages' environments: one theme
-            if known is None:
-                known = not any(_captures(env.parse(text, name)) for name, text in sources)
-                _FRAMES_POSSIBLE[sources] = known
-        except (jinja2.TemplateError, UnicodeDecodeError, OSError):
-            known = False
-        env.sahifa_frames = known
-    return known
-
-
-_FRAMES_POSSIBLE: dict[tuple, bool] = {}
+    card given to a filter). Every file of the template folders is read (a partial may have
+    any name), and one that is not a template means no frames; the build keeps the answer
+    in the frame store (``pipeline._frames_possible``)."""
+    try:
+        sources = [(name, env.loader.get_source(env, name)[0]) for name in env.list_templates()]
+        return not any(_captures(env.parse(text, name)) for name, text in sources)
+    except (jinja2.TemplateError, UnicodeDecodeError, OSError):
+        return False
 
 
 def _captures(tree: jinja2.nodes.Template) -> bool:
@@ -430,7 +417,7 @@ def render_frame(env: jinja2.Environment, template: str, context: dict[str, Any]
 
     def mark(article):
         if type(article) is _StandIn:
-            return _Mark(_MARK % object.__getattribute__(article, "_StandIn__index"))
+            return _Mark(_MARK % object.__getattribute__(article, "_index_"))
         return card(article)
 
     env.globals["card"] = mark
