@@ -12,9 +12,11 @@ canonical and alternate links point at it.
 - Lighthouse (npm ``lighthouse``, pinned in ``tools/outside/package-lock.json``; default
   config, the mobile preset; Debian's Chromium through ``CHROME_PATH``) scores at least 0.95
   in performance, accessibility, best practices and SEO on the Arabic front page and on an
-  Arabic article with a lead image. A run below it is measured twice more and the median of
-  the three counts (Lighthouse's own advice on run-to-run variance: the machine may be busy
-  with other tests).
+  Arabic article with a lead image. Under pytest-xdist the test has the machine to itself
+  (marked ``alone``: ``conftest`` keeps the other workers between tests while it runs; their
+  builds made the score 0.88-0.95 where a quiet machine gives 0.99-1). A first run below the
+  bar is measured twice more and the median of the three counts (Lighthouse's own advice on
+  run-to-run variance).
 - axe-core (the ``axe.min.js`` of ``axe-playwright-python``), default rules, reports no
   violation of any impact on any HTML page but redirect stubs (meta refresh).
 
@@ -160,6 +162,7 @@ def _lighthouse(node: str, url: str, target: Path) -> dict:
     return lhr
 
 
+@pytest.mark.alone  # performance is measured on the machine's clock: no other test beside it
 @pytest.mark.parametrize("kind", ["home", "article"])
 def test_lighthouse_scores_on_arabic_pages(outside_site, kind):
     node = shutil.which("node")
@@ -180,8 +183,8 @@ def test_lighthouse_scores_on_arabic_pages(outside_site, kind):
     while True:
         lhr = _lighthouse(node, url, folder / f"ar-{kind}.run{len(runs) + 1}.report.json")
         runs.append({c: lhr["categories"][c]["score"] for c in CATEGORIES})
-        low = [c for c in CATEGORIES if runs[-1][c] is None or runs[-1][c] < MIN_SCORE]
-        if not low or len(runs) == 3:
+        low = [c for c in CATEGORIES if runs[0][c] is None or runs[0][c] < MIN_SCORE]
+        if not low or len(runs) == 3:  # a first run below: three, and their median counts
             break
     if len(runs) == 1:
         scores = runs[0]
