@@ -402,7 +402,17 @@ class PagePlanner:
     def breaking(self, lang: str) -> tuple[Article, ...]:
         """Stories flagged ``breaking`` whose banner time (``breaking_hours`` after their
         time) has not run out by the build's clock."""
-        return tuple(a for a in self.site.articles[lang] if self.banner_end(a) is not None)
+        return tuple(a for a in self._recent(lang) if self.banner_end(a) is not None)
+
+    def _recent(self, lang: str):
+        """A language's stories, newest first, up to the first whose banner time would have
+        run out by the build's clock (every story after it is older: none shows a banner)."""
+        since = self.now - dt.timedelta(hours=self.config.breaking_hours)
+        for article in self.site.articles[lang]:  # newest first, undated last
+            published = article.record.published
+            if published is None or published <= since:
+                return
+            yield article
 
     def banner_end(self, article: Article) -> dt.datetime | None:
         if not article.record.breaking or article.published is None:
@@ -413,7 +423,7 @@ class PagePlanner:
     @property
     def expires(self) -> dt.datetime | None:
         """When the first banner now shown comes down (the output is then out of date)."""
-        ends = [end for arts in self.site.articles.values() for a in arts if (end := self.banner_end(a))]
+        ends = [end for lang in self.site.articles for a in self._recent(lang) if (end := self.banner_end(a))]
         return min(ends) if ends else None
 
     def ordered_terms(self, taxonomy: TaxonomyConfig, lang: str) -> list[Term]:

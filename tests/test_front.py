@@ -121,6 +121,34 @@ def test_the_breaking_banner_shows_until_the_configured_hours_have_passed(site):
     assert not page(out, story.path).xpath("//aside[@class='breaking']")
 
 
+@pytest.mark.parametrize("breaking", [("budget",), ("budget", "match", "final", "league")])
+def test_banners_and_their_end_are_those_every_story_gives(site, breaking):
+    """The planner looks at the newest stories only (up to the first whose banner would be
+    down): what it finds is what asking every story finds, at any clock."""
+    from generator.config import load_config
+    from generator.pages import PagePlanner
+
+    for slug in breaking:
+        path = site / f"content/ar/{slug}.md"
+        text = path.read_text(encoding="utf-8")
+        if "breaking: true" not in text:
+            path.write_text(text.replace("---\n\n", "breaking: true\n---\n\n", 1), encoding="utf-8")
+    report, _ = build(site, dt.datetime(2025, 6, 3, 20, 0, tzinfo=UTC))
+    config = load_config(site)
+    stories = report.site.articles["ar"]
+    assert sum(a.record.breaking for a in stories) == len(breaking)
+    start = dt.datetime(2025, 5, 29, 12, 0, tzinfo=UTC)
+    shown = set()
+    for quarter in range(0, 4 * 24 * 6, 5):  # every 75 minutes over six days, on and off the hour
+        now = start + dt.timedelta(minutes=15 * quarter)
+        planner = PagePlanner(report.site, config, now=now)
+        every = [a for a in stories if planner.banner_end(a) is not None]
+        assert list(planner.breaking("ar")) == every, now
+        assert planner.expires == min((planner.banner_end(a) for a in every), default=None), now
+        shown.add(len(every))
+    assert shown >= {0, 1}  # clocks with banners and clocks without
+
+
 def test_an_author_page_shows_the_profile_and_bylines_link_to_it(site):
     report, out = build(site, dt.datetime(2025, 6, 3, 20, 0, tzinfo=UTC))
     story = next(a for a in report.site.articles["ar"] if a.record.path.endswith("summit.md"))

@@ -812,3 +812,46 @@ def test_the_sitemap_is_made_again_only_when_its_entries_change(site, tmp_path, 
         encoding="utf-8"
     )
     assert_same_tree(site / "public", clean(site, tmp_path / "2"))
+
+
+_RELS = st.sampled_from(
+    [
+        f"{lang}/{kind}/{n}/index.html"
+        for lang in ("ar", "en")
+        for kind in ("page", "tags/x/page")
+        for n in range(6)
+    ]
+)
+_ENTRIES = st.tuples(st.integers(0, 9), st.integers(0, 9), st.binary(min_size=0, max_size=2))
+
+
+@given(
+    manifest=st.dictionaries(_RELS, _ENTRIES, max_size=20),
+    spare=st.one_of(st.none(), st.dictionaries(_RELS, _ENTRIES, max_size=20)),
+    same=st.booleans(),
+)
+def test_the_state_keeps_its_spare_manifest_as_the_output_manifest_differs(
+    tmp_path_factory, manifest, spare, same
+):
+    """The state file keeps the spare tree's manifest as what differs from the output's
+    (``cache._spare_delta``): read back, both are as they were, whatever the two hold
+    (files only in one, in both with other entries, in both alike)."""
+    if same and spare is not None:
+        spare = {**manifest, **spare}  # mostly the output as it was: the usual case
+    cache = BuildCache(tmp_path_factory.mktemp("state"))
+    out = cache.folder / "public"
+    state = cache_module.BuildState("F", manifest, spare=spare, pages={"a": (b"k", None)}, stories={})
+    cache.save_state(out, state)
+    again = cache.load_state(out)
+    assert again.manifest == manifest and again.spare == spare and again.pages == state.pages
+
+
+def test_a_spare_manifest_like_the_output_one_takes_little_room(tmp_path):
+    manifest = {f"ar/page/{n}/index.html": (n, n, b"d%d" % n) for n in range(2000)}
+    spare = {**manifest, "ar/page/1/index.html": (0, 0, b"old")}
+    cache = BuildCache(tmp_path)
+    cache.save_state(tmp_path / "public", cache_module.BuildState("F", manifest, spare=spare))
+    alone = len(cache.state_bytes(tmp_path / "public"))
+    cache.save_state(tmp_path / "public", cache_module.BuildState("F", manifest, spare=None))
+    assert alone < len(cache.state_bytes(tmp_path / "public")) + 200
+    assert cache.load_state(tmp_path / "public").spare is None
