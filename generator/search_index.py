@@ -16,14 +16,17 @@ Layout under ``<lang>/search/index/``:
 - ``t-<hex>.json``: ``{key: [doc, weight, ...]}`` shards, cut from the trie of keys so that
   each stays near ``SHARD_LIMIT`` numbers (``t-all.json`` alone for a small site); ``meta.json``
   lists every shard's prefix, so the browser loads only shards that can hold a query's words;
+- ``r-<hex>.json``: the same for the newest documents, those after the last multiple of
+  ``RECENT`` (``_cut``; none on a site of fewer stories), in smaller shards: a new story's
+  words change these and leave the big ``t-`` shards as they are until the cut moves on;
 - ``d-<n>.json``: documents ``[title, href, ISO date, snippet, date line]`` in chunks of
   ``CHUNK`` (the date line is the pages' own: every calendar, the language's digits),
   numbered oldest first, so that a new story is the next number and every other keeps its
   own: a build makes again only the shards holding a word of a story that changed and the
   chunk holding its line (``_Index``).
 
-A query loads ``meta.json``, one small shard per query word and the chunks holding the hits,
-so a 10,000-article site never sends its whole index to a reader.
+A query loads ``meta.json``, one small shard per query word (and one ``r-`` shard) and the
+chunks holding the hits, so a 10,000-article site never sends its whole index to a reader.
 """
 
 from __future__ import annotations
@@ -43,12 +46,20 @@ from .model import Article, Site
 from .textnorm import _DIGITS, _LETTER_FOLD, match_key, search_ignored_ranges
 from .urls import Urls
 
-FORMAT = 4
+FORMAT = 5
 CHUNK = 200
 SNIPPET = 180
 MIN_TOKEN = 2
 SHARD_LIMIT = 24_000
 """Numbers per shard before it is split by the next letter (about 100-150 kB of JSON)."""
+RECENT = 256
+"""The index is cut after the last multiple of this many documents (``_cut``): ``t-`` shards
+hold the documents before the cut, ``r-`` shards the newest ones after it (fewer than this),
+so that publishing a story makes again the few small ``r-`` shards holding its words, not
+every big shard that does (at 100,000 stories, 50 MB of JSON a publish); the big ones are
+made again when the cut moves, one publish in this many. A site of fewer stories has no cut."""
+RECENT_SHARD_LIMIT = SHARD_LIMIT // 8
+"""Numbers per ``r-`` shard: a query loads one more shard per word, a small one."""
 MAX_DEPTH = 6
 MAX_WEIGHT = 255
 _TOKEN = re.compile(r"[^\W_]+")
@@ -218,12 +229,14 @@ class _Index:
         self.files: dict[str, bytes] = {}  # output path -> digest of the bytes last made
         self.shards: dict[str, bytes] = {}  # shard path -> digest of the keys it held
         self.config = ""
+        self.cut = -1  # the cut (``_cut``) the files were last made with
         self.changed: set[int] = set()  # chunks of result lines the last update changed
         self.unchanged = False  # the last ``language_files`` changed nothing worth keeping
 
-    def update(self, articles, weights_of) -> set[int]:
+    def update(self, articles, weights_of) -> dict[int, bytes]:
         """Make the index hold ``articles`` (newest first); ``weights_of(article)`` gives a
-        story's weights when its weights digest is new. Returns the keys whose postings changed."""
+        story's weights when its weights digest is new. Returns the keys whose postings changed,
+        each with its postings before (none after a compaction: every file is made again)."""
         from array import array
 
         new = [(a.path, _weights_digest(a, self.clitics)) for a in reversed(articles)]
@@ -296,12 +309,16 @@ class _Index:
             terms[n], weights[n] = keys, values
         self.terms, self.weights, self.docs = terms, weights, new
         self.changed = {n // CHUNK for n in made} | {n // CHUNK for n in range(same, len(old))}
+        before: dict[int, bytes] = {}
         for v, plist in lists.items():
-            self.postings[v] = plist.tobytes()
+            data = plist.tobytes()
+            if data != self.postings[v]:  # (a story read again may give a word what it had)
+                before[v] = self.postings[v]
+                self.postings[v] = data
         if len(self.vocab) > 2 * sum(1 for p in self.postings if p) + 1000:
             self._compact()
-            return set(range(len(self.vocab)))
-        return set(lists)
+            return {}
+        return before
 
     def _compact(self) -> None:
         """Drop the words no story has any more (and renumber the others)."""
@@ -312,7 +329,7 @@ class _Index:
         self.vocab = [self.vocab[v] for v in live]
         self.postings = [self.postings[v] for v in live]
         self.terms = [array("I", (renumber[v] for v in array("I", t))).tobytes() for t in self.terms]
-        self.files, self.shards = {}, {}
+        self.files, self.shards, self.cut = {}, {}, -1
 
     def words(self) -> dict[str, int]:
         """Key -> vocabulary number, for the keys some story has."""
@@ -333,6 +350,18 @@ def _find(plist, n: int) -> int:
         else:
             hi = mid
     return 2 * lo
+
+
+def _cut(count: int) -> int:
+    """The first document after the cut (``RECENT``): none of a site of fewer stories."""
+    return count if count < RECENT else count - count % RECENT
+
+
+def _split(postings: bytes, cut: int) -> int:
+    """Where in ``postings`` (bytes of pairs of numbers) the documents from ``cut`` on begin."""
+    from array import array
+
+    return 4 * _find(array("I", postings), cut)
 
 
 def _weights_digest(article: Article, clitics: bool) -> str:
@@ -378,8 +407,8 @@ def language_files(
     if not isinstance(index, _Index) or index.clitics != clitics:
         index = _Index(clitics)
     if index.config != settings:
-        index.files, index.shards, index.config = {}, {}, settings
-    before = (index.docs, len(index.vocab), index.files, index.shards)
+        index.files, index.shards, index.config, index.cut = {}, {}, settings, -1
+    before = (index.docs, len(index.vocab), index.files, index.shards, index.cut)
     words: dict[str, tuple[str, ...]] = {}
     weights_of = partial(_article_weights, clitics=clitics, cache=words)
     try:
@@ -392,36 +421,68 @@ def language_files(
         memo["index"] = index
     files = _files(index, touched, lang, articles, urls, config, index_dir(urls, lang))
     # Nothing new to keep: the same stories with the same weights, the same files.
-    index.unchanged = before == (index.docs, len(index.vocab), index.files, index.shards)
+    index.unchanged = before == (index.docs, len(index.vocab), index.files, index.shards, index.cut)
     return files
 
 
 def _made_from(
-    index: _Index, shards: dict, lang: str, articles, urls: Urls, config, base: str
+    index: _Index, shards: dict, recent: dict, cut: int, lang: str, articles, urls: Urls, config, base: str
 ) -> Callable[[str], bytes]:
     """Maker of any one file of the index as it now is."""
     from array import array
 
     named = {
-        f"{base}t-{shard_name(prefix, terminal)}.json": keys for (prefix, terminal), keys in shards.items()
+        f"{base}{kind}-{shard_name(prefix, terminal)}.json": (keys, kind == "r")
+        for kind, plan in (("t", shards), ("r", recent))
+        for (prefix, terminal), keys in plan.items()
     }
 
     def make(rel: str) -> bytes:
-        keys = named.get(rel)
-        if keys is not None:
-            return _dump({index.vocab[v]: array("I", index.postings[v]).tolist() for v in keys})
+        found = named.get(rel)
+        if found is not None:
+            keys, after = found
+            lists = {}
+            for v in keys:
+                postings = index.postings[v]
+                at = _split(postings, cut)
+                lists[index.vocab[v]] = array("I", postings[at:] if after else postings[:at]).tolist()
+            return _dump(lists)
         name = rel[len(base) :]
         if name == "meta.json":
-            return _meta(index, shards, lang)
+            return _meta(index, shards, recent, lang)
         return _chunk(int(name[2:-5]), articles, urls, config)  # d-<n>.json
 
     return make
 
 
-def _plan(index: _Index) -> dict[tuple[str, bool], list[int]]:
+def _plan(index: _Index, cut: int) -> tuple[dict, dict]:
+    """The shards (prefix, terminal) -> keys of the documents before the cut (every key with
+    postings there: one shard of none for an empty index) and of those after it."""
     words = index.words()
-    plan = plan_shards({word: len(index.postings[v]) // 4 + 2 for word, v in words.items()}, SHARD_LIMIT)
-    return {shard: [words[word] for word in keys] for shard, keys in sorted(plan.items())}
+    after = set()
+    for n in range(cut, len(index.docs)):
+        after.update(_numbers(index.terms[n]))
+    before_sizes, after_sizes = {}, {}
+    for word, v in words.items():
+        size = len(index.postings[v]) // 4
+        if v in after:
+            at = _split(index.postings[v], cut) // 4
+            if at:
+                before_sizes[word] = at + 2
+            after_sizes[word] = size - at + 2
+        else:
+            before_sizes[word] = size + 2
+    plans = []
+    for sizes, limit in ((before_sizes, SHARD_LIMIT), (after_sizes, RECENT_SHARD_LIMIT)):
+        plan = plan_shards(sizes, limit) if sizes or not plans else {}
+        plans.append({shard: [words[word] for word in keys] for shard, keys in sorted(plan.items())})
+    return plans[0], plans[1]
+
+
+def _numbers(data: bytes) -> list[int]:
+    from array import array
+
+    return array("I", data).tolist()
 
 
 def _chunk(n: int, articles, urls: Urls, config) -> bytes:
@@ -431,7 +492,7 @@ def _chunk(n: int, articles, urls: Urls, config) -> bytes:
     return _dump(_docs((articles[count - 1 - d] for d in range(start, stop)), urls, config))
 
 
-def _meta(index: _Index, shards: dict, lang: str) -> bytes:
+def _meta(index: _Index, shards: dict, recent: dict, lang: str) -> bytes:
     return _dump(
         {
             "format": FORMAT,
@@ -442,21 +503,36 @@ def _meta(index: _Index, shards: dict, lang: str) -> bytes:
             "chunk": CHUNK,
             "count": len(index.docs),
             "shards": [[prefix, 1 if terminal else 0] for prefix, terminal in shards],
+            "recent": [[prefix, 1 if terminal else 0] for prefix, terminal in recent],
             "min": MIN_TOKEN,
         }
     )
 
 
-def _files(index: _Index, touched: set[int], lang: str, articles, urls: Urls, config, base: str) -> list:
+def _files(
+    index: _Index, touched: dict[int, bytes], lang: str, articles, urls: Urls, config, base: str
+) -> list:
     """Every file of the index: made now when its content may have changed (a shard with
-    a key whose postings changed, or with other keys than before; a chunk with a result line
-    that changed), else given with the key it was made with."""
+    a key whose postings on its side of the cut changed, or with other keys than before; a
+    chunk with a result line that changed; everything when the cut moved), else given with
+    the key it was made with."""
     from array import array
 
-    shards = _plan(index)
+    cut = _cut(len(index.docs))
+    shards, recent = _plan(index, cut)
+    moved = cut != index.cut
+    changed_before, changed_after = set(), set()
+    if not moved:
+        for v, old in touched.items():
+            new = index.postings[v]
+            at_old, at_new = _split(old, cut), _split(new, cut)
+            if old[:at_old] != new[:at_new]:
+                changed_before.add(v)
+            if old[at_old:] != new[at_new:]:
+                changed_after.add(v)
     kept, files, listed = index.files, {}, {}
     out = []
-    made = _made_from(index, shards, lang, articles, urls, config, base)
+    made = _made_from(index, shards, recent, cut, lang, articles, urls, config, base)
 
     def add(rel: str, fresh: bool) -> None:
         key = kept.get(rel)
@@ -468,14 +544,15 @@ def _files(index: _Index, touched: set[int], lang: str, articles, urls: Urls, co
             out.append((rel, key, partial(made, rel)))
         files[rel] = key
 
-    for (prefix, terminal), keys in shards.items():
-        rel = f"{base}t-{shard_name(prefix, terminal)}.json"
-        listed[rel] = _content_key(array("I", keys).tobytes())
-        add(rel, index.shards.get(rel) != listed[rel] or not touched.isdisjoint(keys))
+    for kind, plan, changed in (("t", shards, changed_before), ("r", recent, changed_after)):
+        for (prefix, terminal), keys in plan.items():
+            rel = f"{base}{kind}-{shard_name(prefix, terminal)}.json"
+            listed[rel] = _content_key(array("I", keys).tobytes())
+            add(rel, moved or index.shards.get(rel) != listed[rel] or not changed.isdisjoint(keys))
     for n in range(-(-len(index.docs) // CHUNK)):
         add(f"{base}d-{n}.json", n in index.changed)
     add(f"{base}meta.json", True)
-    index.files, index.shards = files, listed
+    index.files, index.shards, index.cut = files, listed, cut
     return out
 
 

@@ -61,11 +61,15 @@ def served(tmp_path_factory):
         pytest.skip("Debian chromium is not installed")
     server, port, _ = reserve_server("/news/")
     base = f"http://127.0.0.1:{port}/news/"
-    # Tiny shards, so that the browser has to pick among many (as on a 10,000-article site).
+    # Tiny shards, so that the browser has to pick among many (as on a 10,000-article site),
+    # and the index cut after every fourth document, so that the newest are in "r-" shards.
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(search_index, "SHARD_LIMIT", 40)
+        mp.setattr(search_index, "RECENT", 4)
+        mp.setattr(search_index, "RECENT_SHARD_LIMIT", 20)
         _, out = build_demo(tmp_path_factory.mktemp("search"), base_url=base)
     assert len(list((out / "ar" / "search" / "index").glob("t-*.json"))) > 20
+    assert list((out / "ar" / "search" / "index").glob("r-*.json"))
     start(server, out, "/news/")
     yield base, out
     server.shutdown()
@@ -155,6 +159,33 @@ def test_results_show_dates_exactly_as_the_pages_do(served, browser):
         expected = html.unescape(re.sub(r"<[^>]+>", "", line))
         assert hits[0]["date"] == expected, (hits[0], expected)
         assert " · " in expected  # two calendars
+
+
+def test_words_of_the_newest_stories_are_found_on_both_sides_of_the_cut(served, browser):
+    """The newest documents' postings are in the "r-" shards (``search_index.RECENT``, 4 in
+    this build): a word only they have is found, and a word that older documents have too
+    finds those as well (both shards of the word are read and their hits joined)."""
+    import json
+
+    base, out = served
+    folder = out / "ar" / "search" / "index"
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    postings: dict[str, dict[str, list[int]]] = {"t": {}, "r": {}}
+    for kind, plan in (("t", meta["shards"]), ("r", meta["recent"])):
+        for prefix, terminal in plan:
+            name = search_index.shard_name(prefix, terminal)
+            postings[kind].update(json.loads((folder / f"{kind}-{name}.json").read_text(encoding="utf-8")))
+    docs = {}
+    for n in range(-(-meta["count"] // meta["chunk"])):
+        lines = json.loads((folder / f"d-{n}.json").read_text(encoding="utf-8"))
+        docs.update({n * meta["chunk"] + i: line[1] for i, line in enumerate(lines)})
+    newest = sorted(k for k in postings["r"] if len(k) >= 4 and k not in postings["t"] and k.isalpha())
+    shared = sorted(k for k in postings["r"] if len(k) >= 4 and k in postings["t"] and k.isalpha())
+    assert newest and shared, "the build has no word on each side of the cut"
+    for word in (newest[0], shared[0]):
+        numbers = postings["t"].get(word, [])[::2] + postings["r"][word][::2]
+        hits = {h["href"] for h in _search(browser, base + "ar/search/", word)}
+        assert {docs[d] for d in numbers} <= hits, (word, numbers, hits)
 
 
 def test_urdu_and_french_queries(served, browser):

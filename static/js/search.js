@@ -87,10 +87,10 @@
     return terminal ? name + '-end' : name;
   }
 
-  // Shards that can hold ``form`` (and, when ``prefixes``, keys starting with it). A shard
-  // [p, 0] holds keys starting with p; [p, 1] holds only the key p (see plan_shards).
-  function shardsFor(m, form, prefixes) {
-    return m.shards.filter(function (s) {
+  // Shards of ``plan`` that can hold ``form`` (and, when ``prefixes``, keys starting with it).
+  // A shard [p, 0] holds keys starting with p; [p, 1] holds only the key p (see plan_shards).
+  function shardsFor(plan, form, prefixes) {
+    return plan.filter(function (s) {
       var p = s[0];
       if (s[1]) return prefixes ? p.indexOf(form) === 0 : p === form;
       return form.indexOf(p) === 0 || (prefixes && p.indexOf(form) === 0);
@@ -113,15 +113,19 @@
     forms.forEach(function (form) {
       var prefixes = len(form) >= 3;
       var factor = form === word ? 1 : 0.7;
-      shardsFor(m, form, prefixes).forEach(function (name) {
-        jobs.push(getJSON(base + 't-' + name + '.json').then(function (shard) {
-          if (Object.prototype.hasOwnProperty.call(shard, form)) add(scores, shard[form], factor);
-          if (prefixes) {
-            Object.keys(shard).forEach(function (k) {
-              if (k !== form && k.indexOf(form) === 0) add(scores, shard[k], factor * 0.5);
-            });
-          }
-        }));
+      // The index is cut in two (search_index.RECENT): "t-" shards hold the older
+      // documents, "r-" shards the newest; a word's postings are those of both.
+      [['t-', m.shards], ['r-', m.recent || []]].forEach(function (part) {
+        shardsFor(part[1], form, prefixes).forEach(function (name) {
+          jobs.push(getJSON(base + part[0] + name + '.json').then(function (shard) {
+            if (Object.prototype.hasOwnProperty.call(shard, form)) add(scores, shard[form], factor);
+            if (prefixes) {
+              Object.keys(shard).forEach(function (k) {
+                if (k !== form && k.indexOf(form) === 0) add(scores, shard[k], factor * 0.5);
+              });
+            }
+          }));
+        });
       });
     });
     return Promise.all(jobs).then(function () { return scores; });
