@@ -35,6 +35,7 @@ from .importer import claimed_seeds
 from .profiles import load_profiles, with_profile_names
 from .model import ArticleRecord
 from .outputs import feed_tasks, keyed_sitemaps, search_tasks, sitemap_entry, web_manifest
+from .search_index import script_notices
 from .pagekeys import ArticleKeys, PageKeys, environment_key, fingerprint_of
 from .pages import PagePlanner
 from .related import build_index, remembered
@@ -524,6 +525,7 @@ def _build_from(
     compiled_before = dict(catalogues.entries)
     report.notices.extend(catalogue_notices(config, catalogues.entries))
     report.notices.extend(calendar_notices(config))
+    report.notices.extend(script_notices(config))
     report.articles = sum(len(v) for v in site.articles.values())
     pictures = Pictures(config, ImageCache(cache.folder / "images" if cache is not None else None))
     pictures.add_site(site)

@@ -560,6 +560,43 @@ def _same(data: bytes) -> bytes:
     return data
 
 
+SCRIPT = "js/search.js"
+"""The browser's side of the index, in the theme's static files: it declares the index format
+it reads (``var FORMAT = <n>;``)."""
+
+
+def script_notices(config: SiteConfig) -> list:
+    """A warning when the search script the site publishes (the first ``js/search.js`` of its
+    theme layers: a site's own copy wins over the theme's) reads another index format than
+    this build writes: it would miss what the format added (the newest stories' shards)."""
+    from .diagnostics import Diagnostic
+    from .write import layered_files
+
+    if not config.search:
+        return []
+    script = layered_files(config.static_dirs).get(SCRIPT)
+    if script is None:
+        return []
+    try:
+        text = script.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    if re.search(rf"\bvar FORMAT = {FORMAT};", text):
+        return []
+    try:
+        where = script.relative_to(config.root).as_posix()
+    except ValueError:
+        where = str(script)
+    return [
+        Diagnostic(
+            where,
+            f"this search script does not read the search index this version writes (format "
+            f"{FORMAT}: the newest stories have shards of their own); copy static/{SCRIPT} "
+            "from Sahifa's theme again (and make your changes to it again)",
+        )
+    ]
+
+
 def search_files(
     site: Site, config: SiteConfig, lang: str, memo_dir=None
 ) -> list[tuple[str, bytes, Callable[[], bytes]]]:

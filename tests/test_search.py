@@ -188,6 +188,42 @@ def test_words_of_the_newest_stories_are_found_on_both_sides_of_the_cut(served, 
         assert {docs[d] for d in numbers} <= hits, (word, numbers, hits)
 
 
+def test_an_index_of_another_format_is_an_error_not_missing_results(served, browser, tmp_path):
+    """The script reads the index format it was written for (``search_index.FORMAT``): an
+    index of another one (an old ``meta.json`` left in a cache) shows the error message
+    instead of results that miss what the script does not know of."""
+    import shutil
+
+    _, out = served
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    meta_path = copy / "ar/search/index/meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["format"] = search_index.FORMAT - 1
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    server, port, _ = reserve_server("/news/")
+    start(server, copy, "/news/")
+    try:
+
+        def state(b):
+            page = b.new_page()
+            try:
+                page.goto(f"http://127.0.0.1:{port}/news/ar/search/")
+                page.fill("#search-input", "كازاخستان")
+                page.wait_for_selector("#search-form[data-state=error]", timeout=10_000)
+                return page.inner_text("#search-status"), page.eval_on_selector_all(
+                    "#search-results li", "l => l.length"
+                )
+            finally:
+                page.close()
+
+        message, results = browser.worker.run(state)
+        assert message.strip() and results == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_urdu_and_french_queries(served, browser):
     base, _ = served
     assert _search(browser, base + "ur/search/", "قازقستان")
@@ -317,3 +353,30 @@ def test_the_browser_takes_its_character_classes_from_the_one_home():
     word = "\u202bا\u0644\u064e\u0640\u0623\u0645\u0652\u0646\u200f\u202c"  # RLE الـأمْن RLM PDF
     assert ARABIC_MARKS.sub("", INVISIBLE_AND_BIDI.sub("", word)) == "الأمن"
     assert match_key(word) == "الامن"
+
+
+def test_a_search_script_of_another_index_format_is_named_in_a_warning(tmp_path):
+    """A site's own copy of ``static/js/search.js`` made for an older index (it declares
+    another ``FORMAT``, or none) would miss the newest stories' shards: the build says so,
+    naming the file; the theme's own script, or a copy of it, gets no warning, nor does a
+    site without search."""
+    from conftest import build, scratch_site
+
+    root = scratch_site(tmp_path / "site", {"en": 'locale = "en"'})
+    (root / "content/en/a.md").write_text("---\ntitle: A\ndate: 2025-01-02\n---\n\nText.\n", encoding="utf-8")
+    report, _ = build(root, tmp_path / "out1")
+    assert not [n for n in report.notices if "search.js" in n]
+    script = root / "theme/static/js/search.js"
+    script.parent.mkdir(parents=True)
+    shipped = (REPO / "static/js/search.js").read_text(encoding="utf-8")
+    script.write_text(shipped + "\n// our change\n", encoding="utf-8")
+    report, _ = build(root, tmp_path / "out2")
+    assert not [n for n in report.notices if "search.js" in n]
+    script.write_text(
+        shipped.replace(f"var FORMAT = {search_index.FORMAT};", "var FORMAT = 4;"), encoding="utf-8"
+    )
+    report, _ = build(root, tmp_path / "out3")
+    [notice] = [n for n in report.notices if "search.js" in n]
+    assert notice.startswith("theme/static/js/search.js:") and f"format {search_index.FORMAT}" in notice
+    report, _ = build(root, tmp_path / "out4", search=False)
+    assert not [n for n in report.notices if "search.js" in n]

@@ -15,6 +15,7 @@
   var MARKS = /\p{Mn}/gu;
   var TOKEN = /[\p{L}\p{N}]+/gu;
   var MAX_RESULTS = 30;
+  var FORMAT = 5;  // generator/search_index.py FORMAT: the layout of the index this script reads
   var metaPromise = null;
   var cache = new Map();
 
@@ -30,7 +31,10 @@
 
   function meta() {
     if (!metaPromise) {
-      metaPromise = getJSON(base + 'meta.json');
+      metaPromise = getJSON(base + 'meta.json').then(function (m) {
+        if (m.format !== FORMAT) throw new Error('search index format ' + m.format + ', not ' + FORMAT);
+        return m;
+      });
     }
     return metaPromise;
   }
