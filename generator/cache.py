@@ -492,10 +492,13 @@ def _spare_delta(spare: dict, manifest: dict) -> tuple:
     build replaced is the output as it was, so the two differ only in the files that build
     changed, added or removed (at 100,000 stories a few thousand entries in 190,000)."""
     get = manifest.get
-    changed = {rel: entry for rel, entry in spare.items() if get(rel) != entry}
+    changed = {rel: entry for rel, entry in spare.items() if get(rel, _ABSENT) != entry}
     shared = len(spare) - sum(1 for rel in changed if rel not in manifest)  # keys in both
     missing = [rel for rel in manifest if rel not in spare] if shared < len(manifest) else []
     return ("delta", changed, missing)
+
+
+_ABSENT = object()
 
 
 def _spare_from(delta: tuple, manifest: dict) -> dict:

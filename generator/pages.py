@@ -407,10 +407,12 @@ class PagePlanner:
     def _recent(self, lang: str):
         """A language's stories, newest first, up to the first whose banner time would have
         run out by the build's clock (every story after it is older: none shows a banner)."""
-        since = self.now - dt.timedelta(hours=self.config.breaking_hours)
+        # By the instant, as the stories are ordered (``assemble._newest_first``): two times
+        # of one zone compare by their clock reading, which runs back once a year.
+        since = (self.now - dt.timedelta(hours=self.config.breaking_hours)).timestamp()
         for article in self.site.articles[lang]:  # newest first, undated last
             published = article.record.published
-            if published is None or published <= since:
+            if published is None or published.timestamp() <= since:
                 return
             yield article
 

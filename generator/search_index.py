@@ -570,18 +570,24 @@ def script_notices(config: SiteConfig) -> list:
     theme layers: a site's own copy wins over the theme's) reads another index format than
     this build writes: it would miss what the format added (the newest stories' shards)."""
     from .diagnostics import Diagnostic
-    from .write import layered_files
 
     if not config.search:
         return []
-    script = layered_files(config.static_dirs).get(SCRIPT)
+    script = next(
+        (
+            found
+            for folder in config.static_dirs
+            if (found := folder / SCRIPT).is_file() and not found.is_symlink()
+        ),
+        None,
+    )
     if script is None:
         return []
     try:
         text = script.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    if re.search(rf"\bvar FORMAT = {FORMAT};", text):
+    if re.search(rf"\bFORMAT\s*=\s*{FORMAT}\b", text):
         return []
     try:
         where = script.relative_to(config.root).as_posix()

@@ -72,7 +72,26 @@ def preview_handler(out_dir: Path, status: Status, allowed_hosts: frozenset[str]
                 real = os.path.realpath(path)
                 if real != real_root and not real.startswith(real_root + os.sep):
                     raise HTTPError(403, "outside the output folder")
+                self._take(path)
             return path
+
+        def _take(self, path: str) -> None:
+            """Read the file once for this request: its length, its time and the bytes sent
+            are then those of one file. (Tornado asks the path for each; a rebuild that
+            replaces the page in between, as a preview's do all the time, made a response
+            whose Content-Length was the old file's and whose bytes were the new one's.)"""
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                    self._stat_result = os.fstat(fh.fileno())
+            except FileNotFoundError:
+                raise HTTPError(404) from None
+            banner = self._banner(path)
+            if banner is not None:
+                data = self._banner_into(data, banner)
+            self._snapshot = data
+            # ``get`` asks ``self.get_content``: this request's bytes, not the path's again.
+            self.get_content = lambda abspath, start=None, end=None: data[start:end]
 
         @staticmethod
         def _banner(abspath: str) -> bytes | None:
@@ -88,7 +107,10 @@ def preview_handler(out_dir: Path, status: Status, allowed_hosts: frozenset[str]
         @classmethod
         def _with_banner(cls, abspath: str, banner: bytes) -> bytes:
             with open(abspath, "rb") as fh:
-                data = fh.read()
+                return cls._banner_into(fh.read(), banner)
+
+        @staticmethod
+        def _banner_into(data: bytes, banner: bytes) -> bytes:
             match = _BODY_TAG.search(data)
             at = match.end() if match else 0
             return data[:at] + banner + data[at:]
@@ -130,10 +152,7 @@ def preview_handler(out_dir: Path, status: Status, allowed_hosts: frozenset[str]
             return None
 
         def get_content_size(self) -> int:
-            banner = self._banner(self.absolute_path)
-            if banner is None:
-                return super().get_content_size()
-            return len(self._with_banner(self.absolute_path, banner))
+            return len(self._snapshot)
 
     return PreviewFileHandler
 

@@ -149,6 +149,36 @@ def test_banners_and_their_end_are_those_every_story_gives(site, breaking):
     assert shown >= {0, 1}  # clocks with banners and clocks without
 
 
+def test_a_banner_in_the_hour_the_clocks_go_back_is_shown(tmp_path):
+    """Stories are ordered by the instant; the banners are looked for among the newest by the
+    instant too: a story of the second pass through the repeated hour (Berlin, 25 October
+    2026) is newer than one of the first pass whose clock reads later."""
+    from generator.config import load_config
+    from generator.pages import PagePlanner
+
+    root = tmp_path / "site"
+    (root / "content/ar").mkdir(parents=True)
+    (root / "site.toml").write_text(
+        SITE.replace('timezone = "UTC"', 'timezone = "Europe/Berlin"'), encoding="utf-8"
+    )
+    for slug, date, extra in (
+        ("first-pass", "2026-10-25T02:30:00+02:00", "breaking: true\n"),
+        ("second-pass", "2026-10-25T02:10:00+01:00", ""),
+    ):
+        (root / f"content/ar/{slug}.md").write_text(
+            f"---\ntitle: خبر {slug}\ndate: {date}\nsection: سياسة\n{extra}---\n\nنص.\n", encoding="utf-8"
+        )
+    from zoneinfo import ZoneInfo
+
+    now = dt.datetime(2026, 10, 25, 8, 20, tzinfo=ZoneInfo("Europe/Berlin"))  # as the build's clock
+    report, _ = build(root, now)
+    stories = report.site.articles["ar"]
+    assert [a.record.path.rsplit("/", 1)[-1] for a in stories] == ["second-pass.md", "first-pass.md"]
+    planner = PagePlanner(report.site, load_config(root), now=now)
+    assert [a.record.path.rsplit("/", 1)[-1] for a in planner.breaking("ar")] == ["first-pass.md"]
+    assert planner.expires is not None
+
+
 def test_an_author_page_shows_the_profile_and_bylines_link_to_it(site):
     report, out = build(site, dt.datetime(2025, 6, 3, 20, 0, tzinfo=UTC))
     story = next(a for a in report.site.articles["ar"] if a.record.path.endswith("summit.md"))

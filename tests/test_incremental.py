@@ -822,7 +822,9 @@ _RELS = st.sampled_from(
         for n in range(6)
     ]
 )
-_ENTRIES = st.tuples(st.integers(0, 9), st.integers(0, 9), st.binary(min_size=0, max_size=2))
+_ENTRIES = st.one_of(
+    st.none(), st.tuples(st.integers(0, 9), st.integers(0, 9), st.binary(min_size=0, max_size=2))
+)
 
 
 @given(
