@@ -487,6 +487,9 @@ def state_from(raw: bytes | None) -> BuildState | None:
     return found if isinstance(found, BuildState) else None
 
 
+_ABSENT = object()
+
+
 def _spare_delta(spare: dict, manifest: dict) -> tuple:
     """The spare tree's manifest as it differs from the output folder's: the tree the last
     build replaced is the output as it was, so the two differ only in the files that build
@@ -496,9 +499,6 @@ def _spare_delta(spare: dict, manifest: dict) -> tuple:
     shared = len(spare) - sum(1 for rel in changed if rel not in manifest)  # keys in both
     missing = [rel for rel in manifest if rel not in spare] if shared < len(manifest) else []
     return ("delta", changed, missing)
-
-
-_ABSENT = object()
 
 
 def _spare_from(delta: tuple, manifest: dict) -> dict:

@@ -56,12 +56,13 @@ def static_output(path: Path, config: SiteConfig) -> tuple[str, Path] | None:
     for folder in config.static_dirs:
         if path.is_relative_to(folder) and path != folder:
             rel = path.relative_to(folder).as_posix()
-            winner = _winner(config, rel)
+            winner = winning_static(config, rel)
             return (f"static/{rel}", winner) if winner is not None else None
     return None
 
 
-def _winner(config: SiteConfig, rel: str) -> Path | None:
+def winning_static(config: SiteConfig, rel: str) -> Path | None:
+    """The file at ``rel`` that wins over the theme layers' static folders (None: none has it)."""
     for folder in config.static_dirs:
         candidate = folder / rel
         if candidate.is_file() and not candidate.is_symlink():

@@ -443,9 +443,9 @@ def _made_from(
             keys, after = found
             lists = {}
             for v in keys:
-                postings = index.postings[v]
-                at = _split(postings, cut)
-                lists[index.vocab[v]] = array("I", postings[at:] if after else postings[:at]).tolist()
+                postings = array("I", index.postings[v])
+                at = _find(postings, cut)
+                lists[index.vocab[v]] = (postings[at:] if after else postings[:at]).tolist()
             return _dump(lists)
         name = rel[len(base) :]
         if name == "meta.json":
@@ -458,10 +458,12 @@ def _made_from(
 def _plan(index: _Index, cut: int) -> tuple[dict, dict]:
     """The shards (prefix, terminal) -> keys of the documents before the cut (every key with
     postings there: one shard of none for an empty index) and of those after it."""
+    from array import array
+
     words = index.words()
     after = set()
     for n in range(cut, len(index.docs)):
-        after.update(_numbers(index.terms[n]))
+        after.update(array("I", index.terms[n]))
     before_sizes, after_sizes = {}, {}
     for word, v in words.items():
         size = len(index.postings[v]) // 4
@@ -472,17 +474,12 @@ def _plan(index: _Index, cut: int) -> tuple[dict, dict]:
             after_sizes[word] = size - at + 2
         else:
             before_sizes[word] = size + 2
-    plans = []
-    for sizes, limit in ((before_sizes, SHARD_LIMIT), (after_sizes, RECENT_SHARD_LIMIT)):
-        plan = plan_shards(sizes, limit) if sizes or not plans else {}
-        plans.append({shard: [words[word] for word in keys] for shard, keys in sorted(plan.items())})
-    return plans[0], plans[1]
-
-
-def _numbers(data: bytes) -> list[int]:
-    from array import array
-
-    return array("I", data).tolist()
+    shards = plan_shards(before_sizes, SHARD_LIMIT)  # (one shard of none for an empty index)
+    recent = plan_shards(after_sizes, RECENT_SHARD_LIMIT) if after_sizes else {}
+    return tuple(
+        {shard: [words[word] for word in keys] for shard, keys in sorted(plan.items())}
+        for plan in (shards, recent)
+    )
 
 
 def _chunk(n: int, articles, urls: Urls, config) -> bytes:
@@ -569,18 +566,10 @@ def script_notices(config: SiteConfig) -> list:
     """A warning when the search script the site publishes (the first ``js/search.js`` of its
     theme layers: a site's own copy wins over the theme's) reads another index format than
     this build writes: it would miss what the format added (the newest stories' shards)."""
+    from .changes import winning_static
     from .diagnostics import Diagnostic
 
-    if not config.search:
-        return []
-    script = next(
-        (
-            found
-            for folder in config.static_dirs
-            if (found := folder / SCRIPT).is_file() and not found.is_symlink()
-        ),
-        None,
-    )
+    script = winning_static(config, SCRIPT) if config.search else None
     if script is None:
         return []
     try:
@@ -589,10 +578,7 @@ def script_notices(config: SiteConfig) -> list:
         return []
     if re.search(rf"\bFORMAT\s*=\s*{FORMAT}\b", text):
         return []
-    try:
-        where = script.relative_to(config.root).as_posix()
-    except ValueError:
-        where = str(script)
+    where = script.relative_to(config.root).as_posix() if script.is_relative_to(config.root) else str(script)
     return [
         Diagnostic(
             where,
