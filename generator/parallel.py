@@ -235,6 +235,16 @@ def map_in_processes(func: Callable[[Any], Any], items: Sequence[Any], *, stage=
     return [result for part in run_tasks(tasks, size=len(items), done=done) for result in part]
 
 
+class Then:
+    """What an ``Ahead``'s work returns when it has more to do that its caller need not wait
+    for: ``value`` is answered at once, then ``after()`` runs in the work's process (saving
+    what the next build reads, say) while the caller goes on; ``Ahead.finish`` waits for it."""
+
+    def __init__(self, value: Any, after: Callable[[], Any] | None = None) -> None:
+        self.value = value
+        self.after = after
+
+
 class Ahead:
     """Work started at once in one forked process, while this one goes on: on two cores, the
     core a serial step (planning the pages) leaves idle does it. ``result()`` gives what
@@ -242,7 +252,8 @@ class Ahead:
     would not fork for ``size`` items, or this process has other threads), or the work
     failed, or the process died. So the caller does without, making what it needs itself:
     the work must be an optimisation, never something the build cannot do without.
-    ``cancel()`` kills the process (call it when the caller fails before asking)."""
+    ``cancel()`` kills the process (call it when the caller fails before asking); ``finish()``
+    waits for what the work does after answering (``Then``)."""
 
     def __init__(self, work: Callable[[], Any], *, size: int, later: bool = False) -> None:
         """``later``: the work is not waited for soon; it runs at a lower priority (``nice``),
@@ -263,7 +274,14 @@ class Ahead:
                 _worker_init(parent)
                 if later:
                     os.nice(5)
-                send_all(write_end, pickle.dumps(work(), pickle.HIGHEST_PROTOCOL))
+                answer = work()
+                after = None
+                if isinstance(answer, Then):
+                    answer, after = answer.value, answer.after
+                send_all(write_end, pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
+                if after is not None:
+                    os.close(write_end)  # answered: the caller reads to the end and goes on
+                    after()
             finally:
                 os._exit(0)
         gc.unfreeze()
@@ -271,18 +289,22 @@ class Ahead:
         self.pid, self._read, self.forked = pid, read_end, True
 
     def result(self) -> Any:
-        if self.pid is None:
-            return None
+        if self._read is None:
+            return None  # nothing forked, or answered already
         try:
             data = received_all(self._read)
         except BaseException:
             self.cancel()
             raise
-        self._reap()  # it has answered (or died): it is leaving
+        self._reap(wait=False)  # it has answered (or died): leaving, or doing what comes after
         try:
             return pickle.loads(data)
         except Exception:  # nothing, or not all of it: it failed or died
             return None
+
+    def finish(self) -> None:
+        """Wait until the process has ended (its work's ``Then.after`` done)."""
+        self._reap()
 
     def cancel(self) -> None:
         if self.pid is not None:
@@ -292,16 +314,19 @@ class Ahead:
                 pass
             self._reap()
 
-    def _reap(self) -> None:
-        pid, self.pid = self.pid, None
+    def _reap(self, *, wait: bool = True) -> None:
+        """Close the pipe and collect the process once it has ended (``wait``: wait for it;
+        else, if it is still running, it is collected by a later call)."""
         if self._read is not None:
             os.close(self._read)
             self._read = None
-        if pid is not None:
+        if self.pid is not None:
             try:
-                os.waitpid(pid, 0)
+                done, _ = os.waitpid(self.pid, 0 if wait else os.WNOHANG)
             except ChildProcessError:
-                pass
+                done = self.pid
+            if done:
+                self.pid = None
 
 
 def send_all(fd: int, data: bytes) -> None:

@@ -41,7 +41,7 @@ from .pages import PagePlanner
 from .related import build_index, remembered
 from .render import SharedBytecode, frames_possible, load_all, make_environment, render, render_frame, splice
 from . import parallel
-from .parallel import Ahead, map_in_processes, run_tasks, slice_size, slice_tasks
+from .parallel import Ahead, Then, map_in_processes, run_tasks, slice_size, slice_tasks
 from .progress import QUIET, Progress
 from .report import BuildReport
 from .readers import ReadOptions, reader_named
@@ -280,8 +280,11 @@ def _head_start(site, pictures, stories: list, cache: BuildCache | None) -> tupl
     """The keys of ``stories`` (``pagekeys.ArticleKeys``, in their order) and every story's
     related stories by path (``_related_stories``): made in ``Ahead``'s process."""
     keys = ArticleKeys(pictures)
-    index = _related_stories(site, build_index(site), cache)
-    return [keys.article_key(a) for a in stories], index.known, index.relinked, index.generation
+    index, memo = _related_stories(site, build_index(site), cache, save=False)
+    answer = [keys.article_key(a) for a in stories], index.known, index.relinked, index.generation
+    # The memo is saved once the build has its answer, beside the build's own work (it
+    # waits for the save before it saves its state: ``Ahead.finish``).
+    return Then(answer, partial(memo.save, force=True) if index.memo_changed else None)
 
 
 def _search_ahead(site, config: SiteConfig, writer: OutputWriter, previous: dict, memo_dir) -> list:
@@ -293,14 +296,15 @@ def _search_ahead(site, config: SiteConfig, writer: OutputWriter, previous: dict
     ]
 
 
-def _related_stories(site, index, cache: BuildCache | None):
+def _related_stories(site, index, cache: BuildCache | None, *, save: bool = True) -> tuple:
     """``index`` with every story's related stories, taken from the build cache's memo where
-    they cannot have changed (``related.remembered``); the memo saved if it changed."""
+    they cannot have changed (``related.remembered``), and the memo (``save``: saved here if
+    it changed)."""
     linked = _memo(cache, "related.marshal", code_fingerprint(), plain=True)
     index = remembered(site, index, linked.entries)
-    if index.memo_changed:
+    if index.memo_changed and save:
         linked.save(force=True)
-    return index
+    return index, linked
 
 
 def _memo(cache: BuildCache | None, name: str, key: str, *, plain: bool = False) -> Memo:
@@ -594,7 +598,7 @@ def _build_from(
             digests = digests + rest
             planner.stories = replace(planner.stories, known=known, relinked=relinked, generation=generation)
         elif cache is not None:  # nothing forked: the related stories and the keys made here
-            planner.stories = _related_stories(site, planner.stories, cache)
+            planner.stories = _related_stories(site, planner.stories, cache)[0]
             digests = [keys.article_key(a) for a in stories]
         told = pagekeys.story_state(planner, digests, keys.headers, planner.stories.generation[1])
         # Pages none of whose stories changed are kept without being keyed (nor sent to a
@@ -731,6 +735,7 @@ def _build_from(
                 "pages": page_keys,
                 "environment": environment,
             }
+        head.finish()  # the related stories' memo saved before the state that names it
         if cache is not None:
             _save_cards(cards, fresh_cards, keys)
             cards.add_frames(fresh_frames, limit=len(specs))

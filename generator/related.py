@@ -147,7 +147,7 @@ def _remembered(site: Site, index: StoryIndex, memo: dict) -> tuple[dict, bool, 
     for path in gone:
         old = before[path]
         dirty.update((old[0], key) for key in old[1])
-    redo = _touched(index, dirty, before, placed)
+    redo = _touched(index, dirty, before, placed, gone.union(moved))
     redo.update(moved)
     if lists.keys() == before.keys():
         # A list names stories the last build had (``before``'s): a story gone is one of these.
@@ -163,19 +163,26 @@ def _remembered(site: Site, index: StoryIndex, memo: dict) -> tuple[dict, bool, 
     return known, True, redo
 
 
-def _touched(index: StoryIndex, dirty: set, before: dict, placed: dict) -> set[str]:
-    """The articles whose window in a dirty tag differs, or may, from the last build's."""
+def _touched(index: StoryIndex, dirty: set, before: dict, placed: dict, changed: set[str]) -> set[str]:
+    """The articles whose window in a dirty tag differs, or may, from the last build's.
+    ``changed``: the articles new, gone, re-tagged or moved in time; every other article's
+    placement is the one ``before`` holds, so a tag's run as the last build had it is its
+    articles now less the changed ones, plus the changed ones that had it then (looked up
+    among the tag's articles and those few, not among every story of the site)."""
     runs: dict[tuple[str, str], list[tuple]] = {tag: [] for tag in dirty}
-    for path, (lang, keys, place) in before.items():
-        for key in keys:
-            run = runs.get((lang, key))
-            if run is not None:
-                run.append((place, path))
+    for path in changed:
+        old = before.get(path)
+        if old is not None:
+            for key in old[1]:
+                run = runs.get((old[0], key))
+                if run is not None:
+                    run.append((old[2], path))
     touched: set[str] = set()
     for (lang, key), old in runs.items():
-        old.sort()  # the tag's articles as the last build ordered them (``_newest_first``)
         order = index.order.get(lang, ())
         new = [(placed[a.path][2], a.path) for a in (order[i] for i in index.members(lang, key))]
+        old.extend(item for item in new if item[1] not in changed)
+        old.sort()  # the tag's articles as the last build ordered them (``_newest_first``)
         if old == new:
             continue
         same = 0  # the common head, then the common tail

@@ -236,6 +236,23 @@ except KeyboardInterrupt:
     print("interrupted", reaped(pid))
 small = parallel.Ahead(elsewhere, size=0)
 print("small", small.pid, small.result())
+import tempfile
+mark = os.path.join(tempfile.mkdtemp(), "after")
+def save_later():
+    time.sleep(0.5)
+    with open(mark, "w") as fh:
+        fh.write("saved")
+def answer_then_save():
+    return parallel.Then(("answer", os.getpid() != MAIN), save_later)
+then = parallel.Ahead(answer_then_save, size=10)
+pid = then.pid
+began = time.monotonic()
+print("then", then.result(), time.monotonic() - began < 0.4, os.path.exists(mark))
+then.finish()
+print("finished", os.path.exists(mark), reaped(pid))
+def broken_after():
+    raise ValueError("the save failed")
+print("then failing", parallel.Ahead(lambda: parallel.Then("kept", broken_after), size=10).result())
 """
 
 
@@ -243,7 +260,8 @@ def test_work_started_ahead():
     """``Ahead`` does its work in a forked process while the caller goes on and hands the
     result over when asked; when the work fails, the process is killed, or nothing was forked
     (too few items), the answer is None (the caller does without); cancelling, or Ctrl-C
-    while waiting, kills and reaps the process."""
+    while waiting, kills and reaps the process. A work that answers ``Then`` answers at once
+    and does what comes after in its process, waited for by ``finish()``."""
     proc = _run_script(AHEAD)
     assert proc.stdout.split("\n")[:-1] == [
         "forked ('made', True)",
@@ -252,4 +270,7 @@ def test_work_started_ahead():
         "cancelled reaped",
         "interrupted reaped",
         "small None None",
+        "then ('answer', True) True False",
+        "finished True reaped",
+        "then failing kept",
     ]
