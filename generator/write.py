@@ -10,6 +10,7 @@ beside it (``.public.new-*``) and swapped in by renames only when it is complete
 from __future__ import annotations
 
 import ctypes
+import gc
 import hashlib
 import itertools
 import marshal
@@ -162,7 +163,8 @@ class OutputWriter:
         tenth of a millisecond and more; moving it, a fiftieth, and the removals then go on
         while the build saves its state. Named like the staging folder, so that a killed
         build's is removed like its staging folder (``recover``)."""
-        self._discarding: threading.Thread | None = None
+        self._discarding: threading.Thread | int | None = None
+        """What removes ``trash`` meanwhile: a process (its id) or a thread."""
         if self.spare is not None:
             self.trash = f"{self.stage}.trash"
             os.mkdir(self.trash, 0o700)
@@ -338,23 +340,43 @@ class OutputWriter:
         self.discard()
 
     def discard_meanwhile(self) -> None:
-        """Start removing the files the build moved out of its way (``trash``) in a thread,
-        while the caller goes on; ``discard`` waits for it. A thread, not a process: a
-        build's steps after the commit fork nothing, and the build is not over (nor the
-        site's lock released) before its output folder's neighbours are as a clean build
-        leaves them."""
-        if self.trash is not None and self._discarding is None:
-            self._discarding = threading.Thread(
-                target=shutil.rmtree, args=(self.trash,), kwargs={"ignore_errors": True}, daemon=True
-            )
-            self._discarding.start()
+        """Start removing the files the build moved out of its way (``trash``) in a process of
+        its own while the caller goes on (in a thread where this process may not fork:
+        ``parallel.single_threaded``); ``discard`` waits for it. The removals are system
+        calls, but ``shutil.rmtree``'s walk between them holds the interpreter's lock: in a
+        thread, 6,000 files took from the build's last steps (saving its state) as much time
+        as they took to remove. The build is not over (nor the site's lock released) before
+        its output folder's neighbours are as a clean build leaves them."""
+        if self.trash is None or self._discarding is not None:
+            return
+        from .parallel import single_threaded
+
+        if single_threaded():
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    gc.disable()  # a short life: never a walk of the heap it shares with the build
+                    shutil.rmtree(self.trash, ignore_errors=True)
+                finally:
+                    os._exit(0)
+            self._discarding = pid
+            return
+        self._discarding = threading.Thread(
+            target=shutil.rmtree, args=(self.trash,), kwargs={"ignore_errors": True}, daemon=True
+        )
+        self._discarding.start()
 
     def discard(self) -> None:
-        """Remove the files the build moved out of its way (``trash``), or wait for the thread
-        ``discard_meanwhile`` started to have done it."""
-        if self._discarding is not None:
-            self._discarding.join()
-            self._discarding = None
+        """Remove the files the build moved out of its way (``trash``), or wait for the process
+        or the thread ``discard_meanwhile`` started to have done it."""
+        found, self._discarding = self._discarding, None
+        if isinstance(found, int):
+            try:
+                os.waitpid(found, 0)
+            except ChildProcessError:
+                pass
+        elif found is not None:
+            found.join()
         if self.trash is not None:
             shutil.rmtree(self.trash, ignore_errors=True)
             self.trash = None
