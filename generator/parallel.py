@@ -278,7 +278,10 @@ class Ahead:
                 after = None
                 if isinstance(answer, Then):
                     answer, after = answer.value, answer.after
-                send_all(write_end, pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
+                # First byte: whether work follows the answer (the caller then collects the
+                # process later, ``finish``; else at once: a long-lived caller, the preview's
+                # builder, keeps no finished process unreaped).
+                send_all(write_end, (b"+" if after else b"-") + pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
                 if after is not None:
                     os.close(write_end)  # answered: the caller reads to the end and goes on
                     after()
@@ -296,9 +299,9 @@ class Ahead:
         except BaseException:
             self.cancel()
             raise
-        self._reap(wait=False)  # it has answered (or died): leaving, or doing what comes after
+        self._reap(wait=data[:1] != b"+")  # it has answered (or died): leaving, or doing what comes after
         try:
-            return pickle.loads(data)
+            return pickle.loads(data[1:])
         except Exception:  # nothing, or not all of it: it failed or died
             return None
 

@@ -715,8 +715,8 @@ def _build_from(
                 started.cancel()
         writer.abort()
         raise
-    # The files the commit moved out of the spare tree's way are removed by a thread while
-    # this one finishes the build (the removals are system calls: both go on at once).
+    # The files the commit moved out of the spare tree's way are removed by another process
+    # while this one finishes the build (``OutputWriter.discard_meanwhile``).
     writer.discard_meanwhile()
     try:
         # Only now that the pages are out are their addresses on the register (site state,
@@ -759,7 +759,7 @@ def _build_from(
             )
             cache.save_state(out_dir, saved)
     finally:
-        writer.discard()  # the thread's work done (or done here) before the build returns
+        writer.discard()  # that work done (or done here) before the build returns
     if leaving is not None:  # not freed object by object when this returns
         leaving.append(dict(locals()))
     report.timings = {

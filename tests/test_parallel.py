@@ -215,7 +215,8 @@ def reaped(pid):
     return "not reaped"
 
 done = parallel.Ahead(elsewhere, size=10)
-print("forked" if done.pid else "not forked", done.result())
+pid = done.pid
+print("forked" if done.pid else "not forked", done.result(), reaped(pid))
 print("failed", parallel.Ahead(fail, size=10).result())
 killed = parallel.Ahead(slow, size=10)
 os.kill(killed.pid, signal.SIGKILL)
@@ -264,7 +265,7 @@ def test_work_started_ahead():
     and does what comes after in its process, waited for by ``finish()``."""
     proc = _run_script(AHEAD)
     assert proc.stdout.split("\n")[:-1] == [
-        "forked ('made', True)",
+        "forked ('made', True) reaped",
         "failed None",
         "killed None",
         "cancelled reaped",
