@@ -301,7 +301,7 @@ class Ahead:
             raise
         self._reap(wait=data[:1] != b"+")  # it has answered (or died): leaving, or doing what comes after
         try:
-            return pickle.loads(data[1:])
+            return pickle.loads(memoryview(data)[1:])  # (not a copy of the answer)
         except Exception:  # nothing, or not all of it: it failed or died
             return None
 

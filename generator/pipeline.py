@@ -280,11 +280,11 @@ def _head_start(site, pictures, stories: list, cache: BuildCache | None) -> tupl
     """The keys of ``stories`` (``pagekeys.ArticleKeys``, in their order) and every story's
     related stories by path (``_related_stories``): made in ``Ahead``'s process."""
     keys = ArticleKeys(pictures)
-    index, memo = _related_stories(site, build_index(site), cache, save=False)
+    index, save = _related_stories(site, build_index(site), cache)
     answer = [keys.article_key(a) for a in stories], index.known, index.relinked, index.generation
     # The memo is saved once the build has its answer, beside the build's own work (it
     # waits for the save before it saves its state: ``Ahead.finish``).
-    return Then(answer, partial(memo.save, force=True) if index.memo_changed else None)
+    return Then(answer, save)
 
 
 def _search_ahead(site, config: SiteConfig, writer: OutputWriter, previous: dict, memo_dir) -> list:
@@ -296,15 +296,13 @@ def _search_ahead(site, config: SiteConfig, writer: OutputWriter, previous: dict
     ]
 
 
-def _related_stories(site, index, cache: BuildCache | None, *, save: bool = True) -> tuple:
+def _related_stories(site, index, cache: BuildCache | None) -> tuple:
     """``index`` with every story's related stories, taken from the build cache's memo where
-    they cannot have changed (``related.remembered``), and the memo (``save``: saved here if
-    it changed)."""
+    they cannot have changed (``related.remembered``), and what saves the memo (None: it did
+    not change)."""
     linked = _memo(cache, "related.marshal", code_fingerprint(), plain=True)
     index = remembered(site, index, linked.entries)
-    if index.memo_changed and save:
-        linked.save(force=True)
-    return index, linked
+    return index, partial(linked.save, force=True) if index.memo_changed else None
 
 
 def _memo(cache: BuildCache | None, name: str, key: str, *, plain: bool = False) -> Memo:
@@ -598,7 +596,9 @@ def _build_from(
             digests = digests + rest
             planner.stories = replace(planner.stories, known=known, relinked=relinked, generation=generation)
         elif cache is not None:  # nothing forked: the related stories and the keys made here
-            planner.stories = _related_stories(site, planner.stories, cache)[0]
+            planner.stories, save = _related_stories(site, planner.stories, cache)
+            if save is not None:
+                save()
             digests = [keys.article_key(a) for a in stories]
         told = pagekeys.story_state(planner, digests, keys.headers, planner.stories.generation[1])
         # Pages none of whose stories changed are kept without being keyed (nor sent to a

@@ -10,7 +10,6 @@ beside it (``.public.new-*``) and swapped in by renames only when it is complete
 from __future__ import annotations
 
 import ctypes
-import gc
 import hashlib
 import itertools
 import marshal
@@ -21,7 +20,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
@@ -163,8 +162,7 @@ class OutputWriter:
         tenth of a millisecond and more; moving it, a fiftieth, and the removals then go on
         while the build saves its state. Named like the staging folder, so that a killed
         build's is removed like its staging folder (``recover``)."""
-        self._discarding: threading.Thread | int | None = None
-        """What removes ``trash`` meanwhile: a process (its id) or a thread."""
+        self._discarding = None  # the process removing ``trash`` meanwhile (``discard_meanwhile``)
         if self.spare is not None:
             self.trash = f"{self.stage}.trash"
             os.mkdir(self.trash, 0o700)
@@ -341,42 +339,25 @@ class OutputWriter:
 
     def discard_meanwhile(self) -> None:
         """Start removing the files the build moved out of its way (``trash``) in a process of
-        its own while the caller goes on (in a thread where this process may not fork:
-        ``parallel.single_threaded``); ``discard`` waits for it. The removals are system
-        calls, but ``shutil.rmtree``'s walk between them holds the interpreter's lock: in a
-        thread, 6,000 files took from the build's last steps (saving its state) as much time
-        as they took to remove. The build is not over (nor the site's lock released) before
-        its output folder's neighbours are as a clean build leaves them."""
-        if self.trash is None or self._discarding is not None:
-            return
-        from .parallel import single_threaded
+        its own while the caller goes on (``parallel.Ahead``: none for a few files, or where
+        this process may not fork); ``discard`` waits for it, or removes them itself. The
+        removals are system calls, but ``shutil.rmtree``'s walk between them holds the
+        interpreter's lock: in a thread, 6,000 files took from the build's last steps (saving
+        its state) as much time as they took to remove. The build is not over (nor the
+        site's lock released) before its output folder's neighbours are as a clean build
+        leaves them."""
+        if self.trash is not None and self._discarding is None:
+            from .parallel import Ahead
 
-        if single_threaded():
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    gc.disable()  # a short life: never a walk of the heap it shares with the build
-                    shutil.rmtree(self.trash, ignore_errors=True)
-                finally:
-                    os._exit(0)
-            self._discarding = pid
-            return
-        self._discarding = threading.Thread(
-            target=shutil.rmtree, args=(self.trash,), kwargs={"ignore_errors": True}, daemon=True
-        )
-        self._discarding.start()
+            removal = partial(shutil.rmtree, self.trash, ignore_errors=True)
+            self._discarding = Ahead(removal, size=len(self.changed))
 
     def discard(self) -> None:
         """Remove the files the build moved out of its way (``trash``), or wait for the process
-        or the thread ``discard_meanwhile`` started to have done it."""
-        found, self._discarding = self._discarding, None
-        if isinstance(found, int):
-            try:
-                os.waitpid(found, 0)
-            except ChildProcessError:
-                pass
-        elif found is not None:
-            found.join()
+        ``discard_meanwhile`` started to have done it."""
+        if self._discarding is not None:
+            self._discarding.result()
+            self._discarding = None
         if self.trash is not None:
             shutil.rmtree(self.trash, ignore_errors=True)
             self.trash = None
