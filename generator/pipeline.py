@@ -613,7 +613,7 @@ def _build_from(
                 planner.stories.relinked,
                 planner.stories.generation,
             )
-            settled = {path for path in settled if path in previous_pages and path in writer.previous}
+            settled = settled.intersection(previous_pages, writer.previous)
             if pagekeys.VERIFY:
                 for spec in specs:
                     if spec.path in settled and keys.key(spec) != previous_pages[spec.path][0]:
@@ -668,27 +668,30 @@ def _build_from(
                 searched = search()
             _take_staged(writer, searched, page_keys)
         results = [result for part in outcome[len(extras) :] for result in part]
-        if settled:  # a settled page's answer: None, "as the last build left it"
-            rendered = iter(results)
-            results = [None if spec.path in settled else next(rendered) for spec in specs]
         fresh_cards: dict[str, dict] = {}
-        entries = []
-        last_written = writer.previous
-        for spec, result in zip(specs, results):
+        # The pages as the last build left them: the settled ones, and those a worker found
+        # unchanged (answer None, ``_keep_or_key``). They are most pages of an incremental
+        # build (190,000 at 100,000 stories), taken in whole sets, not one by one.
+        kept = settled  # (added to)
+        for spec, result in zip(pending, results):
             path = spec.path
-            if result is None:  # as the last build left it (``_render_page``)
-                kept = page_keys[path] = previous_pages[path]
-                writer.note(path, last_written[path][2], False)
-                entries.append(kept[1])
+            if result is None:
+                kept.add(path)
                 continue
             data_digest, staged, entry, key, made, inputs, frame = result
             writer.note(path, data_digest, staged)
             page_keys[path] = (key, tuple(entry) if entry is not None else None, inputs)
-            entries.append(entry)
             if made:
                 fresh_cards.setdefault(spec.lang, {}).update(made)
             if frame is not None:
                 fresh_frames.append(frame)
+        # (the last build's table copied whole and the others taken out: in its order, not
+        # the set's, which is also the order the sitemap's entries are asked in below)
+        fresh_keys, page_keys = page_keys, dict(previous_pages)
+        for path in previous_pages.keys() - kept:
+            del page_keys[path]
+        page_keys.update(fresh_keys)  # the kept pages are not noted (``writer.note``)
+        entries = [page_keys[spec.path][1] for spec in specs]
         lines: list[tuple[Memo, SitemapLines]] = []  # loaded only if a sitemap file is made
 
         def sitemap_lines() -> SitemapLines:
