@@ -50,7 +50,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .model import PACKED_SLOTS, stored_body
 from .write import atomic_write
@@ -463,14 +463,25 @@ class BuildState:
     names, each language's header key and the related-stories memo's generation
     (``pagekeys.story_state``): the next build finds from them the pages that cannot have
     changed (``pagekeys.settled_pages``)."""
+    base: tuple | None = None
+    """How its tables were saved: (the token of the base file, and the changes from it to
+    these tables), None when they were saved whole (``BuildCache.save_state``)."""
 
 
 _PLAIN_STATE = ("manifest", "spare", "pages", "stories")
 """``BuildState``'s fields saved with ``marshal`` (``BuildCache.save_state``)."""
 
+_BASED = ("manifest", "pages")
+"""The tables saved as changes from a base file, when they are tables (``BuildCache.save_state``)."""
 
-def state_from(raw: bytes | None) -> BuildState | None:
-    """The ``BuildState`` a state file holds (None: none, or damaged)."""
+REBASE_SHARE = 8
+"""A state whose tables changed in more than one entry in this many since their base file
+is saved with a base file of its own (the changes are read and applied by every build)."""
+
+
+def state_from(raw: bytes | None, base: Callable[[str], bytes | None] | None = None) -> BuildState | None:
+    """The ``BuildState`` a state file holds (None: none, or damaged; or its tables' base file,
+    read by ``base(token)``, missing or not the one named)."""
     if raw is None:
         return None
     try:
@@ -479,12 +490,49 @@ def state_from(raw: bytes | None) -> BuildState | None:
             if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], BuildState):
                 state, packed = found
                 plain = marshal.loads(packed)
+                based = None
+                if "base" in plain:
+                    token, changes = plain.pop("base"), plain.pop("changes")
+                    data = base(token) if base is not None else None
+                    tables = marshal.loads(data) if data is not None else None
+                    if not isinstance(tables, dict) or tables.get("token") != token:
+                        return None
+                    for name in changes:
+                        table = tables[name]
+                        changed, removed = changes[name]
+                        for key in removed:
+                            del table[key]
+                        table.update(changed)
+                        plain[name] = table
+                    based = (token, changes)
                 if isinstance(plain.get("spare"), tuple):
                     plain["spare"] = _spare_from(plain["spare"], plain["manifest"])
-                return dataclasses.replace(state, **plain)
+                return dataclasses.replace(state, **plain, base=based)
     except Exception:  # noqa: BLE001 - a damaged cache is an absent cache
         return None
     return found if isinstance(found, BuildState) else None
+
+
+def _changes(before: dict, now: dict) -> tuple[dict, list]:
+    """(entries of ``now`` new or other than in ``before``, keys of ``before`` gone): a build's
+    tables keep most of the last build's entries as the same objects, so most are told
+    unchanged by identity."""
+    get = before.get
+    changed = {
+        key: value for key, value in now.items() if (old := get(key, _ABSENT)) is not value and old != value
+    }
+    return changed, sorted(before.keys() - now.keys())
+
+
+def _composed(first: tuple[dict, list], then: tuple[dict, list]) -> tuple[dict, list]:
+    """The changes ``first`` and after it ``then`` (each as ``_changes`` gives them) as one."""
+    changed, removed = dict(first[0]), set(first[1])
+    for key in then[1]:
+        changed.pop(key, None)
+        removed.add(key)
+    changed.update(then[0])
+    removed.difference_update(then[0])
+    return changed, sorted(removed)
 
 
 _ABSENT = object()
@@ -592,7 +640,23 @@ class BuildCache:
         return self.state_path(out_dir).with_name(self.state_path(out_dir).stem.replace("state-", "spare-"))
 
     def load_state(self, out_dir: Path) -> BuildState | None:
-        return state_from(self.state_bytes(out_dir))
+        return state_from(self.state_bytes(out_dir), partial(self.state_base, out_dir))
+
+    def _base_path(self, out_dir: Path, token: str) -> Path:
+        state = self.state_path(out_dir)
+        return state.with_name(f"{state.stem}-base-{token}.marshal")
+
+    def state_base(self, out_dir: Path, token: str) -> bytes | None:
+        """The base file ``token`` of the state's tables (``save_state``), None if absent."""
+        try:
+            return self._base_path(out_dir, token).read_bytes()
+        except OSError:
+            return None
+
+    def state_size(self, out_dir: Path, raw: bytes) -> int:
+        """The size of the state: its file (``raw``) and its base files."""
+        stem = self.state_path(out_dir).stem
+        return len(raw) + sum(path.stat().st_size for path in self.folder.glob(f"{stem}-base-*.marshal"))
 
     def state_bytes(self, out_dir: Path) -> bytes | None:
         """The state file as it is (see ``state_from``), None if there is none."""
@@ -601,19 +665,69 @@ class BuildCache:
         except OSError:
             return None
 
-    def save_state(self, out_dir: Path, state: BuildState) -> None:
+    def save_state(self, out_dir: Path, state: BuildState, since: BuildState | None = None) -> None:
         """The state's big tables (manifests, page keys: 28,000 entries each at 10,000
         stories) are plain values and saved with ``marshal``, about twice as fast as ``pickle``
-        both ways; the rest is pickled."""
+        both ways; the rest is pickled.
+
+        The output manifest and the page keys (190,000 entries each at 100,000 stories, of
+        which a new story changes a few thousand) are kept in a base file, and a state saves
+        only how its tables differ from it: ``since``, the state the build started from (its
+        tables as read, and how they differ from their base file), gives those changes
+        without writing the whole tables again (0.3-0.6 s at 100,000 stories). A base file is
+        written when there is none to go on from, or the changes add up (``REBASE_SHARE``);
+        the state file names it, and is replaced after it: a build killed in between leaves
+        the last state whole."""
         plain = {name: getattr(state, name) for name in _PLAIN_STATE}
         if isinstance(state.spare, dict) and isinstance(state.manifest, dict):
             plain["spare"] = _spare_delta(state.spare, state.manifest)
+        path = self.state_path(out_dir)
+        head = dataclasses.replace(state, **dict.fromkeys(_PLAIN_STATE), base=None)
         try:  # (one value: the tables share their keys' strings, stored once)
-            packed = marshal.dumps(plain)
-        except ValueError:  # not plain after all: pickled whole
-            _save(self.state_path(out_dir), state)
+            changes = self._changes_since(out_dir, since, state)
+            if changes is None:  # a base file of its own
+                token = secrets.token_hex(8)
+                tables = {name: plain[name] for name in _BASED if isinstance(plain[name], dict)}
+                self.folder.mkdir(parents=True, exist_ok=True)
+                atomic_write(self._base_path(out_dir, token), marshal.dumps({"token": token, **tables}))
+                changes = {name: ({}, []) for name in tables}
+            else:
+                token = since.base[0]
+            rest = {name: value for name, value in plain.items() if name not in changes}
+            packed = marshal.dumps({**rest, "base": token, "changes": changes})
+        except (ValueError, TypeError):  # not plain after all: pickled whole
+            _save(path, state)
+            self._drop_bases(out_dir, keep=None)
             return
-        _save(self.state_path(out_dir), (dataclasses.replace(state, **dict.fromkeys(_PLAIN_STATE)), packed))
+        _save(path, (head, packed))
+        self._drop_bases(out_dir, keep=token)
+
+    def _changes_since(self, out_dir: Path, since: BuildState | None, state: BuildState) -> dict | None:
+        """How ``state``'s tables differ from the base file of ``since`` (the state it was
+        made from), or None when a base file of its own is better: none to go on from, or
+        the changes add up to more than a ``REBASE_SHARE``-th of the entries."""
+        if since is None or since.base is None:
+            return None
+        token, before = since.base
+        if not self._base_path(out_dir, token).is_file():
+            return None
+        changes = {}
+        size = entries = 0
+        for name in _BASED:
+            then, now = getattr(since, name), getattr(state, name)
+            if not isinstance(then, dict) or not isinstance(now, dict) or name not in before:
+                return None
+            changes[name] = _composed(before[name], _changes(then, now))
+            size += len(changes[name][0]) + len(changes[name][1])
+            entries += len(now)
+        return changes if size * REBASE_SHARE <= entries else None
+
+    def _drop_bases(self, out_dir: Path, keep: str | None) -> None:
+        """Remove the base files of the state's tables but the one named ``keep``."""
+        stem = self.state_path(out_dir).stem
+        for found in self.folder.glob(f"{stem}-base-*.marshal"):
+            if keep is None or found.name != self._base_path(out_dir, keep).name:
+                found.unlink(missing_ok=True)
 
     def forget_state(self, out_dir: Path) -> None:
         try:
@@ -804,11 +918,12 @@ def examine(cache: BuildCache, config: Any, out_dir: Path, today: dt.date) -> Ex
         _checks[0].cancel()
     raw = cache.state_bytes(out_dir) if out_dir.is_dir() else None
     check = looking = None
-    if raw is not None and len(raw) >= EARLY_CHECK_BYTES:  # both at once, while this reads the state
+    size = cache.state_size(out_dir, raw) if raw is not None else 0
+    if size >= EARLY_CHECK_BYTES:  # both at once, while this reads the state
         code_fingerprint()  # (made once, before the forks)
         check = OutputCheck(out_dir)
         looking = Forked(partial(_inputs_scanned, config, out_dir, today))
-    state = state_from(raw)
+    state = state_from(raw, partial(cache.state_base, out_dir))
     del raw
     found = looking() if looking is not None else None
     if found is None:

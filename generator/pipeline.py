@@ -760,7 +760,7 @@ def _build_from(
                 environment=environment,
                 stories=told,
             )
-            cache.save_state(out_dir, saved)
+            cache.save_state(out_dir, saved, since=state)  # (its changes from the state it started from)
     finally:
         writer.discard()  # that work done (or done here) before the build returns
     if leaving is not None:  # not freed object by object when this returns

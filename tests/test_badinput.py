@@ -161,7 +161,7 @@ def make_site(dest: Path, corpus: Path, entries: list[dict]) -> Path:
 
 CACHE_NAME = re.compile(
     r"(records-[0-9a-f]{2}|screened|slugs|templates|sitemap-lines|model|(state|search-index)-[0-9a-f]{16})\.pickle"
-    r"|(related|model-since|catalogues)\.marshal|bodies-[0-9a-f]{2}-[0-9a-f]{8}\.bin|cards\.sqlite(-journal)?|spare-[0-9a-f]{16}"
+    r"|(related|model-since|catalogues|state-[0-9a-f]{16}-base-[0-9a-f]{16})\.marshal|bodies-[0-9a-f]{2}-[0-9a-f]{8}\.bin|cards\.sqlite(-journal)?|spare-[0-9a-f]{16}"
 )
 
 

@@ -223,8 +223,8 @@ def test_cli_no_op_rebuild(site):
 
 def test_cli_leaves_its_state_and_no_staging_or_trash_folder(site, tmp_path):
     """The command line returns once its state is written and the files it moved out of the
-    spare tree's way are removed (``OutputWriter.discard``, by a thread while the state is
-    saved): whoever looks at the site next finds the state and nothing beside the output,
+    spare tree's way are removed (``OutputWriter.discard``, by another process while
+    the state is saved): whoever looks at the site next finds the state and nothing beside the output,
     and a build right after is incremental."""
     cmd = [sys.executable, str(REPO / "build.py"), "--root", str(site)]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
