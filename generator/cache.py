@@ -500,8 +500,8 @@ def state_from(raw: bytes | None, base: Callable[[str], bytes | None] | None = N
                     for name in changes:
                         table = tables[name]
                         changed, removed = changes[name]
-                        for key in removed:
-                            del table[key]
+                        for key in removed:  # (one added since the base, then removed: not there)
+                            table.pop(key, None)
                         table.update(changed)
                         plain[name] = table
                     based = (token, changes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,9 +30,13 @@ def _bases(cache: BuildCache, out: Path) -> list[Path]:
 edit = st.tuples(st.sampled_from(PATHS), st.one_of(st.none(), st.integers(0, 3)))
 
 
+@pytest.mark.parametrize("rebase_share", [cache_module.REBASE_SHARE, 1])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(edit, max_size=30), min_size=1, max_size=8))
-def test_states_read_back_as_saved(tmp_path, builds):
+def test_states_read_back_as_saved(tmp_path, monkeypatch, rebase_share, builds):
+    """(With a share of 1, a base file is written only when more entries changed than
+    there are: long chains of changes, stories added then removed since the base.)"""
+    monkeypatch.setattr(cache_module, "REBASE_SHARE", rebase_share)
     folder = tmp_path / f"cache-{len(list(tmp_path.iterdir()))}"
     cache, out = BuildCache(folder), tmp_path / "public"
     manifest = {p: (len(p), 1, p.encode()) for p in PATHS[:50]}
