@@ -352,8 +352,42 @@ def _comparable(now: dict | None, before: dict | None, relinked, generation) -> 
 
 
 def _changed_stories(now: dict, before: dict) -> tuple[set[str], dict, dict]:
-    """The stories new, gone or with another key; where each story was and is
-    (path -> (language, place, key, translation group))."""
+    """The stories new, gone or with another key; where each of them was and is (path ->
+    (language, place, key, translation group)). The rows alike in both orders (all but a
+    few) are set aside as whole sets; the places of the others are looked up, or, when they
+    are many, read off every row."""
+    try:
+        olds: dict[str, tuple] = {}  # path -> (language, row) of the rows in one order only
+        news: dict[str, tuple] = {}
+        for lang in before["order"].keys() | now["order"].keys():
+            old_rows, new_rows = before["order"].get(lang, []), now["order"].get(lang, [])
+            olds.update((row[0], (lang, row)) for row in set(old_rows).difference(new_rows))
+            news.update((row[0], (lang, row)) for row in set(new_rows).difference(old_rows))
+    except TypeError:  # a row that is not plain values: every row read
+        return _changed_stories_by_rows(now, before)
+    if len(olds) + len(news) > _LOOKED_UP:
+        return _changed_stories_by_rows(now, before)
+    changed = {
+        path for path, (_, row) in news.items() if (old := olds.get(path)) is None or old[1][1] != row[1]
+    }
+    changed.update(path for path in olds if path not in news)
+    return changed, _places(olds, before, changed), _places(news, now, changed)
+
+
+_LOOKED_UP = 256
+"""Rows in one order only from which ``_changed_stories`` reads every row's place instead
+of looking each one up (a scan of its language's rows)."""
+
+
+def _places(rows: dict, state: dict, wanted: set[str]) -> dict:
+    found = {}
+    for path, (lang, row) in rows.items():
+        if path in wanted:
+            found[path] = (lang, state["order"][lang].index(row), row[1], row[2])
+    return found
+
+
+def _changed_stories_by_rows(now: dict, before: dict) -> tuple[set[str], dict, dict]:
     old_at: dict[str, tuple] = {}
     for lang, rows in before["order"].items():
         for i, (path, key, group) in enumerate(rows):
@@ -407,15 +441,18 @@ def settled_articles(
             if i + 1 < len(rows):
                 dirty.add(rows[i + 1][0])
     if groups:
-        dirty.update(path for path, at in new_at.items() if at[3] in groups)
+        for rows in now["order"].values():
+            dirty.update(row[0] for row in rows if row[2] in groups)
     if changed:
-        dirty.update(path for path, linked in related.items() if any(p in changed for p in linked))
+        dirty.update(path for path, linked in related.items() if not changed.isdisjoint(linked))
     for lang in _changed_headers(now, before):
         dirty.update(row[0] for row in now["order"].get(lang, ()))
-    return {path for path in new_at if path not in dirty}
+    return {row[0] for rows in now["order"].values() for row in rows}.difference(dirty)
 
 
-def _dirty_listings(planner: PagePlanner, now: dict, before: dict, changed: set[str]) -> set[tuple]:
+def _dirty_listings(
+    planner: PagePlanner, now: dict, before: dict, changed: set[str], new_at: dict
+) -> set[tuple]:
     """The lists (``PageSpec.listing``) whose pages may show something else than the last
     build's (``changed``: the stories new, gone or with another key). A list is dirty when a
     story it holds now changed, when it holds another number of stories (a story left it),
@@ -426,22 +463,31 @@ def _dirty_listings(planner: PagePlanner, now: dict, before: dict, changed: set[
     also when that month appeared or went in any language (the language links)."""
     dirty: set[tuple] = set()
     calendars_of = {lang.code: lang.calendars for lang in planner.config.languages}
-    for lang, articles in planner.site.articles.items():
+    site = planner.site.articles
+    for lang, articles in site.items():
         if len(articles) != len(before["order"].get(lang, ())):
             dirty.add(("home", lang))
-        for article in articles:
-            if article.path not in changed:
-                continue
-            dirty.add(("home", lang))
-            for taxonomy, refs in article.terms.items():
-                dirty.update(("term", taxonomy, lang, ref.key) for ref in refs)
-                if refs:  # the index's terms show their newest stories' dates (its lastmod)
-                    dirty.add(("terms", taxonomy, lang))
-            day = article.record.date
-            if day is not None:
-                dirty.update(
-                    ("month", lang, cal, *archive_key(day, cal)) for cal in calendars_of.get(lang, ())
-                )
+    # The changed stories there now, found at their place in ``now`` (the site's order),
+    # not by a pass over every story.
+    found = []
+    for path in changed:
+        at = new_at.get(path)
+        if at is None:
+            continue  # gone
+        articles = site.get(at[0], ())
+        if at[1] >= len(articles) or articles[at[1]].path != path:  # not the site's order: every story
+            found = [(lang, a) for lang, articles in site.items() for a in articles if a.path in changed]
+            break
+        found.append((at[0], articles[at[1]]))
+    for lang, article in found:
+        dirty.add(("home", lang))
+        for taxonomy, refs in article.terms.items():
+            dirty.update(("term", taxonomy, lang, ref.key) for ref in refs)
+            if refs:  # the index's terms show their newest stories' dates (its lastmod)
+                dirty.add(("terms", taxonomy, lang))
+        day = article.record.date
+        if day is not None:
+            dirty.update(("month", lang, cal, *archive_key(day, cal)) for cal in calendars_of.get(lang, ()))
     old_terms, new_terms = before["terms"], now["terms"]
     entities = set()
     for ident, row in new_terms.items():
@@ -484,7 +530,7 @@ def settled_pages(specs, planner: PagePlanner, now, before, relinked, generation
     articles = settled_articles(now, before, planner.stories.known, relinked, generation, changes)
     if not articles:
         return set()
-    dirty = _dirty_listings(planner, now, before, changes[0])
+    dirty = _dirty_listings(planner, now, before, changes[0], changes[2])
     languages = _changed_headers(now, before)
     return {
         spec.path

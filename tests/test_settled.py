@@ -16,6 +16,14 @@ from generator.pagekeys import settled_articles
 from test_incremental import assert_same_tree, clean, incremental
 
 
+@pytest.fixture(autouse=True, params=["looked up", "every row"])
+def places(request, monkeypatch):
+    """``pagekeys._changed_stories`` finds the changed stories' places by looking each up,
+    or, when many changed, from every row: every test here runs both ways."""
+    if request.param == "every row":
+        monkeypatch.setattr(pagekeys, "_LOOKED_UP", -1)
+
+
 def state(rows: dict, headers=None, related="g1") -> dict:
     """A ``story_state``: per language, (path, key, group) newest first."""
     return {
