@@ -189,7 +189,7 @@ class OutputWriter:
                 # A path the last build wrote (its manifest) was checked when it claimed it:
                 # only the others are looked at (0.2 s for 190,000 paths of Arabic names).
                 unknown = fresh - self.previous.keys() if self.previous else fresh
-                if _all_plain(list(unknown)):
+                if not unknown or _all_plain(list(unknown)):
                     self.written |= fresh
                     return
         for rel in paths:

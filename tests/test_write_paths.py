@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from generator import write as write_module
 from generator.errors import SahifaError
 from generator.write import OutputWriter, _all_plain, _plain_rel, check_rel
 
@@ -64,3 +65,26 @@ def test_claiming_many_paths_at_once_refuses_what_claiming_each_refuses(tmp_path
         return "claimed", writer.written
 
     assert outcome([first, second]) == outcome([[rel] for rel in (*first, *second)])
+
+
+def test_paths_the_last_build_wrote_are_not_checked_again_and_new_ones_are(tmp_path, monkeypatch):
+    """``claim`` looks only at the paths the last build's manifest does not hold (it checked
+    those when it claimed them): 190,000 Arabic paths cost 0.2 s to look at again."""
+    out = tmp_path / "site"
+    out.mkdir()
+    known = [f"ar/page/{n}/index.html" for n in range(50)]
+    previous = {rel: (1, 1, b"d") for rel in known}
+    looked = []
+    real_all, real_one = write_module._all_plain, write_module._plain_rel
+    monkeypatch.setattr(write_module, "_all_plain", lambda paths: looked.extend(paths) or real_all(paths))
+    monkeypatch.setattr(write_module, "_plain_rel", lambda rel: looked.append(rel) or real_one(rel))
+    writer = OutputWriter(out, previous=previous)
+    writer.claim(known)
+    assert writer.written == set(known) and not looked
+    writer = OutputWriter(out, previous=previous)
+    writer.claim([*known[1:], "ar/new/index.html"])
+    assert looked == ["ar/new/index.html"]
+    writer = OutputWriter(out, previous=previous)
+    with pytest.raises(SahifaError):
+        writer.claim([*known[1:], "ar/../../escape.html"])
+    writer.abort()
