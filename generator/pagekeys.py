@@ -361,6 +361,8 @@ def _changed_stories(now: dict, before: dict) -> tuple[set[str], dict, dict]:
         news: dict[str, tuple] = {}
         for lang in before["order"].keys() | now["order"].keys():
             old_rows, new_rows = before["order"].get(lang, []), now["order"].get(lang, [])
+            if old_rows == new_rows:  # (a language no story of which changed: most of them)
+                continue
             olds.update((row[0], (lang, row)) for row in set(old_rows).difference(new_rows))
             news.update((row[0], (lang, row)) for row in set(new_rows).difference(old_rows))
     except TypeError:  # a row that is not plain values: every row read
