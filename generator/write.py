@@ -371,7 +371,7 @@ class OutputWriter:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        except OSError:
+        except (OSError, ValueError, TypeError):  # (no interpreter to start: an embedded one)
             self._discarding = None  # removed by ``discard``
 
     def discard(self) -> None:
